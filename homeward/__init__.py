@@ -1,0 +1,1 @@
+"""The `homeward` command line: one entry point that composes the launcher and the services."""

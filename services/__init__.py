@@ -1,0 +1,1 @@
+"""The Homeward services: intake, referral and grants. None imports another."""

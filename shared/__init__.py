@@ -1,0 +1,1 @@
+"""What every Homeward service stands on: the event contract, Kafka and PostgreSQL plumbing."""

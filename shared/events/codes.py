@@ -1,0 +1,90 @@
+"""The codes events carry. Adding a member is an additive change; renaming one is a new topic version."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Category(StrEnum):
+    """What a returnee needs, and what a partner serves."""
+
+    HOUSING = "housing"
+    EDUCATION = "education"
+    EMPLOYMENT = "employment"
+    MEDICAL = "medical"
+    COUNSELLING = "counselling"
+
+
+class Vulnerability(StrEnum):
+    MEDICAL_CONDITION = "medical_condition"
+    UNACCOMPANIED_MINOR = "unaccompanied_minor"
+    VICTIM_OF_TRAFFICKING = "victim_of_trafficking"
+    SINGLE_PARENT = "single_parent"
+    ELDERLY = "elderly"
+    DISABILITY = "disability"
+
+
+class Sex(StrEnum):
+    FEMALE = "female"
+    MALE = "male"
+    OTHER = "other"
+
+
+class Relationship(StrEnum):
+    PRINCIPAL = "principal"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    SIBLING = "sibling"
+    OTHER_RELATIVE = "other_relative"
+    OTHER = "other"
+
+
+class AssistanceType(StrEnum):
+    CASH = "cash"
+    IN_KIND = "in_kind"
+    MICRO_BUSINESS = "micro_business"
+    HOUSING = "housing"
+    EDUCATION = "education"
+    VOCATIONAL_TRAINING = "vocational_training"
+    JOB_PLACEMENT = "job_placement"
+
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class ReferralStatus(StrEnum):
+    ISSUED = "issued"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+    WITHDRAWN = "withdrawn"
+    ESCALATED = "escalated"
+    UNPLACED = "unplaced"
+    NEEDS_CONSENT = "needs_consent"
+
+
+class Milestone(StrEnum):
+    """What makes an installment fall due."""
+
+    ON_APPROVAL = "on_approval"
+    DAYS_AFTER_ARRIVAL = "days_after_arrival"
+    BUSINESS_PLAN_VERIFIED = "business_plan_verified"
+
+
+class DisbursementMethod(StrEnum):
+    CASH = "cash"
+    BANK_TRANSFER = "bank_transfer"
+    SUPPLIER_INVOICE = "supplier_invoice"
+
+
+class ClosureReason(StrEnum):
+    REINTEGRATED = "reintegrated"
+    WITHDREW = "withdrew"
+    UNREACHABLE = "unreachable"
+    RE_MIGRATED = "re_migrated"
+    DECEASED = "deceased"
+    OTHER = "other"

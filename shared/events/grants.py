@@ -1,0 +1,80 @@
+"""Events grants publishes on `grants.installments.v1`, keyed by case id."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.money import Money
+
+from .codes import AssistanceType, DisbursementMethod, Milestone
+from .envelope import Event
+
+
+class ScheduledInstallment(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    installment_id: UUID
+    sequence: int
+    amount: Money
+    milestone: Milestone
+    due_on: date | None = None
+    assistance_type: AssistanceType | None = None
+
+
+class GrantEvent(Event):
+    grant_id: UUID
+    case_id: UUID
+
+
+class GrantOpened(GrantEvent):
+    event_type = "GrantOpened"
+
+    programme_id: str
+    total: Money
+    installments: list[ScheduledInstallment]
+
+
+class GrantAwaitingFunding(GrantEvent):
+    event_type = "GrantAwaitingFunding"
+
+    programme_id: str
+    total: Money
+    shortfall: Money
+
+
+class InstallmentEvent(GrantEvent):
+    installment_id: UUID
+    amount: Money
+
+
+class InstallmentDue(InstallmentEvent):
+    event_type = "InstallmentDue"
+
+
+class InstallmentApproved(InstallmentEvent):
+    event_type = "InstallmentApproved"
+
+    approved_by: str
+
+
+class InstallmentDisbursed(InstallmentEvent):
+    event_type = "InstallmentDisbursed"
+
+    method: DisbursementMethod
+    disbursed_by: str
+
+
+class InstallmentFailed(InstallmentEvent):
+    event_type = "InstallmentFailed"
+
+    reason: str
+
+
+class GrantClosed(GrantEvent):
+    event_type = "GrantClosed"
+
+    reason: str
+    released: Money

@@ -1,0 +1,104 @@
+"""Events intake publishes on `intake.returnees.v1`, keyed by case id.
+
+They carry ids, codes and what referral and grants need to decide: ages, sex and relationships,
+never names, contacts or document numbers (DESIGN rule 7).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.money import Money
+
+from .codes import AssistanceType, Category, ClosureReason, Relationship, Sex, Vulnerability
+from .envelope import Event
+
+
+class HouseholdMember(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    age: int = Field(ge=0, le=120)
+    sex: Sex
+    relationship: Relationship
+    # e.g. "primary", "lower_secondary", "upper_secondary", "vocational", "tertiary", "none"
+    school_level: str | None = None
+
+
+class WorkExperience(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sector: str
+    years: int = Field(ge=0, le=80)
+
+
+class CaseFacts(Event):
+    """What referral routes on: shared by registration and assessment."""
+
+    case_id: UUID
+    programme_id: str
+    municipality: str
+    household: list[HouseholdMember]
+    vulnerabilities: list[Vulnerability] = []
+    needs: list[Category] = []
+    # per category: may this returnee's data be shared with a partner of that category?
+    consent: dict[Category, bool] = {}
+    skills: list[str] = []
+    work_history: list[WorkExperience] = []
+
+
+class ReturneeRegistered(CaseFacts):
+    event_type = "ReturneeRegistered"
+
+    country_of_return: str = Field(min_length=2, max_length=2)
+    sending_country: str = Field(min_length=2, max_length=2)
+    arrival_date: date
+    registered_by: str
+
+
+class NeedsAssessed(CaseFacts):
+    event_type = "NeedsAssessed"
+
+    assessed_by: str
+
+
+class ConsentChanged(Event):
+    event_type = "ConsentChanged"
+
+    case_id: UUID
+    consent: dict[Category, bool]
+    granted: list[Category] = []
+    withdrawn: list[Category] = []
+    recorded_by: str
+
+
+class PlannedAssistance(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    assistance_type: AssistanceType
+    requested: Money
+
+
+class ReintegrationPlanApproved(Event):
+    event_type = "ReintegrationPlanApproved"
+
+    case_id: UUID
+    plan_id: UUID
+    programme_id: str
+    arrival_date: date
+    household: list[HouseholdMember]
+    adults: int = Field(ge=0)
+    children: int = Field(ge=0)
+    vulnerabilities: list[Vulnerability] = []
+    assistance: list[PlannedAssistance]
+    approved_by: str
+
+
+class CaseClosed(Event):
+    event_type = "CaseClosed"
+
+    case_id: UUID
+    reason: ClosureReason
+    closed_by: str

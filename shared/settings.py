@@ -1,0 +1,52 @@
+"""Configuration from the environment (prefix `HOMEWARD_`), the same way for every service.
+
+`KAFKA_BOOTSTRAP_SERVERS` and `DATABASE_URL` are also read without the prefix: they are the names
+docker-compose, Kubernetes and most hosting platforms already use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="HOMEWARD_", extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:19092",
+        validation_alias=AliasChoices("HOMEWARD_KAFKA_BOOTSTRAP_SERVERS", "KAFKA_BOOTSTRAP_SERVERS"),
+    )
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:15432/homeward",
+        validation_alias=AliasChoices("HOMEWARD_DATABASE_URL", "DATABASE_URL"),
+    )
+    # Prepended to every topic name: tests isolate themselves with it, and so can tenants.
+    topic_prefix: str = ""
+    # The PostgreSQL schema a service keeps its tables in; defaults to the service's name.
+    db_schema: str | None = None
+    # Tokens and roles (shared.auth) live in a schema of their own that every service's API reads.
+    identity_schema: str = "identity"
+    # Data files: partners.yaml, donor-policies.yaml, municipalities.yaml.
+    config_dir: Path = Path(__file__).resolve().parents[1] / "deploy" / "config"
+    db_pool_min: int = Field(default=2, ge=1)
+    db_pool_max: int = Field(default=10, ge=1)
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
+    outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+
+    consumer_max_attempts: int = Field(default=5, ge=1)
+    consumer_backoff_initial_s: float = Field(default=0.2, gt=0)
+    consumer_backoff_max_s: float = Field(default=5.0, gt=0)
+
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+
+    def schema_for(self, service: str) -> str:
+        return self.db_schema or service

@@ -1,0 +1,109 @@
+"""Every topic name, its partitions and retention, in one place, and their idempotent creation.
+
+Names take an optional prefix: tests run each case on topics of its own, and a second tenant on a
+shared cluster could too. The broker refuses to auto-create topics, so a name that is not made
+here does not exist.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+DAY_MS = 24 * 60 * 60 * 1000
+_PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    name: str
+    partitions: int
+    retention_ms: int
+    replication: int = 1
+
+    @property
+    def dlq(self) -> TopicSpec:
+        return TopicSpec(
+            f"{self.name}.dlq", partitions=1, retention_ms=90 * DAY_MS, replication=self.replication
+        )
+
+    def config(self) -> dict[str, str]:
+        return {"retention.ms": str(self.retention_ms), "cleanup.policy": "delete"}
+
+
+@dataclass(frozen=True)
+class Topics:
+    """`Topics(prefix)` names every topic of one deployment (or one test)."""
+
+    prefix: str = ""
+    replication: int = 1
+
+    def _spec(self, name: str, partitions: int, retention_days: int) -> TopicSpec:
+        return TopicSpec(self.prefix + name, partitions, retention_days * DAY_MS, self.replication)
+
+    @property
+    def returnees(self) -> TopicSpec:
+        return self._spec("intake.returnees.v1", partitions=6, retention_days=30)
+
+    @property
+    def referral_responses(self) -> TopicSpec:
+        return self._spec("referral.responses.v1", partitions=3, retention_days=30)
+
+    @property
+    def referral_status(self) -> TopicSpec:
+        return self._spec("referral.status.v1", partitions=3, retention_days=30)
+
+    @property
+    def grants_installments(self) -> TopicSpec:
+        return self._spec("grants.installments.v1", partitions=3, retention_days=30)
+
+    def partner(self, partner_id: str) -> TopicSpec:
+        """`referrals.<partner_id>.v1`: read by that partner only (a prefixed ACL in deployment)."""
+        if not _PARTNER_ID.match(partner_id):
+            raise ValueError(f"partner id {partner_id!r} is not usable in a topic name")
+        return self._spec(f"referrals.{partner_id}.v1", partitions=3, retention_days=14)
+
+    def fixed(self) -> list[TopicSpec]:
+        return [self.returnees, self.referral_responses, self.referral_status, self.grants_installments]
+
+    def with_dlqs(self, specs: Iterable[TopicSpec]) -> list[TopicSpec]:
+        return [t for spec in specs for t in (spec, spec.dlq)]
+
+
+async def ensure_topics(
+    bootstrap_servers: str, specs: Iterable[TopicSpec], **client_options: object
+) -> list[str]:
+    """Create the topics that do not exist yet; return the names created. Safe to call at every start."""
+    wanted = {spec.name: spec for spec in specs}
+    if not wanted:
+        return []
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_options)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [
+            NewTopic(
+                name=s.name,
+                num_partitions=s.partitions,
+                replication_factor=s.replication,
+                topic_configs=s.config(),
+            )
+            for name, s in wanted.items()
+            if name not in existing
+        ]
+        if not missing:
+            return []
+        response = await admin.create_topics(missing)
+        created = []
+        for name, code, *_ in getattr(response, "topic_errors", getattr(response, "topic_error_codes", [])):
+            if code == 0:
+                created.append(name)
+            elif code != TopicAlreadyExistsError.errno:  # another service won the race: fine
+                raise RuntimeError(f"creating topic {name} failed with Kafka error code {code}")
+        return created
+    finally:
+        await admin.close()

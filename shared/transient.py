@@ -1,0 +1,41 @@
+"""Which faults are transient: worth retrying with backoff, never a reason to dead-letter."""
+
+from __future__ import annotations
+
+import asyncio
+
+import asyncpg
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotEnoughReplicasError
+
+
+class TransientError(Exception):
+    """Raise it to say "try again later" about a fault the classifier below cannot see."""
+
+
+_TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
+    TransientError,
+    ConnectionError,  # refused, reset, aborted: the database or broker is away
+    TimeoutError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,  # the connection dropped mid-query
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+    asyncpg.TooManyConnectionsError,
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, query cancelled
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+    asyncpg.exceptions.ConnectionDoesNotExistError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    NotEnoughReplicasError,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    if isinstance(error, _TRANSIENT_TYPES):
+        return True
+    # asyncpg reports "connection is closed" on a dead pooled connection as an InterfaceError
+    if isinstance(error, asyncpg.InterfaceError) and "connection" in str(error).lower():
+        return True
+    # a wrapped cause (e.g. raised from inside a handler helper) counts too
+    cause = error.__cause__ or error.__context__
+    return cause is not None and cause is not error and isinstance(cause, _TRANSIENT_TYPES)

@@ -1,0 +1,159 @@
+"""Session-wide real infrastructure, shared by every integration test.
+
+Where the broker and database come from, in order:
+1. `KAFKA_BOOTSTRAP_SERVERS` / `DATABASE_URL` from the environment;
+2. testcontainers, when a Docker engine answers;
+3. the project's local launcher (`homeward infra up`): a real Kafka from Maven Central's jars and
+   a real PostgreSQL from the pgserver wheel. Parts the session started, it stops at the end.
+
+Tests isolate themselves: each gets its own schema and topic prefix (the `isolated` fixture).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from shared.settings import Settings
+
+
+@dataclass(frozen=True)
+class Infra:
+    kafka_bootstrap: str
+    database_url: str
+    source: str
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=2)
+        client.ping()
+        return True
+    except Exception:
+        return False
+
+
+def _say(config: pytest.Config, line: str) -> None:
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(line)
+
+
+@pytest.fixture(scope="session")
+def infra(request: pytest.FixtureRequest) -> Iterator[Infra]:
+    kafka_env, database_env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS"), os.environ.get("DATABASE_URL")
+    if kafka_env and database_env:
+        _say(request.config, f"infra: from the environment: kafka {kafka_env}, postgres {database_env}")
+        yield Infra(kafka_env, database_env, "environment")
+        return
+    if not (kafka_env or database_env) and _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+        from testcontainers.postgres import PostgresContainer
+
+        with (
+            KafkaContainer("apache/kafka:4.1.1").with_kraft() as kafka,
+            PostgresContainer("postgres:16") as pg,
+        ):
+            url = pg.get_connection_url(driver=None)
+            _say(request.config, f"infra: testcontainers: kafka apache/kafka:4.1.1, {url}")
+            yield Infra(kafka.get_bootstrap_server(), url, "testcontainers")
+        return
+
+    from deploy.local import infra as local
+
+    before = local.status()
+    where = local.up(lambda line: _say(request.config, f"infra: {line}"))
+    try:
+        yield Infra(where.kafka_bootstrap, where.database_url, "local launcher")
+    finally:
+        _delete_test_topics(where.kafka_bootstrap)
+        # leave running what was running before the session (e.g. a developer's `make run`)
+        if before.get("kafka") != "running" and not where.kafka_external:
+            local.kafka_broker().stop()
+        if before.get("postgres") != "running" and not where.database_external:
+            local.postgres_server().stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra: Infra) -> str:
+    return infra.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+def database_url(infra: Infra) -> str:
+    return infra.database_url
+
+
+@dataclass(frozen=True)
+class Isolated:
+    """One test's private corner of the shared broker and database."""
+
+    settings: Settings
+    schema: str
+    topic_prefix: str
+
+    def with_schema(self, suffix: str) -> Settings:
+        """Settings for a second service in the same test, in a schema of its own."""
+        return self.settings.model_copy(update={"db_schema": f"{self.schema}_{suffix}"})
+
+
+_created_prefixes: list[str] = []
+
+
+@pytest.fixture
+async def isolated(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Isolated]:
+    token = uuid.uuid4().hex[:10]
+    schema, prefix = f"t_{token}", f"t{token}."
+    settings = Settings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        database_url=database_url,
+        topic_prefix=prefix,
+        db_schema=schema,
+        identity_schema=f"{schema}_identity",
+        outbox_poll_interval_s=0.5,
+        consumer_backoff_initial_s=0.05,
+        consumer_backoff_max_s=0.5,
+    )
+    _created_prefixes.append(prefix)
+    yield Isolated(settings, schema, prefix)
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url)
+    try:
+        for row in await connection.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2", schema, f"{schema}\\_%"
+        ):
+            await connection.execute(f'DROP SCHEMA "{row["nspname"]}" CASCADE')
+    finally:
+        await connection.close()
+
+
+def _delete_test_topics(bootstrap: str) -> None:
+    """Topics made under a test prefix go when the session ends, so a long-lived local broker
+    does not pile them up. Runs on a private loop: the session loop may already be closed."""
+    if not _created_prefixes:
+        return
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def delete() -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            names = [t for t in await admin.list_topics() if t.startswith(tuple(_created_prefixes))]
+            if names:
+                await admin.delete_topics(names)
+        finally:
+            await admin.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool, contextlib.suppress(Exception):
+        pool.submit(asyncio.run, delete()).result(timeout=60)
