@@ -18,6 +18,7 @@ from pathlib import Path
 import structlog
 from aiokafka import AIOKafkaProducer
 
+from .auth import IdentityStore, migrate_identity
 from .db import Pool, create_pool, migrate
 from .kafka import create_producer
 from .outbox import OutboxRelay
@@ -49,6 +50,7 @@ class ServiceRuntime:
         run_relay: bool = True,
     ) -> ServiceRuntime:
         schema = settings.schema_for(service)
+        await migrate_identity(settings.database_url, settings.identity_schema)
         applied = await migrate(settings.database_url, schema, migrations)
         if applied:
             log.info("migrations applied", schema=schema, versions=applied)
@@ -71,6 +73,10 @@ class ServiceRuntime:
         if run_relay:
             runtime._relay_task = asyncio.create_task(relay.run(), name=f"{service}-outbox-relay")
         return runtime
+
+    @property
+    def identity(self) -> IdentityStore:
+        return IdentityStore(self.pool, self.settings.identity_schema)
 
     async def stop(self) -> None:
         """Stop the relay after its current batch (a batch never half-marks), then close."""
