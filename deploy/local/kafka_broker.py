@@ -73,7 +73,8 @@ class KafkaBroker:
     def start(self, timeout: float = 60.0) -> float:
         """Start (or reuse) the broker; return the seconds until it answered a metadata request."""
         began = time.monotonic()
-        if self.pid() is not None and answers_metadata(self.bootstrap):
+        if answers_metadata(self.bootstrap):
+            # ours from an earlier `up`, or another checkout's on the same port: reuse either
             return time.monotonic() - began
         java = require_tool(
             "java", "the local Kafka broker", "a Java 17+ runtime (Debian: openjdk-17-jre-headless)"

@@ -78,39 +78,25 @@ class PostgresServer:
 
     def start(self) -> float:
         began = time.monotonic()
-        self._prepare_dirs()
-        if not (self.data_dir / "PG_VERSION").exists():
-            self._run(
-                "initdb",
-                "-D",
-                str(self.data_dir),
-                "--auth=trust",
-                "-U",
-                "postgres",
-                "--encoding=UTF8",
-                "--no-instructions",
-            )
-        if not self.running():
+        if not self.running() and not self._port_answers():
+            self._prepare_dirs()
+            if not (self.data_dir / "PG_VERSION").exists():
+                self._run("initdb", "-D", str(self.data_dir), "--auth=trust", "-U", "postgres",
+                          "--encoding=UTF8", "--no-instructions")  # fmt: skip
             options = f"-h 127.0.0.1 -p {self.port} -k {self.home} -c max_connections=300"
-            self._run(
-                "pg_ctl",
-                "-D",
-                str(self.data_dir),
-                "-l",
-                str(self.log_file),
-                "-w",
-                "-t",
-                "60",
-                "-o",
-                options,
-                "start",
-            )
+            self._run("pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_file), "-w", "-t", "60",
+                      "-o", options, "start")  # fmt: skip
         self._ensure_database()
         return time.monotonic() - began
 
     def stop(self) -> None:
         if self.running():
             self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+    def _port_answers(self) -> bool:
+        """Another checkout's server on our port is reused rather than fought over."""
+        ready = self._run("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), "-t", "2", check=False)
+        return ready.returncode == 0
 
     def _prepare_dirs(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
