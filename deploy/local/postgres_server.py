@@ -57,7 +57,8 @@ class PostgresServer:
     def _run(
         self, tool: str, *args: str, check: bool = True, timeout: float = 60
     ) -> subprocess.CompletedProcess[str]:
-        user = SYSTEM_USER if os.geteuid() == 0 else None
+        # initdb and pg_ctl refuse to run as root; the clients do not care
+        user = SYSTEM_USER if os.geteuid() == 0 and tool in {"initdb", "pg_ctl"} else None
         result = subprocess.run(
             [str(_bin_dir() / tool), *args],
             capture_output=True,
@@ -74,6 +75,7 @@ class PostgresServer:
     def running(self) -> bool:
         if not (self.data_dir / "PG_VERSION").exists():
             return False
+        self._prepare_dirs()  # the folder may have been copied or its parents re-permissioned
         return self._run("pg_ctl", "-D", str(self.data_dir), "status", check=False).returncode == 0
 
     def start(self) -> float:
