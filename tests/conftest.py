@@ -41,8 +41,12 @@ def _docker_answers() -> bool:
 
 
 def _say(config: pytest.Config, line: str) -> None:
+    """Straight to the terminal, past output capturing: the run's log names what it ran against."""
+    capture = config.pluginmanager.get_plugin("capturemanager")
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
+    if reporter is None:
+        return
+    with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
         reporter.write_line(line)
 
 
