@@ -1,0 +1,12 @@
+"""Who may do what on a case (the token check itself is `shared.auth`)."""
+
+from __future__ import annotations
+
+from shared.auth import Role
+
+# finance and auditors read; only caseworkers and supervisors write; only supervisors approve plans
+READERS = (Role.CASEWORKER, Role.SUPERVISOR, Role.FINANCE, Role.AUDITOR)
+EDITORS = (Role.CASEWORKER, Role.SUPERVISOR)
+APPROVERS = (Role.SUPERVISOR,)
+# auditors read cases without personal data (views.redacted)
+PERSONAL_DATA_READERS = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.FINANCE})

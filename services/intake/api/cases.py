@@ -1,0 +1,88 @@
+"""`/v1/cases`: register, read, list, assess and close cases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
+
+from services.intake import handlers
+from services.intake.access import EDITORS, READERS
+from services.intake.api.common import intake_of, json_body, json_of
+from services.intake.case import Case, CaseStatus
+from services.intake.handlers import Intake
+from services.intake.model import Assessment, Closure, Registration
+from services.intake.repository import CaseFilter, list_cases
+from services.intake.views import CasePage, RedactedCase, case_for, sees_personal_data, summary_for
+from shared.auth import User, require_roles
+
+router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+Editor = Annotated[User, Depends(require_roles(*EDITORS))]
+Reader = Annotated[User, Depends(require_roles(*READERS))]
+Context = Annotated[Intake, Depends(intake_of)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=Case,
+    openapi_extra=json_body(Registration),
+    responses={409: {"description": "a likely duplicate; the body names the existing case"}},
+)
+async def register_case(
+    request: Request,
+    response: Response,
+    user: Editor,
+    intake: Context,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+    ] = None,
+) -> Case:
+    """Register a returnee or a household. Retrying with the same `Idempotency-Key` and the same
+    body returns the case the first request created (and publishes nothing more); the same key with
+    a different body is refused with 422."""
+    registered = await handlers.register_case(intake, await json_of(request), user, idempotency_key)
+    response.headers["Location"] = f"/v1/cases/{registered.case.id}"
+    if registered.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return registered.case
+
+
+@router.get("", response_model=CasePage)
+async def search_cases(
+    user: Reader,
+    intake: Context,
+    programme: str | None = None,
+    municipality: str | None = None,
+    status: CaseStatus | None = None,
+    q: Annotated[
+        str | None, Query(max_length=100, description="a name, a document number or a case id")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    cursor: Annotated[UUID | None, Query(description="`next_cursor` of the previous page")] = None,
+) -> CasePage:
+    # a reader who may not see personal data may not probe for it either: q matches case ids only
+    where = CaseFilter(programme, municipality, status, q, match_people=sees_personal_data(user))
+    cases, next_cursor = await list_cases(intake.pool, where, limit, cursor)
+    return CasePage(items=[summary_for(user, c) for c in cases], next_cursor=next_cursor)
+
+
+@router.get("/{case_id}", response_model=Case | RedactedCase)
+async def read_case(case_id: UUID, user: Reader, intake: Context) -> Case | RedactedCase:
+    """The case; readers who may not see personal data get it without names, dates of birth,
+    document numbers, vulnerabilities or notes."""
+    case = await handlers.get_case(intake, case_id)
+    return case_for(user, case, intake.clock().date())
+
+
+@router.post("/{case_id}/assessment", response_model=Case, openapi_extra=json_body(Assessment))
+async def assess_case(case_id: UUID, request: Request, user: Editor, intake: Context) -> Case:
+    """Record needs and vulnerabilities after the interview (replacing earlier ones)."""
+    return await handlers.assess_case(intake, case_id, await json_of(request), user)
+
+
+@router.post("/{case_id}/close", response_model=Case, openapi_extra=json_body(Closure))
+async def close_case(case_id: UUID, request: Request, user: Editor, intake: Context) -> Case:
+    return await handlers.close_case(intake, case_id, await json_of(request), user)

@@ -1,0 +1,85 @@
+"""The reference data a case is checked against: countries of return with their municipalities,
+and the donor programmes. Both are YAML files in `deploy/config/`, owned by operations, not code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+MUNICIPALITIES_FILE = "municipalities.yaml"
+PROGRAMMES_FILE = "donor-policies.yaml"
+
+
+class Municipality(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str
+    name: str
+
+
+class Country(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    municipalities: list[Municipality] = Field(min_length=1)
+
+
+class Programme(BaseModel):
+    """Intake reads a programme's id and name, and its currency when the file gives one (a plan's
+    amounts are requested in it); the rest of the entry belongs to grants and is ignored here."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    name: str
+    currency: str | None = None
+
+
+class Catalogue(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    countries: dict[str, Country]
+    programmes: dict[str, Programme]
+
+    def municipality_codes(self, country: str) -> list[str]:
+        found = self.countries.get(country)
+        return [m.code for m in found.municipalities] if found else []
+
+    def municipality_name(self, code: str) -> str:
+        for country in self.countries.values():
+            for municipality in country.municipalities:
+                if municipality.code == code:
+                    return municipality.name
+        return code
+
+    def programme_currency(self, programme_id: str) -> str | None:
+        programme = self.programmes.get(programme_id)
+        return programme.currency if programme else None
+
+
+class _ProgrammesFile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    programmes: list[Programme] = Field(min_length=1)
+
+
+class _MunicipalitiesFile(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    countries: dict[str, Country] = Field(min_length=1)
+
+
+def load_catalogue(config_dir: Path) -> Catalogue:
+    """Read and validate both files; a malformed file stops the service at start-up."""
+    municipalities = _MunicipalitiesFile.model_validate(
+        yaml.safe_load((config_dir / MUNICIPALITIES_FILE).read_text(encoding="utf-8"))
+    )
+    programmes = _ProgrammesFile.model_validate(
+        yaml.safe_load((config_dir / PROGRAMMES_FILE).read_text(encoding="utf-8"))
+    )
+    return Catalogue(
+        countries=municipalities.countries,
+        programmes={p.id: p for p in programmes.programmes},
+    )

@@ -1,0 +1,126 @@
+"""The events intake publishes, built from a case: ids, codes, ages and amounts, never names,
+contacts or document numbers (DESIGN rule 7)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from services.intake.people import ADULT_AGE, age_on
+from shared.events.codes import Category
+from shared.events.intake import (
+    CaseClosed,
+    ConsentChanged,
+    HouseholdMember,
+    NeedsAssessed,
+    PlannedAssistance,
+    ReintegrationPlanApproved,
+    ReturneeRegistered,
+    WorkExperience,
+)
+from shared.money import Money
+
+if TYPE_CHECKING:
+    from .case import Case, Plan
+
+
+def household(case: Case, today: date) -> list[HouseholdMember]:
+    return [
+        HouseholdMember(age=age_on(m.date_of_birth, today), sex=m.sex, relationship=m.relationship)
+        for m in case.members
+    ]
+
+
+def consent_map(case: Case) -> dict[Category, bool]:
+    return {c: r.agrees for c, r in case.consent.items()}
+
+
+def _work_history(case: Case) -> list[WorkExperience]:
+    return [WorkExperience(sector=w.sector, years=w.years) for w in case.work_history]
+
+
+def returnee_registered(case: Case, today: date) -> ReturneeRegistered:
+    return ReturneeRegistered(
+        case_id=case.id,
+        programme_id=case.programme_id,
+        municipality=case.municipality,
+        household=household(case, today),
+        vulnerabilities=case.vulnerabilities,
+        needs=case.needs,
+        consent=consent_map(case),
+        skills=case.skills,
+        work_history=_work_history(case),
+        country_of_return=case.country_of_return,
+        sending_country=case.sending_country,
+        arrival_date=case.arrival_date,
+        registered_by=str(case.registered_by),
+    )
+
+
+def needs_assessed(case: Case, by: UUID, today: date) -> NeedsAssessed:
+    return NeedsAssessed(
+        case_id=case.id,
+        programme_id=case.programme_id,
+        municipality=case.municipality,
+        household=household(case, today),
+        vulnerabilities=case.vulnerabilities,
+        needs=case.needs,
+        consent=consent_map(case),
+        skills=case.skills,
+        work_history=_work_history(case),
+        assessed_by=str(by),
+    )
+
+
+def consent_changed(
+    case: Case, granted: Sequence[Category], withdrawn: Sequence[Category], by: UUID
+) -> ConsentChanged:
+    return ConsentChanged(
+        case_id=case.id,
+        consent=consent_map(case),
+        granted=list(granted),
+        withdrawn=list(withdrawn),
+        recorded_by=str(by),
+    )
+
+
+def plan_total(plan: Plan) -> Money | None:
+    """The sum of the plan's lines; None when they are in more than one currency."""
+    currencies = {line.requested.currency for line in plan.assistance}
+    if len(currencies) != 1:
+        return None
+    total = Money.zero(currencies.pop())
+    for line in plan.assistance:
+        total = total + line.requested
+    return total
+
+
+def plan_approved(case: Case, today: date) -> ReintegrationPlanApproved:
+    """Grants sizes the grant from this: who is in the household (ages on the day of approval),
+    the vulnerabilities, and what the plan requests."""
+    assert case.plan is not None
+    assert case.plan.approved_by is not None
+    members = household(case, today)
+    adults = sum(1 for m in members if m.age >= ADULT_AGE)
+    return ReintegrationPlanApproved(
+        case_id=case.id,
+        plan_id=case.plan.id,
+        programme_id=case.programme_id,
+        arrival_date=case.arrival_date,
+        household=members,
+        adults=adults,
+        children=len(members) - adults,
+        vulnerabilities=case.vulnerabilities,
+        assistance=[
+            PlannedAssistance(assistance_type=a.assistance_type, requested=a.requested)
+            for a in case.plan.assistance
+        ],
+        approved_by=str(case.plan.approved_by),
+    )
+
+
+def case_closed(case: Case) -> CaseClosed:
+    assert case.closure is not None
+    return CaseClosed(case_id=case.id, reason=case.closure.reason, closed_by=str(case.closure.closed_by))

@@ -1,0 +1,187 @@
+"""The caseworker page: signing in and out, the case list, and the registration form (which works
+without JavaScript: "Add a household member" is a submit button that re-renders the form with one
+more row)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from starlette.datastructures import FormData
+
+from services.intake import handlers
+from services.intake.access import EDITORS, READERS
+from services.intake.case import CaseStatus
+from services.intake.model import MAX_MEMBERS, DocumentType
+from services.intake.repository import CaseFilter, list_cases
+from services.intake.validation import Invalid
+from services.intake.views import sees_personal_data, summary_for
+from services.intake.web import forms
+from services.intake.web.render import options, render
+from services.intake.web.session import (
+    PageForbidden,
+    SignInRequired,
+    forget,
+    page_user,
+    remember,
+    user_for_cookie,
+)
+from shared.auth import IdentityStore, User
+from shared.events.codes import Category, Relationship, Sex, Vulnerability
+
+router = APIRouter(include_in_schema=False)
+
+Reader = Annotated[User, Depends(page_user(*READERS))]
+Editor = Annotated[User, Depends(page_user(*EDITORS))]
+
+
+def install_page_errors(app: FastAPI) -> None:
+    async def sign_in_first(request: Request, _: Exception) -> Response:
+        return RedirectResponse("/", status_code=303)
+
+    async def forbidden(request: Request, error: Exception) -> Response:
+        assert isinstance(error, PageForbidden)
+        return render(request, "error.html", {"title": "Not allowed", "message": error.message}, 403)
+
+    app.add_exception_handler(SignInRequired, sign_in_first)
+    app.add_exception_handler(PageForbidden, forbidden)
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    user = await user_for_cookie(request)
+    if user is None:
+        return render(request, "signin.html", {"errors": {}})
+    request.state.user = user
+    return await case_list(request, user)
+
+
+@router.post("/signin")
+async def sign_in(request: Request) -> Response:
+    form = await request.form()
+    token = forms.text(form, "token")
+    store: IdentityStore = request.app.state.identity
+    user = await store.user_for_token(token) if token else None
+    if user is None:
+        message = (
+            "Enter your access token"
+            if not token
+            else "This token is not valid, or has expired or been revoked"
+        )
+        return render(request, "signin.html", {"errors": {"token": [message]}}, 401)
+    response = RedirectResponse("/", status_code=303)
+    remember(response, request, token)
+    return response
+
+
+@router.post("/signout")
+async def sign_out() -> Response:
+    response = RedirectResponse("/", status_code=303)
+    forget(response)
+    return response
+
+
+async def case_list(request: Request, user: User) -> Response:
+    params = request.query_params
+    status = params.get("status") or None
+    where = CaseFilter(
+        programme=params.get("programme") or None,
+        municipality=params.get("municipality") or None,
+        status=CaseStatus(status) if status in set(CaseStatus) else None,
+        q=(params.get("q") or "").strip()[:100] or None,
+        match_people=sees_personal_data(user),
+    )
+    cursor = _uuid(params.get("cursor"))
+    intake = request.app.state.intake
+    cases, next_cursor = await list_cases(intake.pool, where, 20, cursor)
+    return render(
+        request,
+        "cases.html",
+        {
+            "cases": [summary_for(user, c) for c in cases],
+            "next_cursor": next_cursor,
+            "filters": {k: params.get(k, "") for k in ("q", "programme", "municipality", "status")},
+            "statuses": options(CaseStatus),
+            "may_register": user.role in EDITORS,
+        },
+    )
+
+
+def _uuid(value: str | None) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
+
+
+def _blank_member(first: bool) -> dict[str, str]:
+    row = dict.fromkeys(forms.MEMBER_FIELDS, "")
+    row["relationship"] = Relationship.PRINCIPAL.value if first else ""
+    return row
+
+
+def registration_page(
+    request: Request, form: FormData, members: list[dict[str, str]], **extra: Any
+) -> Response:
+    status_code = extra.pop("status_code", 200)
+    catalogue = request.app.state.intake.catalogue
+    context = {
+        "programme_options": [(p.id, p.name) for p in catalogue.programmes.values()],
+        "country_options": [(code, c.name) for code, c in catalogue.countries.items()],
+        "form": form,
+        "members": members,
+        "max_members": MAX_MEMBERS,
+        "errors": {},
+        "duplicate": None,
+        "sexes": options(Sex),
+        "relationships": options(Relationship),
+        "document_types": options(DocumentType),
+        "vulnerabilities": options(Vulnerability),
+        "categories": options(Category),
+        "idempotency_key": forms.text(form, "idempotency_key") or str(uuid4()),
+        **extra,
+    }
+    return render(request, "register.html", context, status_code)
+
+
+@router.get("/cases/new")
+async def new_case(request: Request, user: Editor) -> Response:
+    countries = list(request.app.state.intake.catalogue.countries)
+    defaults = FormData([("country_of_return", countries[0])] if len(countries) == 1 else [])
+    return registration_page(request, defaults, [_blank_member(first=True)])
+
+
+@router.post("/cases/new")
+async def submit_registration(request: Request, user: Editor) -> Response:
+    form = await request.form()
+    members = forms.member_rows(form)
+    action = forms.text(form, "action") or "register"
+    if action == "add_member":
+        if len(members) < MAX_MEMBERS:
+            members.append(_blank_member(first=False))
+        return registration_page(request, form, members, focus=f"members-{len(members) - 1}-name")
+    if action.startswith("remove:"):
+        index = int(action[7:]) if action[7:].isdigit() else -1
+        if 0 <= index < len(members) and len(members) > 1:
+            members.pop(index)
+        return registration_page(request, form, members)
+    intake = request.app.state.intake
+    key = forms.text(form, "idempotency_key") or None  # a double-clicked Register creates one case
+    try:
+        registered = await handlers.register_case(intake, forms.registration_data(form, members), user, key)
+    except Invalid as invalid:
+        errors = forms.errors_by_field(invalid.problems)
+        return registration_page(request, form, members, errors=errors, status_code=422)
+    except handlers.DuplicateSuspected as duplicate:
+        return registration_page(
+            request, form, members, duplicate=duplicate.matches[0].case_id, status_code=409
+        )
+    except handlers.IdempotencyKeyReused:
+        # sent again after going back and changing it: ask before registering a second case
+        notice = "This form already registered a case. Check the details and register again for a new case."
+        return registration_page(
+            request, form, members, notice=notice, idempotency_key=str(uuid4()), status_code=409
+        )
+    return RedirectResponse(f"/cases/{registered.case.id}?done=registered", status_code=303)

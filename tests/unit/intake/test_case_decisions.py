@@ -1,0 +1,229 @@
+"""The decisions that change a case, and the events they publish: pure, no database, no broker."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.intake import case as decisions
+from services.intake.case import Case, CaseConflict, CaseStatus, PlanStatus
+from services.intake.model import Assessment, Closure, ConsentChange, PlanProposal, Registration
+from shared.events.intake import (
+    CaseClosed,
+    ConsentChanged,
+    NeedsAssessed,
+    ReintegrationPlanApproved,
+    ReturneeRegistered,
+)
+from tests.unit.intake.samples import TODAY, family, years_ago
+
+NOW = datetime(TODAY.year, TODAY.month, TODAY.day, 9, 30, tzinfo=UTC)
+CASEWORKER, SUPERVISOR = uuid4(), uuid4()
+PLAN = PlanProposal.model_validate(
+    {
+        "assistance": [
+            {"assistance_type": "cash", "requested": {"amount": 100_000, "currency": "EUR"}},
+            {"assistance_type": "micro_business", "requested": {"amount": 250_000, "currency": "EUR"}},
+        ],
+        "note": "a bakery in Kisela Voda",
+    }
+)
+
+
+def registered(**overrides: object) -> decisions.Decision:
+    return decisions.register(Registration.model_validate(family(**overrides)), uuid4(), CASEWORKER, NOW)
+
+
+def approved_case() -> Case:
+    case = decisions.propose_plan(registered().case, PLAN, uuid4(), CASEWORKER, NOW).case
+    return decisions.approve_plan(case, None, SUPERVISOR, NOW + timedelta(hours=1)).case
+
+
+def test_registration_opens_the_case_and_records_who_and_when():
+    decision = registered()
+    case = decision.case
+    assert case.status is CaseStatus.REGISTERED
+    assert (case.registered_by, case.registered_at, case.updated_by) == (CASEWORKER, NOW, CASEWORKER)
+    assert {c: (r.agrees, r.recorded_by, r.recorded_at) for c, r in case.consent.items()} == {
+        "housing": (True, CASEWORKER, NOW),
+        "education": (True, CASEWORKER, NOW),
+        "medical": (False, CASEWORKER, NOW),
+    }
+    assert decision.kind == "Registered"
+    assert (
+        decision.summary == "Registered: a household of 3, programme DE-STARTHILFEPLUS, municipality skopje"
+    )
+
+
+def test_returnee_registered_carries_ages_and_codes_and_no_personal_data():
+    decision = registered()
+    event = decision.event
+    assert isinstance(event, ReturneeRegistered)
+    assert [(m.age, m.sex, m.relationship) for m in event.household] == [
+        (34, "female", "principal"),
+        (9, "male", "child"),
+        (4, "female", "child"),
+    ]
+    assert (event.country_of_return, event.sending_country, event.municipality) == ("MK", "DE", "skopje")
+    assert event.registered_by == str(CASEWORKER)
+    serialised = event.model_dump_json()
+    for member in decision.case.members:
+        assert member.name not in serialised
+        assert member.date_of_birth.isoformat() not in serialised
+    assert "P1234567" not in serialised
+
+
+def test_an_assessment_replaces_needs_and_vulnerabilities():
+    assessment = Assessment(needs=["employment"], vulnerabilities=[], skills=["baking"])
+    decision = decisions.assess(registered().case, assessment, SUPERVISOR, NOW)
+    assert decision.case.needs == ["employment"]
+    assert decision.case.vulnerabilities == []
+    assert decision.case.status is CaseStatus.ASSESSED
+    assert decision.case.updated_by == SUPERVISOR
+    assert isinstance(decision.event, NeedsAssessed)
+    assert decision.event.skills == ["baking"]
+    assert decision.event.assessed_by == str(SUPERVISOR)
+    assert decision.summary == "Needs assessed: employment; 0 vulnerabilities recorded"
+
+
+def test_an_assessment_after_a_plan_keeps_the_plan_status():
+    case = decisions.propose_plan(registered().case, PLAN, uuid4(), CASEWORKER, NOW).case
+    assessed = decisions.assess(case, Assessment(needs=["housing"], vulnerabilities=[]), CASEWORKER, NOW)
+    assert assessed.case.status is CaseStatus.PLAN_PROPOSED
+
+
+def test_consent_records_only_what_changed_with_who_and_when():
+    case = registered().case
+    later = NOW + timedelta(days=3)
+    change = ConsentChange(consent={"housing": True, "medical": True, "education": False})
+
+    decision = decisions.change_consent(case, change, SUPERVISOR, later)
+
+    assert isinstance(decision.event, ConsentChanged)
+    assert (decision.event.granted, decision.event.withdrawn) == (["medical"], ["education"])
+    assert decision.event.consent == {"housing": True, "education": False, "medical": True}
+    consent = decision.case.consent
+    assert (consent["housing"].recorded_by, consent["housing"].recorded_at) == (CASEWORKER, NOW)  # unchanged
+    assert (consent["medical"].recorded_by, consent["medical"].recorded_at) == (SUPERVISOR, later)
+    assert decision.summary == "Consent given for medical; withdrawn for education"
+
+
+def test_consent_that_is_already_on_record_changes_nothing():
+    case = registered().case
+    decision = decisions.change_consent(case, ConsentChange(consent={"housing": True}), SUPERVISOR, NOW)
+    assert decision.case is case
+    assert decision.event is None
+
+
+def test_a_plan_is_proposed_then_approved_by_someone_with_the_household_composition():
+    case = decisions.propose_plan(registered().case, PLAN, plan_id := uuid4(), CASEWORKER, NOW).case
+    assert case.status is CaseStatus.PLAN_PROPOSED
+    assert case.plan is not None
+    assert case.plan.status is PlanStatus.PROPOSED
+
+    decision = decisions.approve_plan(case, plan_id, SUPERVISOR, NOW)
+
+    event = decision.event
+    assert isinstance(event, ReintegrationPlanApproved)
+    assert (event.plan_id, event.programme_id, event.adults, event.children) == (
+        plan_id,
+        "DE-STARTHILFEPLUS",
+        1,
+        2,
+    )
+    assert [m.age for m in event.household] == [34, 9, 4]
+    assert event.vulnerabilities == ["single_parent"]
+    assert [(a.assistance_type, a.requested.amount) for a in event.assistance] == [
+        ("cash", 100_000),
+        ("micro_business", 250_000),
+    ]
+    assert event.approved_by == str(SUPERVISOR)
+    assert "bakery" not in event.model_dump_json()
+    assert decision.summary == "Plan approved: EUR 3500.00"
+    assert decision.case.status is CaseStatus.PLAN_APPROVED
+
+
+def test_ages_in_the_approval_are_counted_on_the_day_of_approval():
+    data = family()
+    data["members"][0]["date_of_birth"] = years_ago(18, days=-10)  # 18 in ten days
+    data["members"] = data["members"][:1]
+    data["vulnerabilities"] = ["unaccompanied_minor"]
+    case = decisions.register(Registration.model_validate(data), uuid4(), CASEWORKER, NOW).case
+    case = decisions.propose_plan(case, PLAN, uuid4(), CASEWORKER, NOW).case
+    approved = decisions.approve_plan(case, None, SUPERVISOR, NOW + timedelta(days=10)).event
+    assert isinstance(approved, ReintegrationPlanApproved)
+    assert (approved.household[0].age, approved.adults, approved.children) == (18, 1, 0)
+
+
+@pytest.mark.parametrize(
+    ("prepare", "message"),
+    [
+        (lambda: registered().case, "the case has no plan to approve"),
+        (approved_case, "the plan is already approved"),
+    ],
+)
+def test_approving_needs_a_proposed_plan(prepare, message):
+    with pytest.raises(CaseConflict, match=message):
+        decisions.approve_plan(prepare(), None, SUPERVISOR, NOW)
+
+
+def test_approving_names_the_current_plan():
+    case = decisions.propose_plan(registered().case, PLAN, uuid4(), CASEWORKER, NOW).case
+    with pytest.raises(CaseConflict, match="is not the case's current plan"):
+        decisions.approve_plan(case, uuid4(), SUPERVISOR, NOW)
+
+
+def test_an_approved_plan_cannot_be_replaced():
+    with pytest.raises(CaseConflict, match="already approved"):
+        decisions.propose_plan(approved_case(), PLAN, uuid4(), CASEWORKER, NOW)
+
+
+def test_a_closed_case_takes_no_more_changes():
+    closed = decisions.close(registered().case, Closure(reason="re_migrated"), CASEWORKER, NOW)
+    assert isinstance(closed.event, CaseClosed)
+    assert (closed.event.reason, closed.event.closed_by) == ("re_migrated", str(CASEWORKER))
+    case = closed.case
+    for change in (
+        lambda: decisions.assess(case, Assessment(needs=[], vulnerabilities=[]), CASEWORKER, NOW),
+        lambda: decisions.change_consent(case, ConsentChange(consent={"medical": True}), CASEWORKER, NOW),
+        lambda: decisions.propose_plan(case, PLAN, uuid4(), CASEWORKER, NOW),
+        lambda: decisions.close(case, Closure(reason="other"), CASEWORKER, NOW),
+    ):
+        with pytest.raises(CaseConflict, match="closed"):
+            change()
+
+
+def test_a_stored_case_reads_back_equal():
+    case = approved_case()
+    assert Case.model_validate(json.loads(case.model_dump_json())) == case
+
+
+@given(amounts=st.lists(st.integers(min_value=1, max_value=10**9), min_size=1, max_size=7, unique=False))
+def test_the_approved_assistance_is_exactly_what_was_requested(amounts: list[int]):
+    types = [
+        "cash",
+        "in_kind",
+        "micro_business",
+        "housing",
+        "education",
+        "vocational_training",
+        "job_placement",
+    ]
+    proposal = PlanProposal.model_validate(
+        {
+            "assistance": [
+                {"assistance_type": t, "requested": {"amount": a, "currency": "EUR"}}
+                for t, a in zip(types, amounts, strict=False)
+            ]
+        }
+    )
+    case = decisions.propose_plan(registered().case, proposal, uuid4(), CASEWORKER, NOW).case
+    event = decisions.approve_plan(case, None, SUPERVISOR, NOW).event
+    assert isinstance(event, ReintegrationPlanApproved)
+    assert [a.requested.amount for a in event.assistance] == amounts
+    assert sum(a.requested.amount for a in event.assistance) == sum(amounts)

@@ -1,0 +1,98 @@
+"""The catalogue read from deploy/config, plan rules against a programme, and what auditors see."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+from pydantic import ValidationError
+
+from services.intake import case as decisions
+from services.intake.catalogue import load_catalogue
+from services.intake.model import PlanProposal, Registration
+from services.intake.rules import plan_problems
+from services.intake.views import case_for, redacted, summary_for
+from shared.auth import Role, User
+from tests.unit.intake.samples import TODAY, catalogue, family
+
+
+def test_the_catalogue_reads_countries_municipalities_and_programmes():
+    reference = catalogue()
+    assert reference.municipality_codes("MK")[:3] == ["skopje", "tetovo", "kumanovo"]
+    assert reference.municipality_name("stip") == "Štip"
+    assert set(reference.programmes) == {"DE-STARTHILFEPLUS", "NL-AVRR", "CH-RKH"}
+    assert reference.programme_currency("CH-RKH") == "CHF"
+    assert reference.programme_currency("NOPE") is None
+
+
+def test_programme_entries_may_carry_whatever_grants_needs(tmp_path: Path):
+    (tmp_path / "municipalities.yaml").write_text(
+        "countries:\n  MK:\n    name: North Macedonia\n    municipalities: [{code: ohrid, name: Ohrid}]\n"
+    )
+    (tmp_path / "donor-policies.yaml").write_text(
+        "programmes:\n  - id: X-1\n    name: Example\n    ceilings: {adult: 1}\n    installments: [50, 50]\n"
+    )
+    reference = load_catalogue(tmp_path)
+    assert reference.programmes["X-1"].name == "Example"
+    assert reference.programme_currency("X-1") is None  # then any currency Money accepts
+
+
+def test_a_malformed_municipalities_file_stops_the_service(tmp_path: Path):
+    (tmp_path / "municipalities.yaml").write_text(
+        "countries:\n  MK:\n    name: North Macedonia\n    municipalities: []\n"
+    )
+    (tmp_path / "donor-policies.yaml").write_text("programmes:\n  - {id: X, name: Y}\n")
+    with pytest.raises(ValidationError):
+        load_catalogue(tmp_path)
+
+
+def plan(*lines: tuple[str, int, str]) -> PlanProposal:
+    return PlanProposal.model_validate(
+        {
+            "assistance": [
+                {"assistance_type": t, "requested": {"amount": a, "currency": c}} for t, a, c in lines
+            ]
+        }
+    )
+
+
+def test_a_plan_is_in_the_programme_currency_with_one_line_per_type():
+    reference = catalogue()
+    assert plan_problems(plan(("cash", 100, "CHF")), "CH-RKH", reference) == []
+    problems = plan_problems(plan(("cash", 100, "EUR"), ("cash", 5, "CHF")), "CH-RKH", reference)
+    assert [(p.field, p.message) for p in problems] == [
+        ("assistance.0.requested.currency", "programme CH-RKH pays in CHF, not EUR"),
+        ("assistance.1.assistance_type", "each assistance type appears once in a plan"),
+    ]
+
+
+@pytest.mark.parametrize("amount", [0, -100, 1.5])
+def test_requested_amounts_are_positive_whole_minor_units(amount: object):
+    with pytest.raises(ValidationError):
+        PlanProposal.model_validate(
+            {"assistance": [{"assistance_type": "cash", "requested": {"amount": amount, "currency": "EUR"}}]}
+        )
+
+
+def test_an_auditor_sees_a_case_without_personal_data():
+    now = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)
+    case = decisions.register(Registration.model_validate(family()), uuid4(), uuid4(), now).case
+    auditor = User(id=uuid4(), name="audit", role=Role.AUDITOR)
+    finance = User(id=uuid4(), name="fin", role=Role.FINANCE)
+
+    seen = case_for(auditor, case, TODAY)
+
+    assert seen == redacted(case, TODAY)
+    text = json.dumps(seen.model_dump(mode="json"))
+    for member in case.members:
+        assert member.name not in text
+        assert member.date_of_birth.isoformat() not in text
+    assert "P1234567" not in text
+    assert "single_parent" not in text
+    assert [m.age for m in seen.household] == [34, 9, 4]
+    assert summary_for(auditor, case).principal_name is None
+    assert summary_for(finance, case).principal_name == "Ana Petrovska"
+    assert case_for(finance, case, TODAY) is case

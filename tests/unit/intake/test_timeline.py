@@ -1,0 +1,121 @@
+"""Timeline entries from referral and grants events, and the merge with the case's own changes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import uuid4
+
+import pytest
+
+from services.intake.timeline import Source, TimelineEntry, UnknownCase, consumed_entry, describe, merge
+from shared.events import MalformedEvent, new_envelope
+from shared.events.grants import GrantClosed, InstallmentFailed
+from shared.events.referral import ReferralEscalated, ReferralStatusChanged
+from shared.money import Money
+
+T0 = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
+CASE = uuid4()
+
+
+def entry(minutes: int, source: Source, kind: str = "x") -> TimelineEntry:
+    return TimelineEntry(occurred_at=T0 + timedelta(minutes=minutes), source=source, type=kind, summary=kind)
+
+
+def test_merge_orders_by_time_and_puts_intake_first_on_a_tie():
+    own = [entry(0, Source.INTAKE, "Registered"), entry(10, Source.INTAKE, "PlanApproved")]
+    consumed = [entry(10, Source.GRANTS, "GrantOpened"), entry(5, Source.REFERRAL, "ReferralStatusChanged")]
+    assert [e.type for e in merge(own, consumed)] == [
+        "Registered",
+        "ReferralStatusChanged",
+        "PlanApproved",
+        "GrantOpened",
+    ]
+
+
+def test_referral_events_are_described_with_codes_only():
+    changed = ReferralStatusChanged(
+        referral_id=uuid4(),
+        case_id=CASE,
+        partner_id="ohrid-shelter",
+        category="housing",
+        status="declined",
+        previous_status="issued",
+        reason="no capacity",
+    )
+    assert describe(changed) == "Referral for housing with ohrid-shelter: declined (was issued): no capacity"
+    unplaced = changed.model_copy(
+        update={"partner_id": None, "status": "unplaced", "previous_status": None, "reason": None}
+    )
+    assert describe(unplaced) == "Referral for housing: unplaced"
+    escalated = ReferralEscalated(
+        referral_id=uuid4(), case_id=CASE, partner_id="ohrid-shelter", category="housing", deadline=T0
+    )
+    assert (
+        describe(escalated)
+        == "Referral for housing with ohrid-shelter escalated: no answer by 2025-06-15T09:00+00:00"
+    )
+
+
+def test_grant_events_are_described_with_their_amounts():
+    eur = Money(amount=12_345, currency="EUR")
+    failed = InstallmentFailed(
+        grant_id=uuid4(), case_id=CASE, installment_id=uuid4(), amount=eur, reason="bank rejected"
+    )
+    closed = GrantClosed(grant_id=uuid4(), case_id=CASE, reason="case closed", released=eur)
+    assert describe(failed) == "Installment failed: EUR 123.45: bank rejected"
+    assert describe(closed) == "Grant closed: case closed; EUR 123.45 released"
+
+
+def test_a_consumed_event_becomes_an_entry_for_its_case():
+    event = ReferralStatusChanged(
+        referral_id=uuid4(), case_id=CASE, partner_id="p-1", category="education", status="accepted"
+    )
+    envelope = new_envelope(event, key=CASE, producer="referral", occurred_at=T0)
+    case_id, found = consumed_entry(envelope, Source.REFERRAL)
+    assert case_id == CASE
+    assert found == TimelineEntry(
+        occurred_at=T0,
+        source=Source.REFERRAL,
+        type="ReferralStatusChanged",
+        summary="Referral for education with p-1: accepted",
+        event_id=envelope.event_id,
+    )
+
+
+def test_an_event_type_this_version_does_not_know_is_kept_by_its_type():
+    known = new_envelope(
+        ReferralStatusChanged(
+            referral_id=uuid4(), case_id=CASE, partner_id=None, category="medical", status="issued"
+        ),
+        key=CASE,
+        producer="referral",
+    )
+    newer = known.model_copy(update={"type": "ReferralReassigned"})
+    case_id, found = consumed_entry(newer, Source.REFERRAL)
+    assert (case_id, found.type, found.summary) == (CASE, "ReferralReassigned", "ReferralReassigned")
+
+
+def test_an_unknown_type_without_a_case_id_is_refused():
+    known = new_envelope(
+        ReferralStatusChanged(
+            referral_id=uuid4(), case_id=CASE, partner_id=None, category="medical", status="issued"
+        ),
+        key="not-a-case",
+        producer="referral",
+    )
+    newer = known.model_copy(update={"type": "SomethingElse", "data": {}})
+    with pytest.raises(UnknownCase, match="names no case id"):
+        consumed_entry(newer, Source.REFERRAL)
+
+
+def test_a_known_type_whose_data_does_not_fit_is_malformed():
+    known = new_envelope(
+        ReferralStatusChanged(
+            referral_id=uuid4(), case_id=CASE, partner_id=None, category="medical", status="issued"
+        ),
+        key=CASE,
+        producer="referral",
+    )
+    broken = known.model_copy(update={"data": {**known.data, "status": "lost"}})
+    with pytest.raises(MalformedEvent):
+        consumed_entry(broken, Source.REFERRAL)
