@@ -67,6 +67,8 @@ def create_broker(settings: Settings, service: str, **options: Any) -> KafkaBrok
         acks="all",
         enable_idempotence=True,
         logger=logging.getLogger(f"faststream.{service}"),
+        # "Received"/"Processed" for every message is noise at INFO; our middleware logs what matters
+        log_level=logging.DEBUG,
         allow_auto_create_topics=False,
         **options,
     )
