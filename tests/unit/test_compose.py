@@ -1,13 +1,22 @@
-"""docker-compose.yml is the alternative to `make run`: it must name only files that exist."""
+"""docker-compose.yml is the alternative to `make run`: it must name only files that exist, and run
+the three services from the one image the way deploy/k8s does."""
 
 from __future__ import annotations
 
+import http.server
+import socket
+import subprocess
+import sys
+import threading
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+DOCKERFILE = REPO / "deploy" / "docker" / "Dockerfile"
+SERVICES = {"intake": 8001, "referral": 8002, "grants": 8003}
 
 
 def compose() -> dict[str, Any]:
@@ -47,7 +56,82 @@ def test_the_dockerfile_copies_only_what_exists_and_runs_unprivileged() -> None:
     dockerfile = (REPO / "deploy/docker/Dockerfile").read_text()
     for line in dockerfile.splitlines():
         if line.startswith("COPY") and "--from" not in line:
-            for source in line.split()[1:-1]:
+            for source in [word for word in line.split()[1:-1] if not word.startswith("--")]:
                 assert (REPO / source).exists(), source
     assert "\nUSER " in dockerfile
     assert "USER root" not in dockerfile
+
+
+def test_the_image_user_is_numeric_so_kubernetes_can_enforce_run_as_non_root() -> None:
+    users = [line.split()[1] for line in DOCKERFILE.read_text().splitlines() if line.startswith("USER ")]
+    assert users, "no USER"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit(), uid
+    assert int(uid) != 0
+
+
+def test_the_build_context_is_an_allowlist_that_reaches_every_copy() -> None:
+    # .local/ holds the development database: it must never be sent to a builder
+    ignore = (DOCKERFILE.parent / f"{DOCKERFILE.name}.dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in ignore if line.strip() and not line.startswith("#")]
+    assert patterns[0] == "*"
+    allowed = {p[1:].rstrip("/") for p in patterns if p.startswith("!")}
+    for line in DOCKERFILE.read_text().splitlines():
+        if line.startswith("COPY") and "--from" not in line:
+            for source in [word for word in line.split()[1:-1] if not word.startswith("--")]:
+                assert any(source == a or source.startswith(f"{a}/") for a in allowed), source
+
+
+@pytest.mark.parametrize(("name", "port"), SERVICES.items())
+def test_each_service_runs_from_the_image_on_its_port_with_a_healthcheck(name: str, port: int) -> None:
+    service = compose()["services"][name]
+    assert service["build"]["dockerfile"] == "deploy/docker/Dockerfile"
+    assert service["command"] == [name, "--host", "0.0.0.0", "--port", str(port)]  # noqa: S104
+    assert f"127.0.0.1:{port}:{port}" in service["ports"]
+    config_dir = service["environment"]["HOMEWARD_CONFIG_DIR"]
+    assert f"./deploy/config:{config_dir}:ro" in service["volumes"]
+    check = " ".join(service["healthcheck"]["test"])
+    assert "urllib.request" in check
+    assert f"http://127.0.0.1:{port}/healthz" in check
+    assert {"kafka", "postgres"} <= set(service["depends_on"])
+    assert service["read_only"] is True
+    assert service["cap_drop"] == ["ALL"]
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    status = 200
+
+    def do_GET(self) -> None:
+        self.send_response(self.status if self.path == "/healthz" else 404)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        pass
+
+
+def _run_healthcheck(port: int) -> int:
+    """The exact command compose runs for intake, pointed at `port`; its exit status."""
+    test = compose()["services"]["intake"]["healthcheck"]["test"]
+    assert test[:2] == ["CMD", "python"]
+    command = [sys.executable, *test[2:]]
+    command[-1] = command[-1].replace("127.0.0.1:8001", f"127.0.0.1:{port}")
+    return subprocess.run(command, capture_output=True, timeout=10, check=False).returncode
+
+
+@pytest.mark.parametrize(("status", "healthy"), [(200, True), (503, False)])
+def test_the_healthcheck_passes_only_on_a_2xx_from_healthz(status: int, healthy: bool) -> None:
+    handler = type("Handler", (_Health,), {"status": status})
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            assert (_run_healthcheck(server.server_address[1]) == 0) is healthy
+        finally:
+            server.shutdown()
+
+
+def test_the_healthcheck_fails_when_nothing_listens() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free_port = probe.getsockname()[1]
+    assert _run_healthcheck(free_port) != 0
