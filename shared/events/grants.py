@@ -78,3 +78,5 @@ class GrantClosed(GrantEvent):
 
     reason: str
     released: Money
+    # the installments the closure cancelled (an additive field: older readers ignore it)
+    cancelled_installments: list[UUID] = []

@@ -1,0 +1,1 @@
+"""The finance API under /v1: finance officers write, auditors read."""

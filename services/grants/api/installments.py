@@ -1,0 +1,95 @@
+"""Installments: listing with filters; approve, disburse (another officer), record a failure."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Response, status
+from pydantic import BaseModel, Field
+
+from services.grants import grant_store, payments
+from services.grants.errors import NotFound
+from services.grants.rules import Payment
+from shared.events.codes import DisbursementMethod
+
+from .deps import Context, Officer, Reader
+from .views import InstallmentView
+
+router = APIRouter(prefix="/v1/installments", tags=["installments"])
+
+InstallmentStatusFilter = Literal["scheduled", "due", "approved", "disbursed", "failed", "cancelled"]
+MilestoneFilter = Literal["on_approval", "days_after_arrival", "business_plan_verified"]
+
+
+@router.get("")
+async def list_installments(
+    context: Context,
+    _: Reader,
+    grant_id: UUID | None = None,
+    programme: str | None = None,
+    status: InstallmentStatusFilter | None = None,
+    milestone: MilestoneFilter | None = None,
+    due_by: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[InstallmentView]:
+    rows = await grant_store.list_installments(
+        context.pool,
+        grant_id=grant_id,
+        programme_id=programme,
+        status=status,
+        milestone=milestone,
+        due_by=due_by,
+        limit=limit,
+        offset=offset,
+    )
+    return [InstallmentView.of(r) for r in rows]
+
+
+@router.get("/{installment_id}")
+async def show_installment(installment_id: UUID, context: Context, _: Reader) -> InstallmentView:
+    row = await grant_store.installment(context.pool, installment_id)
+    if row is None:
+        raise NotFound(f"no installment {installment_id}")
+    return InstallmentView.of(row)
+
+
+@router.post("/{installment_id}/approve")
+async def approve(installment_id: UUID, context: Context, officer: Officer) -> InstallmentView:
+    return InstallmentView.of(await payments.approve(context, installment_id, officer))
+
+
+class Disbursement(BaseModel):
+    method: DisbursementMethod
+    payment_reference: str = Field(min_length=1, max_length=200)
+    supplier: str | None = Field(default=None, max_length=200)
+    invoice_number: str | None = Field(default=None, max_length=100)
+
+
+@router.post("/{installment_id}/disburse")
+async def disburse(
+    installment_id: UUID,
+    body: Disbursement,
+    context: Context,
+    officer: Officer,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(min_length=1, max_length=150)] = None,
+) -> InstallmentView:
+    """Pay an approved installment; the officer must not be the one who approved it."""
+    row, replayed = await payments.disburse(
+        context, installment_id, Payment(**body.model_dump()), officer, idempotency_key
+    )
+    response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
+    return InstallmentView.of(row)
+
+
+class Failure(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, description="why the payment failed or came back")
+
+
+@router.post("/{installment_id}/fail", status_code=status.HTTP_200_OK)
+async def fail(installment_id: UUID, body: Failure, context: Context, officer: Officer) -> InstallmentView:
+    """A failed or returned payment: the disbursement is reversed in the ledger."""
+    return InstallmentView.of(await payments.record_failure(context, installment_id, body.reason, officer))

@@ -1,0 +1,102 @@
+"""The ledger for auditors: entries with filters, balances at any past date, the CSV export and
+the chain check."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from services.grants import ledger_store
+from services.grants.audit import export_csv_chunks, verify_database_chain
+from services.grants.chain import ChainedEntry, ChainVerdict
+from shared.money import Money
+
+from .deps import AsOf, Context, Reader, instant_bound
+from .views import ProgrammeBalance, programme_balances
+
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+
+
+@router.get("/entries")
+async def list_entries(
+    context: Context,
+    _: Reader,
+    programme: str | None = None,
+    grant_id: UUID | None = None,
+    account: str | None = None,
+    from_: Annotated[str | None, Query(alias="from", description="date or datetime, inclusive")] = None,
+    to: Annotated[str | None, Query(description="date (inclusive) or datetime")] = None,
+    after_seq: Annotated[int, Query(ge=0, description="continue after this entry")] = 0,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> list[ChainedEntry]:
+    return await ledger_store.entries(
+        context.pool,
+        programme_id=programme,
+        grant_id=grant_id,
+        account=account,
+        since=instant_bound(from_, name="from", end_of_day=False),
+        before=instant_bound(to, name="to", end_of_day=True),
+        after_seq=after_seq,
+        limit=limit,
+    )
+
+
+class AccountBalance(BaseModel):
+    account: str
+    kind: str
+    programme_id: str
+    grant_id: UUID | None
+    balance: Money
+
+
+class Balances(BaseModel):
+    as_of: datetime | None
+    programmes: list[ProgrammeBalance]
+    accounts: list[AccountBalance]
+
+
+@router.get("/balances")
+async def balances(
+    context: Context,
+    _: Reader,
+    before: AsOf,
+    programme: str | None = None,
+    grant_id: UUID | None = None,
+    account: str | None = None,
+) -> Balances:
+    """Balances as they stood at `as_of` (a date means the end of that day, UTC), or now."""
+    kinds = await ledger_store.balances_by_kind(context.pool, programme_id=programme, before=before)
+    accounts = await ledger_store.account_balances(
+        context.pool, programme_id=programme, grant_id=grant_id, account=account, before=before
+    )
+    return Balances(
+        as_of=before,
+        programmes=[b for lines in programme_balances(kinds).values() for b in lines],
+        accounts=[AccountBalance(**a) for a in accounts],
+    )
+
+
+@router.get("/export.csv")
+async def export_csv(context: Context, _: Reader) -> StreamingResponse:
+    """The whole ledger, one row per entry with its hash chain: `homeward ledger verify FILE.csv`."""
+    return StreamingResponse(
+        export_csv_chunks(context.pool),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="ledger.csv"'},
+    )
+
+
+class VerifyResult(ChainVerdict):
+    verdict: str
+
+
+@router.get("/verify")
+async def verify(context: Context, _: Reader) -> VerifyResult:
+    """Recompute the hash chain from the stored entries; name the first entry that does not match."""
+    verdict = await verify_database_chain(context.pool)
+    return VerifyResult(**verdict.model_dump(), verdict=verdict.line())

@@ -1,0 +1,80 @@
+"""`create_app()`: the grants service in one process — the finance API, the consumer of intake's
+events, the outbox relay and the periodic due-check, started and stopped by the app's lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import date
+from pathlib import Path
+
+import structlog
+from fastapi import FastAPI
+
+from shared.kafka import create_broker
+from shared.runtime import ServiceRuntime
+from shared.settings import Settings
+from shared.topics import Topics, TopicSpec
+
+from . import grant_store
+from .api import grants, health, installments, ledger, programmes
+from .api.errors import install_error_handlers
+from .context import GrantsContext, utc_today
+from .due_check import run_due_checks
+from .handlers import subscribe
+from .policies import POLICY_FILE, load_policies
+
+SERVICE = "grants"
+MIGRATIONS = Path(__file__).parent / "migrations"
+log = structlog.get_logger("grants.app")
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    due_check_interval_s: float = 300.0,
+    today: Callable[[], date] = utc_today,
+) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        policies = load_policies(settings.config_dir / POLICY_FILE)  # a bad file stops the start here
+        runtime = await ServiceRuntime.start(settings, SERVICE, [MIGRATIONS], topics=service_topics(settings))
+        stopping = asyncio.Event()
+        due_task: asyncio.Task[None] | None = None
+        broker = create_broker(settings, SERVICE)
+        try:
+            async with runtime.pool.acquire() as connection:
+                await grant_store.sync_programmes(connection, policies)
+            context = GrantsContext(runtime.pool, runtime.topics, policies, today)
+            subscribe(broker, context)
+            await broker.start()
+            due_task = asyncio.create_task(
+                run_due_checks(context, due_check_interval_s, stopping), name="grants-due-check"
+            )
+            app.state.grants, app.state.runtime, app.state.broker = context, runtime, broker
+            app.state.identity = runtime.identity
+            log.info("grants service started", programmes=[p.id for p in policies.programmes])
+            yield
+        finally:
+            stopping.set()
+            if due_task is not None:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await due_task
+            await broker.stop()
+            await runtime.stop()
+
+    app = FastAPI(title="Homeward grants", version="1", lifespan=lifespan)
+    install_error_handlers(app)
+    for module in (health, programmes, grants, installments, ledger):
+        app.include_router(module.router)
+    return app
+
+
+def service_topics(settings: Settings) -> list[TopicSpec]:
+    """The topics grants consumes (with their dead-letter topics) and publishes."""
+    topics = Topics(settings.topic_prefix)
+    return [*topics.with_dlqs([topics.returnees]), topics.grants_installments]

@@ -1,0 +1,68 @@
+"""CaseClosed: the grant's remaining installments are cancelled and its unspent commitment goes
+back to the programme's budget (where it may open a waiting grant)."""
+
+from __future__ import annotations
+
+import structlog
+
+from shared.db import Connection
+from shared.events.envelope import Envelope
+from shared.events.grants import GrantClosed
+from shared.events.intake import CaseClosed
+from shared.money import Money
+
+from . import grant_store, ledger_store
+from .context import SYSTEM_ACTOR, GrantsContext
+from .ledger import Account, AccountKind, release
+from .opening import open_waiting_grants
+from .outbound import emit
+from .rules import OPEN_INSTALLMENT_STATES, GrantStatus, InstallmentStatus
+
+log = structlog.get_logger("grants.closing")
+
+
+async def close_grants_of_case(connection: Connection, context: GrantsContext, envelope: Envelope) -> None:
+    closed = envelope.event_as(CaseClosed)
+    for candidate in await grant_store.active_grants_of_case(connection, closed.case_id):
+        await grant_store.lock_programme(connection, candidate["programme_id"])
+        grant = await grant_store.grant(connection, candidate["id"], lock=True)
+        if grant is None or grant["status"] == GrantStatus.CLOSED:
+            continue
+        installments = await grant_store.installments_of(connection, grant["id"], lock=True)
+        cancelled = [
+            i["id"] for i in installments if InstallmentStatus(i["status"]) in OPEN_INSTALLMENT_STATES
+        ]
+        await grant_store.cancel(connection, cancelled)
+        committed = Account(
+            kind=AccountKind.COMMITTED, programme_id=grant["programme_id"], grant_id=grant["id"]
+        )
+        unspent = Money(
+            amount=await ledger_store.account_balance(connection, committed), currency=grant["currency"]
+        )
+        if unspent.amount > 0:
+            posting = release(
+                grant["programme_id"],
+                grant["id"],
+                unspent,
+                idempotency_key=f"release:{grant['id']}:closure",
+                memo=f"case closed: {closed.reason.value}",
+            )
+            await ledger_store.append_posting(connection, posting, recorded_by=SYSTEM_ACTOR)
+        await grant_store.set_grant_status(
+            connection, grant["id"], GrantStatus.CLOSED, close_reason=closed.reason.value
+        )
+        await emit(
+            connection,
+            context,
+            GrantClosed(
+                grant_id=grant["id"],
+                case_id=grant["case_id"],
+                reason=closed.reason.value,
+                released=unspent,
+                cancelled_installments=cancelled,
+            ),
+            correlation_id=grant["correlation_id"],
+            causation=envelope,
+        )
+        log.info("grant closed", grant_id=str(grant["id"]), released=unspent.amount, cancelled=len(cancelled))
+        await open_waiting_grants(connection, context, grant["programme_id"], causation=envelope)

@@ -1,0 +1,27 @@
+"""What the grants flows need from the running service, in one object they are handed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+from shared.db import Pool
+from shared.topics import Topics
+
+from .policies import DonorPolicies
+
+PRODUCER = "grants"
+SYSTEM_ACTOR = "grants-service"  # recorded_by of postings the service makes on its own
+
+
+def utc_today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class GrantsContext:
+    pool: Pool
+    topics: Topics
+    policies: DonorPolicies
+    today: Callable[[], date] = field(default=utc_today)

@@ -1,0 +1,62 @@
+"""Donor funding received: it becomes available budget, and waiting grants open as far as it goes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from uuid import UUID
+
+import structlog
+
+from shared.auth import User
+from shared.db import transaction
+from shared.money import Money
+
+from . import grant_store, ledger_store
+from .context import GrantsContext
+from .errors import InvalidRequest, NotFound
+from .ledger import funding_received
+from .opening import open_waiting_grants
+from .policies import UnknownProgramme
+
+log = structlog.get_logger("grants.funding")
+
+
+@dataclass(frozen=True)
+class FundingRecorded:
+    transaction_id: UUID
+    replayed: bool
+    opened_grants: list[UUID] = field(default_factory=list)
+
+
+async def record_funding(
+    context: GrantsContext,
+    programme_id: str,
+    amount: Money,
+    *,
+    reference: str,
+    idempotency_key: str,
+    officer: User,
+) -> FundingRecorded:
+    try:
+        programme = context.policies.programme(programme_id)
+    except UnknownProgramme as error:
+        raise NotFound(str(error)) from error
+    if amount.currency != programme.currency:
+        raise InvalidRequest(f"amount.currency: programme {programme_id} is funded in {programme.currency}")
+    if amount.amount <= 0:
+        raise InvalidRequest("amount.amount: funding received is a positive amount")
+    posting = funding_received(
+        programme_id, amount, idempotency_key=f"funding:{idempotency_key}", reference=reference
+    )
+    async with transaction(context.pool) as connection:
+        await grant_store.lock_programme(connection, programme_id)
+        stored = await ledger_store.append_posting(connection, posting, recorded_by=officer.name)
+        opened = [] if stored.replayed else await open_waiting_grants(connection, context, programme_id)
+    log.info(
+        "funding recorded",
+        programme_id=programme_id,
+        transaction_id=str(stored.id),
+        replayed=stored.replayed,
+        opened=len(opened),
+    )
+    return FundingRecorded(stored.id, stored.replayed, opened)

@@ -1,0 +1,49 @@
+"""What grants does with intake's events (`intake.returnees.v1`), each inside `apply_once`'s
+transaction: the inbox row, the grant's rows, the ledger postings and the outbox commit together.
+
+ReintegrationPlanApproved opens a grant, CaseClosed closes it; every other type on the topic is
+recorded in the inbox (so it is not re-read) and otherwise ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from faststream.kafka import KafkaBroker
+
+from shared.db import Connection
+from shared.events.envelope import Envelope
+from shared.events.intake import CaseClosed, ReintegrationPlanApproved
+from shared.inbox import apply_once
+from shared.kafka import subscriber_options
+
+from .closing import close_grants_of_case
+from .context import GrantsContext
+from .opening import grant_for_approved_plan
+
+CONSUMER = "grants.returnees"
+
+Handler = Callable[[Connection, GrantsContext, Envelope], Awaitable[None]]
+HANDLED: dict[str, Handler] = {
+    ReintegrationPlanApproved.event_type: grant_for_approved_plan,
+    CaseClosed.event_type: close_grants_of_case,
+}
+
+
+def returnee_event_handler(context: GrantsContext) -> Callable[[Connection, Envelope], Awaitable[None]]:
+    async def apply(connection: Connection, envelope: Envelope) -> None:
+        handler = HANDLED.get(envelope.type)
+        if handler is not None:
+            await handler(connection, context, envelope)
+
+    return apply
+
+
+def subscribe(broker: KafkaBroker, context: GrantsContext) -> None:
+    topic = context.topics.returnees.name
+    apply = returnee_event_handler(context)
+
+    # the group carries the topic prefix, so deployments (and tests) sharing a cluster never share a group
+    @broker.subscriber(topic, **subscriber_options(context.topics.prefix + CONSUMER))  # type: ignore[untyped-decorator]
+    async def on_returnee_event(body: bytes) -> None:
+        await apply_once(context.pool, CONSUMER, topic, body, apply)

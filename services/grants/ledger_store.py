@@ -1,0 +1,270 @@
+"""The ledger in PostgreSQL: appending postings to the hash chain, and reading it back.
+
+`append_posting` must run inside the caller's transaction, after any other row lock that
+transaction takes: it locks the single chain-head row until commit, which serialises appends
+(one chain order, gapless `seq`) and makes the idempotency check race-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from shared.db import Connection, Pool
+from shared.events.ids import uuid7
+from shared.money import Money
+
+from .chain import GENESIS_HASH, ChainedEntry
+from .errors import IdempotencyConflict
+from .journal import journal_entries
+from .ledger import Account, AccountKind, Direction, Line, Posting, TransactionKind
+
+
+@dataclass(frozen=True)
+class StoredTransaction:
+    id: UUID
+    replayed: bool  # the same key and content were already posted: nothing new was written
+
+
+async def transaction_for_key(connection: Connection, key: str) -> tuple[UUID, str] | None:
+    row = await connection.fetchrow(
+        "SELECT id, fingerprint FROM ledger_transactions WHERE idempotency_key = $1", key
+    )
+    return (row["id"], row["fingerprint"]) if row else None
+
+
+async def append_posting(connection: Connection, posting: Posting, recorded_by: str) -> StoredTransaction:
+    """Store `posting` once per idempotency key; the same key with other content raises
+    IdempotencyConflict."""
+    head = await connection.fetchrow(
+        "SELECT last_seq, last_hash FROM ledger_chain_head WHERE id = 1 FOR UPDATE"
+    )
+    assert head is not None, "the ledger migration seeds the chain head"
+    existing = await transaction_for_key(connection, posting.idempotency_key)
+    if existing is not None:
+        if existing[1] != posting.fingerprint():
+            raise IdempotencyConflict(
+                f"idempotency key {posting.idempotency_key!r} was already used for a different posting"
+            )
+        return StoredTransaction(existing[0], replayed=True)
+    transaction_id, recorded_at = uuid7(), datetime.now(UTC)
+    await connection.execute(
+        "INSERT INTO ledger_transactions (id, kind, idempotency_key, fingerprint, programme_id, grant_id,"
+        " installment_id, reverses, memo, recorded_by, recorded_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        transaction_id,
+        posting.kind.value,
+        posting.idempotency_key,
+        posting.fingerprint(),
+        posting.programme_id,
+        posting.grant_id,
+        posting.installment_id,
+        posting.reverses,
+        posting.memo,
+        recorded_by,
+        recorded_at,
+    )
+    entries = journal_entries(
+        posting,
+        transaction_id=transaction_id,
+        recorded_by=recorded_by,
+        recorded_at=recorded_at,
+        after_seq=int(head["last_seq"]),
+        after_hash=str(head["last_hash"]),
+    )
+    await connection.executemany(
+        "INSERT INTO ledger_entries (seq, entry_id, transaction_id, account, account_kind, programme_id,"
+        " grant_id, direction, amount, currency, recorded_at, prev_hash, hash)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+        [
+            (
+                e.seq,
+                e.entry_id,
+                e.transaction_id,
+                e.account,
+                line.account.kind.value,
+                e.programme_id,
+                e.grant_id,
+                e.direction,
+                e.amount,
+                e.currency,
+                e.recorded_at,
+                e.prev_hash,
+                e.hash,
+            )
+            for e, line in zip(entries, posting.lines, strict=True)
+        ],
+    )
+    await connection.execute(
+        "UPDATE ledger_chain_head SET last_seq = $1, last_hash = $2 WHERE id = 1",
+        entries[-1].seq,
+        entries[-1].hash,
+    )
+    return StoredTransaction(transaction_id, replayed=False)
+
+
+async def stored_posting(connection: Connection, transaction_id: UUID) -> Posting:
+    """A stored transaction as the Posting it was (to build its reversal)."""
+    txn = await connection.fetchrow("SELECT * FROM ledger_transactions WHERE id = $1", transaction_id)
+    if txn is None:
+        raise LookupError(f"no ledger transaction {transaction_id}")
+    rows = await connection.fetch(
+        "SELECT account_kind, programme_id, grant_id, direction, amount, currency FROM ledger_entries"
+        " WHERE transaction_id = $1 ORDER BY seq",
+        transaction_id,
+    )
+    lines = [
+        Line(
+            account=Account(
+                kind=AccountKind(r["account_kind"]), programme_id=r["programme_id"], grant_id=r["grant_id"]
+            ),
+            direction=Direction(r["direction"]),
+            amount=Money(amount=int(r["amount"]), currency=r["currency"]),
+        )
+        for r in rows
+    ]
+    return Posting(
+        kind=TransactionKind(txn["kind"]),
+        idempotency_key=txn["idempotency_key"],
+        programme_id=txn["programme_id"],
+        grant_id=txn["grant_id"],
+        installment_id=txn["installment_id"],
+        reverses=txn["reverses"],
+        memo=txn["memo"],
+        lines=lines,
+    )
+
+
+_NET = "sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END)"
+
+
+async def account_balance(connection: Connection, account: Account) -> int:
+    """The balance of `account` in its normal direction, in minor units."""
+    net = await connection.fetchval(
+        f"SELECT coalesce({_NET}, 0) FROM ledger_entries WHERE account = $1", account.code
+    )
+    return int(net) if account.kind.normal is Direction.DEBIT else -int(net)
+
+
+async def available_budget(connection: Connection, programme_id: str) -> int:
+    return await account_balance(connection, Account(kind=AccountKind.AVAILABLE, programme_id=programme_id))
+
+
+async def balances_by_kind(
+    connection: Connection | Pool, *, programme_id: str | None = None, before: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Per programme, currency and account kind: the balance in the kind's normal direction,
+    counting entries recorded before `before` (all of them when None)."""
+    rows = await connection.fetch(
+        f"SELECT programme_id, currency, account_kind, {_NET} AS net FROM ledger_entries"
+        " WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::timestamptz IS NULL OR recorded_at < $2)"
+        " GROUP BY programme_id, currency, account_kind ORDER BY programme_id, currency, account_kind",
+        programme_id,
+        before,
+    )
+    return [
+        {
+            "programme_id": r["programme_id"],
+            "currency": r["currency"],
+            "kind": r["account_kind"],
+            "balance": int(r["net"])
+            * (1 if AccountKind(r["account_kind"]).normal is Direction.DEBIT else -1),
+        }
+        for r in rows
+    ]
+
+
+async def account_balances(
+    pool: Pool,
+    *,
+    programme_id: str | None = None,
+    grant_id: UUID | None = None,
+    account: str | None = None,
+    before: datetime | None = None,
+) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        f"SELECT account, account_kind, programme_id, grant_id, currency, {_NET} AS net FROM ledger_entries"
+        " WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::uuid IS NULL OR grant_id = $2)"
+        " AND ($3::text IS NULL OR account = $3) AND ($4::timestamptz IS NULL OR recorded_at < $4)"
+        " GROUP BY account, account_kind, programme_id, grant_id, currency ORDER BY account, currency",
+        programme_id,
+        grant_id,
+        account,
+        before,
+    )
+    return [
+        {
+            "account": r["account"],
+            "kind": r["account_kind"],
+            "programme_id": r["programme_id"],
+            "grant_id": r["grant_id"],
+            "balance": Money(
+                amount=int(r["net"])
+                * (1 if AccountKind(r["account_kind"]).normal is Direction.DEBIT else -1),
+                currency=r["currency"],
+            ),
+        }
+        for r in rows
+    ]
+
+
+ENTRY_SELECT = (
+    "SELECT e.seq, e.entry_id, e.transaction_id, t.kind, t.idempotency_key, t.reverses, e.programme_id,"
+    " e.grant_id, t.installment_id, e.account, e.direction, e.amount, e.currency, t.memo, t.recorded_by,"
+    " e.recorded_at, e.prev_hash, e.hash"
+    " FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id"
+)
+
+
+def _entry(row: Any) -> ChainedEntry:
+    return ChainedEntry.model_validate(dict(row.items()))
+
+
+async def entries(
+    pool: Pool,
+    *,
+    programme_id: str | None = None,
+    grant_id: UUID | None = None,
+    account: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    after_seq: int = 0,
+    limit: int = 500,
+) -> list[ChainedEntry]:
+    rows = await pool.fetch(
+        ENTRY_SELECT + " WHERE e.seq > $1 AND ($2::text IS NULL OR e.programme_id = $2)"
+        " AND ($3::uuid IS NULL OR e.grant_id = $3 OR t.grant_id = $3)"
+        " AND ($4::text IS NULL OR e.account = $4)"
+        " AND ($5::timestamptz IS NULL OR e.recorded_at >= $5)"
+        " AND ($6::timestamptz IS NULL OR e.recorded_at < $6)"
+        " ORDER BY e.seq LIMIT $7",
+        after_seq,
+        programme_id,
+        grant_id,
+        account,
+        since,
+        before,
+        limit,
+    )
+    return [_entry(r) for r in rows]
+
+
+async def every_entry(pool: Pool, chunk: int = 2000) -> AsyncIterator[ChainedEntry]:
+    """The whole ledger in chain order, read in chunks (entries are never changed, so a chunked
+    read sees a consistent prefix)."""
+    after = 0
+    while True:
+        rows = await pool.fetch(ENTRY_SELECT + " WHERE e.seq > $1 ORDER BY e.seq LIMIT $2", after, chunk)
+        for row in rows:
+            yield _entry(row)
+        if len(rows) < chunk:
+            return
+        after = int(rows[-1]["seq"])
+
+
+async def chain_head(pool: Pool) -> tuple[int, str]:
+    row = await pool.fetchrow("SELECT last_seq, last_hash FROM ledger_chain_head WHERE id = 1")
+    return (int(row["last_seq"]), str(row["last_hash"])) if row else (0, GENESIS_HASH)

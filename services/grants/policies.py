@@ -1,0 +1,228 @@
+"""Donor policies as data: `deploy/config/donor-policies.yaml`, validated at start-up.
+
+Amounts are written in the currency's major unit as quoted text ("1000.00"): a bare YAML number
+is refused, so no amount is ever a float and none is ambiguous between major and minor units.
+`Programme.money()` turns one into integer minor units.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Self
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from shared.events.codes import AssistanceType, Milestone, Vulnerability
+from shared.money import MINOR_UNITS, Money
+
+POLICY_FILE = "donor-policies.yaml"
+_AMOUNT_TEXT = re.compile(r"^\d{1,12}(\.\d{1,4})?$")
+
+
+def _amount_from_text(value: Any) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if not isinstance(value, str) or not _AMOUNT_TEXT.match(value.strip()):
+        raise ValueError(
+            f"write an amount as quoted text in major units, e.g. '1000.00' (got {value!r}); "
+            "a bare number is refused so that no amount is a float"
+        )
+    try:
+        return Decimal(value.strip())
+    except InvalidOperation as error:  # pragma: no cover - the pattern already guards it
+        raise ValueError(f"not an amount: {value!r}") from error
+
+
+Amount = Annotated[Decimal, BeforeValidator(_amount_from_text)]
+
+
+class PaidTo(StrEnum):
+    """Who receives an assistance type's money: the returnee, or a supplier against an invoice."""
+
+    RETURNEE = "returnee"
+    SUPPLIER = "supplier"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class InstallmentPart(_Strict):
+    """One part of an installment plan: `share` percent of the amount, due at `milestone`."""
+
+    share: int = Field(gt=0, le=100)
+    milestone: Milestone
+    days: int | None = Field(default=None, ge=0, le=3650)
+
+    @model_validator(mode="after")
+    def _days_only_for_a_waiting_milestone(self) -> Self:
+        waits = self.milestone is Milestone.DAYS_AFTER_ARRIVAL
+        if waits and self.days is None:
+            raise ValueError("a days_after_arrival part needs `days`")
+        if not waits and self.days is not None:
+            raise ValueError(f"`days` only goes with days_after_arrival, not {self.milestone.value}")
+        return self
+
+
+def _check_plan(parts: list[InstallmentPart]) -> list[InstallmentPart]:
+    if not parts:
+        raise ValueError("an installment plan needs at least one part")
+    total = sum(p.share for p in parts)
+    if total != 100:
+        raise ValueError(f"installment shares must add up to 100, not {total}")
+    return parts
+
+
+def _known_currency(code: str) -> str:
+    if code not in MINOR_UNITS:
+        raise ValueError(f"unknown ISO 4217 currency {code!r}")
+    return code
+
+
+InstallmentPlan = Annotated[list[InstallmentPart], AfterValidator(_check_plan)]
+
+
+class AssistanceRule(_Strict):
+    """What a programme does with one assistance type it funds."""
+
+    paid_to: PaidTo = PaidTo.RETURNEE
+    max: Amount | None = None  # per grant, for this type
+    # funded up to `max` on top of the per-person ceiling (e.g. a micro-business project budget)
+    beyond_ceiling: bool = False
+    installments: InstallmentPlan | None = None  # its own plan instead of the programme's
+
+    @model_validator(mode="after")
+    def _beyond_needs_a_max(self) -> Self:
+        if self.beyond_ceiling and self.max is None:
+            raise ValueError("an assistance type funded beyond the ceiling needs its own `max`")
+        return self
+
+
+class Ceilings(_Strict):
+    per_adult: Amount
+    per_child: Amount
+    child_age_limit: int = Field(ge=1, le=18)  # a member younger than this counts as a child
+    household_supplement: Amount = Decimal(0)
+    household_supplement_above: int | None = Field(default=None, ge=1)  # for households larger than this
+
+    @model_validator(mode="after")
+    def _supplement_has_a_threshold(self) -> Self:
+        if self.household_supplement > 0 and self.household_supplement_above is None:
+            raise ValueError("a household_supplement needs household_supplement_above")
+        return self
+
+
+class VulnerableExceptions(_Strict):
+    """How a programme treats returnees with one of `applies_to`."""
+
+    applies_to: Annotated[list[Vulnerability], Field(min_length=1)]
+    supplement: Amount = Decimal(0)  # raises the ceiling, once per household
+    # parts that wait N days after arrival fall due on approval instead (a business plan still
+    # has to be verified: that is a condition, not a wait)
+    advance_waiting_parts: bool = False
+
+
+class Programme(_Strict):
+    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,40}$")
+    name: str = Field(min_length=1)
+    donor: str = Field(min_length=1)
+    currency: Annotated[str, AfterValidator(_known_currency)]
+    ceilings: Ceilings
+    funds: Annotated[dict[AssistanceType, AssistanceRule], Field(min_length=1)]
+    cash_cap: Amount | None = None
+    installments: InstallmentPlan
+    vulnerable: VulnerableExceptions | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if self.cash_cap is not None and AssistanceType.CASH not in self.funds:
+            raise ValueError("cash_cap is set but the programme does not fund cash")
+        for where, amount in self._amounts():
+            self._check_precision(where, amount)
+        return self
+
+    def _amounts(self) -> list[tuple[str, Decimal]]:
+        found = [
+            ("ceilings.per_adult", self.ceilings.per_adult),
+            ("ceilings.per_child", self.ceilings.per_child),
+            ("ceilings.household_supplement", self.ceilings.household_supplement),
+        ]
+        if self.cash_cap is not None:
+            found.append(("cash_cap", self.cash_cap))
+        if self.vulnerable is not None:
+            found.append(("vulnerable.supplement", self.vulnerable.supplement))
+        found += [(f"funds.{t.value}.max", r.max) for t, r in self.funds.items() if r.max is not None]
+        return found
+
+    def _check_precision(self, where: str, amount: Decimal) -> None:
+        exponent = amount.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent > MINOR_UNITS[self.currency]:
+            raise ValueError(f"{where}: {amount} has more decimals than {self.currency} has minor units")
+
+    def money(self, amount: Decimal) -> Money:
+        """`amount` (major units, already checked for precision) as Money in minor units."""
+        return Money(amount=int(amount.scaleb(MINOR_UNITS[self.currency])), currency=self.currency)
+
+    def plan_for(self, assistance_type: AssistanceType) -> list[InstallmentPart]:
+        rule = self.funds.get(assistance_type)
+        return rule.installments if rule is not None and rule.installments else self.installments
+
+
+class UnknownProgramme(LookupError):
+    pass
+
+
+class DonorPolicies(_Strict):
+    programmes: Annotated[list[Programme], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        ids = [p.id for p in self.programmes]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"programme ids must be unique; repeated: {', '.join(duplicates)}")
+        return self
+
+    def programme(self, programme_id: str) -> Programme:
+        for programme in self.programmes:
+            if programme.id == programme_id:
+                return programme
+        raise UnknownProgramme(f"no donor programme {programme_id!r} in the policy file")
+
+
+class PolicyFileError(ValueError):
+    """The policy file is missing, not YAML, or breaks the model; the message names the field."""
+
+
+def parse_policies(text: str, source: str = POLICY_FILE) -> DonorPolicies:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise PolicyFileError(f"{source}: not valid YAML: {error}") from error
+    try:
+        return DonorPolicies.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()
+        )
+        raise PolicyFileError(f"{source}: {problems}") from error
+
+
+def load_policies(path: Path) -> DonorPolicies:
+    try:
+        text = path.read_text()
+    except OSError as error:
+        raise PolicyFileError(f"{path}: cannot be read: {error.strerror}") from error
+    return parse_policies(text, str(path))

@@ -1,0 +1,195 @@
+"""One grants service per test module, against the real broker and database.
+
+`isolated` is per test; starting the service (migrations, topics, consumer group) once per module
+keeps these tests fast, so `service` builds the same kind of private corner (schema, topic prefix,
+identity schema) at module scope. After every test the books must balance (`books_balance`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from services.grants.app import create_app
+from services.grants.context import GrantsContext, utc_today
+from shared.auth import Role
+from shared.db import Pool
+from shared.events import Envelope, new_envelope, parse_envelope
+from shared.events.intake import CaseClosed, ReintegrationPlanApproved
+from shared.settings import Settings
+from tests import conftest as session
+from tests.support import eventually, publish, read_topic
+
+OFFICERS = {"fin-a": Role.FINANCE, "fin-b": Role.FINANCE, "fin-c": Role.FINANCE, "aud-1": Role.AUDITOR}
+
+
+@dataclass
+class Clock:
+    """The service's idea of today, which a test may move."""
+
+    today: date = field(default_factory=utc_today)
+
+    def __call__(self) -> date:
+        return self.today
+
+
+@dataclass
+class GrantsService:
+    app: FastAPI
+    client: httpx.AsyncClient
+    settings: Settings
+    schema: str
+    tokens: dict[str, str]
+    clock: Clock
+
+    @property
+    def context(self) -> GrantsContext:
+        context: GrantsContext = self.app.state.grants
+        return context
+
+    @property
+    def pool(self) -> Pool:
+        return self.context.pool
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+    async def get(self, path: str, who: str = "aud-1", **params: Any) -> Any:
+        response = await self.client.get(path, headers=self.auth(who), params=params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def post(self, path: str, who: str, body: Any = None, **headers: str) -> httpx.Response:
+        return await self.client.post(path, headers={**self.auth(who), **headers}, json=body)
+
+    async def fund(self, programme: str, amount: int, currency: str = "EUR") -> dict[str, Any]:
+        response = await self.post(
+            f"/v1/programmes/{programme}/funding",
+            "fin-a",
+            {
+                "amount": {"amount": amount, "currency": currency},
+                "reference": f"transfer {uuid.uuid4().hex[:8]}",
+            },
+            **{"Idempotency-Key": uuid.uuid4().hex},
+        )
+        assert response.status_code == 201, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+    async def deliver(self, *envelopes: Envelope) -> None:
+        """Publish intake events as intake would: keyed by case id."""
+        topic = self.context.topics.returnees.name
+        for envelope in envelopes:
+            await publish(
+                self.settings.kafka_bootstrap_servers, topic, [envelope.to_bytes()], key=envelope.key.encode()
+            )
+
+    async def grant_of(self, case_id: UUID, *, timeout: float = 20.0) -> dict[str, Any]:
+        async def found() -> list[dict[str, Any]]:
+            grants: list[dict[str, Any]] = await self.get("/v1/grants", case_id=str(case_id))
+            return grants
+
+        grants = await eventually(found, timeout=timeout, what=f"a grant for case {case_id}")
+        assert len(grants) == 1, grants
+        detail: dict[str, Any] = await self.get(f"/v1/grants/{grants[0]['id']}")
+        return detail
+
+    async def processed(self, envelope: Envelope) -> None:
+        """Wait until the consumer has recorded `envelope` in its inbox."""
+
+        async def recorded() -> bool:
+            count = await self.pool.fetchval(
+                "SELECT count(*) FROM inbox WHERE event_id = $1", envelope.event_id
+            )
+            return bool(count)
+
+        await eventually(recorded, what=f"{envelope.type} {envelope.event_id} in the inbox")
+
+    async def published(self, case_id: UUID, at_least: int) -> list[Envelope]:
+        """The events grants published on grants.installments.v1 for this case, in order."""
+        topic = self.context.topics.grants_installments.name
+
+        async def enough() -> list[Envelope]:
+            records = await read_topic(self.settings.kafka_bootstrap_servers, topic)
+            mine = [
+                parse_envelope(r.value)
+                for r in sorted(records, key=lambda r: r.offset)
+                if r.key == str(case_id).encode()
+            ]
+            return mine if len(mine) >= at_least else []
+
+        return await eventually(
+            enough, timeout=20, interval=0.3, what=f"{at_least} grant events for case {case_id}"
+        )
+
+
+def plan_approved(plan: ReintegrationPlanApproved) -> Envelope:
+    return new_envelope(plan, key=plan.case_id, producer="intake")
+
+
+def case_closed(case_id: UUID, reason: str = "reintegrated") -> Envelope:
+    return new_envelope(
+        CaseClosed(case_id=case_id, reason=reason, closed_by="cw-1"), key=case_id, producer="intake"
+    )
+
+
+@pytest.fixture(scope="module")
+async def service(kafka_bootstrap: str, database_url: str) -> AsyncIterator[GrantsService]:
+    token = uuid.uuid4().hex[:10]
+    schema, prefix = f"t_{token}", f"t{token}."
+    settings = Settings(
+        kafka_bootstrap_servers=kafka_bootstrap,
+        database_url=database_url,
+        topic_prefix=prefix,
+        db_schema=schema,
+        identity_schema=f"{schema}_identity",
+        outbox_poll_interval_s=0.2,
+        consumer_backoff_initial_s=0.05,
+        consumer_backoff_max_s=0.5,
+    )
+    session._created_prefixes.append(prefix)
+    clock = Clock()
+    app = create_app(settings, due_check_interval_s=3600, today=clock)
+    try:
+        async with app.router.lifespan_context(app):
+            tokens = {}
+            for name, role in OFFICERS.items():
+                _, tokens[name] = await app.state.identity.add_user(name, role)
+            _, tokens["cw-1"] = await app.state.identity.add_user("cw-1", Role.CASEWORKER)
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://grants") as client:
+                yield GrantsService(app, client, settings, schema, tokens, clock)
+    finally:
+        connection = await asyncpg.connect(database_url)
+        try:
+            for name in (schema, f"{schema}_identity"):
+                await connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        finally:
+            await connection.close()
+
+
+@pytest.fixture(autouse=True)
+async def books_balance(service: GrantsService) -> AsyncIterator[None]:
+    """After every test: debits equal credits in every currency, overall and per transaction."""
+    yield
+    async with service.pool.acquire() as connection:
+        overall = await connection.fetch(
+            "SELECT currency, sum(amount) FILTER (WHERE direction = 'debit') AS debits,"
+            " sum(amount) FILTER (WHERE direction = 'credit') AS credits"
+            " FROM ledger_entries GROUP BY currency"
+        )
+        unbalanced = await connection.fetch(
+            "SELECT transaction_id, currency FROM ledger_entries GROUP BY transaction_id, currency"
+            " HAVING sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) <> 0"
+        )
+    assert all(r["debits"] == r["credits"] for r in overall), [dict(r) for r in overall]
+    assert unbalanced == []
