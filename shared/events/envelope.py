@@ -88,7 +88,7 @@ class Envelope(BaseModel):
     def event_as(self, model: builtins.type[E]) -> E:
         event = self.event()
         if not isinstance(event, model):
-            raise MalformedEvent(f"expected {model.event_type}, got {self.type}")
+            raise MalformedEvent(f"expected {getattr(model, 'event_type', model.__name__)}, got {self.type}")
         return event
 
     def to_bytes(self) -> bytes:

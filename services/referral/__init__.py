@@ -1,0 +1,1 @@
+"""Referral: routes returnees to partner organisations and follows each referral to its end."""

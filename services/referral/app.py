@@ -1,0 +1,96 @@
+"""`create_app()`: the referral service in one process — HTTP API, consumers, outbox relay, sweep.
+
+The partner directory is read and validated here, before anything starts: a bad file stops the
+service with the line and field at fault (DirectoryError). The lifespan then starts the runtime
+(migrations, every topic the service touches, the pool, the relay), syncs partners' places, starts
+the broker's consumers and the escalation sweep, and stops them in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.db import transaction
+from shared.runtime import ServiceRuntime
+from shared.settings import Settings
+from shared.topics import Topics, TopicSpec
+
+from . import api
+from . import repository as repo
+from .broker import SERVICE, Consumers, build_broker
+from .directory import Directory, load_directory, load_municipalities
+from .handlers import ReferralHandlers
+from .sweep import EscalationSweep
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class ReferralSettings(BaseSettings):
+    """Referral's own knobs (environment prefix `HOMEWARD_REFERRAL_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="HOMEWARD_REFERRAL_", extra="ignore", frozen=True)
+
+    sweep_interval_s: float = Field(default=60.0, gt=0)
+    partners_file: str = "partners.yaml"
+
+
+def service_directory(settings: Settings, partners_file: str = "partners.yaml") -> Directory:
+    municipalities = load_municipalities(settings.config_dir / "municipalities.yaml")
+    return load_directory(settings.config_dir / partners_file, municipalities)
+
+
+def service_topics(topics: Topics, directory: Directory) -> list[TopicSpec]:
+    """Every topic referral reads (with its DLQ) or writes, including one per partner."""
+    consumed = topics.with_dlqs([topics.returnees, topics.referral_responses])
+    return [*consumed, topics.referral_status, *(topics.partner(pid) for pid in directory.ids())]
+
+
+def create_app(settings: Settings | None = None, *, sweep_interval_s: float | None = None) -> FastAPI:
+    settings = settings or Settings()
+    options = ReferralSettings()
+    directory = service_directory(settings, options.partners_file)
+    topics = Topics(settings.topic_prefix)
+    handlers = ReferralHandlers(directory, topics)
+    consumers = Consumers(handlers)
+    broker = build_broker(settings, directory, consumers)
+    interval = sweep_interval_s or options.sweep_interval_s
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await ServiceRuntime.start(
+            settings, SERVICE, [MIGRATIONS], topics=service_topics(topics, directory)
+        )
+        try:
+            async with transaction(runtime.pool) as connection:
+                await repo.sync_partner_places(connection, directory)
+            consumers.pool = runtime.pool
+            app.state.pool = runtime.pool
+            app.state.identity = runtime.identity
+            app.state.runtime = runtime
+            await broker.start()
+            sweep = EscalationSweep(runtime.pool, topics, interval)
+            sweep_task = asyncio.create_task(sweep.run(), name="referral-escalation-sweep")
+            try:
+                yield
+            finally:
+                sweep.stop()
+                await sweep_task
+                await broker.stop()
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title="Homeward referral", version="1", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.directory = directory
+    app.state.topics = topics
+    app.state.broker = broker
+    app.state.handlers = handlers
+    app.include_router(api.router)
+    return app

@@ -1,0 +1,76 @@
+"""The partner contract document: AsyncAPI generated from the code, committed under docs/asyncapi/.
+
+`homeward referral asyncapi --write` regenerates it; a unit test fails when the committed document
+and the code disagree. It is generated from the demo directory with no topic prefix and a
+placeholder broker address, so it does not depend on the machine it is generated on.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from faststream.specification import AsyncAPI
+
+from shared.settings import Settings
+from shared.topics import Topics
+
+from .app import service_directory
+from .broker import Consumers, build_broker
+from .handlers import ReferralHandlers
+
+DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "asyncapi" / "referral.yaml"
+REGENERATE = "homeward referral asyncapi --write"
+DOCUMENT_BOOTSTRAP = "kafka.homeward.internal:9092"
+HEADER = f"# Generated from services/referral by `{REGENERATE}`. Do not edit by hand.\n"
+
+DESCRIPTION = """\
+How partner organisations work with Homeward's referral service.
+
+Each partner reads its own topic `referrals.<partner_id>.v1` (ReferralIssued, ReferralWithdrawn) and
+answers on `referral.responses.v1` (ReferralAccepted, ReferralDeclined, ReferralCompleted). Every
+message is an envelope keyed by the case id: event_id (UUIDv7), type, schema_version, occurred_at,
+key, correlation_id, causation_id, producer, data. Answer with the referral's correlation_id, the
+ReferralIssued event_id as causation_id, and your partner id as producer. Within a topic version
+changes are additive: ignore fields you do not know.
+"""
+
+
+def contract_document() -> str:
+    settings = Settings(
+        kafka_bootstrap_servers=DOCUMENT_BOOTSTRAP,
+        topic_prefix="",
+        config_dir=Settings.model_fields["config_dir"].default,
+    )
+    directory = service_directory(settings)
+    handlers = ReferralHandlers(directory, Topics(settings.topic_prefix))
+    broker = build_broker(settings, directory, Consumers(handlers))
+    specification = AsyncAPI(
+        broker, title="Homeward referral: partner contract", version="1", description=DESCRIPTION
+    ).to_specification()
+    body = yaml.safe_dump(
+        _sorted(specification.to_jsonable()), sort_keys=False, allow_unicode=True, width=110
+    )
+    return HEADER + body
+
+
+def _sorted(document: dict[str, Any]) -> dict[str, Any]:
+    # channels, operations and components in name order: the file then changes only where the
+    # contract does, whatever order faststream happens to hold its endpoints in
+    for section in ("channels", "operations"):
+        document[section] = dict(sorted(document.get(section, {}).items()))
+    components = document.get("components", {})
+    for section in ("messages", "schemas"):
+        components[section] = dict(sorted(components.get(section, {}).items()))
+    return document
+
+
+def write_document(path: Path = DOCUMENT) -> bool:
+    """Write the document; True when it changed."""
+    text = contract_document()
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True

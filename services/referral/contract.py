@@ -1,0 +1,99 @@
+"""The partner contract as code: which envelopes travel on which topic, declared on the broker.
+
+The publishers declared here document; they never send (real publishing goes through the outbox).
+`asyncapi.py` turns the broker into the AsyncAPI document partners build against, so the document
+is generated from these declarations and from the event and payload models themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Union
+
+from faststream.kafka import KafkaBroker
+from pydantic import BaseModel, Field, create_model
+
+from shared.events import Envelope, Event
+from shared.events.referral import (
+    ReferralAccepted,
+    ReferralCompleted,
+    ReferralDeclined,
+    ReferralEscalated,
+    ReferralIssued,
+    ReferralStatusChanged,
+    ReferralWithdrawn,
+)
+from shared.topics import Topics
+
+from .directory import Directory
+from .payloads import CarePayload, EducationPayload, EmploymentPayload, HousingPayload
+
+# ReferralIssued as partners see it: `payload` is one of the per-category shapes, nothing else.
+ReferralIssuedData: type[BaseModel] = create_model(
+    "ReferralIssued",
+    __base__=ReferralIssued,
+    payload=(
+        Union[HousingPayload, EducationPayload, EmploymentPayload, CarePayload],  # noqa: UP007
+        Field(
+            description="Only what the category may see: housing → HousingPayload, education → "
+            "EducationPayload, employment → EmploymentPayload, medical and counselling → CarePayload. "
+            "Never a name, a contact or a vulnerability; urgency is `priority`."
+        ),
+    ),
+)
+
+
+def envelope_of(event: type[Event], data: type[BaseModel] | None = None) -> type[Envelope]:
+    """The envelope model of one event type: `type` fixed to it and `data` its model."""
+    model: type[Envelope] = create_model(
+        f"{event.__name__}Envelope",
+        __base__=Envelope,
+        __doc__=f"A {event.event_type} event in Homeward's envelope (key: the case id).",
+        type=(Literal[event.event_type], ...),  # type: ignore[arg-type]
+        data=(data or event, ...),
+    )
+    return model
+
+
+def _one_of(*models: type[Envelope]) -> Any:
+    return Union[models]  # noqa: UP007
+
+
+PARTNER_TOPIC_MESSAGES = _one_of(
+    envelope_of(ReferralIssued, ReferralIssuedData), envelope_of(ReferralWithdrawn)
+)
+RESPONSE_MESSAGES = _one_of(
+    envelope_of(ReferralAccepted), envelope_of(ReferralDeclined), envelope_of(ReferralCompleted)
+)
+STATUS_MESSAGES = _one_of(envelope_of(ReferralStatusChanged), envelope_of(ReferralEscalated))
+
+
+def declare_contract(broker: KafkaBroker, topics: Topics, directory: Directory) -> None:
+    """Declare every topic referral writes, and the one partners write, for the document."""
+    for partner_id in directory.ids():
+        partner = directory.partner(partner_id)
+        assert partner is not None
+        served = ", ".join(c.value for c in partner.categories)
+        broker.publisher(
+            topics.partner(partner_id).name,
+            title=topics.partner(partner_id).name,
+            description=f"Referrals for {partner.name} ({served}), keyed by case id. Only this partner "
+            "reads it. ReferralIssued asks for an answer on referral.responses.v1 by `respond_by`; "
+            "ReferralWithdrawn ends a referral (consent withdrawn, need removed, case closed).",
+            schema=PARTNER_TOPIC_MESSAGES,
+        )
+    broker.publisher(
+        topics.referral_responses.name,
+        title=f"{topics.referral_responses.name}:written-by-partners",
+        description="Partners answer here, keyed by case id, with `correlation_id` copied from the "
+        "referral and `causation_id` = the ReferralIssued event_id, `producer` = the partner id. "
+        "Accept or decline an issued referral, then complete an accepted one. A response the "
+        "referral's state does not allow (or from another partner) is dead-lettered with the reason.",
+        schema=RESPONSE_MESSAGES,
+    )
+    broker.publisher(
+        topics.referral_status.name,
+        title=topics.referral_status.name,
+        description="Every referral status change (for intake's case timeline), keyed by case id; "
+        "ReferralEscalated when a partner has not answered by the deadline.",
+        schema=STATUS_MESSAGES,
+    )

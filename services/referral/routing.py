@@ -1,0 +1,168 @@
+"""Routing, pure: which partner gets a case's referral in each category it needs, how urgent it is,
+and what that partner may see. No I/O: the handler loads the facts and the places in use, and
+persists what this module decides.
+
+The rules, in order, for one needed category:
+1. no consent to share with that category's partners → `needs_consent`, no partner, no payload;
+2. candidates: partners that serve the category, cover the case's municipality, take the people
+   the referral concerns (eligibility), have a place left, and have not declined this referral before;
+3. a specialised candidate (one whose eligibility asks for a vulnerability this case carries, e.g. a
+   shelter for victims of trafficking) comes before a general one; then the least loaded wins
+   (places in use / capacity, compared exactly); ties go to the smaller partner id;
+4. no candidate → `unplaced`: kept and listed for the caseworker, never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from fractions import Fraction
+from typing import Any
+
+from shared.events.codes import Category, Priority, ReferralStatus, Relationship, Vulnerability
+from shared.events.intake import CaseFacts, HouseholdMember
+
+from .directory import AgeGroup, Directory, Partner
+from .payloads import is_school_age, payload_for
+
+ADULT_AGE = 18
+
+URGENT_VULNERABILITIES = frozenset({Vulnerability.VICTIM_OF_TRAFFICKING, Vulnerability.UNACCOMPANIED_MINOR})
+HIGH_VULNERABILITIES = frozenset(
+    {
+        Vulnerability.MEDICAL_CONDITION,
+        Vulnerability.DISABILITY,
+        Vulnerability.SINGLE_PARENT,
+        Vulnerability.ELDERLY,
+    }
+)
+
+# Places in use (referrals issued, escalated or accepted) per (partner id, category).
+Loads = Mapping[tuple[str, Category], int]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The decision for one category: ISSUED to a partner, UNPLACED, or NEEDS_CONSENT."""
+
+    category: Category
+    status: ReferralStatus
+    priority: Priority
+    partner_id: str | None = None
+    respond_by: datetime | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def priority_for(vulnerabilities: Collection[Vulnerability]) -> Priority:
+    present = set(vulnerabilities)
+    if present & URGENT_VULNERABILITIES:
+        return Priority.URGENT
+    if present & HIGH_VULNERABILITIES:
+        return Priority.HIGH
+    return Priority.NORMAL
+
+
+def principal(household: list[HouseholdMember]) -> HouseholdMember | None:
+    return next((m for m in household if m.relationship is Relationship.PRINCIPAL), None) or (
+        household[0] if household else None
+    )
+
+
+def concerned_members(category: Category, household: list[HouseholdMember]) -> list[HouseholdMember]:
+    """Whom a referral is about: the school-age members for education (the principal when there
+    are none), the principal otherwise. Eligibility is checked against these people."""
+    if category is Category.EDUCATION:
+        school_age = [m for m in household if is_school_age(m)]
+        if school_age:
+            return school_age
+    head = principal(household)
+    return [head] if head else []
+
+
+def is_eligible(partner: Partner, category: Category, facts: CaseFacts) -> bool:
+    rules = partner.eligibility
+    if rules.requires_any_of and not set(rules.requires_any_of) & set(facts.vulnerabilities):
+        return False
+    people = concerned_members(category, facts.household)
+    if not people:
+        return rules.age_group is AgeGroup.ANY and rules.sex is None
+    if rules.age_group is AgeGroup.MINORS and any(m.age >= ADULT_AGE for m in people):
+        return False
+    if rules.age_group is AgeGroup.ADULTS and any(m.age < ADULT_AGE for m in people):
+        return False
+    return rules.sex is None or all(m.sex is rules.sex for m in people)
+
+
+def candidates(
+    directory: Directory,
+    facts: CaseFacts,
+    category: Category,
+    loads: Loads,
+    excluded: Collection[str] = (),
+) -> list[Partner]:
+    """Every partner that may take this referral, best first."""
+    fitting = [
+        p
+        for p in directory.partners
+        if p.serves(category)
+        and p.covers(facts.municipality)
+        and p.id not in excluded
+        and loads.get((p.id, category), 0) < p.categories[category].capacity
+        and is_eligible(p, category, facts)
+    ]
+
+    def rank(p: Partner) -> tuple[bool, Fraction, str]:
+        specialised = bool(set(p.eligibility.requires_any_of) & set(facts.vulnerabilities))
+        used = Fraction(loads.get((p.id, category), 0), p.categories[category].capacity)
+        return (not specialised, used, p.id)
+
+    return sorted(fitting, key=rank)
+
+
+def place(
+    facts: CaseFacts,
+    category: Category,
+    directory: Directory,
+    loads: Loads,
+    now: datetime,
+    excluded: Collection[str] = (),
+) -> Placement:
+    """Decide the referral for one needed category (also used to re-route after a decline)."""
+    priority = priority_for(facts.vulnerabilities)
+    if not facts.consent.get(category, False):
+        return Placement(category, ReferralStatus.NEEDS_CONSENT, priority)
+    best = next(iter(candidates(directory, facts, category, loads, excluded)), None)
+    if best is None:
+        return Placement(category, ReferralStatus.UNPLACED, priority)
+    return Placement(
+        category,
+        ReferralStatus.ISSUED,
+        priority,
+        partner_id=best.id,
+        respond_by=now + timedelta(hours=best.categories[category].deadline_hours),
+        payload=payload_for(category, facts),
+    )
+
+
+def plan_referrals(
+    facts: CaseFacts,
+    directory: Directory,
+    loads: Loads,
+    now: datetime,
+    *,
+    settled: Collection[Category] = (),
+    excluded: Mapping[Category, Collection[str]] | None = None,
+) -> list[Placement]:
+    """One placement per needed category not yet `settled` (already held by a partner or done),
+    in the order categories are defined. `excluded` names, per category, partners that already
+    declined this case."""
+    in_use = dict(loads)
+    placements = []
+    for category in [c for c in Category if c in facts.needs and c not in settled]:
+        placement = place(facts, category, directory, in_use, now, (excluded or {}).get(category, ()))
+        if placement.partner_id is not None:
+            key = (placement.partner_id, category)
+            in_use[key] = in_use.get(key, 0) + 1
+        placements.append(placement)
+    return placements

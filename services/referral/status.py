@@ -1,0 +1,117 @@
+"""The referral status machine, pure.
+
+    issued ──► accepted ──► completed
+      │  ╲         ╲
+      │   ╲         └──► withdrawn
+      │    └──► declined            (→ a new referral to the next eligible partner)
+      ├──► withdrawn
+      └──► escalated ──► accepted | declined | withdrawn   (deadline passed, still answerable)
+    unplaced | needs_consent ──► issued | unplaced | needs_consent | withdrawn
+
+A move the machine does not allow raises `RefusedTransition` with the reason; the consumer lets it
+propagate, so the message is dead-lettered with that reason in its headers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from uuid import UUID
+
+from shared.events.codes import Category, ReferralStatus
+from shared.events.referral import PartnerResponse, ReferralAccepted, ReferralCompleted, ReferralDeclined
+
+S = ReferralStatus
+
+# held by a partner: these take a place in the partner's capacity
+OPEN = frozenset({S.ISSUED, S.ESCALATED, S.ACCEPTED})
+# waiting for a partner with room, or for consent
+PENDING = frozenset({S.UNPLACED, S.NEEDS_CONSENT})
+# the category needs no new referral while one of these stands
+SETTLED = OPEN | {S.COMPLETED}
+FINAL = frozenset({S.DECLINED, S.COMPLETED, S.WITHDRAWN})
+
+ALLOWED: Mapping[ReferralStatus, frozenset[ReferralStatus]] = {
+    S.ISSUED: frozenset({S.ACCEPTED, S.DECLINED, S.WITHDRAWN, S.ESCALATED}),
+    S.ESCALATED: frozenset({S.ACCEPTED, S.DECLINED, S.WITHDRAWN}),
+    S.ACCEPTED: frozenset({S.COMPLETED, S.WITHDRAWN}),
+    S.UNPLACED: frozenset({S.ISSUED, S.NEEDS_CONSENT, S.WITHDRAWN}),
+    S.NEEDS_CONSENT: frozenset({S.ISSUED, S.UNPLACED, S.WITHDRAWN}),
+    S.DECLINED: frozenset(),
+    S.COMPLETED: frozenset(),
+    S.WITHDRAWN: frozenset(),
+}
+
+RESPONSE_STATUS: Mapping[type[PartnerResponse], ReferralStatus] = {
+    ReferralAccepted: S.ACCEPTED,
+    ReferralDeclined: S.DECLINED,
+    ReferralCompleted: S.COMPLETED,
+}
+
+
+class RefusedTransition(ValueError):
+    """The event asks for something the referral's state does not allow; the message says why."""
+
+
+class UnknownReferral(RefusedTransition):
+    pass
+
+
+class WrongPartner(RefusedTransition):
+    pass
+
+
+@dataclass(frozen=True)
+class ReferralState:
+    referral_id: UUID
+    case_id: UUID
+    category: Category
+    partner_id: str | None
+    status: ReferralStatus
+
+
+def move(state: ReferralState, target: ReferralStatus) -> ReferralStatus:
+    """`target`, if the machine allows it from `state.status`; RefusedTransition otherwise."""
+    if target not in ALLOWED[state.status]:
+        raise RefusedTransition(
+            f"referral {state.referral_id} is {state.status.value}: it cannot become {target.value}"
+        )
+    return target
+
+
+def respond(state: ReferralState, response: PartnerResponse) -> ReferralStatus:
+    """The status a partner's response moves the referral to, after checking it is theirs."""
+    if state.partner_id is None or response.partner_id != state.partner_id:
+        raise WrongPartner(
+            f"referral {state.referral_id} was not sent to partner {response.partner_id!r}"
+            + (f" (it was sent to {state.partner_id!r})" if state.partner_id else " (it is not placed)")
+        )
+    if response.case_id != state.case_id:
+        raise RefusedTransition(f"referral {state.referral_id} does not belong to case {response.case_id}")
+    return move(state, RESPONSE_STATUS[type(response)])
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    referral_id: UUID
+    reason: str
+
+
+def to_withdraw(
+    referrals: Iterable[ReferralState],
+    *,
+    needs: Collection[Category],
+    consent: Mapping[Category, bool],
+) -> list[Withdrawal]:
+    """Referrals that must end because the case no longer needs the category, or its consent to
+    share with that category was withdrawn. (A pending one without consent is not withdrawn: it
+    becomes `needs_consent` again when re-planned.)"""
+    out = []
+    for r in referrals:
+        if r.status in FINAL:
+            continue
+        if r.category not in needs:
+            out.append(Withdrawal(r.referral_id, "need_removed"))
+        elif r.status in OPEN and not consent.get(r.category, False):
+            out.append(Withdrawal(r.referral_id, "consent_withdrawn"))
+    return out

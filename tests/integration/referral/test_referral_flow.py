@@ -1,0 +1,195 @@
+"""Referrals on the real broker and database: issued, re-routed, escalated, withdrawn, exactly once."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+import pytest
+
+from services.referral.sweep import escalate_overdue
+from shared.events import Category, Vulnerability
+from tests.support import eventually
+
+from .checks import VULNERABILITY_CODES, published, statuses
+from .conftest import RunningReferral
+from .events import answer, case_closed, consent_changed, needs_assessed, plan_approved, returnee_registered
+
+pytestmark = pytest.mark.integration
+
+H, E, J, C = Category.HOUSING, Category.EDUCATION, Category.EMPLOYMENT, Category.COUNSELLING
+
+
+async def test_needs_assessed_issues_one_referral_per_consented_need_to_the_right_partners(
+    referral: RunningReferral,
+) -> None:
+    event = needs_assessed(
+        municipality="kumanovo",
+        needs=[H, E, J, C],
+        consent={H: True, E: True, J: True, C: False},
+        vulnerabilities=[Vulnerability.VICTIM_OF_TRAFFICKING, Vulnerability.SINGLE_PARENT],
+    )
+    case_id = event.key
+    await referral.send(referral.topics.returnees, event)
+
+    issued = await published(referral, key=case_id, type="ReferralIssued", count=3, topic="referrals.*")
+    await published(referral, key=case_id, type="ReferralStatusChanged", count=4)
+    by_topic = {s.topic: s.data for s in referral.recorder.find(topic="referrals.*", key=case_id)}
+    assert sorted(by_topic) == [
+        "referrals.kumanovo-classes.v1",
+        "referrals.kumanovo-jobs.v1",
+        "referrals.kumanovo-shelter.v1",  # the specialised shelter before the general housing partner
+    ]
+    assert len(issued) == 3
+    assert {d["category"]: d["priority"] for d in by_topic.values()} == {
+        "housing": "urgent",
+        "education": "urgent",
+        "employment": "urgent",
+    }
+    assert by_topic["referrals.kumanovo-classes.v1"]["payload"] == {
+        "school_age_members": [{"age": 10, "school_level": "primary"}]
+    }
+    for record in issued:
+        assert record.headers["event_type"] == "ReferralIssued"
+        assert record.envelope["correlation_id"] == str(event.correlation_id)
+        assert not [code for code in VULNERABILITY_CODES if code in record.value.decode()]
+    # counselling had no consent: reported, not sent
+    assert sorted(statuses(referral, case_id)) == [
+        ("counselling", "needs_consent"),
+        ("education", "issued"),
+        ("employment", "issued"),
+        ("housing", "issued"),
+    ]
+    assert referral.recorder.find(topic="referrals.kumanovo-care.v1", key=case_id) == []
+
+    listed = (await referral.client.get("/v1/referrals", params={"case_id": str(case_id)})).json()[
+        "referrals"
+    ]
+    assert sorted((r["category"], r["status"], r["partner_id"]) for r in listed) == [
+        ("counselling", "needs_consent", None),
+        ("education", "issued", "kumanovo-classes"),
+        ("employment", "issued", "kumanovo-jobs"),
+        ("housing", "issued", "kumanovo-shelter"),
+    ]
+
+
+async def test_an_event_delivered_twice_takes_effect_once(referral: RunningReferral) -> None:
+    event = needs_assessed(municipality="kumanovo", needs=[J])
+    await referral.send(referral.topics.returnees, event)
+    await referral.send(referral.topics.returnees, event)
+    [issued] = await published(referral, key=event.key, type="ReferralIssued", count=1)
+    accepted = answer(issued, "accept")
+    await referral.send(referral.topics.referral_responses, accepted)
+    await referral.send(referral.topics.referral_responses, accepted)  # a partner's retry
+    marker = case_closed(UUID(event.key))  # after both copies in the case's partition
+    await referral.send(referral.topics.returnees, marker)
+    await eventually(lambda: referral.inbox_has(marker.event_id), what="the marker to be consumed")
+    await published(referral, key=event.key, type="ReferralWithdrawn", count=1)
+    await published(referral, key=event.key, type="ReferralStatusChanged", count=3)
+
+    assert len(referral.recorder.find(key=event.key, type="ReferralIssued")) == 1
+    assert statuses(referral, event.key) == [
+        ("employment", "issued"),
+        ("employment", "accepted"),  # once: without the inbox the copy would be refused and dead-lettered
+        ("employment", "withdrawn"),
+    ]
+    assert referral.recorder.find(topic="referral.responses.v1.dlq", key=event.key) == []
+
+
+async def test_a_decline_re_routes_to_the_next_partner_and_then_to_the_caseworker(
+    referral: RunningReferral,
+) -> None:
+    event = needs_assessed(municipality="skopje", needs=[H])
+    await referral.send(referral.topics.returnees, event)
+    [first] = await published(referral, key=event.key, type="ReferralIssued", count=1)
+    await referral.send(referral.topics.referral_responses, answer(first, "decline"))
+
+    second = (await published(referral, key=event.key, type="ReferralIssued", count=2))[1]
+    assert {first.data["partner_id"], second.data["partner_id"]} == {"skopje-homes-a", "skopje-homes-b"}
+    assert second.envelope["correlation_id"] == first.envelope["correlation_id"]
+
+    await referral.send(referral.topics.referral_responses, answer(second, "decline"))
+    await published(referral, key=event.key, type="ReferralStatusChanged", count=5)
+    assert statuses(referral, event.key) == [
+        ("housing", "issued"),
+        ("housing", "declined"),
+        ("housing", "issued"),
+        ("housing", "declined"),
+        ("housing", "unplaced"),  # nobody left: the caseworker's list
+    ]
+    unplaced = (await referral.client.get("/v1/referrals/unplaced")).json()["referrals"]
+    [mine] = [r for r in unplaced if r["case_id"] == event.key]
+    assert (mine["category"], mine["partner_id"]) == ("housing", None)
+    assert len(referral.recorder.find(topic="referrals.*", key=event.key)) == 2  # nobody asked twice
+
+
+async def test_a_referral_past_its_deadline_is_escalated_once(referral: RunningReferral) -> None:
+    event = needs_assessed(municipality="stip", needs=[H])
+    await referral.send(referral.topics.returnees, event)
+    [issued] = await published(referral, key=event.key, type="ReferralIssued", count=1)
+    respond_by = datetime.fromisoformat(issued.data["respond_by"])
+
+    pool, topics = referral.app.state.pool, referral.topics
+    assert await escalate_overdue(pool, topics, respond_by - timedelta(seconds=1)) == 0
+    assert await escalate_overdue(pool, topics, respond_by + timedelta(seconds=1)) == 1
+    assert await escalate_overdue(pool, topics, respond_by + timedelta(hours=5)) == 0
+
+    [escalated] = await published(referral, key=event.key, type="ReferralEscalated", count=1)
+    assert escalated.topic == "referral.status.v1"
+    assert escalated.data["referral_id"] == issued.data["referral_id"]
+    assert escalated.data["deadline"] == issued.data["respond_by"]
+    await published(referral, key=event.key, type="ReferralStatusChanged", count=2)
+    # an escalated referral can still be answered
+    await referral.send(referral.topics.referral_responses, answer(issued, "accept"))
+    await published(referral, key=event.key, type="ReferralStatusChanged", count=3)
+    assert statuses(referral, event.key) == [
+        ("housing", "issued"),
+        ("housing", "escalated"),
+        ("housing", "accepted"),
+    ]
+    assert len(referral.recorder.find(key=event.key, type="ReferralEscalated")) == 1
+
+
+async def test_consent_and_closure_withdraw_referrals_from_their_partners(referral: RunningReferral) -> None:
+    event = needs_assessed(municipality="kumanovo", needs=[H, J, C], consent={H: True, J: True, C: False})
+    case_id = UUID(event.key)
+    await referral.send(referral.topics.returnees, event)
+    await published(referral, key=case_id, type="ReferralIssued", count=2)
+
+    # counselling granted, employment withdrawn
+    changed = consent_changed(case_id, {H: True, J: False, C: True}, granted=[C], withdrawn=[J])
+    await referral.send(referral.topics.returnees, changed)
+    [withdrawn] = await published(referral, key=case_id, type="ReferralWithdrawn", count=1)
+    assert (withdrawn.topic, withdrawn.data["reason"]) == ("referrals.kumanovo-jobs.v1", "consent_withdrawn")
+    [care] = await published(
+        referral, key=case_id, type="ReferralIssued", count=1, topic="referrals.kumanovo-care.v1"
+    )
+    assert care.data["payload"] == {"ages": [31, 10]}
+
+    await referral.send(referral.topics.returnees, case_closed(case_id))
+    ended = await published(referral, key=case_id, type="ReferralWithdrawn", count=3)
+    assert sorted((s.topic, s.data["reason"]) for s in ended[1:]) == [
+        ("referrals.kumanovo-care.v1", "case_closed"),
+        ("referrals.kumanovo-homes.v1", "case_closed"),
+    ]
+    listed = (await referral.client.get("/v1/referrals", params={"case_id": str(case_id)})).json()[
+        "referrals"
+    ]
+    assert {r["status"] for r in listed} == {"withdrawn"}
+
+
+async def test_a_registration_with_needs_issues_referrals_and_events_for_others_are_skipped(
+    referral: RunningReferral,
+) -> None:
+    silent, busy = uuid4(), uuid4()
+    without_needs = returnee_registered(silent, needs=[])
+    plan = plan_approved(silent)  # grants' business: recorded in the inbox, nothing else
+    with_needs = returnee_registered(busy, needs=[H])
+    for event in (without_needs, plan, with_needs):
+        await referral.send(referral.topics.returnees, event)
+
+    [issued] = await published(referral, key=busy, type="ReferralIssued", count=1)
+    assert issued.topic == "referrals.bitola-homes.v1"
+    await eventually(lambda: referral.inbox_has(plan.event_id), what="the plan event to be recorded")
+    assert await referral.inbox_has(without_needs.event_id)
+    assert referral.recorder.find(topic="referral*", key=silent) == []  # nothing issued, no status

@@ -1,0 +1,38 @@
+"""The partner contract committed under docs/asyncapi/ is the one the code generates."""
+
+from __future__ import annotations
+
+import yaml
+
+from services.referral.asyncapi import DOCUMENT, REGENERATE, contract_document
+from services.referral.directory import load_directory, load_municipalities
+from shared.settings import Settings
+
+
+def test_the_committed_document_matches_the_code() -> None:
+    generated = contract_document()
+    committed = DOCUMENT.read_text(encoding="utf-8") if DOCUMENT.exists() else ""
+    assert committed == generated, (
+        f"{DOCUMENT} does not match the code (events, payloads, partner directory). "
+        f"Regenerate it with `{REGENERATE}` and commit the result."
+    )
+
+
+def test_the_document_describes_every_partner_topic_and_the_responses_topic() -> None:
+    document = yaml.safe_load(contract_document())
+    config = Settings.model_fields["config_dir"].default
+    directory = load_directory(config / "partners.yaml", load_municipalities(config / "municipalities.yaml"))
+    addresses = {channel["address"] for channel in document["channels"].values()}
+    assert {f"referrals.{pid}.v1" for pid in directory.ids()} <= addresses
+    assert {"referral.responses.v1", "referral.status.v1", "intake.returnees.v1"} <= addresses
+    schemas = document["components"]["schemas"]
+    assert set(schemas["ReferralIssued"]["properties"]) >= {
+        "referral_id",
+        "priority",
+        "respond_by",
+        "payload",
+    }
+    for name in ("ReferralAcceptedEnvelope", "ReferralDeclinedEnvelope", "ReferralCompletedEnvelope"):
+        assert schemas[name]["properties"]["type"]["const"] == name.removesuffix("Envelope")
+    for payload in ("HousingPayload", "EducationPayload", "EmploymentPayload", "CarePayload"):
+        assert not [field for field in schemas[payload]["properties"] if "vulnerab" in field]
