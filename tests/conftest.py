@@ -111,32 +111,53 @@ class Isolated:
 _created_prefixes: list[str] = []
 
 
-@pytest.fixture
-async def isolated(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Isolated]:
+def new_isolation(kafka_bootstrap: str, database_url: str, **settings: object) -> Isolated:
+    """A fresh schema and topic prefix (for a test, or a module-scoped service under test); its
+    topics are deleted when the session ends, its schemas by `release_isolation`."""
     token = uuid.uuid4().hex[:10]
     schema, prefix = f"t_{token}", f"t{token}."
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap,
-        database_url=database_url,
-        topic_prefix=prefix,
-        db_schema=schema,
-        identity_schema=f"{schema}_identity",
-        outbox_poll_interval_s=0.5,
-        consumer_backoff_initial_s=0.05,
-        consumer_backoff_max_s=0.5,
-    )
     _created_prefixes.append(prefix)
-    yield Isolated(settings, schema, prefix)
+    options: dict[str, object] = {
+        "outbox_poll_interval_s": 0.2,
+        "consumer_backoff_initial_s": 0.05,
+        "consumer_backoff_max_s": 0.5,
+        **settings,
+    }
+    return Isolated(
+        Settings(
+            kafka_bootstrap_servers=kafka_bootstrap,
+            database_url=database_url,
+            topic_prefix=prefix,
+            db_schema=schema,
+            identity_schema=f"{schema}_identity",
+            **options,  # type: ignore[arg-type]
+        ),
+        schema,
+        prefix,
+    )
+
+
+async def release_isolation(isolation: Isolated) -> None:
+    """Drop the schemas the isolation made (its own, and every `<schema>_*` beside it)."""
     import asyncpg
 
-    connection = await asyncpg.connect(database_url)
+    connection = await asyncpg.connect(isolation.settings.database_url)
     try:
         for row in await connection.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2", schema, f"{schema}\\_%"
+            "SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2",
+            isolation.schema,
+            f"{isolation.schema}\\_%",
         ):
             await connection.execute(f'DROP SCHEMA "{row["nspname"]}" CASCADE')
     finally:
         await connection.close()
+
+
+@pytest.fixture
+async def isolated(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Isolated]:
+    isolation = new_isolation(kafka_bootstrap, database_url, outbox_poll_interval_s=0.5)
+    yield isolation
+    await release_isolation(isolation)
 
 
 def _delete_test_topics(bootstrap: str) -> None:

@@ -14,7 +14,6 @@ from datetime import date
 from typing import Any
 from uuid import UUID
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -26,7 +25,7 @@ from shared.db import Pool
 from shared.events import Envelope, new_envelope, parse_envelope
 from shared.events.intake import CaseClosed, ReintegrationPlanApproved
 from shared.settings import Settings
-from tests import conftest as session
+from tests.conftest import new_isolation, release_isolation
 from tests.support import eventually, publish, read_topic
 
 OFFICERS = {"fin-a": Role.FINANCE, "fin-b": Role.FINANCE, "fin-c": Role.FINANCE, "aud-1": Role.AUDITOR}
@@ -144,19 +143,8 @@ def case_closed(case_id: UUID, reason: str = "reintegrated") -> Envelope:
 
 @pytest.fixture(scope="module")
 async def service(kafka_bootstrap: str, database_url: str) -> AsyncIterator[GrantsService]:
-    token = uuid.uuid4().hex[:10]
-    schema, prefix = f"t_{token}", f"t{token}."
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap,
-        database_url=database_url,
-        topic_prefix=prefix,
-        db_schema=schema,
-        identity_schema=f"{schema}_identity",
-        outbox_poll_interval_s=0.2,
-        consumer_backoff_initial_s=0.05,
-        consumer_backoff_max_s=0.5,
-    )
-    session._created_prefixes.append(prefix)
+    isolation = new_isolation(kafka_bootstrap, database_url)
+    settings, schema = isolation.settings, isolation.schema
     clock = Clock()
     app = create_app(settings, due_check_interval_s=3600, today=clock)
     try:
@@ -169,12 +157,7 @@ async def service(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Gran
             async with httpx.AsyncClient(transport=transport, base_url="http://grants") as client:
                 yield GrantsService(app, client, settings, schema, tokens, clock)
     finally:
-        connection = await asyncpg.connect(database_url)
-        try:
-            for name in (schema, f"{schema}_identity"):
-                await connection.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
-        finally:
-            await connection.close()
+        await release_isolation(isolation)
 
 
 @pytest.fixture(autouse=True)

@@ -3,11 +3,9 @@ prefix of its own; users of every role with their tokens; an httpx client on the
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import asyncpg
 import httpx
 import pytest
 
@@ -16,7 +14,7 @@ from shared.auth import Role, User
 from shared.db import Pool
 from shared.settings import Settings
 from shared.topics import Topics
-from tests import conftest as shared_fixtures
+from tests.conftest import new_isolation, release_isolation
 
 
 @dataclass
@@ -35,38 +33,10 @@ class IntakeUnderTest:
         return int(await self.pool.fetchval(sql, *args))
 
 
-def module_settings(kafka_bootstrap: str, database_url: str) -> tuple[Settings, str, str]:
-    """Like the `isolated` fixture's settings, for a whole module."""
-    token = uuid.uuid4().hex[:10]
-    schema, prefix = f"t_{token}", f"t{token}."
-    shared_fixtures._created_prefixes.append(prefix)  # its topics are deleted at the session's end
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap,
-        database_url=database_url,
-        topic_prefix=prefix,
-        db_schema=schema,
-        identity_schema=f"{schema}_identity",
-        outbox_poll_interval_s=0.2,
-        consumer_backoff_initial_s=0.05,
-        consumer_backoff_max_s=0.5,
-    )
-    return settings, schema, prefix
-
-
-async def drop_schemas(database_url: str, schema: str) -> None:
-    connection = await asyncpg.connect(database_url)
-    try:
-        for row in await connection.fetch(
-            "SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname LIKE $2", schema, f"{schema}\\_%"
-        ):
-            await connection.execute(f'DROP SCHEMA "{row["nspname"]}" CASCADE')
-    finally:
-        await connection.close()
-
-
 @pytest.fixture(scope="module")
 async def intake(kafka_bootstrap: str, database_url: str) -> AsyncIterator[IntakeUnderTest]:
-    settings, schema, _ = module_settings(kafka_bootstrap, database_url)
+    isolation = new_isolation(kafka_bootstrap, database_url)
+    settings = isolation.settings
     app = create_app(settings)
     try:
         async with app.router.lifespan_context(app):
@@ -80,4 +50,4 @@ async def intake(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Intak
                     client, settings, Topics(settings.topic_prefix), app.state.runtime.pool, users, tokens
                 )
     finally:
-        await drop_schemas(database_url, schema)
+        await release_isolation(isolation)

@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import asyncpg
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -24,7 +23,7 @@ from shared.auth import Role
 from shared.events import Envelope
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
-from tests.conftest import _created_prefixes
+from tests.conftest import new_isolation, release_isolation
 
 from .recorder import TopicRecorder
 
@@ -88,24 +87,12 @@ class RunningReferral:
 async def referral(
     kafka_bootstrap: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[RunningReferral]:
-    token = uuid.uuid4().hex[:10]
-    schema, prefix = f"t_{token}", f"t{token}."
     config = tmp_path_factory.mktemp("referral-config")
     (config / "partners.yaml").write_text(TEST_PARTNERS, encoding="utf-8")
     default_config: Path = Settings.model_fields["config_dir"].default
     shutil.copy(default_config / "municipalities.yaml", config / "municipalities.yaml")
-    settings = Settings(
-        kafka_bootstrap_servers=kafka_bootstrap,
-        database_url=database_url,
-        topic_prefix=prefix,
-        db_schema=schema,
-        identity_schema=f"{schema}_identity",
-        config_dir=config,
-        outbox_poll_interval_s=0.2,
-        consumer_backoff_initial_s=0.05,
-        consumer_backoff_max_s=0.5,
-    )
-    _created_prefixes.append(prefix)  # the session deletes the module's topics at its end
+    isolation = new_isolation(kafka_bootstrap, database_url, config_dir=config)
+    settings, prefix, token = isolation.settings, isolation.topic_prefix, isolation.schema
     app = create_app(settings, sweep_interval_s=3600)  # tests run the sweep themselves
     topics = Topics(prefix)
     try:
@@ -131,9 +118,4 @@ async def referral(
                 await producer.stop()
                 await recorder.stop()
     finally:
-        connection = await asyncpg.connect(database_url)
-        try:
-            await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            await connection.execute(f'DROP SCHEMA IF EXISTS "{schema}_identity" CASCADE')
-        finally:
-            await connection.close()
+        await release_isolation(isolation)
