@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -23,6 +24,7 @@ class Measured:
     name: str
     count: int
     seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def per_second(self) -> float:

@@ -3,17 +3,23 @@
 Call `first_delivery` inside the transaction that applies the event's effect. It records
 (consumer, event_id) and says whether this is the first time; on a redelivery the caller does
 nothing and the transaction commits only the (unchanged) inbox row.
+
+`apply_once` does that for one message; `apply_batch` for a batch, in one transaction, with each
+bad message isolated: its effect is not applied, its inbox row not kept, and the caller learns
+which it was so that it is dead-lettered alone while the rest of the batch commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
 from uuid import UUID
 
 import structlog
 
 from .db import Connection, Pool, transaction
-from .events.envelope import Envelope, parse_envelope
+from .events.envelope import Envelope, MalformedEvent, parse_envelope
+from .transient import is_transient
 
 log = structlog.get_logger("shared.inbox")
 
@@ -60,3 +66,100 @@ async def apply_once(pool: Pool, consumer: str, topic: str, raw: bytes, apply: A
             return None
         await apply(connection, envelope)
     return envelope
+
+
+ApplyMany = Callable[[Connection, list[Envelope]], Awaitable[None]]
+
+
+@dataclass
+class BatchOutcome:
+    applied: int = 0
+    redelivered: int = 0
+    # index in the batch → why that message is to be dead-lettered (it had no effect)
+    failures: dict[int, BaseException] = field(default_factory=dict)
+    one_by_one: bool = False  # a message failed, so the batch was applied again message by message
+
+
+async def apply_batch(
+    pool: Pool,
+    consumer: str,
+    topic: str,
+    raws: Sequence[bytes],
+    apply: ApplyMany,
+    *,
+    transient: Callable[[BaseException], bool] = is_transient,
+) -> BatchOutcome:
+    """Parse every message of `raws` and, in ONE transaction, record the fresh ones in the inbox
+    and `apply` them in their order (a redelivered one, or a copy later in the same batch, is
+    recorded once and not applied again).
+
+    `apply(connection, envelopes)` must apply them in order and may raise: then the transaction is
+    rolled back and the batch applied again one message at a time, each in a savepoint, so that a
+    message that fails (non-transiently) is rolled back alone, its inbox row dropped, and the others
+    commit. A transient fault propagates: the caller retries the whole batch, which the inbox makes
+    safe. Unparseable messages fail before any transaction. Returns what happened; the caller
+    dead-letters `failures`.
+    """
+    outcome = BatchOutcome()
+    parsed: list[tuple[int, Envelope]] = []
+    for index, raw in enumerate(raws):
+        try:
+            parsed.append((index, parse_envelope(raw)))
+        except MalformedEvent as error:
+            outcome.failures[index] = error
+    if not parsed:
+        return outcome
+    try:
+        async with transaction(pool) as connection:
+            todo = await _fresh(connection, consumer, topic, parsed, outcome)
+            await apply(connection, [envelope for _, envelope in todo])
+        outcome.applied = len(todo)
+        return outcome
+    except Exception as error:
+        if transient(error):
+            raise
+        log.info(
+            "a message of the batch failed; applying it message by message",
+            consumer=consumer,
+            error_type=type(error).__name__,
+        )
+    outcome.one_by_one, outcome.redelivered = True, 0
+    async with transaction(pool) as connection:
+        todo = await _fresh(connection, consumer, topic, parsed, outcome)
+        failed: list[UUID] = []
+        for index, envelope in todo:
+            try:
+                async with connection.transaction():  # a savepoint: a failure undoes this message only
+                    await apply(connection, [envelope])
+            except Exception as error:
+                if transient(error):
+                    raise
+                outcome.failures[index] = error
+                failed.append(envelope.event_id)
+        if failed:
+            # not processed: a later copy of the message (e.g. replayed from the DLQ) is fresh
+            await connection.execute(
+                "DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", consumer, failed
+            )
+    outcome.applied = len(todo) - len(failed)
+    return outcome
+
+
+async def _fresh(
+    connection: Connection,
+    consumer: str,
+    topic: str,
+    parsed: list[tuple[int, Envelope]],
+    outcome: BatchOutcome,
+) -> list[tuple[int, Envelope]]:
+    """Record every parsed message in the inbox; the ones to apply: first deliveries, first copy."""
+    fresh = await first_deliveries(connection, consumer, [(e.event_id, topic) for _, e in parsed])
+    todo = []
+    for index, envelope in parsed:
+        if envelope.event_id in fresh:
+            fresh.discard(envelope.event_id)
+            todo.append((index, envelope))
+    outcome.redelivered = len(parsed) - len(todo)
+    if outcome.redelivered:
+        log.info("redelivered events ignored", consumer=consumer, count=outcome.redelivered)
+    return todo

@@ -5,13 +5,18 @@
 - a message that cannot be handled goes to `<topic>.dlq` with the error in headers, and the
   consumer moves on; a transient fault (the database is away) is retried with backoff and never
   dead-lettered: after the bounded in-process attempts the message is sought back and re-read.
+
+A batch subscriber (`batch_subscriber_options`) keeps the same rules per message: its handler
+applies the batch in one transaction and raises `DeadLetters` naming the messages that failed for
+good; each of those goes to the DLQ alone and the batch is acknowledged. A transient fault retries
+(and at worst re-reads) the whole batch, which the inbox makes harmless.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -21,6 +26,7 @@ from aiokafka import AIOKafkaProducer
 from faststream import AckPolicy, BaseMiddleware
 from faststream.kafka import KafkaBroker
 from faststream.message import StreamMessage
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 
 from .events.envelope import current_correlation_id
 from .settings import Settings
@@ -35,6 +41,56 @@ DLQ_HEADER_PREFIX = "x-dlq-"
 CONSUMER_ACK_POLICY = AckPolicy.NACK_ON_ERROR
 
 
+def kafka_security_options(settings: Settings) -> dict[str, Any]:
+    """aiokafka keyword arguments (producer, consumer, admin client) for the configured security
+    protocol: nothing for PLAINTEXT; SASL credentials and/or a TLS context that verifies the
+    brokers with `kafka_ssl_cafile` (the system's CAs without one)."""
+    protocol = settings.kafka_security_protocol
+    if protocol == "PLAINTEXT":
+        return {}
+    options: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in ("SSL", "SASL_SSL"):
+        from aiokafka.helpers import create_ssl_context
+
+        cafile = str(settings.kafka_ssl_cafile) if settings.kafka_ssl_cafile else None
+        options["ssl_context"] = create_ssl_context(cafile=cafile)
+    if protocol.startswith("SASL_"):
+        if not settings.kafka_sasl_username or settings.kafka_sasl_password is None:
+            raise ValueError(
+                f"HOMEWARD_KAFKA_SECURITY_PROTOCOL={protocol} needs HOMEWARD_KAFKA_SASL_USERNAME"
+                " and HOMEWARD_KAFKA_SASL_PASSWORD"
+            )
+        options.update(
+            sasl_mechanism=settings.kafka_sasl_mechanism,
+            sasl_plain_username=settings.kafka_sasl_username,
+            sasl_plain_password=settings.kafka_sasl_password.get_secret_value(),
+        )
+    return options
+
+
+def broker_security(settings: Settings) -> BaseSecurity | None:
+    """The same settings as faststream's `security=` object (its KafkaBroker takes no raw
+    aiokafka security keywords)."""
+    options = kafka_security_options(settings)
+    if not options:
+        return None
+    context = options.get("ssl_context")
+    mechanism = options.get("sasl_mechanism")
+    if mechanism is None:
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    kinds: dict[str, type[SASLPlaintext | SASLScram256 | SASLScram512]] = {
+        "PLAIN": SASLPlaintext,
+        "SCRAM-SHA-256": SASLScram256,
+        "SCRAM-SHA-512": SASLScram512,
+    }
+    return kinds[mechanism](
+        username=options["sasl_plain_username"],
+        password=options["sasl_plain_password"],
+        ssl_context=context,
+        use_ssl=options["security_protocol"] == "SASL_SSL",
+    )
+
+
 def producer_options(settings: Settings, client_id: str) -> dict[str, Any]:
     return {
         "bootstrap_servers": settings.kafka_bootstrap_servers,
@@ -42,6 +98,10 @@ def producer_options(settings: Settings, client_id: str) -> dict[str, Any]:
         "acks": "all",
         "enable_idempotence": True,
         "linger_ms": 5,
+        # the outbox relay hands over a partition's rows as one batch (send_batch): room for a
+        # relay batch's worth per partition in one request, well under the broker's 1 MiB limit
+        "max_batch_size": 256 * 1024,
+        **kafka_security_options(settings),
     }
 
 
@@ -70,7 +130,7 @@ def create_broker(settings: Settings, service: str, **options: Any) -> KafkaBrok
         # "Received"/"Processed" for every message is noise at INFO; our middleware logs what matters
         log_level=logging.DEBUG,
         allow_auto_create_topics=False,
-        **options,
+        **({"security": broker_security(settings)} | options),
     )
     return broker
 
@@ -90,6 +150,43 @@ def subscriber_options(group_id: str) -> dict[str, Any]:
         "auto_offset_reset": "earliest",
         "decoder": raw_body,
     }
+
+
+# Records per batch: large enough to spread a transaction's commit and round trips over many
+# events, small enough that a redelivered batch is little work.
+DEFAULT_BATCH_RECORDS = 500
+
+
+async def raw_bodies(msg: StreamMessage[Any]) -> list[bytes]:
+    """A batch's record values, in the order of `msg.raw_message`."""
+    return [bytes(body or b"") for body in msg.body]
+
+
+def batch_subscriber_options(group_id: str, max_records: int = DEFAULT_BATCH_RECORDS) -> dict[str, Any]:
+    """Keyword arguments for a batch subscriber; the handler receives `bodies: list[bytes]` (up to
+    `max_records`, across the partitions it holds, each partition's records in offset order) and
+    raises `DeadLetters` for those that must be dead-lettered."""
+    return {
+        "group_id": group_id,
+        "ack_policy": CONSUMER_ACK_POLICY,
+        "auto_offset_reset": "earliest",
+        "decoder": raw_bodies,
+        "batch": True,
+        "max_records": max_records,
+        # getmany returns as soon as records are there; when none came within this time faststream
+        # sleeps as long again, so it bounds the latency an idle consumer adds (at ~100 idle wake-ups/s)
+        "batch_timeout_ms": 5,
+    }
+
+
+class DeadLetters(Exception):
+    """Raised by a batch handler AFTER its transaction committed: `failures` maps the index of
+    each message (in the batch's order) that failed for good to its error. The middleware
+    dead-letters each of them alone and acknowledges the batch."""
+
+    def __init__(self, failures: Mapping[int, BaseException]) -> None:
+        super().__init__(f"{len(failures)} message(s) of the batch failed")
+        self.failures = dict(failures)
 
 
 def header(msg: StreamMessage[Any], name: str) -> str | None:
@@ -134,10 +231,14 @@ class DeadLetterPolicy:
         return _DeadLetterMiddleware(msg, context=context, policy=self)
 
     async def dead_letter(self, msg: StreamMessage[Any], error: BaseException) -> None:
-        record = _record(msg)
+        await self.dead_letter_record(_record(msg), error)
+
+    async def dead_letter_record(self, record: Any, error: BaseException) -> None:
+        """Publish `record` (an aiokafka ConsumerRecord) to `<its topic>.dlq`: its own bytes, key
+        and headers, plus the error and where it came from."""
         headers = {
             k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v))
-            for k, v in msg.headers.items()
+            for k, v in (record.headers or ())
         }
         headers.update(
             {
@@ -160,6 +261,15 @@ class _DeadLetterMiddleware(BaseMiddleware):
         self.policy = policy
 
     async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: StreamMessage[Any]) -> Any:
+        if isinstance(msg.raw_message, tuple):  # a batch: the handler binds each message's ids
+            records: Sequence[Any] = msg.raw_message
+            ids: dict[str, Any] = {
+                "topic": records[0].topic if records else None,
+                "batch_size": len(records),
+                "partitions": sorted({r.partition for r in records}),
+            }
+            with structlog.contextvars.bound_contextvars(**ids):
+                return await self._with_retries(call_next, msg)
         record = _record(msg)
         correlation = header(msg, "correlation_id")
         ids = {
@@ -187,9 +297,19 @@ class _DeadLetterMiddleware(BaseMiddleware):
                 return await call_next(msg)
             except HandlerException:
                 raise  # faststream's own ack/nack/reject signals
+            except DeadLetters as failed:
+                # the batch's transaction committed the rest: these go to the DLQ, one by one
+                records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+                for index, error in sorted(failed.failures.items()):
+                    await self.policy.dead_letter_record(records[index], error)
+                return None
             except Exception as error:
                 if not self.policy.transient(error):
-                    await self.policy.dead_letter(msg, error)
+                    # a batch handler isolates its bad messages (DeadLetters); an error that still
+                    # escapes it sends every message of the batch to the DLQ, so none disappears
+                    records = msg.raw_message if isinstance(msg.raw_message, tuple) else (msg.raw_message,)
+                    for record in records:
+                        await self.policy.dead_letter_record(record, error)
                     return None
                 if attempt >= self.policy.max_attempts:
                     log.warning(

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.api_security import install_api_security
 from shared.db import transaction
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
             await runtime.stop()
 
     app = FastAPI(title="Homeward referral", version="1", lifespan=lifespan)
+    install_api_security(app, settings)
     app.state.settings = settings
     app.state.directory = directory
     app.state.topics = topics

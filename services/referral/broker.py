@@ -1,12 +1,22 @@
-"""The faststream broker: referral's two subscribers, and the partner contract declared on it."""
+"""The faststream broker: referral's two batch subscribers, and the partner contract declared on it.
+
+Each subscriber takes up to `BATCH_RECORDS` messages at a time and applies them in ONE transaction
+(`shared.inbox.apply_batch`): the commit and the round trips are shared by the batch, while every
+consuming rule still holds per message — a redelivered event has no second effect, a bad one is
+dead-lettered alone (`DeadLetters`) and the rest of its batch is applied, a transient fault retries
+the batch, and each partition's messages are applied in offset order.
+"""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from faststream.kafka import KafkaBroker
+from pydantic import WithJsonSchema
 
 from shared.db import Pool
-from shared.inbox import apply_once
-from shared.kafka import create_broker, subscriber_options
+from shared.inbox import ApplyMany, BatchOutcome, apply_batch
+from shared.kafka import DeadLetters, batch_subscriber_options, create_broker
 from shared.settings import Settings
 from shared.topics import Topics
 
@@ -17,6 +27,10 @@ from .handlers import ReferralHandlers
 SERVICE = "referral"
 RETURNEES_CONSUMER = "referral.returnees"
 RESPONSES_CONSUMER = "referral.responses"
+BATCH_RECORDS = 500
+
+# A batch handler's argument, documented as what each record is: one message of raw bytes.
+RecordValues = Annotated[list[bytes], WithJsonSchema({"type": "string", "format": "binary"})]
 
 
 class Consumers:
@@ -32,13 +46,19 @@ class Consumers:
             raise RuntimeError("the referral consumers have no database pool yet")
         return self.pool
 
-    async def returnee_event(self, body: bytes) -> None:
+    async def returnee_events(self, bodies: list[bytes]) -> BatchOutcome:
         topic = self.handlers.topics.returnees.name
-        await apply_once(self._pool(), RETURNEES_CONSUMER, topic, body, self.handlers.on_returnee_event)
+        return await self._apply(RETURNEES_CONSUMER, topic, bodies, self.handlers.on_returnee_events)
 
-    async def partner_response(self, body: bytes) -> None:
+    async def partner_responses(self, bodies: list[bytes]) -> BatchOutcome:
         topic = self.handlers.topics.referral_responses.name
-        await apply_once(self._pool(), RESPONSES_CONSUMER, topic, body, self.handlers.on_partner_response)
+        return await self._apply(RESPONSES_CONSUMER, topic, bodies, self.handlers.on_partner_responses)
+
+    async def _apply(self, consumer: str, topic: str, bodies: list[bytes], apply: ApplyMany) -> BatchOutcome:
+        outcome = await apply_batch(self._pool(), consumer, topic, bodies, apply)
+        if outcome.failures:
+            raise DeadLetters(outcome.failures)  # after the commit: the middleware dead-letters them
+        return outcome
 
 
 def build_broker(settings: Settings, directory: Directory, consumers: Consumers) -> KafkaBroker:
@@ -47,23 +67,25 @@ def build_broker(settings: Settings, directory: Directory, consumers: Consumers)
     # group ids carry the topic prefix: two deployments (or tests) on one cluster stay apart
     prefix = settings.topic_prefix
 
-    async def on_returnee_event(body: bytes) -> None:
-        await consumers.returnee_event(body)
+    # The names make the contract's channel ids, and the contract documents one message: batches
+    # are how this service reads, not what partners and intake write.
+    async def on_returnee_event(bodies: RecordValues) -> None:
+        await consumers.returnee_events(bodies)
 
-    async def on_partner_response(body: bytes) -> None:
-        await consumers.partner_response(body)
+    async def on_partner_response(bodies: RecordValues) -> None:
+        await consumers.partner_responses(bodies)
 
     # registered by call rather than as decorators: the functions stay typed for mypy
     broker.subscriber(
         topics.returnees.name,
-        **subscriber_options(f"{prefix}{RETURNEES_CONSUMER}"),
+        **batch_subscriber_options(f"{prefix}{RETURNEES_CONSUMER}", BATCH_RECORDS),
         description="Intake's case events. NeedsAssessed (and ReturneeRegistered carrying needs) issue "
         "referrals, ConsentChanged withdraws or issues them, CaseClosed withdraws every open one; other "
         "types are recorded and skipped. Raw envelope bytes: a malformed one is dead-lettered.",
     )(on_returnee_event)
     broker.subscriber(
         topics.referral_responses.name,
-        **subscriber_options(f"{prefix}{RESPONSES_CONSUMER}"),
+        **batch_subscriber_options(f"{prefix}{RESPONSES_CONSUMER}", BATCH_RECORDS),
         description="Partners' answers (see the written-by-partners channel for their shape). Raw "
         "envelope bytes: a malformed answer or an impossible move is dead-lettered with the reason.",
     )(on_partner_response)

@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from fractions import Fraction
 from typing import Any
 
 from shared.events.codes import Category, Priority, ReferralStatus, Relationship, Vulnerability
@@ -81,10 +80,14 @@ def concerned_members(category: Category, household: list[HouseholdMember]) -> l
 
 
 def is_eligible(partner: Partner, category: Category, facts: CaseFacts) -> bool:
+    return _takes(partner, facts, concerned_members(category, facts.household))
+
+
+def _takes(partner: Partner, facts: CaseFacts, people: list[HouseholdMember]) -> bool:
+    """`is_eligible`, with the people the referral concerns already worked out."""
     rules = partner.eligibility
     if rules.requires_any_of and not set(rules.requires_any_of) & set(facts.vulnerabilities):
         return False
-    people = concerned_members(category, facts.household)
     if not people:
         return rules.age_group is AgeGroup.ANY and rules.sex is None
     if rules.age_group is AgeGroup.MINORS and any(m.age >= ADULT_AGE for m in people):
@@ -102,6 +105,7 @@ def candidates(
     excluded: Collection[str] = (),
 ) -> list[Partner]:
     """Every partner that may take this referral, best first."""
+    people = concerned_members(category, facts.household)  # the same for every partner
     fitting = [
         p
         for p in directory.partners
@@ -109,12 +113,15 @@ def candidates(
         and p.covers(facts.municipality)
         and p.id not in excluded
         and loads.get((p.id, category), 0) < p.categories[category].capacity
-        and is_eligible(p, category, facts)
+        and _takes(p, facts, people)
     ]
+    vulnerabilities = set(facts.vulnerabilities)
 
-    def rank(p: Partner) -> tuple[bool, Fraction, str]:
-        specialised = bool(set(p.eligibility.requires_any_of) & set(facts.vulnerabilities))
-        used = Fraction(loads.get((p.id, category), 0), p.categories[category].capacity)
+    def rank(p: Partner) -> tuple[bool, float, str]:
+        specialised = bool(vulnerabilities.intersection(p.eligibility.requires_any_of))
+        # the share of places in use, compared exactly: a correctly rounded quotient of integers
+        # this small (capacity <= 100,000, used < capacity) keeps their order and their ties
+        used = loads.get((p.id, category), 0) / p.categories[category].capacity
         return (not specialised, used, p.id)
 
     return sorted(fitting, key=rank)

@@ -20,6 +20,7 @@ from shared.topics import Topics
 from shared.transient import is_transient
 
 from . import repository as repo
+from .casebook import CaseBook
 from .handlers import utc_now
 from .outgoing import Outgoing
 
@@ -32,9 +33,12 @@ async def escalate_overdue(pool: Pool, topics: Topics, now: datetime, *, batch_s
     while True:
         async with transaction(pool) as connection:
             overdue = await repo.overdue_referrals(connection, now, batch_size)
-            out = Outgoing(connection, topics, now, cause=None)
+            book = CaseBook(connection)
+            book.track(overdue)
+            out = Outgoing(book, topics, now, cause=None)
             for referral in overdue:
-                await out.change(referral, ReferralStatus.ESCALATED, "no answer by the deadline")
+                out.change(referral, ReferralStatus.ESCALATED, "no answer by the deadline")
+            await book.flush()
         total += len(overdue)
         if len(overdue) < batch_size:
             break

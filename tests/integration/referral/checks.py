@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
 from shared.events import Vulnerability
+from shared.topics import TopicSpec
 from tests.support import eventually
 
 from .conftest import RunningReferral
@@ -37,3 +41,28 @@ def statuses(referral: RunningReferral, case_id: object) -> list[tuple[str, str]
         (s.data["category"], s.data["status"])
         for s in referral.recorder.find(topic="referral.status.v1", key=case_id, type="ReferralStatusChanged")
     ]
+
+
+async def consumed_to_the_end(referral: RunningReferral, topic: TopicSpec, consumer: str) -> None:
+    """Wait until the service's consumer group `consumer` has committed every record now on `topic`
+    (so a message sent before this call has been handled, whatever other topics are doing)."""
+    bootstrap = referral.settings.kafka_bootstrap_servers
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await reader.start()
+    await admin.start()
+    try:
+        partitions = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        ends = await reader.end_offsets(partitions)
+        group = f"{referral.settings.topic_prefix}{consumer}"
+
+        async def caught_up() -> bool:
+            committed = await admin.list_consumer_group_offsets(group)
+            return all(
+                end == 0 or (tp in committed and committed[tp].offset >= end) for tp, end in ends.items()
+            )
+
+        await eventually(caught_up, timeout=15, what=f"{group} to consume {topic.name} to its end")
+    finally:
+        await admin.close()
+        await reader.stop()

@@ -7,11 +7,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from services.referral.broker import RESPONSES_CONSUMER
 from services.referral.sweep import escalate_overdue
 from shared.events import Category, Vulnerability
 from tests.support import eventually
 
-from .checks import VULNERABILITY_CODES, published, statuses
+from .checks import VULNERABILITY_CODES, consumed_to_the_end, published, statuses
 from .conftest import RunningReferral
 from .events import answer, case_closed, consent_changed, needs_assessed, plan_approved, returnee_registered
 
@@ -81,6 +82,8 @@ async def test_an_event_delivered_twice_takes_effect_once(referral: RunningRefer
     accepted = answer(issued, "accept")
     await referral.send(referral.topics.referral_responses, accepted)
     await referral.send(referral.topics.referral_responses, accepted)  # a partner's retry
+    # both copies handled before the case closes (the topics are read by separate consumers)
+    await consumed_to_the_end(referral, referral.topics.referral_responses, RESPONSES_CONSUMER)
     marker = case_closed(UUID(event.key))  # after both copies in the case's partition
     await referral.send(referral.topics.returnees, marker)
     await eventually(lambda: referral.inbox_has(marker.event_id), what="the marker to be consumed")
