@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -37,6 +37,15 @@ class User:
     id: UUID
     name: str
     role: Role
+    # the donor programmes this user works on; empty: all of them
+    programmes: frozenset[str] = frozenset()
+
+    def may_see_programme(self, programme_id: str) -> bool:
+        return not self.programmes or programme_id in self.programmes
+
+    def programme_scope(self) -> list[str] | None:
+        """The programmes to filter lists by; None when the user sees every programme."""
+        return sorted(self.programmes) if self.programmes else None
 
 
 def hash_token(token: str) -> str:
@@ -54,27 +63,35 @@ class IdentityStore:
         self.pool = pool
         self.table = f'"{check_schema_name(schema)}".users'
 
-    async def add_user(self, name: str, role: Role, expires_at: datetime | None = None) -> tuple[User, str]:
+    async def add_user(
+        self, name: str, role: Role, expires_at: datetime | None = None, programmes: Iterable[str] = ()
+    ) -> tuple[User, str]:
         """Create a user; return it and its token. The token is shown once and never stored."""
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        user = User(id=uuid7(), name=name, role=Role(role))
+        user = User(id=uuid7(), name=name, role=Role(role), programmes=frozenset(programmes))
         await self.pool.execute(
-            f"INSERT INTO {self.table} (id, name, role, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)",
+            f"INSERT INTO {self.table} (id, name, role, token_hash, expires_at, programmes)"
+            " VALUES ($1, $2, $3, $4, $5, $6)",
             user.id,
             user.name,
             user.role.value,
             hash_token(token),
             expires_at,
+            sorted(user.programmes),
         )
         return user, token
 
     async def user_for_token(self, token: str) -> User | None:
         row = await self.pool.fetchrow(
-            f"SELECT id, name, role FROM {self.table} WHERE token_hash = $1"
+            f"SELECT id, name, role, programmes FROM {self.table} WHERE token_hash = $1"
             " AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())",
             hash_token(token),
         )
-        return User(id=row["id"], name=row["name"], role=Role(row["role"])) if row else None
+        if row is None:
+            return None
+        return User(
+            id=row["id"], name=row["name"], role=Role(row["role"]), programmes=frozenset(row["programmes"])
+        )
 
     async def revoke(self, name: str) -> bool:
         result = await self.pool.execute(

@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaProducer
 
 from .auth import IdentityStore, migrate_identity
 from .db import Pool, create_pool, migrate
-from .kafka import create_producer
+from .kafka import create_producer, kafka_security_options
 from .outbox import OutboxRelay
 from .settings import Settings
 from .topics import Topics, TopicSpec, ensure_topics
@@ -54,7 +54,9 @@ class ServiceRuntime:
         applied = await migrate(settings.database_url, schema, migrations)
         if applied:
             log.info("migrations applied", schema=schema, versions=applied)
-        created = await ensure_topics(settings.kafka_bootstrap_servers, topics)
+        created = await ensure_topics(
+            settings.kafka_bootstrap_servers, topics, **kafka_security_options(settings)
+        )
         if created:
             log.info("topics created", topics=created)
         pool = await create_pool(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,6 +24,14 @@ class Settings(BaseSettings):
         default="postgresql://postgres@127.0.0.1:15432/homeward",
         validation_alias=AliasChoices("HOMEWARD_DATABASE_URL", "DATABASE_URL"),
     )
+    # How clients authenticate to the brokers (deploy/k8s/settings.env): PLAINTEXT on the local
+    # broker's loopback listener; SASL_SSL with SCRAM-SHA-512 in production, verifying the brokers
+    # with the CA in `kafka_ssl_cafile`; SASL_PLAINTEXT on the local secured listener.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
     # Prepended to every topic name: tests isolate themselves with it, and so can tenants.
     topic_prefix: str = ""
     # The PostgreSQL schema a service keeps its tables in; defaults to the service's name.
@@ -44,6 +52,13 @@ class Settings(BaseSettings):
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_backoff_initial_s: float = Field(default=0.2, gt=0)
     consumer_backoff_max_s: float = Field(default=5.0, gt=0)
+
+    # HTTP API limits (shared.api_security): bodies above this are refused with 413 before they are
+    # read whole; each token may make `api_write_burst` writes at once, refilled at
+    # `api_writes_per_minute` (429 with Retry-After past that).
+    api_max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    api_writes_per_minute: float = Field(default=300.0, gt=0)
+    api_write_burst: int = Field(default=60, ge=1)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)

@@ -27,11 +27,17 @@ def cache_dir() -> Path:
 
 
 def kafka_broker() -> KafkaBroker:
+    """The local broker. `HOMEWARD_LOCAL_KAFKA_SECURED=1` starts it in secured mode (a SCRAM
+    listener on `HOMEWARD_LOCAL_KAFKA_SASL_PORT`, ACLs enforced); the default stays open on
+    loopback, which is what `make run` and the test suite use."""
     return KafkaBroker(
         local_dir(),
         cache_dir(),
         port=int(os.environ.get("HOMEWARD_LOCAL_KAFKA_PORT", "19092")),
         controller_port=int(os.environ.get("HOMEWARD_LOCAL_KAFKA_CONTROLLER_PORT", "19093")),
+        secured=os.environ.get("HOMEWARD_LOCAL_KAFKA_SECURED", "") in {"1", "true", "yes"},
+        sasl_port=int(os.environ.get("HOMEWARD_LOCAL_KAFKA_SASL_PORT", "19094")),
+        sasl_host=os.environ.get("HOMEWARD_LOCAL_KAFKA_SASL_HOST", "127.0.0.1"),
     )
 
 
@@ -78,6 +84,11 @@ def up(say: Say | None = None) -> Endpoints:
         seconds = broker.start()
         say(f"kafka     {broker.version} ready at {broker.bootstrap} in {seconds:.1f}s")
         say(f"kafka     log: {broker.log_file}")
+        if broker.secured:
+            say(
+                f"kafka     secured: SCRAM-SHA-512 at {broker.sasl_bootstrap}, ACLs enforced;"
+                f" admin password in {broker.credentials_dir}; next: homeward kafka acl sync"
+            )
     return where
 
 

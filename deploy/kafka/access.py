@@ -1,0 +1,144 @@
+"""Which principals and ACLs a Homeward broker must have: a pure function of the partner ids and
+the topic names, the same rules as the Strimzi KafkaUsers in `deploy/k8s/kafka/` (a unit test
+holds the two together).
+
+- each service (`User:intake`, `User:referral`, `User:grants`): Read+Describe on what it consumes,
+  Write+Describe on each consumed topic's `.dlq` and on what it publishes, Read on its own consumer
+  groups (`<service>.` prefixed); no Create: the topics are made by the sync, as by Strimzi;
+- each partner (`User:partner-<id>`): Read+Describe on `referrals.<id>.` (prefixed: every version
+  of its own topic), Read on its consumer groups `partner.<id>.` (prefixed), Write+Describe on
+  `referral.responses.v1` — nothing else. The trailing dots keep partner `abc` off
+  `referrals.abc-shelter.v1`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from shared.topics import Topics, TopicSpec
+
+SERVICES = ("intake", "referral", "grants")
+PARTNER_PREFIX = "partner-"
+WILDCARD_HOST = "*"
+
+
+@dataclass(frozen=True, order=True)
+class AclBinding:
+    """One allow rule, the unit Kafka stores: one principal, one resource pattern, one operation."""
+
+    principal: str  # "User:<name>"
+    resource_type: str  # topic | group
+    resource_name: str
+    pattern_type: str  # literal | prefixed
+    operation: str  # Read | Write | Describe
+    host: str = WILDCARD_HOST
+    permission: str = "allow"
+
+    def line(self) -> str:
+        return (
+            f"{self.permission} {self.principal} {self.operation} on {self.resource_type} "
+            f"{self.resource_name!r} ({self.pattern_type})"
+        )
+
+
+def principal(user: str) -> str:
+    return f"User:{user}"
+
+
+def partner_user(partner_id: str) -> str:
+    return f"{PARTNER_PREFIX}{partner_id}"
+
+
+def _rules(user: str, resource_type: str, name: str, pattern: str, *operations: str) -> set[AclBinding]:
+    return {AclBinding(principal(user), resource_type, name, pattern, op) for op in operations}
+
+
+def service_consumes(topics: Topics) -> dict[str, list[TopicSpec]]:
+    return {
+        "intake": [topics.referral_status, topics.grants_installments],
+        "referral": [topics.returnees, topics.referral_responses],
+        "grants": [topics.returnees],
+    }
+
+
+def service_publishes(topics: Topics) -> dict[str, list[tuple[str, str]]]:
+    """(name, pattern type) each service writes; referral writes every partner's topic, including
+    partners added later, hence a prefix."""
+    return {
+        "intake": [(topics.returnees.name, "literal")],
+        "referral": [(f"{topics.prefix}referrals.", "prefixed"), (topics.referral_status.name, "literal")],
+        "grants": [(topics.grants_installments.name, "literal")],
+    }
+
+
+def service_acls(service: str, topics: Topics) -> set[AclBinding]:
+    rules = _rules(service, "group", f"{topics.prefix}{service}.", "prefixed", "Read")
+    for spec in service_consumes(topics)[service]:
+        rules |= _rules(service, "topic", spec.name, "literal", "Read", "Describe")
+        rules |= _rules(service, "topic", spec.dlq.name, "literal", "Write", "Describe")
+    for name, pattern in service_publishes(topics)[service]:
+        rules |= _rules(service, "topic", name, pattern, "Write", "Describe")
+    return rules
+
+
+def partner_acls(partner_id: str, topics: Topics) -> set[AclBinding]:
+    topics.partner(partner_id)  # refuses an id that cannot name a topic
+    user = partner_user(partner_id)
+    return (
+        _rules(user, "topic", f"{topics.prefix}referrals.{partner_id}.", "prefixed", "Read", "Describe")
+        | _rules(user, "group", f"{topics.prefix}partner.{partner_id}.", "prefixed", "Read")
+        | _rules(user, "topic", topics.referral_responses.name, "literal", "Write", "Describe")
+    )
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the broker must hold: the users (SCRAM logins), their ACLs, and the topics."""
+
+    users: frozenset[str]
+    acls: frozenset[AclBinding]
+    topics: tuple[TopicSpec, ...]
+
+
+def desired_access(partner_ids: Iterable[str], topics: Topics | None = None) -> Access:
+    topics = topics or Topics()
+    partners = sorted(set(partner_ids))
+    acls: set[AclBinding] = set()
+    for service in SERVICES:
+        acls |= service_acls(service, topics)
+    for partner_id in partners:
+        acls |= partner_acls(partner_id, topics)
+    specs = [*topics.with_dlqs(topics.fixed()), *(topics.partner(p) for p in partners)]
+    return Access(
+        users=frozenset([*SERVICES, *(partner_user(p) for p in partners)]),
+        acls=frozenset(acls),
+        topics=tuple(specs),
+    )
+
+
+@dataclass(frozen=True)
+class AclChanges:
+    create: tuple[AclBinding, ...]
+    delete: tuple[AclBinding, ...]
+
+
+def acl_changes(desired: Iterable[AclBinding], existing: Iterable[AclBinding]) -> AclChanges:
+    """Create what is missing, delete what is extra: afterwards the broker holds exactly `desired`.
+    Every ACL on the cluster is managed here; one added by hand goes at the next sync."""
+    wanted, present = set(desired), set(existing)
+    return AclChanges(create=tuple(sorted(wanted - present)), delete=tuple(sorted(present - wanted)))
+
+
+@dataclass(frozen=True)
+class UserChanges:
+    create: tuple[str, ...]
+    delete: tuple[str, ...]
+
+
+def user_changes(desired: Iterable[str], existing: Iterable[str]) -> UserChanges:
+    """Logins to create, and partner logins to delete (a partner gone from partners.yaml). Other
+    users — the admin, an operator's — are not Homeward's to remove."""
+    wanted, present = set(desired), set(existing)
+    extra = {u for u in present - wanted if u.startswith(PARTNER_PREFIX)}
+    return UserChanges(create=tuple(sorted(wanted - present)), delete=tuple(sorted(extra)))
