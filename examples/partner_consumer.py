@@ -59,18 +59,30 @@ def envelope(
     }
 
 
+def answers(
+    decision: str,
+    referral: dict[str, Any],
+    partner_id: str,
+    *,
+    reason: str = "no place available this month",
+    outcome: str = "assistance provided",
+) -> list[tuple[str, dict[str, Any]]]:
+    """(event type, data) of the answers to one ReferralIssued's `data`: `decision` is accept,
+    decline (with `reason`), complete (accept, then complete with `outcome`) or, for a referral
+    accepted earlier, finish (complete only)."""
+    ids = {"referral_id": referral["referral_id"], "case_id": referral["case_id"], "partner_id": partner_id}
+    if decision == "accept":
+        return [("ReferralAccepted", ids)]
+    if decision == "decline":
+        return [("ReferralDeclined", {**ids, "reason": reason})]
+    if decision == "finish":
+        return [("ReferralCompleted", {**ids, "outcome": outcome})]
+    return [("ReferralAccepted", ids), ("ReferralCompleted", {**ids, "outcome": outcome})]
+
+
 def decide(args: argparse.Namespace, referral: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The answers to one ReferralIssued. Replace this with your own intake process."""
-    ids = {
-        "referral_id": referral["referral_id"],
-        "case_id": referral["case_id"],
-        "partner_id": args.partner_id,
-    }
-    if args.decide == "accept":
-        return [("ReferralAccepted", ids)]
-    if args.decide == "decline":
-        return [("ReferralDeclined", {**ids, "reason": args.reason})]
-    return [("ReferralAccepted", ids), ("ReferralCompleted", {**ids, "outcome": args.outcome})]
+    return answers(args.decide, referral, args.partner_id, reason=args.reason, outcome=args.outcome)
 
 
 async def answer(producer: AIOKafkaProducer, topic: str, message: dict[str, Any]) -> None:
@@ -90,7 +102,7 @@ async def run(args: argparse.Namespace) -> int:
     consumer = AIOKafkaConsumer(
         referrals_topic,
         bootstrap_servers=args.bootstrap,
-        group_id=f"{args.topic_prefix}partner.{args.partner_id}",
+        group_id=f"{args.topic_prefix}partner.{args.partner_id}.referrals",  # the ACL prefix is partner.<id>.
         enable_auto_commit=False,  # commit after answering, never before
         auto_offset_reset="earliest",
     )

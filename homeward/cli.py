@@ -13,7 +13,9 @@ import sys
 
 COMMAND_MODULES = [
     "deploy.local.cli",
+    "deploy.kafka.cli",
     "homeward.run",
+    "homeward.demo",
     "homeward.users",
     "services.intake.cli",
     "services.referral.cli",

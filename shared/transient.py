@@ -36,6 +36,11 @@ def is_transient(error: BaseException) -> bool:
     # asyncpg reports "connection is closed" on a dead pooled connection as an InterfaceError
     if isinstance(error, asyncpg.InterfaceError) and "connection" in str(error).lower():
         return True
+    # a pooled connection the server has just terminated (a restart) can be handed out before
+    # asyncpg has seen it close: its next query fails with this protocol-state error, not a
+    # connection error — dead-lettering the message for it would lose a valid event
+    if isinstance(error, asyncpg.InternalClientError) and "another operation" in str(error):
+        return True
     # a wrapped cause (e.g. raised from inside a handler helper) counts too
     cause = error.__cause__ or error.__context__
     return cause is not None and cause is not error and isinstance(cause, _TRANSIENT_TYPES)

@@ -13,6 +13,7 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 
+from shared.api_security import install_api_security
 from shared.kafka import create_broker
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -68,6 +69,7 @@ def create_app(
             await runtime.stop()
 
     app = FastAPI(title="Homeward grants", version="1", lifespan=lifespan)
+    install_api_security(app, settings)
     install_error_handlers(app)
     for module in (health, programmes, grants, installments, ledger):
         app.include_router(module.router)

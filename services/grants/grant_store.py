@@ -32,7 +32,11 @@ async def sync_programmes(connection: Connection, policies: DonorPolicies) -> No
 
 
 async def lock_programme(connection: Connection, programme_id: str) -> None:
-    await connection.execute("SELECT 1 FROM programmes WHERE id = $1 FOR UPDATE", programme_id)
+    # NO KEY UPDATE, not UPDATE: budget decisions still queue behind each other, but the foreign-key
+    # check of a ledger insert (KEY SHARE on this row, taken while holding the chain head) does not
+    # wait for it — with FOR UPDATE, a disbursement (chain head, then this row) and a grant opening
+    # (this row, then the chain head) deadlocked, and the officer got a 500.
+    await connection.execute("SELECT 1 FROM programmes WHERE id = $1 FOR NO KEY UPDATE", programme_id)
 
 
 async def grant_for_plan(connection: Connection, plan_id: UUID) -> Row | None:

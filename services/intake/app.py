@@ -16,11 +16,12 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services.intake.api import cases, common, consent, plans, timeline
+from services.intake.api import cases, common, consent, plans, timeline, users
 from services.intake.catalogue import load_catalogue
 from services.intake.consumers import subscribe_timeline
 from services.intake.handlers import Intake
 from services.intake.web import case_pages, pages
+from shared.api_security import install_api_security
 from shared.events import uuid7
 from shared.events.envelope import current_correlation_id
 from shared.kafka import create_broker
@@ -113,9 +114,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Register returnees, assess needs, record consent, propose and approve plans.",
         lifespan=lifespan,
     )
+    install_api_security(app, settings)  # inside RequestContext: refusals are logged too
     app.add_middleware(RequestContext)
     common.install_error_handlers(app)
-    for module in (cases, plans, consent, timeline):
+    for module in (cases, plans, consent, timeline, users):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.include_router(case_pages.router)

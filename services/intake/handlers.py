@@ -22,7 +22,7 @@ from services.intake.people import name_key
 from services.intake.repository import LikelyDuplicate
 from services.intake.rules import plan_problems, registration_problems, vulnerability_problems
 from services.intake.timeline import TimelineEntry, merge
-from services.intake.validation import Checks, Invalid, check
+from services.intake.validation import Checks, Invalid, Problem, check
 from shared import outbox
 from shared.auth import User
 from shared.db import Connection, Pool, transaction
@@ -82,7 +82,12 @@ async def register_case(
 ) -> Registered:
     now = intake.clock()
     checks = intake.checks(now)
-    registration = check(Registration, data, checks, lambda r: registration_problems(r, checks.today))
+    registration = check(
+        Registration,
+        data,
+        checks,
+        lambda r: [*registration_problems(r, checks.today), *_scope_problems(r, user)],
+    )
     case_id = uuid7()
     async with transaction(intake.pool) as connection:
         if idempotency_key is not None:
@@ -118,11 +123,25 @@ async def _record(connection: Connection, intake: Intake, decision: Decision) ->
     log.info("case changed", case_id=str(decision.case.id), change=decision.kind, event_id=str(event_id))
 
 
-async def _change(intake: Intake, case_id: UUID, decide: Callable[[Case, datetime], Decision]) -> Case:
+def _scope_problems(registration: Registration, user: User) -> list[Problem]:
+    if user.may_see_programme(registration.programme_id):
+        return []
+    return [Problem(("programme_id",), "you may register cases of your own programmes only")]
+
+
+def _visible(case: Case | None, user: User) -> bool:
+    """Object-level authorization: a case outside the user's programmes is, to them, no case at
+    all (404, not 403: its existence is not revealed either)."""
+    return case is not None and user.may_see_programme(case.programme_id)
+
+
+async def _change(
+    intake: Intake, case_id: UUID, user: User, decide: Callable[[Case, datetime], Decision]
+) -> Case:
     now = intake.clock()
     async with transaction(intake.pool) as connection:
         case = await repo.load_case(connection, case_id, for_update=True)
-        if case is None:
+        if case is None or not _visible(case, user):
             raise CaseNotFound(str(case_id))
         decision = decide(case, now)
         if decision.case is case:
@@ -141,13 +160,13 @@ async def assess_case(intake: Intake, case_id: UUID, data: Any, user: User) -> C
             raise Invalid(problems)
         return decisions.assess(case, assessment, user.id, now)
 
-    return await _change(intake, case_id, decide)
+    return await _change(intake, case_id, user, decide)
 
 
 async def change_consent(intake: Intake, case_id: UUID, data: Any, user: User) -> Case:
     change = check(ConsentChange, data, intake.checks(intake.clock()))
     return await _change(
-        intake, case_id, lambda case, now: decisions.change_consent(case, change, user.id, now)
+        intake, case_id, user, lambda case, now: decisions.change_consent(case, change, user.id, now)
     )
 
 
@@ -160,31 +179,35 @@ async def propose_plan(intake: Intake, case_id: UUID, data: Any, user: User) -> 
             raise Invalid(problems)
         return decisions.propose_plan(case, proposal, uuid7(), user.id, now)
 
-    return await _change(intake, case_id, decide)
+    return await _change(intake, case_id, user, decide)
 
 
 async def approve_plan(intake: Intake, case_id: UUID, data: Any, user: User) -> Case:
     approval = check(PlanApproval, data or {}, intake.checks(intake.clock()))
     return await _change(
-        intake, case_id, lambda case, now: decisions.approve_plan(case, approval.plan_id, user.id, now)
+        intake, case_id, user, lambda case, now: decisions.approve_plan(case, approval.plan_id, user.id, now)
     )
 
 
 async def close_case(intake: Intake, case_id: UUID, data: Any, user: User) -> Case:
     closure = check(Closure, data, intake.checks(intake.clock()))
-    return await _change(intake, case_id, lambda case, now: decisions.close(case, closure, user.id, now))
+    return await _change(
+        intake, case_id, user, lambda case, now: decisions.close(case, closure, user.id, now)
+    )
 
 
-async def get_case(intake: Intake, case_id: UUID) -> Case:
+async def get_case(intake: Intake, case_id: UUID, user: User) -> Case:
+    """The case, if `user` may see it; CaseNotFound otherwise."""
     found = await repo.load_case(intake.pool, case_id)
-    if found is None:
+    if found is None or not _visible(found, user):
         raise CaseNotFound(str(case_id))
     return found
 
 
-async def case_timeline(intake: Intake, case_id: UUID) -> list[TimelineEntry]:
-    """Raises CaseNotFound for a case that does not exist (rather than an empty timeline)."""
-    await get_case(intake, case_id)
+async def case_timeline(intake: Intake, case_id: UUID, user: User) -> list[TimelineEntry]:
+    """Raises CaseNotFound for a case that does not exist or `user` may not see (rather than an
+    empty timeline)."""
+    await get_case(intake, case_id, user)
     return merge(
         await repo.own_changes(intake.pool, case_id), await repo.consumed_events(intake.pool, case_id)
     )

@@ -151,6 +151,7 @@ class CaseFilter:
     status: CaseStatus | None = None
     q: str | None = None  # a name, a document number or the start of a case id
     match_people: bool = True  # False: q matches case ids only
+    programmes: list[str] | None = None  # the reader's programmes; None: every programme
 
 
 def _like(text: str) -> str:
@@ -169,6 +170,7 @@ async def list_cases(
         " AND ($3::text IS NULL OR status = $3)"
         " AND ($4::text IS NULL OR ($7 AND search_text LIKE '%' || $4 || '%') OR id::text LIKE $4 || '%')"
         " AND ($5::uuid IS NULL OR id < $5)"
+        " AND ($8::text[] IS NULL OR programme_id = ANY($8))"
         " ORDER BY id DESC LIMIT $6",
         where.programme,
         where.municipality,
@@ -177,6 +179,7 @@ async def list_cases(
         before,
         limit + 1,
         where.match_people,
+        where.programmes,
     )
     cases = [Case.model_validate(row["document"]) for row in rows[:limit]]
     return cases, (cases[-1].id if len(rows) > limit else None)

@@ -16,6 +16,10 @@ def grants_context(request: Request) -> GrantsContext:
     return context
 
 
+# Bounds on paging numbers: past them PostgreSQL's bigint overflows (a 500, not an empty page)
+MAX_BIGINT = 2**63 - 1
+MAX_OFFSET = 1_000_000_000
+
 Context = Annotated[GrantsContext, Depends(grants_context)]
 Reader = Annotated[User, Depends(require_roles(Role.FINANCE, Role.AUDITOR))]
 Officer = Annotated[User, Depends(require_roles(Role.FINANCE))]

@@ -11,7 +11,7 @@ from services.grants import grant_store
 from services.grants.errors import NotFound
 from services.grants.payments import verify_business_plan
 
-from .deps import Context, Officer, Reader
+from .deps import MAX_OFFSET, Context, Officer, Reader
 from .views import GrantView, InstallmentView
 
 router = APIRouter(prefix="/v1/grants", tags=["grants"])
@@ -41,7 +41,7 @@ async def list_grants(
     status: GrantStatusFilter | None = None,
     case_id: UUID | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[GrantView]:
     rows = await grant_store.list_grants(
         context.pool, programme_id=programme, status=status, case_id=case_id, limit=limit, offset=offset

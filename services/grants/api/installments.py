@@ -14,7 +14,7 @@ from services.grants.errors import NotFound
 from services.grants.rules import Payment
 from shared.events.codes import DisbursementMethod
 
-from .deps import Context, Officer, Reader
+from .deps import MAX_OFFSET, Context, Officer, Reader
 from .views import InstallmentView
 
 router = APIRouter(prefix="/v1/installments", tags=["installments"])
@@ -33,7 +33,7 @@ async def list_installments(
     milestone: MilestoneFilter | None = None,
     due_by: date | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[InstallmentView]:
     rows = await grant_store.list_installments(
         context.pool,

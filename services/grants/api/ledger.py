@@ -16,7 +16,7 @@ from services.grants.audit import export_csv_chunks, verify_database_chain
 from services.grants.chain import ChainedEntry, ChainVerdict
 from shared.money import Money
 
-from .deps import AsOf, Context, Reader, instant_bound
+from .deps import MAX_BIGINT, AsOf, Context, Reader, instant_bound
 from .views import ProgrammeBalance, programme_balances
 
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
@@ -31,7 +31,7 @@ async def list_entries(
     account: str | None = None,
     from_: Annotated[str | None, Query(alias="from", description="date or datetime, inclusive")] = None,
     to: Annotated[str | None, Query(description="date (inclusive) or datetime")] = None,
-    after_seq: Annotated[int, Query(ge=0, description="continue after this entry")] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=MAX_BIGINT, description="continue after this entry")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[ChainedEntry]:
     return await ledger_store.entries(

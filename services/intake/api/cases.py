@@ -15,6 +15,7 @@ from services.intake.handlers import Intake
 from services.intake.model import Assessment, Closure, Registration
 from services.intake.repository import CaseFilter, list_cases
 from services.intake.views import CasePage, RedactedCase, case_for, sees_personal_data, summary_for
+from shared.api_security import AccessLog
 from shared.auth import User, require_roles
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
@@ -64,8 +65,11 @@ async def search_cases(
     cursor: Annotated[UUID | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> CasePage:
     # a reader who may not see personal data may not probe for it either: q matches case ids only
-    where = CaseFilter(programme, municipality, status, q, match_people=sees_personal_data(user))
+    where = CaseFilter(
+        programme, municipality, status, q, sees_personal_data(user), programmes=user.programme_scope()
+    )
     cases, next_cursor = await list_cases(intake.pool, where, limit, cursor)
+    await AccessLog(intake.pool).record(user.id, "list", (c.id for c in cases))
     return CasePage(items=[summary_for(user, c) for c in cases], next_cursor=next_cursor)
 
 
@@ -73,7 +77,8 @@ async def search_cases(
 async def read_case(case_id: UUID, user: Reader, intake: Context) -> Case | RedactedCase:
     """The case; readers who may not see personal data get it without names, dates of birth,
     document numbers, vulnerabilities or notes."""
-    case = await handlers.get_case(intake, case_id)
+    case = await handlers.get_case(intake, case_id, user)
+    await AccessLog(intake.pool).record(user.id, "read", [case.id])
     return case_for(user, case, intake.clock().date())
 
 

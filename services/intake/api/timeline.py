@@ -12,6 +12,7 @@ from services.intake.access import READERS
 from services.intake.api.common import intake_of
 from services.intake.handlers import Intake
 from services.intake.timeline import TimelineEntry
+from shared.api_security import AccessLog
 from shared.auth import User, require_roles
 
 router = APIRouter(prefix="/v1/cases", tags=["timeline"])
@@ -20,8 +21,10 @@ router = APIRouter(prefix="/v1/cases", tags=["timeline"])
 @router.get("/{case_id}/timeline", response_model=list[TimelineEntry])
 async def read_timeline(
     case_id: UUID,
-    _: Annotated[User, Depends(require_roles(*READERS))],
+    user: Annotated[User, Depends(require_roles(*READERS))],
     intake: Annotated[Intake, Depends(intake_of)],
 ) -> list[TimelineEntry]:
     """Oldest first. Summaries carry codes, ids and amounts only."""
-    return await handlers.case_timeline(intake, case_id)
+    timeline = await handlers.case_timeline(intake, case_id, user)
+    await AccessLog(intake.pool).record(user.id, "timeline", [case_id])
+    return timeline

@@ -21,6 +21,7 @@ from services.intake.views import sees_personal_data
 from services.intake.web import forms
 from services.intake.web.render import label, options, render
 from services.intake.web.session import page_user
+from shared.api_security import AccessLog
 from shared.auth import User
 from shared.events.codes import AssistanceType, Category, ClosureReason, Vulnerability
 from shared.money import MINOR_UNITS
@@ -75,12 +76,13 @@ async def case_page(
 ) -> Response:
     intake = request.app.state.intake
     try:
-        case = await handlers.get_case(intake, case_id)
+        case = await handlers.get_case(intake, case_id, user)
     except handlers.CaseNotFound:
         return render(
             request, "error.html", {"title": "No such case", "message": f"There is no case {case_id}."}, 404
         )
-    timeline = await handlers.case_timeline(intake, case_id)
+    timeline = await handlers.case_timeline(intake, case_id, user)
+    await AccessLog(intake.pool).record(user.id, "page", [case.id])
     personal = sees_personal_data(user)
     currency = intake.catalogue.programme_currency(case.programme_id) or "EUR"
     plan_amounts = (
@@ -166,7 +168,7 @@ async def submit_plan(case_id: UUID, request: Request, user: Editor) -> Response
     form = await request.form()
     intake = request.app.state.intake
     try:
-        case = await handlers.get_case(intake, case_id)
+        case = await handlers.get_case(intake, case_id, user)
     except handlers.CaseNotFound:
         return await case_page(request, user, case_id)
     plan = forms.plan_data(form, intake.catalogue.programme_currency(case.programme_id) or "EUR")

@@ -28,6 +28,7 @@ from services.intake.web.session import (
     remember,
     user_for_cookie,
 )
+from shared.api_security import AccessLog
 from shared.auth import IdentityStore, User
 from shared.events.codes import Category, Relationship, Sex, Vulnerability
 
@@ -92,10 +93,12 @@ async def case_list(request: Request, user: User) -> Response:
         status=CaseStatus(status) if status in set(CaseStatus) else None,
         q=(params.get("q") or "").strip()[:100] or None,
         match_people=sees_personal_data(user),
+        programmes=user.programme_scope(),
     )
     cursor = _uuid(params.get("cursor"))
     intake = request.app.state.intake
     cases, next_cursor = await list_cases(intake.pool, where, 20, cursor)
+    await AccessLog(intake.pool).record(user.id, "list", (c.id for c in cases))
     return render(
         request,
         "cases.html",

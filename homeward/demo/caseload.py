@@ -1,0 +1,271 @@
+"""A generated caseload: who returns, where to, under which programme, with which vulnerabilities and
+needs, and how far each case gets during the demo. Pure and seeded: the same seed and day give the
+same caseload, as the JSON bodies intake's API takes.
+
+The proportions are the demo's picture of a country office's month, not statistics: about 5% of
+cases are unaccompanied minors, 8% victims of trafficking, 20% single parents, 15% have a medical
+condition; half are single adults, most of the rest families with children.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from homeward.demo.names import Family, family
+
+# municipality code → weight (where returnees go, roughly by population)
+MUNICIPALITIES = {
+    "skopje": 30, "tetovo": 11, "kumanovo": 10, "bitola": 8, "gostivar": 7, "ohrid": 6,
+    "prilep": 5, "stip": 5, "veles": 5, "strumica": 5, "kicevo": 4, "struga": 4,
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Programme:
+    id: str
+    sending_country: str
+    currency: str
+    weight: int
+
+
+PROGRAMMES = (
+    Programme("DE-STARTHILFEPLUS", "DE", "EUR", 45),
+    Programme("NL-AVRR", "NL", "EUR", 30),
+    Programme("CH-RKH", "CH", "CHF", 25),
+)
+
+# how far a case gets: registered (interview pending), closed (unreachable...), assessed (referred,
+# no plan yet), plan proposed (awaiting a supervisor), plan approved (a grant follows)
+STAGES = {"registered": 8, "closed": 5, "assessed": 17, "plan_proposed": 12, "plan_approved": 58}
+CLOSURE_REASONS = {"unreachable": 5, "withdrew": 3, "re_migrated": 2}
+SKILLS = (
+    "construction", "agriculture", "driving", "cooking", "tailoring", "hairdressing", "welding",
+    "retail", "caregiving", "IT support", "carpentry", "cleaning",
+)  # fmt: skip
+SECTORS = ("construction", "agriculture", "hospitality", "manufacturing", "transport", "retail", "care work")
+
+
+@dataclass
+class PlannedCase:
+    number: int
+    programme: Programme
+    registration: dict[str, Any]
+    stage: str
+    assessment: dict[str, Any] | None = None
+    plan: dict[str, Any] | None = None
+    closure: dict[str, Any] | None = None
+    verify_business_plan: bool = False  # finance verifies the micro-business plan during the demo
+    needs: list[str] = field(default_factory=list)
+
+    @property
+    def requested_total(self) -> int:
+        return sum(line["requested"]["amount"] for line in (self.plan or {}).get("assistance", []))
+
+
+def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _born(rng: random.Random, today: date, age: int) -> str:
+    return (today.replace(year=today.year - age - 1) + timedelta(days=rng.randint(1, 364))).isoformat()
+
+
+def _member(
+    rng: random.Random, fam: Family, today: date, age: int, sex: str, relationship: str
+) -> dict[str, Any]:
+    return {
+        "name": fam.name(rng, sex),
+        "date_of_birth": _born(rng, today, age),
+        "sex": sex,
+        "relationship": relationship,
+    }
+
+
+def _children(
+    rng: random.Random, fam: Family, today: date, parent_age: int, count: int
+) -> list[dict[str, Any]]:
+    oldest = max(1, min(17, parent_age - 18))
+    return [
+        _member(rng, fam, today, rng.randint(0, oldest), rng.choice(("female", "male")), "child")
+        for _ in range(count)
+    ]
+
+
+def household(rng: random.Random, today: date) -> tuple[list[dict[str, Any]], set[str]]:
+    """(members, vulnerabilities) of one case."""
+    fam = family(rng)
+    kind = rng.random()
+    vulnerabilities: set[str] = set()
+    if kind < 0.05:  # an unaccompanied minor
+        members = [
+            _member(rng, fam, today, rng.randint(14, 17), rng.choice(("male", "male", "female")), "principal")
+        ]
+        vulnerabilities.add("unaccompanied_minor")
+    elif kind < 0.13:  # a victim of trafficking, sometimes with a small child
+        age = rng.randint(18, 34)
+        members = [_member(rng, fam, today, age, "female" if rng.random() < 0.85 else "male", "principal")]
+        vulnerabilities.add("victim_of_trafficking")
+        if rng.random() < 0.3:
+            members += _children(rng, fam, today, age, 1)
+            vulnerabilities.add("single_parent")
+    elif kind < 0.33:  # a single parent with children
+        age = rng.randint(24, 48)
+        members = [_member(rng, fam, today, age, "female" if rng.random() < 0.8 else "male", "principal")]
+        members += _children(rng, fam, today, age, rng.randint(1, 3))
+        vulnerabilities.add("single_parent")
+    elif kind < 0.55:  # a couple, usually with children, sometimes with a grandparent
+        age = rng.randint(25, 50)
+        sex = "male" if rng.random() < 0.7 else "female"
+        members = [_member(rng, fam, today, age, sex, "principal")]
+        members.append(
+            _member(
+                rng, fam, today, age + rng.randint(-4, 4), "female" if sex == "male" else "male", "spouse"
+            )
+        )
+        members += _children(rng, fam, today, age, rng.choice((0, 1, 2, 2, 3, 4)))
+        if rng.random() < 0.12:
+            members.append(
+                _member(
+                    rng,
+                    fam,
+                    today,
+                    max(60, age + rng.randint(22, 30)),
+                    rng.choice(("female", "male")),
+                    "parent",
+                )
+            )
+            vulnerabilities.add("elderly")
+    else:  # a single adult, sometimes older
+        age = rng.randint(62, 78) if rng.random() < 0.08 else rng.randint(19, 55)
+        members = [_member(rng, fam, today, age, "male" if rng.random() < 0.75 else "female", "principal")]
+        if age >= 62:
+            vulnerabilities.add("elderly")
+    _distinct_names(rng, fam, members)
+    if "unaccompanied_minor" not in vulnerabilities and rng.random() < 0.15:
+        vulnerabilities.add("medical_condition")
+    if rng.random() < 0.03:
+        vulnerabilities.add("disability")
+    if rng.random() < 0.7:
+        document = rng.choice(("passport", "travel_document", "national_id"))
+        members[0]["identity_document"] = {
+            "type": document,
+            "number": f"{rng.choice('ABM')}{rng.randint(10**6, 10**7 - 1)}",
+        }
+    return members, vulnerabilities
+
+
+def _distinct_names(rng: random.Random, fam: Family, members: list[dict[str, Any]]) -> None:
+    """A mother and daughter both called Medina are possible, but a demo reads better without."""
+    seen: set[str] = set()
+    for member in members:
+        for _ in range(20):
+            if member["name"] not in seen:
+                break
+            member["name"] = fam.name(rng, member["sex"])
+        seen.add(member["name"])
+
+
+def _ages(members: list[dict[str, Any]], today: date) -> list[int]:
+    return [today.year - int(m["date_of_birth"][:4]) for m in members]
+
+
+def needs_of(
+    rng: random.Random, members: list[dict[str, Any]], vulnerabilities: set[str], today: date
+) -> list[str]:
+    ages = _ages(members, today)
+    needs = []
+    if rng.random() < 0.6 or vulnerabilities & {"unaccompanied_minor", "victim_of_trafficking"}:
+        needs.append("housing")
+    if any(5 <= a <= 18 for a in ages) and rng.random() < 0.9:
+        needs.append("education")
+    if ages[0] >= 18 and ages[0] < 62 and rng.random() < 0.7:
+        needs.append("employment")
+    if vulnerabilities & {"medical_condition", "disability"} and rng.random() < 0.9:
+        needs.append("medical")
+    trauma = vulnerabilities & {"unaccompanied_minor", "victim_of_trafficking"}
+    if (trauma and rng.random() < 0.95) or rng.random() < 0.1:
+        needs.append("counselling")
+    return needs
+
+
+def _line(kind: str, major_units: int, currency: str) -> dict[str, Any]:
+    return {"assistance_type": kind, "requested": {"amount": major_units * 100, "currency": currency}}
+
+
+def plan_for(
+    rng: random.Random, programme: Programme, members: list[dict[str, Any]], needs: list[str], today: date
+) -> dict[str, Any]:
+    """What a caseworker would propose under this programme (grants caps it by the donor's rules)."""
+    ages = _ages(members, today)
+    adults, children = sum(a >= 18 for a in ages), sum(a < 18 for a in ages)
+    cur = programme.currency
+    if programme.id == "NL-AVRR":
+        lines = [_line("cash", 300, cur), _line("in_kind", 350 * len(members), cur)]
+        if "housing" in needs:
+            lines.append(_line("housing", 700, cur))
+        if "employment" in needs:
+            lines.append(
+                _line(rng.choice(("vocational_training", "job_placement", "micro_business")), 900, cur)
+            )
+        if "education" in needs:
+            lines.append(_line("education", 400 * max(1, children), cur))
+    elif programme.id == "CH-RKH":
+        lines = [_line("cash", 650 * max(adults, 1) + 250 * children, cur)]
+        if "housing" in needs:
+            lines.append(_line("housing", 500, cur))
+        if "employment" in needs:
+            lines.append(_line("micro_business" if rng.random() < 0.35 else "vocational_training", 2500, cur))
+    else:
+        lines = [_line("cash", 800 * max(adults, 1) + 400 * children, cur)]
+        if "housing" in needs:
+            lines.append(_line("housing", 500, cur))
+    return {"assistance": lines, "note": "proposed after the reintegration interview"}
+
+
+def planned_case(number: int, rng: random.Random, today: date) -> PlannedCase:
+    programme = rng.choices(PROGRAMMES, weights=[p.weight for p in PROGRAMMES])[0]
+    members, vulnerabilities = household(rng, today)
+    needs = needs_of(rng, members, vulnerabilities, today)
+    # most agree to share with every partner they need; some keep one category back
+    consent = {n: True for n in needs}
+    if needs and rng.random() < 0.08:
+        consent[rng.choice(needs)] = False
+    stage = _weighted(rng, STAGES)
+    registration = {
+        "members": members,
+        "programme_id": programme.id,
+        "country_of_return": "MK",
+        "municipality": _weighted(rng, MUNICIPALITIES),
+        "sending_country": programme.sending_country,
+        "arrival_date": (today - timedelta(days=rng.randint(0, 20))).isoformat(),
+        "vulnerabilities": sorted(vulnerabilities),
+        "consent": consent,
+    }
+    case = PlannedCase(number, programme, registration, stage, needs=needs)
+    if stage == "closed":
+        case.closure = {"reason": _weighted(rng, CLOSURE_REASONS)}
+        return case
+    if stage == "registered":
+        return case
+    adult = _ages(members, today)[0] >= 18
+    case.assessment = {
+        "needs": needs,
+        "vulnerabilities": sorted(vulnerabilities),
+        "skills": rng.sample(SKILLS, rng.randint(1, 3)) if adult else [],
+        "work_history": [{"sector": rng.choice(SECTORS), "years": rng.randint(1, 15)}]
+        if adult and rng.random() < 0.7
+        else [],
+    }
+    if stage in ("plan_proposed", "plan_approved"):
+        case.plan = plan_for(rng, programme, members, needs, today)
+        kinds = {line["assistance_type"] for line in case.plan["assistance"]}
+        case.verify_business_plan = "micro_business" in kinds and rng.random() < 0.6
+    return case
+
+
+def caseload(count: int, seed: int, today: date) -> list[PlannedCase]:
+    rng = random.Random(seed)  # noqa: S311 - an invented caseload, not a secret
+    return [planned_case(number, rng, today) for number in range(1, count + 1)]

@@ -1,0 +1,116 @@
+"""The fault tests' own infrastructure: a PRIVATE Kafka broker and PostgreSQL, started once for
+the package in a temporary folder on free ports. The tests stop, restart and SIGKILL things; the
+shared broker (19092) and database (15432) other tests and helpers use are never touched.
+
+`HOMEWARD_SOAK=1` (`make soak`) multiplies the events per test by 5 and runs several rounds.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .infra import PrivateInfra
+from .processes import Corner, ServiceProcess
+
+CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "config"
+SOAK = os.environ.get("HOMEWARD_SOAK", "") not in ("", "0")
+# places are not what these tests are about: every partner takes every referral it is eligible for
+CAPACITY = 100_000
+
+
+def scaled(short: int) -> int:
+    """A test's size: the short version in `make test`, five times that in `make soak`."""
+    return short * 5 if SOAK else short
+
+
+ROUNDS = 3 if SOAK else 1
+
+
+@pytest.fixture(scope="package")
+def private_infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateInfra]:
+    root = tmp_path_factory.mktemp("faults-infra")
+    infra = PrivateInfra.in_folder(root)
+    try:
+        infra.start()
+        yield infra
+    finally:
+        infra.stop()  # the folder stays, with both servers' logs; pytest keeps the last three runs
+
+
+@pytest.fixture(scope="package")
+def fault_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """deploy/config, with every partner's capacity raised so that routing never runs out of places."""
+    folder = tmp_path_factory.mktemp("faults-config")
+    for path in CONFIG.glob("*.yaml"):
+        shutil.copy(path, folder / path.name)
+    partners = yaml.safe_load((CONFIG / "partners.yaml").read_text(encoding="utf-8"))
+    for partner in partners["partners"]:
+        for service in partner["categories"].values():
+            service["capacity"] = CAPACITY
+    (folder / "partners.yaml").write_text(yaml.safe_dump(partners, sort_keys=False), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def corner(private_infra: PrivateInfra, fault_config: Path) -> Corner:
+    token = uuid.uuid4().hex[:10]
+    return Corner(
+        private_infra.bootstrap, private_infra.database_url, f"f{token}.", f"f_{token}", fault_config
+    )
+
+
+@pytest.fixture
+def services(
+    corner: Corner, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[Callable[[str], ServiceProcess]]:
+    """`services("referral")` → a ServiceProcess on this test's corner (not started). Every one is
+    stopped when the test ends; a failed test prints the end of each one's log."""
+    logs = tmp_path_factory.mktemp("faults-logs")
+    made: list[ServiceProcess] = []
+
+    def make(service: str) -> ServiceProcess:
+        made.append(ServiceProcess(service, corner, logs))
+        return made[-1]
+
+    yield make
+    for process in made:
+        with contextlib.suppress(Exception):
+            process.stop()
+    if getattr(request.node, "failed", False):
+        for process in made:
+            print(f"\n--- {process.service} log ({process.log_file}):\n{process.tail(60)}")
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    if report.when == "call" and report.failed:
+        item.failed = True  # type: ignore[attr-defined]
+    return report
+
+
+@pytest.fixture
+def say(request: pytest.FixtureRequest) -> Callable[[str], None]:
+    """A line straight to the terminal (past capturing): what each fault's accounting saw."""
+
+    def line(text: str) -> None:
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            if reporter._tw.width_of_current_line:  # after a progress dot
+                reporter.write_line("")
+            reporter.write_line(f"faults: {text}")
+
+    return line

@@ -1,0 +1,68 @@
+"""A PRIVATE Kafka broker and PostgreSQL for the fault tests: they stop, restart and kill what
+they run on, so they never run on the broker and database every other test (and helper) shares.
+
+The launcher's own classes, pointed at a temporary folder and free ports; the Kafka jars come from
+the shared cache, so nothing is downloaded again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from deploy.local.infra import cache_dir
+from deploy.local.kafka_broker import KafkaBroker
+from deploy.local.postgres_server import PostgresServer
+
+
+def free_port() -> int:
+    """A port nobody listens on right now: the kernel's pick for port 0."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class PrivateInfra:
+    broker: KafkaBroker
+    postgres: PostgresServer
+
+    @classmethod
+    def in_folder(cls, root: Path) -> PrivateInfra:
+        return cls(
+            KafkaBroker(root, cache_dir(), port=free_port(), controller_port=free_port()),
+            PostgresServer(root, port=free_port()),
+        )
+
+    @property
+    def bootstrap(self) -> str:
+        return self.broker.bootstrap
+
+    @property
+    def database_url(self) -> str:
+        return self.postgres.dsn
+
+    def start(self) -> None:
+        self.postgres.start()
+        self.broker.start()
+
+    def stop(self) -> None:
+        self.broker.stop()
+        self.postgres.stop()
+
+    # the launcher blocks (subprocesses, polling); from a test's event loop run it on a thread,
+    # so the test's own producers and HTTP clients keep running meanwhile
+
+    async def stop_broker(self) -> None:
+        await asyncio.to_thread(self.broker.stop)
+
+    async def start_broker(self) -> float:
+        return await asyncio.to_thread(self.broker.start)
+
+    async def stop_postgres(self) -> None:
+        await asyncio.to_thread(self.postgres.stop)
+
+    async def start_postgres(self) -> float:
+        return await asyncio.to_thread(self.postgres.start)
