@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: venv run test lint typecheck contracts pytest infra-up infra-down infra-status clean
+.PHONY: venv run demo soak bench test lint typecheck contracts pytest infra-up infra-down infra-status clean
 
 venv: $(STAMP)
 
@@ -20,6 +20,20 @@ $(STAMP): pyproject.toml
 
 run: venv
 	$(BIN)/homeward run
+
+# needs `make run` in another terminal, and HOMEWARD_DEMO_ADMIN_TOKEN (printed by make run's first start)
+demo: venv
+	$(BIN)/homeward demo $(DEMO_ARGS)
+
+# the fault tests, longer: 5x the events and 3 rounds of each fault (~3 min)
+soak: venv
+	HOMEWARD_SOAK=1 $(BIN)/pytest tests/faults -v
+
+# Benchmarks beside their raw baselines (never part of `make test`): against the local infrastructure,
+# or KAFKA_BOOTSTRAP_SERVERS + DATABASE_URL; own topic prefix and schemas, removed at the end.
+# Table on stdout, JSON in bench/results/latest.json. BENCH_ARGS="--quick" (~1 min), "--only routing ledger".
+bench: venv
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 test: lint typecheck contracts pytest
 
