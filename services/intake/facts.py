@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from services.intake.people import ADULT_AGE, age_on
@@ -41,17 +41,24 @@ def _work_history(case: Case) -> list[WorkExperience]:
     return [WorkExperience(sector=w.sector, years=w.years) for w in case.work_history]
 
 
+def _case_facts(case: Case, today: date) -> dict[str, Any]:
+    """What registration and assessment both tell referral: the routing facts, no personal data."""
+    return {
+        "case_id": case.id,
+        "programme_id": case.programme_id,
+        "municipality": case.municipality,
+        "household": household(case, today),
+        "vulnerabilities": case.vulnerabilities,
+        "needs": case.needs,
+        "consent": consent_map(case),
+        "skills": case.skills,
+        "work_history": _work_history(case),
+    }
+
+
 def returnee_registered(case: Case, today: date) -> ReturneeRegistered:
     return ReturneeRegistered(
-        case_id=case.id,
-        programme_id=case.programme_id,
-        municipality=case.municipality,
-        household=household(case, today),
-        vulnerabilities=case.vulnerabilities,
-        needs=case.needs,
-        consent=consent_map(case),
-        skills=case.skills,
-        work_history=_work_history(case),
+        **_case_facts(case, today),
         country_of_return=case.country_of_return,
         sending_country=case.sending_country,
         arrival_date=case.arrival_date,
@@ -60,18 +67,7 @@ def returnee_registered(case: Case, today: date) -> ReturneeRegistered:
 
 
 def needs_assessed(case: Case, by: UUID, today: date) -> NeedsAssessed:
-    return NeedsAssessed(
-        case_id=case.id,
-        programme_id=case.programme_id,
-        municipality=case.municipality,
-        household=household(case, today),
-        vulnerabilities=case.vulnerabilities,
-        needs=case.needs,
-        consent=consent_map(case),
-        skills=case.skills,
-        work_history=_work_history(case),
-        assessed_by=str(by),
-    )
+    return NeedsAssessed(**_case_facts(case, today), assessed_by=str(by))
 
 
 def consent_changed(
