@@ -1,13 +1,13 @@
 """The ledger in PostgreSQL: appending postings to the hash chain, and reading it back.
 
-`append_posting` must run inside the caller's transaction, after any other row lock that
-transaction takes: it locks the single chain-head row until commit, which serialises appends
-(one chain order, gapless `seq`) and makes the idempotency check race-free.
+`append_posting` (and `append_postings`, several at once) must run inside the caller's transaction,
+after any other row lock that transaction takes: it locks the single chain-head row until commit,
+which serialises appends (one chain order, gapless `seq`) and makes the idempotency check race-free.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +19,7 @@ from shared.money import Money
 
 from .chain import GENESIS_HASH, ChainedEntry
 from .errors import IdempotencyConflict
-from .journal import journal_entries
+from .journal import journal_values
 from .ledger import Account, AccountKind, Direction, Line, Posting, TransactionKind
 
 
@@ -39,71 +39,118 @@ async def transaction_for_key(connection: Connection, key: str) -> tuple[UUID, s
 async def append_posting(connection: Connection, posting: Posting, recorded_by: str) -> StoredTransaction:
     """Store `posting` once per idempotency key; the same key with other content raises
     IdempotencyConflict."""
+    (stored,) = await append_postings(connection, [posting], recorded_by)
+    return stored
+
+
+_WRITE = (
+    "WITH t AS (INSERT INTO ledger_transactions (id, kind, idempotency_key, fingerprint, programme_id,"
+    " grant_id, installment_id, reverses, memo, recorded_by, recorded_at)"
+    " SELECT *, $10::text, $11::timestamptz FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],"
+    " $5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[])),"
+    " e AS (INSERT INTO ledger_entries (seq, entry_id, transaction_id, account, account_kind, programme_id,"
+    " grant_id, direction, amount, currency, recorded_at, prev_hash, hash)"
+    " SELECT s, i, x, a, k, p, g, d, m, c, $11::timestamptz, ph, h FROM unnest($12::bigint[], $13::uuid[],"
+    " $14::uuid[], $15::text[], $16::text[], $17::text[], $18::uuid[], $19::text[], $20::bigint[],"
+    " $21::text[], $22::text[], $23::text[]) AS u(s, i, x, a, k, p, g, d, m, c, ph, h))"
+    " UPDATE ledger_chain_head SET last_seq = $24, last_hash = $25 WHERE id = 1"
+)
+
+
+async def append_postings(
+    connection: Connection, postings: Sequence[Posting], recorded_by: str
+) -> list[StoredTransaction]:
+    """Store `postings` in order, each once per idempotency key (as `append_posting`), in three
+    round trips: lock the chain head, look every key up, write transactions, entries and the new
+    head in one statement. The same key twice in `postings` is a replay of the first (or a conflict)."""
+    if not postings:
+        return []
     head = await connection.fetchrow(
         "SELECT last_seq, last_hash FROM ledger_chain_head WHERE id = 1 FOR UPDATE"
     )
     assert head is not None, "the ledger migration seeds the chain head"
-    existing = await transaction_for_key(connection, posting.idempotency_key)
-    if existing is not None:
-        if existing[1] != posting.fingerprint():
-            raise IdempotencyConflict(
-                f"idempotency key {posting.idempotency_key!r} was already used for a different posting"
-            )
-        return StoredTransaction(existing[0], replayed=True)
-    transaction_id, recorded_at = uuid7(), datetime.now(UTC)
-    await connection.execute(
-        "INSERT INTO ledger_transactions (id, kind, idempotency_key, fingerprint, programme_id, grant_id,"
-        " installment_id, reverses, memo, recorded_by, recorded_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        transaction_id,
-        posting.kind.value,
-        posting.idempotency_key,
-        posting.fingerprint(),
-        posting.programme_id,
-        posting.grant_id,
-        posting.installment_id,
-        posting.reverses,
-        posting.memo,
-        recorded_by,
-        recorded_at,
-    )
-    entries = journal_entries(
-        posting,
-        transaction_id=transaction_id,
-        recorded_by=recorded_by,
-        recorded_at=recorded_at,
-        after_seq=int(head["last_seq"]),
-        after_hash=str(head["last_hash"]),
-    )
-    await connection.executemany(
-        "INSERT INTO ledger_entries (seq, entry_id, transaction_id, account, account_kind, programme_id,"
-        " grant_id, direction, amount, currency, recorded_at, prev_hash, hash)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
-        [
+    fingerprints = [posting.fingerprint() for posting in postings]
+    known: dict[str, tuple[UUID, str]] = {
+        row["idempotency_key"]: (row["id"], row["fingerprint"])
+        for row in await connection.fetch(
+            # a join, not `= ANY($1)`: a cached generic plan for ANY can scan the whole table
+            "SELECT t.idempotency_key, t.id, t.fingerprint FROM unnest($1::text[]) AS k (key)"
+            " JOIN ledger_transactions t ON t.idempotency_key = k.key",
+            [posting.idempotency_key for posting in postings],
+        )
+    }
+    recorded_at = datetime.now(UTC)
+    seq, previous = int(head["last_seq"]), str(head["last_hash"])
+    results: list[StoredTransaction] = []
+    new: list[tuple[UUID, Posting, str]] = []
+    rows: list[tuple[Any, ...]] = []
+    for posting, fingerprint in zip(postings, fingerprints, strict=True):
+        existing = known.get(posting.idempotency_key)
+        if existing is not None:
+            if existing[1] != fingerprint:
+                raise IdempotencyConflict(
+                    f"idempotency key {posting.idempotency_key!r} was already used for a different posting"
+                )
+            results.append(StoredTransaction(existing[0], replayed=True))
+            continue
+        transaction_id = uuid7()
+        known[posting.idempotency_key] = (transaction_id, fingerprint)
+        new.append((transaction_id, posting, fingerprint))
+        results.append(StoredTransaction(transaction_id, replayed=False))
+        entries = journal_values(
+            posting,
+            transaction_id=transaction_id,
+            recorded_by=recorded_by,
+            recorded_at=recorded_at,
+            after_seq=seq,
+            after_hash=previous,
+        )
+        rows.extend(
             (
-                e.seq,
-                e.entry_id,
-                e.transaction_id,
-                e.account,
+                e["seq"],
+                e["entry_id"],
+                transaction_id,
+                e["account"],
                 line.account.kind.value,
-                e.programme_id,
-                e.grant_id,
-                e.direction,
-                e.amount,
-                e.currency,
-                e.recorded_at,
-                e.prev_hash,
-                e.hash,
+                e["programme_id"],
+                e["grant_id"],
+                e["direction"],
+                e["amount"],
+                e["currency"],
+                e["prev_hash"],
+                e["hash"],
             )
             for e, line in zip(entries, posting.lines, strict=True)
-        ],
-    )
-    await connection.execute(
-        "UPDATE ledger_chain_head SET last_seq = $1, last_hash = $2 WHERE id = 1",
-        entries[-1].seq,
-        entries[-1].hash,
-    )
-    return StoredTransaction(transaction_id, replayed=False)
+        )
+        seq, previous = entries[-1]["seq"], entries[-1]["hash"]
+    if new:
+        transaction_columns = zip(
+            *(
+                (
+                    t,
+                    p.kind.value,
+                    p.idempotency_key,
+                    f,
+                    p.programme_id,
+                    p.grant_id,
+                    p.installment_id,
+                    p.reverses,
+                    p.memo,
+                )
+                for t, p, f in new
+            ),
+            strict=True,
+        )
+        await connection.execute(
+            _WRITE,
+            *(list(column) for column in transaction_columns),
+            recorded_by,
+            recorded_at,
+            *(list(column) for column in zip(*rows, strict=True)),
+            seq,
+            previous,
+        )
+    return results
 
 
 async def stored_posting(connection: Connection, transaction_id: UUID) -> Posting:

@@ -58,6 +58,15 @@ def chained(postings: list[Posting]) -> list[ChainedEntry]:
     return entries
 
 
+def test_journal_entries_are_the_validated_entries_sealed_by_entry_hash() -> None:
+    """The journal builds entries without validation and hashes their values directly: the result
+    must be exactly the validated model, sealed as `entry_hash` seals it."""
+    for entry in chained(a_grants_life()):
+        validated = ChainedEntry.model_validate(entry.model_dump())
+        assert validated == entry
+        assert sealed(validated).hash == entry.hash == entry_hash(validated)
+
+
 def test_an_untouched_chain_verifies() -> None:
     entries = chained(a_grants_life())
     verdict = verify_entries(entries)
