@@ -4,6 +4,7 @@ verify a business plan. Each is one transaction: lock, decide (rules.py), post, 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 import structlog
@@ -50,6 +51,16 @@ def _amount(row: Row) -> Money:
     return Money(amount=int(row["amount"]), currency=row["currency"])
 
 
+def _installment(row: Row) -> dict[str, Any]:
+    """The fields every installment event carries, from the installment's locked row."""
+    return {
+        "grant_id": row["grant_id"],
+        "case_id": row["case_id"],
+        "installment_id": row["id"],
+        "amount": _amount(row),
+    }
+
+
 async def _locked(connection: Connection, installment_id: UUID) -> Row:
     row = await grant_store.installment(connection, installment_id, lock=True)
     if row is None:
@@ -73,10 +84,7 @@ async def approve(context: GrantsContext, installment_id: UUID, officer: User) -
             connection,
             context,
             InstallmentApproved(
-                grant_id=row["grant_id"],
-                case_id=row["case_id"],
-                installment_id=installment_id,
-                amount=_amount(row),
+                **_installment(row),
                 approved_by=officer.name,
             ),
             correlation_id=row["correlation_id"],
@@ -132,10 +140,7 @@ async def disburse(
             connection,
             context,
             InstallmentDisbursed(
-                grant_id=row["grant_id"],
-                case_id=row["case_id"],
-                installment_id=installment_id,
-                amount=_amount(row),
+                **_installment(row),
                 method=payment.method,
                 disbursed_by=officer.name,
             ),
@@ -165,10 +170,7 @@ async def record_failure(context: GrantsContext, installment_id: UUID, reason: s
             connection,
             context,
             InstallmentFailed(
-                grant_id=row["grant_id"],
-                case_id=row["case_id"],
-                installment_id=installment_id,
-                amount=_amount(row),
+                **_installment(row),
                 reason=reason,
             ),
             correlation_id=row["correlation_id"],
