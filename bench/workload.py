@@ -8,23 +8,13 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from services.referral.directory import load_municipalities
 from shared.events import Category, Envelope, Relationship, Sex, new_envelope
 from shared.events.intake import HouseholdMember, NeedsAssessed
+from shared.settings import Settings
 
-MUNICIPALITIES = (
-    "skopje",
-    "tetovo",
-    "kumanovo",
-    "bitola",
-    "stip",
-    "gostivar",
-    "ohrid",
-    "prilep",
-    "veles",
-    "strumica",
-    "kicevo",
-    "struga",
-)
+# every municipality the data file knows, in its order: the same places the services validate against
+MUNICIPALITIES = tuple(load_municipalities(Settings().config_dir / "municipalities.yaml"))
 PARTNERS = 8
 CATEGORIES = tuple(Category)
 

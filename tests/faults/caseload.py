@@ -21,21 +21,10 @@ from shared.events.codes import AssistanceType, Category, ReferralStatus, Relati
 from shared.events.intake import HouseholdMember, NeedsAssessed, PlannedAssistance, ReintegrationPlanApproved
 from shared.events.referral import ReferralAccepted, ReferralIssued
 from shared.money import Money
+from shared.settings import Settings
 
-MUNICIPALITIES = [
-    "skopje",
-    "tetovo",
-    "kumanovo",
-    "bitola",
-    "stip",
-    "gostivar",
-    "ohrid",
-    "prilep",
-    "veles",
-    "strumica",
-    "kicevo",
-    "struga",
-]
+# every municipality the data file knows: the places referral's own directory is checked against
+MUNICIPALITIES = list(load_municipalities(Settings().config_dir / "municipalities.yaml"))
 PROGRAMME = "DE-STARTHILFEPLUS"
 
 
