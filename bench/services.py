@@ -18,8 +18,9 @@ from types import TracebackType
 
 import httpx
 
-from shared.auth import IdentityStore, Role, migrate_identity
 from shared.db import create_pool
+from shared.identity.model import Role
+from shared.identity.store import IdentityStore, migrate_identity
 
 from .env import BenchSpace
 

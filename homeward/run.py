@@ -122,8 +122,9 @@ def wait_ready(child: Child) -> bool:
 
 def seed_admin(env: dict[str, str]) -> None:
     """Create the first admin and print its token once; later runs only say it exists."""
-    from shared.auth import IdentityStore, Role, migrate_identity
     from shared.db import create_pool
+    from shared.identity.model import Role
+    from shared.identity.store import IdentityStore, migrate_identity
     from shared.settings import Settings
 
     async def seed() -> str | None:

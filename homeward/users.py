@@ -50,8 +50,9 @@ async def _run(args: argparse.Namespace) -> int:
 
     import asyncpg
 
-    from shared.auth import IdentityStore, Role, migrate_identity
     from shared.db import create_pool
+    from shared.identity.model import Role
+    from shared.identity.store import IdentityStore, migrate_identity
     from shared.settings import Settings
 
     settings = Settings()

@@ -18,9 +18,10 @@ from pathlib import Path
 import structlog
 from aiokafka import AIOKafkaProducer
 
-from .auth import IdentityStore, migrate_identity
 from .db import Pool, create_pool, migrate
-from .kafka import create_producer, kafka_security_options
+from .identity.store import IdentityStore, migrate_identity
+from .kafka.producer import create_producer
+from .kafka.security import kafka_security_options
 from .outbox import OutboxRelay
 from .settings import Settings
 from .topics import Topics, TopicSpec, ensure_topics

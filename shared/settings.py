@@ -36,7 +36,7 @@ class Settings(BaseSettings):
     topic_prefix: str = ""
     # The PostgreSQL schema a service keeps its tables in; defaults to the service's name.
     db_schema: str | None = None
-    # Tokens and roles (shared.auth) live in a schema of their own that every service's API reads.
+    # Tokens and roles (shared.identity) live in a schema of their own that every service's API reads.
     identity_schema: str = "identity"
     # Data files: partners.yaml, donor-policies.yaml, municipalities.yaml.
     config_dir: Path = Path(__file__).resolve().parents[1] / "deploy" / "config"
@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     consumer_backoff_initial_s: float = Field(default=0.2, gt=0)
     consumer_backoff_max_s: float = Field(default=5.0, gt=0)
 
-    # HTTP API limits (shared.api_security): bodies above this are refused with 413 before they are
+    # HTTP API limits (shared.http.security): bodies above this are refused with 413 before they are
     # read whole; each token may make `api_write_burst` writes at once, refilled at
     # `api_writes_per_minute` (429 with Retry-After past that).
     api_max_body_bytes: int = Field(default=1_000_000, ge=1024)
@@ -62,6 +62,10 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    # whose X-Forwarded-For/-Proto headers are believed (the ingress or reverse proxy), comma-separated
+    forwarded_allow_ips: str = "127.0.0.1"
+    # on SIGTERM: how long requests in flight may take before the service stops anyway
+    shutdown_grace_s: int = Field(default=10, ge=1)
 
     def schema_for(self, service: str) -> str:
         return self.db_schema or service

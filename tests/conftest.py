@@ -19,7 +19,12 @@ from dataclasses import dataclass
 
 import pytest
 
+from shared.logging import configure_logging
 from shared.settings import Settings
+
+# Log lines go to stderr as in a service (structlog's default is stdout, where tests read what a
+# command printed).
+configure_logging("tests", "INFO", "console")
 
 
 @dataclass(frozen=True)

@@ -140,3 +140,16 @@ class CuttableProxy:
 
     async def stop(self) -> None:
         await self.cut()
+
+
+def problem_fields(response: Any) -> list[str]:
+    """The invalid fields a 422 problem names, dotted: `members.2.relationship` for a body field,
+    `query.limit` or `header.Idempotency-Key` for a parameter."""
+    body = response.json()
+    assert body["status"] == 422, body
+    assert "errors" in body, body
+    fields = []
+    for error in body["errors"]:
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in error["pointer"].split("/")[1:]]
+        fields.append(".".join(parts if error["in"] == "body" else [error["in"], *parts]))
+    return fields

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
     from deploy.k8s.generate_topics import partner_ids
     from deploy.local.infra import kafka_broker
-    from shared.kafka import kafka_security_options
+    from shared.kafka.security import kafka_security_options
     from shared.settings import Settings
     from shared.topics import Topics
 

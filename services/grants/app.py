@@ -13,15 +13,16 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 
-from shared.api_security import install_api_security
-from shared.kafka import create_broker
+from shared.http.health import broker_check, database_check, set_readiness
+from shared.http.service import service_app
+from shared.kafka.broker import create_broker
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 
 from . import grant_store
-from .api import grants, health, installments, ledger, programmes
-from .api.errors import install_error_handlers
+from .api import grants, installments, ledger, programmes
+from .api.errors import PROBLEMS
 from .context import GrantsContext, utc_today
 from .due_check import run_due_checks
 from .handlers import subscribe
@@ -39,10 +40,10 @@ def create_app(
     today: Callable[[], date] = utc_today,
 ) -> FastAPI:
     settings = settings or Settings()
+    policies = load_policies(settings.config_dir / POLICY_FILE)  # a bad file stops the start here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        policies = load_policies(settings.config_dir / POLICY_FILE)  # a bad file stops the start here
         runtime = await ServiceRuntime.start(settings, SERVICE, [MIGRATIONS], topics=service_topics(settings))
         stopping = asyncio.Event()
         due_task: asyncio.Task[None] | None = None
@@ -58,6 +59,7 @@ def create_app(
             )
             app.state.grants, app.state.runtime, app.state.broker = context, runtime, broker
             app.state.identity = runtime.identity
+            set_readiness(app, {"database": database_check(runtime.pool), "broker": broker_check(broker)})
             log.info("grants service started", programmes=[p.id for p in policies.programmes])
             yield
         finally:
@@ -68,10 +70,15 @@ def create_app(
             await broker.stop()
             await runtime.stop()
 
-    app = FastAPI(title="Homeward grants", version="1", lifespan=lifespan)
-    install_api_security(app, settings)
-    install_error_handlers(app)
-    for module in (health, programmes, grants, installments, ledger):
+    app = service_app(
+        settings,
+        service=SERVICE,
+        title="Homeward grants",
+        description="Donor programmes, grants and their installments, the double-entry ledger and its audit.",
+        lifespan=lifespan,
+        problems=PROBLEMS,
+    )
+    for module in (programmes, grants, installments, ledger):
         app.include_router(module.router)
     return app
 

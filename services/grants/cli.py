@@ -4,7 +4,6 @@ checks a ledger export offline, with nothing but the file."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 from pathlib import Path
 
@@ -25,26 +24,16 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run_service(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from shared.logging import configure_logging
-    from shared.settings import Settings
+    from shared.http.serve import serve
 
     from .app import create_app
-    from .policies import POLICY_FILE, PolicyFileError, load_policies
+    from .policies import PolicyFileError
 
-    settings = Settings()
-    configure_logging("grants", settings.log_level, settings.log_format)
     try:
-        load_policies(settings.config_dir / POLICY_FILE)  # refuse to start on a bad policy file
+        return serve("grants", create_app, host=args.host, port=args.port)
     except PolicyFileError as error:
         print(f"homeward grants: {error}", file=sys.stderr)
         return 2
-    # uvicorn stops gracefully on SIGTERM, then re-raises the signal to the handler it found: with
-    # this one a clean stop exits 0 (not -15), and a SIGTERM before serving starts exits at once
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_config=None)
-    return 0
 
 
 def verify_export(args: argparse.Namespace) -> int:
@@ -62,7 +51,3 @@ def verify_export(args: argparse.Namespace) -> int:
         return 1
     print(verdict.line())
     return 0 if verdict.ok else 1
-
-
-def _exit_cleanly(signum: int, frame: object) -> None:
-    raise SystemExit(0)

@@ -7,8 +7,8 @@ from uuid import UUID
 
 import structlog
 
-from shared.auth import User
 from shared.db import transaction
+from shared.identity.model import User
 from shared.money import Money
 
 from . import grant_store, ledger_store

@@ -15,7 +15,7 @@ from shared.db import Connection
 from shared.events.envelope import Envelope
 from shared.events.intake import CaseClosed, ReintegrationPlanApproved
 from shared.inbox import apply_once
-from shared.kafka import subscriber_options
+from shared.kafka.subscriptions import subscriber_options
 
 from .closing import close_grants_of_case
 from .context import GrantsContext

@@ -9,10 +9,10 @@ from uuid import UUID
 
 import structlog
 
-from shared.auth import User
 from shared.db import Connection, transaction
 from shared.events.codes import DisbursementMethod, Milestone
 from shared.events.grants import InstallmentApproved, InstallmentDisbursed, InstallmentFailed
+from shared.identity.model import User
 from shared.money import Money
 
 from . import grant_store, ledger_store

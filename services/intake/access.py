@@ -1,8 +1,8 @@
-"""Who may do what on a case (the token check itself is `shared.auth`)."""
+"""Who may do what on a case (the token check itself is `shared.http.auth`)."""
 
 from __future__ import annotations
 
-from shared.auth import Role
+from shared.identity.model import Role
 
 # finance and auditors read; only caseworkers and supervisors write; only supervisors approve plans
 READERS = (Role.CASEWORKER, Role.SUPERVISOR, Role.FINANCE, Role.AUDITOR)

@@ -12,7 +12,7 @@ from services.intake.timeline import Source, UnknownCase, consumed_entry
 from shared.db import Connection, Pool
 from shared.events.envelope import Envelope
 from shared.inbox import Apply, apply_once
-from shared.kafka import subscriber_options
+from shared.kafka.subscriptions import subscriber_options
 from shared.topics import Topics
 
 INBOX_CONSUMER = "intake.timeline"

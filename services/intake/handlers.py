@@ -24,9 +24,9 @@ from services.intake.rules import plan_problems, registration_problems, vulnerab
 from services.intake.timeline import TimelineEntry, merge
 from services.intake.validation import Checks, Invalid, Problem, check
 from shared import outbox
-from shared.auth import User
 from shared.db import Connection, Pool, transaction
 from shared.events import new_envelope, uuid7
+from shared.identity.model import User
 from shared.topics import Topics
 
 PRODUCER = "intake"

@@ -13,8 +13,8 @@ from services.intake.access import PERSONAL_DATA_READERS
 from services.intake.case import Case, CaseStatus, PlanStatus
 from services.intake.model import AssistanceRequest
 from services.intake.people import age_on
-from shared.auth import User
 from shared.events.codes import Category, ClosureReason, Relationship, Sex
+from shared.identity.model import User
 
 
 class HouseholdMemberView(BaseModel):

@@ -5,18 +5,16 @@ Read-only; every `/v1` route needs a bearer token of a caseworker, supervisor or
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from shared.auth import Role, User, require_roles
 from shared.events import Category, Priority, ReferralStatus
+from shared.http.auth import require_roles
+from shared.identity.model import Role, User
 
 from . import repository as repo
 from .directory import Directory, Eligibility
@@ -68,26 +66,6 @@ class PartnerOut(BaseModel):
 
 class PartnerList(BaseModel):
     partners: list[PartnerOut]
-
-
-@router.get("/healthz")
-async def healthz() -> dict[str, str]:
-    return {"status": "alive"}
-
-
-@router.get("/readyz")
-async def readyz(request: Request) -> JSONResponse:
-    checks = {"database": False, "broker": False}
-    pool = getattr(request.app.state, "pool", None)
-    broker = getattr(request.app.state, "broker", None)
-    if pool is not None:
-        with contextlib.suppress(Exception):
-            checks["database"] = await asyncio.wait_for(pool.fetchval("SELECT 1"), 2.0) == 1
-    if broker is not None:
-        with contextlib.suppress(Exception):
-            checks["broker"] = bool(await broker.ping(timeout=2.0))
-    ready = all(checks.values())
-    return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
 
 @router.get("/v1/referrals", response_model=ReferralList)

@@ -17,8 +17,9 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.api_security import install_api_security
 from shared.db import transaction
+from shared.http.health import broker_check, database_check, set_readiness
+from shared.http.service import service_app
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
             app.state.identity = runtime.identity
             app.state.runtime = runtime
             await broker.start()
+            set_readiness(app, {"database": database_check(runtime.pool), "broker": broker_check(broker)})
             sweep = EscalationSweep(runtime.pool, topics, interval)
             sweep_task = asyncio.create_task(sweep.run(), name="referral-escalation-sweep")
             try:
@@ -87,9 +89,13 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
         finally:
             await runtime.stop()
 
-    app = FastAPI(title="Homeward referral", version="1", lifespan=lifespan)
-    install_api_security(app, settings)
-    app.state.settings = settings
+    app = service_app(
+        settings,
+        service=SERVICE,
+        title="Homeward referral",
+        description="Where each referral stands, partners' load, and what waits for a caseworker.",
+        lifespan=lifespan,
+    )
     app.state.directory = directory
     app.state.topics = topics
     app.state.broker = broker

@@ -16,7 +16,9 @@ from pydantic import WithJsonSchema
 
 from shared.db import Pool
 from shared.inbox import ApplyMany, BatchOutcome, apply_batch
-from shared.kafka import DeadLetters, batch_subscriber_options, create_broker
+from shared.kafka.broker import create_broker
+from shared.kafka.dead_letters import DeadLetters
+from shared.kafka.subscriptions import batch_subscriber_options
 from shared.settings import Settings
 from shared.topics import Topics
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
 
 
@@ -23,26 +22,16 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
-    import uvicorn
-
-    from shared.logging import configure_logging
-    from shared.settings import Settings
+    from shared.http.serve import serve
 
     from .app import create_app
     from .directory import DirectoryError
 
-    settings = Settings()
-    configure_logging("referral", settings.log_level, settings.log_format)
     try:
-        app = create_app(settings)
+        return serve("referral", create_app, host=args.host, port=args.port)
     except DirectoryError as error:
         print(f"homeward referral: {error}", file=sys.stderr)
         return 2
-    # uvicorn stops gracefully on SIGTERM, then re-raises the signal to the handler it found: with
-    # this one a clean stop exits 0 (not -15), and a SIGTERM before serving starts exits at once
-    signal.signal(signal.SIGTERM, _exit_cleanly)
-    uvicorn.run(app, host=args.host, port=args.port, log_config=None)
-    return 0
 
 
 def asyncapi(args: argparse.Namespace) -> int:
@@ -59,7 +48,3 @@ def asyncapi(args: argparse.Namespace) -> int:
         return 0 if current else 1
     sys.stdout.write(contract_document())
     return 0
-
-
-def _exit_cleanly(signum: int, frame: object) -> None:
-    raise SystemExit(0)

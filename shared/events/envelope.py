@@ -17,6 +17,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from shared.poison import Poison
+
 from .ids import uuid7
 
 # Set per HTTP request and per consumed message; new envelopes inherit it.
@@ -49,7 +51,7 @@ class UnknownEventType(ValueError):
     pass
 
 
-class MalformedEvent(ValueError):
+class MalformedEvent(Poison, ValueError):
     """The bytes are not an envelope, or its data does not fit the model of its type."""
 
 

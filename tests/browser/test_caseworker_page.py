@@ -19,9 +19,9 @@ import uvicorn
 from playwright.async_api import Page, async_playwright, expect
 
 from services.intake.app import create_app
-from shared.auth import Role
 from shared.events import new_envelope, parse_envelope
 from shared.events.referral import ReferralStatusChanged
+from shared.identity.model import Role
 from shared.topics import Topics
 from tests.conftest import Isolated
 from tests.support import eventually, publish, read_topic

@@ -16,8 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from shared.auth import IdentityStore, Role, migrate_identity
 from shared.db import create_pool
+from shared.identity.model import Role
+from shared.identity.store import IdentityStore, migrate_identity
 
 from .infra import free_port
 

@@ -17,8 +17,8 @@ from uuid import UUID
 import httpx
 import pytest
 
-from shared.auth import Role
 from shared.events import Envelope
+from shared.identity.model import Role
 
 from . import kafka_view
 from .accounting import account, wait_quiet
@@ -51,7 +51,7 @@ async def outage(
             for process in processes:
                 assert process.alive(), f"{process.service} died during the outage:\n{process.tail()}"
                 answer = await client.get(f"{process.url}/readyz")
-                if answer.status_code == 503 and answer.json()["broker"] is False:
+                if answer.status_code == 503 and answer.json()["checks"]["broker"]["status"] == "down":
                     noticed.add(process.service)
             await asyncio.sleep(0.25)
     await infra.start_broker()

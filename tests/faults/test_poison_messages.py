@@ -17,7 +17,7 @@ from uuid import UUID
 import httpx
 import pytest
 
-from shared.auth import Role
+from shared.identity.model import Role
 from tests.unit.intake import samples
 
 from . import kafka_view

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.auth import Role
+from shared.identity.model import Role
 
 from .accounting import account
 from .books import RETURNEES, Expected

@@ -9,8 +9,11 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
-from shared.auth import IdentityStore, Role, User, hash_token, migrate_identity, require_roles
 from shared.db import Pool, create_pool
+from shared.http.auth import require_roles
+from shared.http.problems import install_problems
+from shared.identity.model import Role, User, hash_token
+from shared.identity.store import IdentityStore, migrate_identity
 from tests.conftest import Isolated
 
 pytestmark = pytest.mark.integration
@@ -28,6 +31,7 @@ async def store(isolated: Isolated) -> AsyncIterator[IdentityStore]:
 @pytest.fixture
 async def client(store: IdentityStore) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
+    install_problems(app)
     app.state.identity = store
 
     @app.post("/plans/approve")

@@ -19,7 +19,9 @@ from shared.db import Connection, Pool, create_pool, migrate
 from shared.events import Envelope, new_envelope
 from shared.events.intake import CaseClosed
 from shared.inbox import BatchOutcome, apply_batch
-from shared.kafka import DLQ_HEADER_PREFIX, DeadLetters, batch_subscriber_options, create_broker
+from shared.kafka.broker import create_broker
+from shared.kafka.dead_letters import DLQ_HEADER_PREFIX, DeadLetters
+from shared.kafka.subscriptions import batch_subscriber_options
 from shared.topics import TopicSpec, ensure_topics
 from shared.transient import TransientError
 from tests.conftest import Isolated

@@ -18,7 +18,9 @@ from shared.db import Connection, Pool, create_pool, migrate
 from shared.events import Envelope, new_envelope
 from shared.events.intake import CaseClosed
 from shared.inbox import apply_once
-from shared.kafka import DLQ_HEADER_PREFIX, create_broker, subscriber_options
+from shared.kafka.broker import create_broker
+from shared.kafka.dead_letters import DLQ_HEADER_PREFIX
+from shared.kafka.subscriptions import subscriber_options
 from shared.settings import Settings
 from shared.topics import TopicSpec, ensure_topics
 from tests.conftest import Isolated

@@ -13,7 +13,7 @@ from shared import outbox
 from shared.db import Pool, create_pool, migrate, transaction
 from shared.events import new_envelope, parse_envelope
 from shared.events.intake import CaseClosed
-from shared.kafka import create_producer
+from shared.kafka.producer import create_producer
 from shared.outbox import OutboxRelay
 from shared.topics import TopicSpec, ensure_topics
 from tests.conftest import Isolated

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from services.intake.app import create_app
-from shared.auth import IdentityStore, Role, User
 from shared.db import Pool
+from shared.identity.model import Role, User
+from shared.identity.store import IdentityStore
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
 from tests.integration.intake.helpers import family

@@ -16,7 +16,7 @@ from deploy.kafka.access import desired_access
 from deploy.kafka.admin import SyncReport, sync_access
 from deploy.local.infra import cache_dir
 from deploy.local.kafka_broker import KafkaBroker
-from shared.kafka import kafka_security_options
+from shared.kafka.security import kafka_security_options
 from shared.settings import Settings
 from shared.topics import Topics
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from shared.api_security import TokenBuckets, caller_key
-from shared.auth import Role
+from shared.http.security import TokenBuckets, caller_key
+from shared.identity.model import Role
 from tests.integration.intake.helpers import family
 
 from .intake_app import MAX_BODY, NL, WRITE_BURST, SecuredIntake

@@ -10,6 +10,7 @@ from uuid import uuid4
 import pytest
 
 from tests.integration.intake.test_case_changes import PLAN
+from tests.support import problem_fields
 
 from .intake_app import DE, NL, SecuredIntake
 from .intake_app import secured_intake as secured_intake  # the module's app
@@ -84,7 +85,7 @@ async def test_a_caseworker_registers_only_in_their_programmes(secured_intake: S
         "/v1/cases", json=family(programme_id=DE), headers=app.auth("nl-caseworker")
     )
     assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["programme_id"]
+    assert problem_fields(response) == ["programme_id"]
 
 
 async def test_the_caseworker_page_keeps_the_same_scope(secured_intake: SecuredIntake) -> None:

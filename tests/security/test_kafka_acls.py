@@ -27,7 +27,7 @@ from deploy.kafka.admin import AccessAdmin
 from homeward.cli import main as homeward
 from services.referral.app import create_app
 from shared.events import Category, Envelope
-from shared.kafka import create_producer
+from shared.kafka.producer import create_producer
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
 from tests.integration.referral.events import answer, needs_assessed

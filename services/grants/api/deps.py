@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi import Depends, Query, Request
 
 from services.grants.context import GrantsContext
-from shared.auth import Role, User, require_roles
+from shared.http.auth import require_roles
+from shared.http.problems import FieldProblem, validation_error
+from shared.identity.model import Role, User
 
 
 def grants_context(request: Request) -> GrantsContext:
@@ -36,10 +38,10 @@ def instant_bound(text: str | None, *, name: str, end_of_day: bool) -> datetime 
             return datetime.combine(day + timedelta(days=1) if end_of_day else day, time(), UTC)
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            detail=[{"loc": ["query", name], "msg": "expected a date (YYYY-MM-DD) or an ISO 8601 datetime"}],
-        ) from None
+        problem = FieldProblem(
+            in_="query", pointer=f"/{name}", detail="expected a date (YYYY-MM-DD) or an ISO 8601 datetime"
+        )
+        raise validation_error([problem]) from None
     moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
     return moment + timedelta(microseconds=1) if end_of_day else moment
 

@@ -9,14 +9,15 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
 from services.intake import handlers
 from services.intake.access import EDITORS, READERS
+from services.intake.access_log import AccessLog
 from services.intake.api.common import intake_of, json_body, json_of
 from services.intake.case import Case, CaseStatus
 from services.intake.handlers import Intake
 from services.intake.model import Assessment, Closure, Registration
 from services.intake.repository import CaseFilter, list_cases
 from services.intake.views import CasePage, RedactedCase, case_for, sees_personal_data, summary_for
-from shared.api_security import AccessLog
-from shared.auth import User, require_roles
+from shared.http.auth import require_roles
+from shared.identity.model import User
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 

@@ -13,7 +13,8 @@ from services.intake.api.common import intake_of, json_body, json_of
 from services.intake.case import Case
 from services.intake.handlers import Intake
 from services.intake.model import ConsentChange
-from shared.auth import User, require_roles
+from shared.http.auth import require_roles
+from shared.identity.model import User
 
 router = APIRouter(prefix="/v1/cases", tags=["consent"])
 

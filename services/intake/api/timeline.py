@@ -9,11 +9,12 @@ from fastapi import APIRouter, Depends
 
 from services.intake import handlers
 from services.intake.access import READERS
+from services.intake.access_log import AccessLog
 from services.intake.api.common import intake_of
 from services.intake.handlers import Intake
 from services.intake.timeline import TimelineEntry
-from shared.api_security import AccessLog
-from shared.auth import User, require_roles
+from shared.http.auth import require_roles
+from shared.identity.model import User
 
 router = APIRouter(prefix="/v1/cases", tags=["timeline"])
 

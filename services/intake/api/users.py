@@ -11,10 +11,12 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Depends, Request, status
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from shared.auth import IdentityStore, Role, User, require_roles
+from shared.http.auth import require_roles
+from shared.http.problems import CONFLICT, ProblemError
+from shared.identity.model import Role, User
+from shared.identity.store import IdentityStore
 
 router = APIRouter(prefix="/v1/users", tags=["users"])
 
@@ -47,14 +49,12 @@ class AddedUser(BaseModel):
 )
 async def add_user(
     body: NewUser, request: Request, _: Annotated[User, Depends(require_roles(Role.ADMIN))]
-) -> AddedUser | JSONResponse:
+) -> AddedUser:
     """Admins only. Answers with the new user's token, once."""
     store: IdentityStore = request.app.state.identity
     expires = datetime.now(UTC) + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     try:
         user, token = await store.add_user(body.name, body.role, expires)
     except asyncpg.UniqueViolationError:
-        return JSONResponse(
-            {"detail": f"a user named {body.name!r} exists already"}, status_code=status.HTTP_409_CONFLICT
-        )
+        raise ProblemError(CONFLICT, f"a user named {body.name!r} exists already") from None
     return AddedUser(id=user.id, name=user.name, role=user.role, expires_at=expires, token=token)

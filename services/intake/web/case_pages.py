@@ -14,6 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from services.intake import handlers
 from services.intake.access import APPROVERS, EDITORS, READERS
+from services.intake.access_log import AccessLog
 from services.intake.case import Case, CaseConflict, CaseStatus, PlanStatus
 from services.intake.people import age_on
 from services.intake.validation import Invalid
@@ -21,9 +22,8 @@ from services.intake.views import sees_personal_data
 from services.intake.web import forms
 from services.intake.web.render import label, options, render
 from services.intake.web.session import page_user
-from shared.api_security import AccessLog
-from shared.auth import User
 from shared.events.codes import AssistanceType, Category, ClosureReason, Vulnerability
+from shared.identity.model import User
 from shared.money import MINOR_UNITS
 
 router = APIRouter(include_in_schema=False)

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from services.intake import handlers
 from services.intake.access import EDITORS, READERS
+from services.intake.access_log import AccessLog
 from services.intake.case import CaseStatus
 from services.intake.model import MAX_MEMBERS, DocumentType
 from services.intake.repository import CaseFilter, list_cases
@@ -28,9 +29,9 @@ from services.intake.web.session import (
     remember,
     user_for_cookie,
 )
-from shared.api_security import AccessLog
-from shared.auth import IdentityStore, User
 from shared.events.codes import Category, Relationship, Sex, Vulnerability
+from shared.identity.model import User
+from shared.identity.store import IdentityStore
 
 router = APIRouter(include_in_schema=False)
 

@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from shared.auth import IdentityStore, Role, User
+from shared.identity.model import Role, User
+from shared.identity.store import IdentityStore
 
 COOKIE = "homeward_token"
 COOKIE_MAX_AGE_S = 12 * 60 * 60  # one working day; the token itself may live longer

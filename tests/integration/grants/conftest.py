@@ -20,10 +20,10 @@ from fastapi import FastAPI
 
 from services.grants.app import create_app
 from services.grants.context import GrantsContext, utc_today
-from shared.auth import Role
 from shared.db import Pool
 from shared.events import Envelope, new_envelope, parse_envelope
 from shared.events.intake import CaseClosed, ReintegrationPlanApproved
+from shared.identity.model import Role
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
 from tests.support import eventually, publish, read_topic

@@ -16,6 +16,7 @@ from services.grants import ledger_store
 from services.grants.ledger import commitment
 from shared.events.codes import AssistanceType as T
 from shared.money import Money
+from tests.support import problem_fields
 from tests.unit.grants.builders import plan
 
 from .conftest import GrantsService, plan_approved
@@ -195,4 +196,4 @@ async def test_entries_filter_by_account_and_date(service: GrantsService, paid_g
         "/v1/ledger/entries", params={"from": "last tuesday"}, headers=service.auth("aud-1")
     )
     assert bad.status_code == 422
-    assert "from" in bad.text
+    assert problem_fields(bad) == ["query.from"]

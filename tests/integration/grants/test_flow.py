@@ -13,7 +13,7 @@ from services.grants.due_check import installments_falling_due
 from shared.events import Envelope, new_envelope
 from shared.events.codes import AssistanceType as T
 from shared.events.intake import NeedsAssessed
-from shared.kafka import DLQ_HEADER_PREFIX
+from shared.kafka.dead_letters import DLQ_HEADER_PREFIX
 from tests.support import eventually, headers_of, read_topic
 from tests.unit.grants.builders import plan
 
@@ -200,7 +200,10 @@ async def test_the_service_reports_ready(service: GrantsService) -> None:
     assert (await service.client.get("/healthz")).status_code == 200
     ready = await service.client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"status": "ready", "database": True, "broker": True}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": {"status": "up", "error": None}, "broker": {"status": "up", "error": None}},
+    }
 
 
 async def test_a_payment_returned_after_the_case_closed_goes_back_to_the_budget(

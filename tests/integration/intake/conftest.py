@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from services.intake.app import create_app
-from shared.auth import Role, User
 from shared.db import Pool
+from shared.identity.model import Role, User
 from shared.settings import Settings
 from shared.topics import Topics
 from tests.conftest import new_isolation, release_isolation

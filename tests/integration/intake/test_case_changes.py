@@ -8,10 +8,11 @@ from typing import Any
 
 import pytest
 
-from shared.auth import Role
 from shared.events.intake import ConsentChanged, NeedsAssessed, ReintegrationPlanApproved
+from shared.identity.model import Role
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import envelopes, family
+from tests.support import problem_fields
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +87,7 @@ async def test_a_plan_in_another_currency_than_the_programme_is_refused(intake: 
         f"/v1/cases/{case['id']}/plan", json=plan, headers=intake.auth(Role.CASEWORKER)
     )
     assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["assistance.0.requested.currency"]
+    assert problem_fields(response) == ["assistance.0.requested.currency"]
 
 
 async def test_assessment_consent_and_closure_each_publish_their_event(intake: IntakeUnderTest):
@@ -138,7 +139,7 @@ async def test_an_assessment_the_household_contradicts_is_refused_and_changes_no
         headers=intake.auth(Role.CASEWORKER),
     )
     assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["mood"]
+    assert problem_fields(response) == ["mood"]
 
     response = await intake.client.post(
         f"/v1/cases/{case['id']}/assessment",
@@ -147,7 +148,7 @@ async def test_an_assessment_the_household_contradicts_is_refused_and_changes_no
     )
     assert response.status_code == 422
     assert (
-        response.json()["errors"][0]["message"]
+        response.json()["errors"][0]["detail"]
         == "'elderly' needs a member aged 60 or over; the oldest is 34"
     )
     unchanged = await intake.client.get(f"/v1/cases/{case['id']}", headers=intake.auth(Role.CASEWORKER))

@@ -9,12 +9,12 @@ from uuid import UUID
 
 import pytest
 
-from shared.auth import Role
 from shared.events import uuid7
 from shared.events.intake import ReturneeRegistered
+from shared.identity.model import Role
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import envelopes, family, published, single
-from tests.support import headers_of
+from tests.support import headers_of, problem_fields
 
 pytestmark = pytest.mark.integration
 
@@ -107,7 +107,7 @@ async def test_the_same_idempotency_key_with_a_different_body_is_refused(intake:
     other = await intake.client.post("/v1/cases", json=single(), headers=headers)
 
     assert other.status_code == 422
-    assert [e["field"] for e in other.json()["errors"]] == ["header.Idempotency-Key"]
+    assert problem_fields(other) == ["header.Idempotency-Key"]
 
 
 async def test_a_bad_registration_names_every_bad_field_and_stores_nothing(intake: IntakeUnderTest):
@@ -122,7 +122,7 @@ async def test_a_bad_registration_names_every_bad_field_and_stores_nothing(intak
     response = await intake.client.post("/v1/cases", json=body, headers=intake.auth(Role.CASEWORKER))
 
     assert response.status_code == 422
-    fields = sorted(e["field"] for e in response.json()["errors"])
+    fields = sorted(problem_fields(response))
     assert fields == [
         "arrival_date",
         "favourite_colour",
@@ -144,11 +144,11 @@ async def test_household_rules_answer_422_and_store_nothing(intake: IntakeUnderT
     response = await intake.client.post("/v1/cases", json=body, headers=intake.auth(Role.CASEWORKER))
 
     assert response.status_code == 422
-    assert [e["field"] for e in response.json()["errors"]] == ["members.2.relationship"]
+    assert problem_fields(response) == ["members.2.relationship"]
     body["members"][2]["relationship"] = "child"
     response = await intake.client.post("/v1/cases", json=body, headers=intake.auth(Role.CASEWORKER))
     assert response.status_code == 422
-    assert [e["message"] for e in response.json()["errors"]] == [
+    assert [e["detail"] for e in response.json()["errors"]] == [
         "an unaccompanied minor must be under 18; the principal is 34"
     ]
     assert await intake.count("SELECT count(*) FROM outbox") == outbox_before
@@ -212,4 +212,4 @@ async def test_reading_a_case_and_the_list(intake: IntakeUnderTest):
     assert [c["id"] for c in by_name.json()["items"]] == [created[1]["id"]]
     assert by_name.json()["items"][0]["principal_name"] == created[1]["members"][0]["name"]
     assert bad_filter.status_code == 422
-    assert sorted(e["field"] for e in bad_filter.json()["errors"]) == ["query.limit", "query.status"]
+    assert sorted(problem_fields(bad_filter)) == ["query.limit", "query.status"]

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.auth import Role
+from shared.identity.model import Role
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import today, unique_name
 
@@ -24,7 +24,10 @@ async def test_health_readiness_and_openapi(intake: IntakeUnderTest):
     assert (await intake.client.get("/healthz")).status_code == 200
     ready = await intake.client.get("/readyz")
     assert ready.status_code == 200
-    assert ready.json() == {"database": "up", "broker": "up"}
+    assert ready.json() == {
+        "status": "ready",
+        "checks": {"database": {"status": "up", "error": None}, "broker": {"status": "up", "error": None}},
+    }
     document = (await intake.client.get("/openapi.json")).json()
     registration = document["paths"]["/v1/cases"]["post"]["requestBody"]["content"]["application/json"]
     assert registration["schema"] == {"$ref": "#/components/schemas/Registration"}

@@ -9,11 +9,11 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from shared.auth import Role
 from shared.events import Envelope, new_envelope
 from shared.events.grants import GrantOpened, InstallmentDisbursed, ScheduledInstallment
 from shared.events.referral import ReferralStatusChanged
-from shared.kafka import DLQ_HEADER_PREFIX
+from shared.identity.model import Role
+from shared.kafka.dead_letters import DLQ_HEADER_PREFIX
 from shared.money import Money
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import family

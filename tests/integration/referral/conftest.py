@@ -19,8 +19,8 @@ from aiokafka import AIOKafkaProducer
 from fastapi import FastAPI
 
 from services.referral.app import create_app, service_topics
-from shared.auth import Role
 from shared.events import Envelope
+from shared.identity.model import Role
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 from tests.conftest import new_isolation, release_isolation

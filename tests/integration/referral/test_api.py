@@ -6,8 +6,9 @@ import httpx
 import pytest
 
 from services.referral.app import create_app
-from shared.auth import Role
 from shared.events import Category
+from shared.identity.model import Role
+from tests.support import problem_fields
 
 from .checks import published, statuses
 from .conftest import RunningReferral
@@ -19,14 +20,23 @@ pytestmark = pytest.mark.integration
 async def test_health_and_readiness(referral: RunningReferral) -> None:
     assert (await referral.client.get("/healthz", headers={"Authorization": ""})).status_code == 200
     ready = await referral.client.get("/readyz")
-    assert (ready.status_code, ready.json()) == (200, {"ready": True, "database": True, "broker": True})
+    assert (ready.status_code, ready.json()) == (
+        200,
+        {
+            "status": "ready",
+            "checks": {
+                "database": {"status": "up", "error": None},
+                "broker": {"status": "up", "error": None},
+            },
+        },
+    )
 
 
 async def test_not_ready_before_the_service_has_started(referral: RunningReferral) -> None:
     idle = create_app(referral.settings)  # lifespan never run: no pool, broker not connected
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=idle), base_url="http://idle") as client:
         response = await client.get("/readyz")
-    assert (response.status_code, response.json()["ready"]) == (503, False)
+    assert (response.status_code, response.json()["type"]) == (503, "/problems/unavailable")
 
 
 async def test_only_caseworkers_supervisors_and_admins_may_read(referral: RunningReferral) -> None:
@@ -40,7 +50,7 @@ async def test_only_caseworkers_supervisors_and_admins_may_read(referral: Runnin
 async def test_bad_filters_are_refused_naming_the_field(referral: RunningReferral) -> None:
     response = await referral.client.get("/v1/referrals", params={"status": "lost", "case_id": "nope"})
     assert response.status_code == 422
-    fields = sorted(error["loc"][-1] for error in response.json()["detail"])
+    fields = sorted(f.split(".")[-1] for f in problem_fields(response))
     assert fields == ["case_id", "status"]
 
 

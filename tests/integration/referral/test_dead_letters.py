@@ -9,7 +9,7 @@ import pytest
 
 from shared.events import Category, new_envelope
 from shared.events.referral import ReferralAccepted
-from shared.kafka import DLQ_HEADER_PREFIX
+from shared.kafka.dead_letters import DLQ_HEADER_PREFIX
 
 from .checks import dead_letters, published, statuses
 from .conftest import RunningReferral

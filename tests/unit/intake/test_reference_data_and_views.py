@@ -15,7 +15,7 @@ from services.intake.catalogue import load_catalogue
 from services.intake.model import PlanProposal, Registration
 from services.intake.rules import plan_problems
 from services.intake.views import case_for, redacted, summary_for
-from shared.auth import Role, User
+from shared.identity.model import Role, User
 from tests.unit.intake.samples import TODAY, catalogue, family
 
 

@@ -8,10 +8,10 @@
   That bounds a stolen token's damage per pod; a shared store (PostgreSQL, Redis) would be needed for
   an exact cluster-wide limit;
 - `SecurityHeaders` (API8, security misconfiguration): nosniff, no framing, no cross-site referrer,
-  no caching of answers that may hold personal data, a same-origin Content-Security-Policy;
-- `AccessLog`: who read which case, ids only, in an `access_log` table of the service's schema.
+  no caching of answers that may hold personal data, a same-origin Content-Security-Policy.
 
-`install_api_security(app, settings)` adds the three middlewares.
+Refusals are problem+json like every other error answer. `install_api_security(app, settings)`
+adds the three middlewares.
 """
 
 from __future__ import annotations
@@ -23,15 +23,22 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .db import Pool
-from .settings import Settings
+from shared.settings import Settings
+
+from .problems import (
+    PROBLEM_JSON,
+    RATE_LIMITED,
+    TOO_LARGE,
+    VALIDATION_FAILED,
+    problem_bytes,
+    problem_response,
+)
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 PAGE_COOKIE = "homeward_token"  # the caseworker page's session (services/intake/web/session.py)
@@ -42,15 +49,16 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-async def _send_json(
+async def send_problem(
     send: Send, status: int, body: bytes, headers: Iterable[tuple[bytes, bytes]] = ()
 ) -> None:
+    """Answer below FastAPI (from an ASGI middleware) with a problem body from `problem_bytes`."""
     length = str(len(body)).encode()
     await send(
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", length), *headers],
+            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", length), *headers],
         }
     )
     await send({"type": "http.response.body", "body": body})
@@ -64,7 +72,7 @@ class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.refusal = b'{"detail": "the request body is larger than ' + str(max_bytes).encode() + b' bytes"}'
+        self.refusal = f"the request body is larger than {max_bytes} bytes"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -72,7 +80,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await _send_json(send, 413, self.refusal)
+            await send_problem(send, 413, problem_bytes(TOO_LARGE, self.refusal))
             return
         received = 0
         started = False
@@ -96,7 +104,7 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if started:
                 raise
-            await _send_json(send, 413, self.refusal)
+            await send_problem(send, 413, problem_bytes(TOO_LARGE, self.refusal))
 
 
 @dataclass
@@ -165,8 +173,10 @@ class WriteRateLimit:
             wait = self.buckets.take(caller_key(scope))
             if wait > 0:
                 retry_after = str(max(1, math.ceil(wait))).encode()
-                body = b'{"detail": "too many writes with this token; retry after ' + retry_after + b' s"}'
-                await _send_json(send, 429, body, [(b"retry-after", retry_after)])
+                detail = f"too many writes with this token; retry after {retry_after.decode()} s"
+                await send_problem(
+                    send, 429, problem_bytes(RATE_LIMITED, detail), [(b"retry-after", retry_after)]
+                )
                 return
         await self.app(scope, receive, send)
 
@@ -208,9 +218,9 @@ class SecurityHeaders:
 async def text_postgres_refuses(_: Request, error: Exception) -> JSONResponse:
     """A NUL character (or text PostgreSQL cannot store) in a parameter or body reached the
     database: the request is at fault, and the transaction it was in has rolled back."""
-    return JSONResponse(
-        {"detail": "the request holds a character that cannot be stored (e.g. NUL); nothing was changed"},
-        status_code=422,
+    return problem_response(
+        VALIDATION_FAILED,
+        "the request holds a character that cannot be stored (e.g. NUL); nothing was changed",
     )
 
 
@@ -223,29 +233,3 @@ def install_api_security(app: Any, settings: Settings) -> None:
     app.add_middleware(SecurityHeaders)
     for refused in (asyncpg.CharacterNotInRepertoireError, asyncpg.UntranslatableCharacterError):
         app.add_exception_handler(refused, text_postgres_refuses)
-
-
-class AccessLog:
-    """Who read which case: one row per (reader, case) and request, ids and an action word only.
-    Written before the answer leaves: a read that cannot be recorded fails (fail closed)."""
-
-    def __init__(self, pool: Pool) -> None:
-        self.pool = pool
-
-    async def record(self, user_id: UUID, action: str, case_ids: Iterable[UUID]) -> None:
-        ids = list(dict.fromkeys(case_ids))
-        if not ids:
-            return
-        await self.pool.execute(
-            "INSERT INTO access_log (user_id, action, case_id) SELECT $1, $2, unnest($3::uuid[])",
-            user_id,
-            action,
-            ids,
-        )
-
-    async def readers_of(self, case_id: UUID) -> list[tuple[UUID, str]]:
-        """(user id, action) of every recorded read of the case, oldest first."""
-        rows = await self.pool.fetch(
-            "SELECT user_id, action FROM access_log WHERE case_id = $1 ORDER BY id", case_id
-        )
-        return [(row["user_id"], row["action"]) for row in rows]

@@ -1,0 +1,81 @@
+"""The request context every service keeps: a correlation id per request (the caller's
+`X-Correlation-ID`, or a new one) that events it causes carry, log lines name and the answer
+echoes; one log line per request (method, route, status, time — never the query string: a search
+holds names); and the request counters `/metrics` serves."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from uuid import UUID
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.events import uuid7
+from shared.events.envelope import current_correlation_id
+from shared.metrics import HTTP_DURATION, HTTP_REQUESTS
+
+CORRELATION_HEADER = "x-correlation-id"
+access_log = structlog.get_logger("shared.http.access")
+
+
+def route_of(scope: Scope) -> str:
+    """The route's template (`/v1/cases/{case_id}`), not the path: one series per route, no ids."""
+    route: Any = scope.get("route")
+    template = getattr(route, "path_format", None) or getattr(route, "path", None)
+    return str(template) if template else "unmatched"
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(CORRELATION_HEADER.encode(), b"").decode("latin-1")
+        correlation = _uuid(given) or uuid7()
+        token = current_correlation_id.set(correlation)
+        started = time.perf_counter()
+        status: list[int] = []
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status.append(message["status"])
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (CORRELATION_HEADER.encode(), str(correlation).encode()),
+                ]
+            await send(message)
+
+        try:
+            with structlog.contextvars.bound_contextvars(correlation_id=str(correlation)):
+                try:
+                    await self.app(scope, receive, send_with_id)
+                finally:
+                    self._account(scope, status[0] if status else 500, time.perf_counter() - started)
+        finally:
+            current_correlation_id.reset(token)
+
+    def _account(self, scope: Scope, status: int, seconds: float) -> None:
+        route, method = route_of(scope), scope["method"]
+        HTTP_REQUESTS.labels(self.service, method, route, str(status)).inc()
+        HTTP_DURATION.labels(self.service, method, route).observe(seconds)
+        access_log.info(
+            "request",
+            method=method,
+            route=route,
+            path=scope["path"],
+            status=status,
+            duration_ms=round(seconds * 1000, 1),
+        )
+
+
+def _uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None

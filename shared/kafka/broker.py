@@ -1,0 +1,39 @@
+"""The faststream broker every service consumes with, its middleware installed."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from faststream.kafka import KafkaBroker
+
+from shared.settings import Settings
+
+from .dead_letters import DeadLetterPolicy
+from .security import broker_security
+
+
+def create_broker(settings: Settings, service: str, **options: Any) -> KafkaBroker:
+    """A faststream broker with Homeward's middlewares. Subscribe with `subscriber_options()`."""
+    dead_letters = DeadLetterPolicy(
+        # resolved at call time: the broker below exists by the first message
+        publish=lambda topic, value, key, headers: broker.publish(
+            value, topic=topic, key=key, headers=headers
+        ),
+        max_attempts=settings.consumer_max_attempts,
+        backoff_initial_s=settings.consumer_backoff_initial_s,
+        backoff_max_s=settings.consumer_backoff_max_s,
+    )
+    broker = KafkaBroker(
+        settings.kafka_bootstrap_servers,
+        middlewares=[dead_letters.middleware],
+        client_id=f"homeward-{service}",
+        acks="all",
+        enable_idempotence=True,
+        logger=logging.getLogger(f"faststream.{service}"),
+        # "Received"/"Processed" for every message is noise at INFO; our middleware logs what matters
+        log_level=logging.DEBUG,
+        allow_auto_create_topics=False,
+        **({"security": broker_security(settings)} | options),
+    )
+    return broker
