@@ -12,7 +12,8 @@ from shared.events.ids import uuid7
 
 from .model import TOKEN_PREFIX, Role, User, hash_token
 
-IDENTITY_MIGRATIONS = Path(__file__).parent / "sql"
+# the folder name is part of each migration's recorded version: it must not change
+IDENTITY_MIGRATIONS = Path(__file__).parent / "sql_identity"
 
 
 async def migrate_identity(dsn: str, schema: str) -> None:
