@@ -1,7 +1,9 @@
 """`homeward run`: the whole system on this machine, as one supervised process tree.
 
 The infrastructure comes up first (or is reused), then each service in a child process of its own.
-Each part prints one readiness line. Ctrl-C (or SIGTERM) stops the services in reverse order with
+Each part prints one readiness line; the services' own log lines go to a file per service
+(`.local/logs/<service>.log`, one JSON object a line), or rendered to the terminal with
+`--logs terminal`. Ctrl-C (or SIGTERM) stops the services in reverse order with
 SIGTERM — each finishes its current outbox batch and commits its consumer offsets — and kills
 nothing that did not stop within the grace period. A service that dies is restarted with backoff.
 """
@@ -21,6 +23,7 @@ import time
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from deploy.local import infra
 from deploy.local.processes import InfraError
@@ -48,6 +51,12 @@ READY_TIMEOUT = 90.0
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = commands.add_parser("run", help="bring up the infrastructure and every service, supervised")
     parser.add_argument("--only", nargs="*", choices=[p.name for p in PARTS], help="run only these services")
+    parser.add_argument(
+        "--logs",
+        choices=("files", "terminal"),
+        default="files",
+        help="where the services log: a file each under .local/logs (default), or this terminal",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -73,18 +82,39 @@ def _die_with_parent() -> None:
 class Child:
     part: Part
     env: dict[str, str]
+    log_file: Path | None = None  # None: the child logs to this terminal
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
     started_at: float = field(default=0.0)
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "homeward.cli", self.part.name, "--port", str(self.part.port)],
-            env=self.env,
-            start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops children in order
-            preexec_fn=_die_with_parent,
-        )
+        output = None
+        if self.log_file is not None:
+            self.log_file.parent.mkdir(parents=True, exist_ok=True)
+            output = self.log_file.open("ab")
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "homeward.cli", self.part.name, "--port", str(self.part.port)],
+                env=self.env,
+                stdout=output,
+                stderr=output,
+                start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops children in order
+                preexec_fn=_die_with_parent,
+            )
+        finally:
+            if output is not None:
+                output.close()  # the child holds its own descriptor
         self.started_at = time.monotonic()
+
+    def log_tail(self, lines: int = 20) -> str:
+        """The last lines of the child's log file, to show why it stopped."""
+        if self.log_file is None or not self.log_file.exists():
+            return ""
+        with self.log_file.open("rb") as log:
+            log.seek(0, os.SEEK_END)
+            log.seek(max(0, log.tell() - 64 * 1024))
+            tail = log.read().decode(errors="replace").splitlines()[-lines:]
+        return "\n".join(f"          {line}" for line in tail)
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -170,7 +200,15 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
 
-    children = [Child(part, env) for part in parts]
+    logs = infra.local_dir() / "logs"
+    if args.logs == "files":
+        env["HOMEWARD_LOG_FORMAT"] = "json"
+        print(f"logs      {logs}/<service>.log (homeward run --logs terminal shows them here)")
+    else:
+        env["HOMEWARD_LOG_FORMAT"] = "console"
+    children = [
+        Child(part, env, logs / f"{part.name}.log" if args.logs == "files" else None) for part in parts
+    ]
     try:
         for child in children:
             if stopping:
@@ -180,7 +218,12 @@ def run(args: argparse.Namespace) -> int:
                 urls = ", ".join(f"{label} {child.part.url(path)}" for label, path in child.part.urls)
                 print(f"{child.part.name:9} ready: {urls}")
             else:
-                print(f"{child.part.name:9} did not become ready; see its log lines above", file=sys.stderr)
+                see = (
+                    f"its log, {child.log_file}:\n{child.log_tail()}"
+                    if child.log_file
+                    else "its log lines above"
+                )
+                print(f"{child.part.name:9} did not become ready; see {see}", file=sys.stderr)
                 return 1
         if children:
             print("homeward  running; Ctrl-C stops everything (the broker and database keep running)")
@@ -204,6 +247,8 @@ def supervise(children: list[Child], stopping: Callable[[], bool]) -> None:
             delay = min(30.0, 2.0**child.restarts)
             code = child.process.returncode if child.process else None
             print(f"{child.part.name:9} exited with {code}; restarting in {delay:.0f}s")
+            if child.log_file is not None:
+                print(child.log_tail())
             until = time.monotonic() + delay
             while time.monotonic() < until and not stopping():
                 time.sleep(0.1)

@@ -15,6 +15,34 @@ import structlog
 # loggers of libraries we route into the same output; their own handlers are removed
 ROUTED_LOGGERS = ("aiokafka", "faststream", "uvicorn", "uvicorn.access", "uvicorn.error", "asyncpg")
 
+# What libraries say at a level that would page someone, about conditions that are part of normal
+# operation: (logger name prefix, start of the message template, the level it deserves).
+# - aiokafka logs ERROR when a partition's leader is not elected yet (a topic made a moment ago, a
+#   broker restarting) and retries by itself;
+# - faststream warns at every subscriber start that the broker does not create topics, which is how
+#   Homeward runs it on purpose (topics are made by shared.topics at start-up).
+HARMLESS: tuple[tuple[str, str, int], ...] = (
+    ("aiokafka.consumer.fetcher", "Failed fetch offsets from", logging.INFO),
+    ("faststream", "Auto create topics is disabled", logging.DEBUG),
+)
+
+
+class HarmlessLibraryLines(logging.Filter):
+    """Lowers the level of the lines named in HARMLESS (and drops them below the configured level),
+    so that an ERROR in the log always means something needs a person."""
+
+    def __init__(self, threshold: int) -> None:
+        super().__init__()
+        self.threshold = threshold
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for prefix, start, level in HARMLESS:
+            if record.name.startswith(prefix) and str(record.msg).startswith(start):
+                if level < record.levelno:
+                    record.levelno, record.levelname = level, logging.getLevelName(level)
+                return record.levelno >= self.threshold
+        return True
+
 
 def configure_logging(
     service: str,
@@ -51,6 +79,7 @@ def configure_logging(
     )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(formatter)
+    handler.addFilter(HarmlessLibraryLines(logging.getLevelName(level)))
     root = logging.getLogger()
     root.handlers = [handler]
     root.setLevel(level)
