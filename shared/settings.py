@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=10, ge=1)
 
+    # OpenTelemetry traces go to this OTLP/HTTP collector (e.g. http://otel-collector:4318); none: off
+    otlp_endpoint: str | None = None
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 

@@ -18,13 +18,25 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.logging import configure_logging
 from shared.settings import Settings
+from shared.tracing import install_provider
 
 # Log lines go to stderr as in a service (structlog's default is stdout, where tests read what a
 # command printed).
 configure_logging("tests", "INFO", "console")
+
+# Every span made in the test process, for the tests that follow a trace (`spans` fixture).
+SPANS = InMemorySpanExporter()
+install_provider("tests", SimpleSpanProcessor(SPANS))
+
+
+@pytest.fixture
+def spans() -> InMemorySpanExporter:
+    return SPANS
 
 
 @dataclass(frozen=True)

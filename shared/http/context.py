@@ -10,11 +10,13 @@ from typing import Any
 from uuid import UUID
 
 import structlog
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.events import uuid7
 from shared.events.envelope import current_correlation_id
 from shared.metrics import HTTP_DURATION, HTTP_REQUESTS
+from shared.tracing import context_from, tracer
 
 CORRELATION_HEADER = "x-correlation-id"
 access_log = structlog.get_logger("shared.http.access")
@@ -36,8 +38,8 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = dict(scope["headers"]).get(CORRELATION_HEADER.encode(), b"").decode("latin-1")
-        correlation = _uuid(given) or uuid7()
+        headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+        correlation = _uuid(headers.get(CORRELATION_HEADER, "")) or uuid7()
         token = current_correlation_id.set(correlation)
         started = time.perf_counter()
         status: list[int] = []
@@ -51,12 +53,31 @@ class RequestContext:
                 ]
             await send(message)
 
+        span_attributes = {
+            "http.request.method": scope["method"],
+            "homeward.correlation_id": str(correlation),
+        }
         try:
-            with structlog.contextvars.bound_contextvars(correlation_id=str(correlation)):
+            with (
+                structlog.contextvars.bound_contextvars(correlation_id=str(correlation)),
+                tracer.start_as_current_span(
+                    scope["method"],
+                    context=context_from(headers),
+                    kind=SpanKind.SERVER,
+                    attributes=span_attributes,
+                ) as span,
+            ):
                 try:
                     await self.app(scope, receive, send_with_id)
                 finally:
-                    self._account(scope, status[0] if status else 500, time.perf_counter() - started)
+                    answered = status[0] if status else 500
+                    route = route_of(scope)
+                    span.update_name(f"{scope['method']} {route}")
+                    span.set_attribute("http.route", route)
+                    span.set_attribute("http.response.status_code", answered)
+                    if answered >= 500:
+                        span.set_status(Status(StatusCode.ERROR))
+                    self._account(scope, answered, time.perf_counter() - started)
         finally:
             current_correlation_id.reset(token)
 

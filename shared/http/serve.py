@@ -17,6 +17,7 @@ from fastapi import FastAPI
 
 from shared.logging import configure_logging
 from shared.settings import Settings
+from shared.tracing import configure_tracing
 
 
 def serve(service: str, make_app: Callable[[Settings], FastAPI], *, host: str, port: int) -> int:
@@ -24,6 +25,7 @@ def serve(service: str, make_app: Callable[[Settings], FastAPI], *, host: str, p
 
     settings = Settings()
     configure_logging(service, settings.log_level, settings.log_format)
+    configure_tracing(service, settings.otlp_endpoint)
     app = make_app(settings)
     # uvicorn re-raises the signal to the handler it found once it has stopped: with this one a
     # clean stop exits 0 rather than -15

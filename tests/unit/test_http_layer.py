@@ -217,3 +217,20 @@ def test_the_openapi_document_lists_every_problem_an_operation_can_answer():
     assert secret["security"] == [{"bearer": []}]
     assert document["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     assert "HTTPValidationError" not in document["components"]["schemas"]
+
+
+async def test_each_request_is_a_server_span_that_continues_the_callers_trace(spans):
+    caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    traceparent = f"00-{caller_trace}-00f067aa0ba902b7-01"
+    async with client(small_app()) as http:
+        answer = await http.post(
+            "/things/3", json={"name": "a", "count": 1}, headers={"traceparent": traceparent}
+        )
+    server = [
+        s
+        for s in spans.get_finished_spans()
+        if s.attributes.get("homeward.correlation_id") == answer.headers["x-correlation-id"]
+    ]
+    assert [s.name for s in server] == ["POST /things/{thing_id}"]
+    assert format(server[0].context.trace_id, "032x") == caller_trace
+    assert server[0].attributes["http.response.status_code"] == 200

@@ -1,0 +1,96 @@
+"""OpenTelemetry tracing with W3C trace context, carried from an HTTP request through the outbox
+row and the Kafka headers into every consumer and on: one registration's trace shows the referrals
+it caused; one plan approval's trace shows its grant and installments.
+
+- `RequestContext` (shared.http.context) opens a SERVER span per request, continuing the caller's
+  `traceparent` when one is sent;
+- `shared.outbox.append` stores the current context's `traceparent`/`tracestate` with the row's
+  headers, and the relay publishes them as Kafka headers;
+- a consumer opens a CONSUMER span per message (`consuming`), a child of the context the message
+  carries, so what it appends to its own outbox continues the same trace.
+
+Each HTTP request keeps its own correlation id (a span attribute); the trace links them. Spans are
+exported over OTLP/HTTP only when `HOMEWARD_OTLP_ENDPOINT` is set (off by default); tests install
+a provider with an in-memory exporter (`install_provider`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from typing import Any
+
+from opentelemetry import propagate, trace
+from opentelemetry.context import Context
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Span, SpanKind
+
+TRACE_HEADERS = ("traceparent", "tracestate")
+tracer = trace.get_tracer("homeward")
+
+
+def install_provider(service: str, processor: SpanProcessor | None = None) -> TracerProvider:
+    """Make this process's spans go to `processor` (none: spans are made and dropped). Called once
+    per process; OpenTelemetry keeps the first provider installed and ignores later ones."""
+    provider = TracerProvider(resource=Resource.create({"service.name": f"homeward-{service}"}))
+    if processor is not None:
+        provider.add_span_processor(processor)
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def configure_tracing(service: str, otlp_endpoint: str | None) -> None:
+    """The service's start: spans are exported over OTLP/HTTP when an endpoint is set."""
+    processor: SpanProcessor | None = None
+    if otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        processor = BatchSpanProcessor(OTLPSpanExporter(endpoint=otlp_endpoint.rstrip("/") + "/v1/traces"))
+    install_provider(service, processor)
+
+
+def inject_context(carrier: MutableMapping[str, str]) -> None:
+    """Add the current span's `traceparent` (and `tracestate`) to `carrier`."""
+    propagate.inject(carrier)
+
+
+def context_from(headers: Mapping[str, str]) -> Context:
+    """The trace context a message or request carries (an empty one when it carries none)."""
+    return propagate.extract({k: v for k, v in headers.items() if k in TRACE_HEADERS})
+
+
+def trace_headers(headers: Any) -> dict[str, str]:
+    """The trace headers of a Kafka record (`[(name, bytes)]`) as text."""
+    found: dict[str, str] = {}
+    for name, value in headers or ():
+        if name in TRACE_HEADERS:
+            found[name] = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return found
+
+
+@contextmanager
+def consuming(
+    topic: str,
+    headers: Mapping[str, str],
+    *,
+    consumer: str,
+    event_id: str | None = None,
+    event_type: str | None = None,
+) -> Iterator[Span]:
+    """The span of one consumed message, a child of the context it carries."""
+    attributes: dict[str, Any] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": topic,
+        "messaging.consumer.group.name": consumer,
+    }
+    if event_id:
+        attributes["messaging.message.id"] = event_id
+    if event_type:
+        attributes["homeward.event_type"] = event_type
+    with tracer.start_as_current_span(
+        f"process {topic}", context=context_from(headers), kind=SpanKind.CONSUMER, attributes=attributes
+    ) as span:
+        yield span
