@@ -1,95 +1,18 @@
-"""A case as intake keeps it, and the decisions that change it: pure functions from (case, request,
-who, when) to the new case, the line it adds to the case's history and the event it publishes."""
+"""The decisions that change a case: pure functions from (case, request, who, when) to the new case,
+the line it adds to the case's history and the event it publishes. A refusal is a CaseConflict."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import StrEnum
+from datetime import datetime
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
-
-from services.intake import facts
-from services.intake.model import (
-    Assessment,
-    AssistanceRequest,
-    Closure,
-    ConsentChange,
-    Member,
-    PlanProposal,
-    Registration,
-    WorkExperience,
-)
-from shared.events.codes import Category, ClosureReason, Vulnerability
+from services.intake.core import events
+from services.intake.core.case import Case, CaseStatus, ClosureRecord, ConsentRecord, Plan, PlanStatus
+from services.intake.core.errors import CaseConflict
+from services.intake.core.requests import Assessment, Closure, ConsentChange, PlanProposal, Registration
+from shared.events.codes import Category
 from shared.events.envelope import Event
-
-
-class CaseStatus(StrEnum):
-    REGISTERED = "registered"
-    ASSESSED = "assessed"
-    PLAN_PROPOSED = "plan_proposed"
-    PLAN_APPROVED = "plan_approved"
-    CLOSED = "closed"
-
-
-class PlanStatus(StrEnum):
-    PROPOSED = "proposed"
-    APPROVED = "approved"
-
-
-class Stored(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ConsentRecord(Stored):
-    agrees: bool
-    recorded_by: UUID
-    recorded_at: datetime
-
-
-class Plan(Stored):
-    id: UUID
-    status: PlanStatus
-    assistance: list[AssistanceRequest]
-    note: str | None = None
-    proposed_by: UUID
-    proposed_at: datetime
-    approved_by: UUID | None = None
-    approved_at: datetime | None = None
-
-
-class ClosureRecord(Stored):
-    reason: ClosureReason
-    note: str | None = None
-    closed_by: UUID
-    closed_at: datetime
-
-
-class Case(Stored):
-    id: UUID
-    status: CaseStatus
-    programme_id: str
-    country_of_return: str
-    municipality: str
-    sending_country: str
-    arrival_date: date
-    members: list[Member]
-    vulnerabilities: list[Vulnerability] = []
-    needs: list[Category] = []
-    consent: dict[Category, ConsentRecord] = {}
-    skills: list[str] = []
-    work_history: list[WorkExperience] = []
-    plan: Plan | None = None
-    closure: ClosureRecord | None = None
-    registered_by: UUID
-    registered_at: datetime
-    updated_by: UUID
-    updated_at: datetime
-
-
-class CaseConflict(Exception):
-    """The case's state does not allow this (it is closed, the plan is approved...)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +49,7 @@ def register(registration: Registration, case_id: UUID, by: UUID, now: datetime)
         f"Registered: {'one returnee' if size == 1 else f'a household of {size}'},"
         f" programme {case.programme_id}, municipality {case.municipality}"
     )
-    return Decision(case, "Registered", summary, facts.returnee_registered(case, now.date()))
+    return Decision(case, "Registered", summary, events.returnee_registered(case, now.date()))
 
 
 def _open(case: Case) -> None:
@@ -150,7 +73,7 @@ def assess(case: Case, assessment: Assessment, by: UUID, now: datetime) -> Decis
     )
     needs = ", ".join(assessment.needs) or "none"
     summary = f"Needs assessed: {needs}; {len(assessment.vulnerabilities)} vulnerabilities recorded"
-    return Decision(assessed, "NeedsAssessed", summary, facts.needs_assessed(assessed, by, now.date()))
+    return Decision(assessed, "NeedsAssessed", summary, events.needs_assessed(assessed, by, now.date()))
 
 
 def change_consent(case: Case, change: ConsentChange, by: UUID, now: datetime) -> Decision:
@@ -169,7 +92,7 @@ def change_consent(case: Case, change: ConsentChange, by: UUID, now: datetime) -
     parts += [f"withdrawn for {', '.join(withdrawn)}"] if withdrawn else []
     summary = "Consent " + "; ".join(parts)
     return Decision(
-        updated, "ConsentChanged", summary, facts.consent_changed(updated, granted, withdrawn, by)
+        updated, "ConsentChanged", summary, events.consent_changed(updated, granted, withdrawn, by)
     )
 
 
@@ -206,9 +129,10 @@ def approve_plan(case: Case, plan_id: UUID | None, by: UUID, now: datetime) -> D
     updated = case.model_copy(
         update={"plan": approved, "status": CaseStatus.PLAN_APPROVED, "updated_by": by, "updated_at": now}
     )
-    total = facts.plan_total(approved)
+    total = approved.total()
     summary = f"Plan approved: {total}" if total else "Plan approved"
-    return Decision(updated, "ReintegrationPlanApproved", summary, facts.plan_approved(updated, now.date()))
+    event = events.plan_approved(updated, approved, by, now.date())
+    return Decision(updated, "ReintegrationPlanApproved", summary, event)
 
 
 def close(case: Case, closure: Closure, by: UUID, now: datetime) -> Decision:
@@ -217,4 +141,6 @@ def close(case: Case, closure: Closure, by: UUID, now: datetime) -> Decision:
     updated = case.model_copy(
         update={"closure": record, "status": CaseStatus.CLOSED, "updated_by": by, "updated_at": now}
     )
-    return Decision(updated, "CaseClosed", f"Case closed: {closure.reason}", facts.case_closed(updated))
+    return Decision(
+        updated, "CaseClosed", f"Case closed: {closure.reason}", events.case_closed(updated, record)
+    )

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from uuid import UUID
 
-from services.intake.people import ADULT_AGE, age_on
+from services.intake.core.case import Case, ClosureRecord, Plan
+from services.intake.core.people import ADULT_AGE, age_on
 from shared.events.codes import Category
 from shared.events.intake import (
     CaseClosed,
@@ -20,20 +21,16 @@ from shared.events.intake import (
     ReturneeRegistered,
     WorkExperience,
 )
-from shared.money import Money
-
-if TYPE_CHECKING:
-    from .case import Case, Plan
 
 
-def household(case: Case, today: date) -> list[HouseholdMember]:
+def _household(case: Case, today: date) -> list[HouseholdMember]:
     return [
         HouseholdMember(age=age_on(m.date_of_birth, today), sex=m.sex, relationship=m.relationship)
         for m in case.members
     ]
 
 
-def consent_map(case: Case) -> dict[Category, bool]:
+def _consent(case: Case) -> dict[Category, bool]:
     return {c: r.agrees for c, r in case.consent.items()}
 
 
@@ -47,10 +44,10 @@ def _case_facts(case: Case, today: date) -> dict[str, Any]:
         "case_id": case.id,
         "programme_id": case.programme_id,
         "municipality": case.municipality,
-        "household": household(case, today),
+        "household": _household(case, today),
         "vulnerabilities": case.vulnerabilities,
         "needs": case.needs,
-        "consent": consent_map(case),
+        "consent": _consent(case),
         "skills": case.skills,
         "work_history": _work_history(case),
     }
@@ -75,34 +72,21 @@ def consent_changed(
 ) -> ConsentChanged:
     return ConsentChanged(
         case_id=case.id,
-        consent=consent_map(case),
+        consent=_consent(case),
         granted=list(granted),
         withdrawn=list(withdrawn),
         recorded_by=str(by),
     )
 
 
-def plan_total(plan: Plan) -> Money | None:
-    """The sum of the plan's lines; None when they are in more than one currency."""
-    currencies = {line.requested.currency for line in plan.assistance}
-    if len(currencies) != 1:
-        return None
-    total = Money.zero(currencies.pop())
-    for line in plan.assistance:
-        total = total + line.requested
-    return total
-
-
-def plan_approved(case: Case, today: date) -> ReintegrationPlanApproved:
+def plan_approved(case: Case, plan: Plan, approved_by: UUID, today: date) -> ReintegrationPlanApproved:
     """Grants sizes the grant from this: who is in the household (ages on the day of approval),
     the vulnerabilities, and what the plan requests."""
-    assert case.plan is not None
-    assert case.plan.approved_by is not None
-    members = household(case, today)
+    members = _household(case, today)
     adults = sum(1 for m in members if m.age >= ADULT_AGE)
     return ReintegrationPlanApproved(
         case_id=case.id,
-        plan_id=case.plan.id,
+        plan_id=plan.id,
         programme_id=case.programme_id,
         arrival_date=case.arrival_date,
         household=members,
@@ -111,12 +95,11 @@ def plan_approved(case: Case, today: date) -> ReintegrationPlanApproved:
         vulnerabilities=case.vulnerabilities,
         assistance=[
             PlannedAssistance(assistance_type=a.assistance_type, requested=a.requested)
-            for a in case.plan.assistance
+            for a in plan.assistance
         ],
-        approved_by=str(case.plan.approved_by),
+        approved_by=str(approved_by),
     )
 
 
-def case_closed(case: Case) -> CaseClosed:
-    assert case.closure is not None
-    return CaseClosed(case_id=case.id, reason=case.closure.reason, closed_by=str(case.closure.closed_by))
+def case_closed(case: Case, closure: ClosureRecord) -> CaseClosed:
+    return CaseClosed(case_id=case.id, reason=closure.reason, closed_by=str(closure.closed_by))

@@ -19,10 +19,6 @@ def age_on(date_of_birth: date, day: date) -> int:
     return day.year - date_of_birth.year - (0 if had_birthday else 1)
 
 
-def is_adult(date_of_birth: date, day: date) -> bool:
-    return age_on(date_of_birth, day) >= ADULT_AGE
-
-
 def date_of_birth_problem(date_of_birth: date, today: date) -> str | None:
     if date_of_birth > today:
         return "a date of birth cannot be in the future"

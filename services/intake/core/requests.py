@@ -24,8 +24,8 @@ from pydantic import (
 from pydantic import field_validator as validates
 from pydantic_core import PydanticCustomError
 
-from services.intake.people import date_of_birth_problem
-from services.intake.validation import checks_of
+from services.intake.core.people import date_of_birth_problem
+from services.intake.core.validation import checks_of
 from shared.events.codes import AssistanceType, Category, ClosureReason, Relationship, Sex, Vulnerability
 from shared.money import Money
 

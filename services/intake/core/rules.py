@@ -8,10 +8,10 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 
-from services.intake.catalogue import Catalogue
-from services.intake.model import Member, PlanProposal, Registration
-from services.intake.people import ADULT_AGE, ELDERLY_AGE, age_on, name_key
-from services.intake.validation import Problem
+from services.intake.core.catalogue import Catalogue
+from services.intake.core.people import ADULT_AGE, ELDERLY_AGE, age_on, name_key
+from services.intake.core.requests import Member, PlanProposal, Registration
+from services.intake.core.validation import Problem
 from shared.events.codes import Relationship, Vulnerability
 
 MEMBERS = "members"

@@ -10,6 +10,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from services.intake.core.errors import UnknownCase
 from shared.events import grants, referral
 from shared.events.envelope import Envelope, Event, UnknownEventType
 
@@ -29,10 +30,6 @@ class TimelineEntry(BaseModel):
     summary: str
     recorded_by: UUID | None = None  # who did it, for intake's own changes
     event_id: UUID | None = None
-
-
-class UnknownCase(ValueError):
-    """An event names a case intake never registered: a rule break, dead-lettered."""
 
 
 def merge(*entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError, ValidationInfo
 
-from services.intake.catalogue import Catalogue
+from services.intake.core.catalogue import Catalogue
 
 Loc = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)

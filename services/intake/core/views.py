@@ -9,10 +9,10 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from services.intake.access import PERSONAL_DATA_READERS
-from services.intake.case import Case, CaseStatus, PlanStatus
-from services.intake.model import AssistanceRequest
-from services.intake.people import age_on
+from services.intake.core.case import Case, CaseStatus, PlanStatus
+from services.intake.core.people import age_on
+from services.intake.core.permissions import PERSONAL_DATA_READERS
+from services.intake.core.requests import AssistanceRequest
 from shared.events.codes import Category, ClosureReason, Relationship, Sex
 from shared.identity.model import User
 

@@ -1,4 +1,5 @@
-"""Intake's SQL: small query functions over the service's own schema (the pool's search_path)."""
+"""The cases: one JSON document per case beside the columns it is searched by, the people in it
+(for duplicate detection), and the registration's idempotency keys."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
-from services.intake.case import Case, CaseStatus, Decision
-from services.intake.people import name_key
-from services.intake.timeline import Source, TimelineEntry
+from services.intake.core.case import Case, CaseStatus
+from services.intake.core.errors import LikelyDuplicate
+from services.intake.core.people import name_key
 from shared.db import Connection, Pool
 
 
@@ -72,27 +73,22 @@ async def case_exists(connection: Connection, case_id: UUID) -> bool:
     return bool(await connection.fetchval("SELECT true FROM cases WHERE id = $1", case_id))
 
 
-async def record_change(connection: Connection, decision: Decision, event_id: UUID | None) -> None:
-    await connection.execute(
-        "INSERT INTO case_changes (case_id, occurred_at, kind, summary, recorded_by, event_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        decision.case.id,
-        decision.case.updated_at,
-        decision.kind,
-        decision.summary,
-        decision.case.updated_by,
-        event_id,
-    )
-
-
 # --- registration: idempotency keys and likely duplicates -------------------------------------
+
+
+@dataclass(frozen=True)
+class EarlierRequest:
+    """The request that claimed an idempotency key first."""
+
+    request_hash: str
+    case_id: UUID
 
 
 async def claim_idempotency_key(
     connection: Connection, user_id: UUID, key: str, request_hash: str, case_id: UUID
-) -> tuple[str, UUID] | None:
-    """Claim `key` for this request; None when claimed, else the (request hash, case id) of the
-    request that claimed it first. A concurrent claim waits for the first one's transaction."""
+) -> EarlierRequest | None:
+    """Claim `key` for this request; None when claimed, else the request that claimed it first. A
+    concurrent claim waits for the first one's transaction."""
     claimed = await connection.fetchval(
         "INSERT INTO idempotency_keys (user_id, key, request_hash, case_id) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (user_id, key) DO NOTHING RETURNING true",
@@ -106,14 +102,9 @@ async def claim_idempotency_key(
     row = await connection.fetchrow(
         "SELECT request_hash, case_id FROM idempotency_keys WHERE user_id = $1 AND key = $2", user_id, key
     )
-    assert row is not None
-    return row["request_hash"], row["case_id"]
-
-
-@dataclass(frozen=True)
-class LikelyDuplicate:
-    member: int  # position in the new registration
-    case_id: UUID
+    if row is None:  # nothing deletes keys: the conflicting row is committed and visible here
+        raise LookupError(f"idempotency key {key!r} conflicted but cannot be read")
+    return EarlierRequest(request_hash=row["request_hash"], case_id=row["case_id"])
 
 
 async def likely_duplicates(
@@ -141,7 +132,7 @@ def _person_lock(programme_id: str, person: tuple[str, date]) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-# --- reading -------------------------------------------------------------------------------------
+# --- searching -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -183,54 +174,3 @@ async def list_cases(
     )
     cases = [Case.model_validate(row["document"]) for row in rows[:limit]]
     return cases, (cases[-1].id if len(rows) > limit else None)
-
-
-async def own_changes(pool: Pool, case_id: UUID) -> list[TimelineEntry]:
-    rows = await pool.fetch(
-        "SELECT occurred_at, kind, summary, recorded_by, event_id FROM case_changes"
-        " WHERE case_id = $1 ORDER BY id",
-        case_id,
-    )
-    return [
-        TimelineEntry(
-            occurred_at=r["occurred_at"],
-            source=Source.INTAKE,
-            type=r["kind"],
-            summary=r["summary"],
-            recorded_by=r["recorded_by"],
-            event_id=r["event_id"],
-        )
-        for r in rows
-    ]
-
-
-async def consumed_events(pool: Pool, case_id: UUID) -> list[TimelineEntry]:
-    rows = await pool.fetch(
-        "SELECT occurred_at, source, type, summary, event_id FROM timeline_events WHERE case_id = $1"
-        " ORDER BY occurred_at",
-        case_id,
-    )
-    return [
-        TimelineEntry(
-            occurred_at=r["occurred_at"],
-            source=Source(r["source"]),
-            type=r["type"],
-            summary=r["summary"],
-            event_id=r["event_id"],
-        )
-        for r in rows
-    ]
-
-
-async def add_consumed_event(connection: Connection, case_id: UUID, entry: TimelineEntry, topic: str) -> None:
-    await connection.execute(
-        "INSERT INTO timeline_events (event_id, case_id, occurred_at, source, topic, type, summary)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        entry.event_id,
-        case_id,
-        entry.occurred_at,
-        entry.source.value,
-        topic,
-        entry.type,
-        entry.summary,
-    )

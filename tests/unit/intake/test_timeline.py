@@ -7,7 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.intake.timeline import Source, TimelineEntry, UnknownCase, consumed_entry, describe, merge
+from services.intake.core.errors import UnknownCase
+from services.intake.core.timeline import Source, TimelineEntry, consumed_entry, describe, merge
 from shared.events import MalformedEvent, new_envelope
 from shared.events.grants import GrantClosed, InstallmentFailed
 from shared.events.referral import ReferralEscalated, ReferralStatusChanged

@@ -7,30 +7,30 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from services.intake import handlers
-from services.intake.access import EDITORS, READERS
-from services.intake.access_log import AccessLog
-from services.intake.api.common import intake_of, json_body, json_of
-from services.intake.case import Case, CaseStatus
-from services.intake.handlers import Intake
-from services.intake.model import Assessment, Closure, Registration
-from services.intake.repository import CaseFilter, list_cases
-from services.intake.views import CasePage, RedactedCase, case_for, sees_personal_data, summary_for
+from services.intake.core.case import Case, CaseStatus
+from services.intake.core.permissions import EDITORS, READERS
+from services.intake.core.requests import Assessment, Closure, Registration
+from services.intake.core.views import CasePage, RedactedCase, case_for, summary_for
+from services.intake.http.api.bodies import json_of
+from services.intake.http.context import intake_of
+from services.intake.use_cases import cases as use_cases
+from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles
+from shared.http.openapi import documented_body
 from shared.identity.model import User
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
 
 Editor = Annotated[User, Depends(require_roles(*EDITORS))]
 Reader = Annotated[User, Depends(require_roles(*READERS))]
-Context = Annotated[Intake, Depends(intake_of)]
+Context = Annotated[IntakeContext, Depends(intake_of)]
 
 
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=Case,
-    openapi_extra=json_body(Registration),
+    openapi_extra=documented_body(Registration),
     responses={409: {"description": "a likely duplicate; the body names the existing case"}},
 )
 async def register_case(
@@ -45,7 +45,7 @@ async def register_case(
     """Register a returnee or a household. Retrying with the same `Idempotency-Key` and the same
     body returns the case the first request created (and publishes nothing more); the same key with
     a different body is refused with 422."""
-    registered = await handlers.register_case(intake, await json_of(request), user, idempotency_key)
+    registered = await use_cases.register_case(intake, await json_of(request), user, idempotency_key)
     response.headers["Location"] = f"/v1/cases/{registered.case.id}"
     if registered.replayed:
         response.headers["Idempotent-Replayed"] = "true"
@@ -65,30 +65,35 @@ async def search_cases(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[UUID | None, Query(description="`next_cursor` of the previous page")] = None,
 ) -> CasePage:
-    # a reader who may not see personal data may not probe for it either: q matches case ids only
-    where = CaseFilter(
-        programme, municipality, status, q, sees_personal_data(user), programmes=user.programme_scope()
+    found = await use_cases.find_cases(
+        intake,
+        user,
+        programme=programme,
+        municipality=municipality,
+        status=status,
+        q=q,
+        limit=limit,
+        cursor=cursor,
     )
-    cases, next_cursor = await list_cases(intake.pool, where, limit, cursor)
-    await AccessLog(intake.pool).record(user.id, "list", (c.id for c in cases))
-    return CasePage(items=[summary_for(user, c) for c in cases], next_cursor=next_cursor)
+    await use_cases.record_reads(intake, user, "list", (c.id for c in found.cases))
+    return CasePage(items=[summary_for(user, c) for c in found.cases], next_cursor=found.next_cursor)
 
 
 @router.get("/{case_id}", response_model=Case | RedactedCase)
 async def read_case(case_id: UUID, user: Reader, intake: Context) -> Case | RedactedCase:
     """The case; readers who may not see personal data get it without names, dates of birth,
     document numbers, vulnerabilities or notes."""
-    case = await handlers.get_case(intake, case_id, user)
-    await AccessLog(intake.pool).record(user.id, "read", [case.id])
+    case = await use_cases.get_case(intake, case_id, user)
+    await use_cases.record_reads(intake, user, "read", [case.id])
     return case_for(user, case, intake.clock().date())
 
 
-@router.post("/{case_id}/assessment", response_model=Case, openapi_extra=json_body(Assessment))
+@router.post("/{case_id}/assessment", response_model=Case, openapi_extra=documented_body(Assessment))
 async def assess_case(case_id: UUID, request: Request, user: Editor, intake: Context) -> Case:
     """Record needs and vulnerabilities after the interview (replacing earlier ones)."""
-    return await handlers.assess_case(intake, case_id, await json_of(request), user)
+    return await use_cases.assess_case(intake, case_id, await json_of(request), user)
 
 
-@router.post("/{case_id}/close", response_model=Case, openapi_extra=json_body(Closure))
+@router.post("/{case_id}/close", response_model=Case, openapi_extra=documented_body(Closure))
 async def close_case(case_id: UUID, request: Request, user: Editor, intake: Context) -> Case:
-    return await handlers.close_case(intake, case_id, await json_of(request), user)
+    return await use_cases.close_case(intake, case_id, await json_of(request), user)

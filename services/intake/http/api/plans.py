@@ -7,30 +7,34 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 
-from services.intake import handlers
-from services.intake.access import APPROVERS, EDITORS
-from services.intake.api.common import intake_of, json_body, json_of
-from services.intake.case import Case
-from services.intake.handlers import Intake
-from services.intake.model import PlanApproval, PlanProposal
+from services.intake.core.case import Case
+from services.intake.core.permissions import APPROVERS, EDITORS
+from services.intake.core.requests import PlanApproval, PlanProposal
+from services.intake.http.api.bodies import json_of
+from services.intake.http.context import intake_of
+from services.intake.use_cases import cases as use_cases
+from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles
+from shared.http.openapi import documented_body
 from shared.identity.model import User
 
 router = APIRouter(prefix="/v1/cases", tags=["plans"])
-Context = Annotated[Intake, Depends(intake_of)]
+Context = Annotated[IntakeContext, Depends(intake_of)]
 
 
-@router.post("/{case_id}/plan", response_model=Case, openapi_extra=json_body(PlanProposal))
+@router.post("/{case_id}/plan", response_model=Case, openapi_extra=documented_body(PlanProposal))
 async def propose_plan(
     case_id: UUID, request: Request, user: Annotated[User, Depends(require_roles(*EDITORS))], intake: Context
 ) -> Case:
     """Propose (or, until it is approved, replace) the plan: assistance types and the amounts
     requested, in integer minor units of the programme's currency."""
-    return await handlers.propose_plan(intake, case_id, await json_of(request), user)
+    return await use_cases.propose_plan(intake, case_id, await json_of(request), user)
 
 
 @router.post(
-    "/{case_id}/plan/approve", response_model=Case, openapi_extra=json_body(PlanApproval, required=False)
+    "/{case_id}/plan/approve",
+    response_model=Case,
+    openapi_extra=documented_body(PlanApproval, required=False),
 )
 async def approve_plan(
     case_id: UUID,
@@ -39,4 +43,4 @@ async def approve_plan(
     intake: Context,
 ) -> Case:
     """Supervisors only. Publishes ReintegrationPlanApproved, from which grants sizes the grant."""
-    return await handlers.approve_plan(intake, case_id, await json_of(request), user)
+    return await use_cases.approve_plan(intake, case_id, await json_of(request), user)

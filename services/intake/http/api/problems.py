@@ -1,17 +1,13 @@
-"""What every route module shares: the use-case context, JSON bodies validated by intake itself
-(so field and rule problems come back together), and intake's refusals as problem+json answers."""
+"""Intake's refusals as problem+json answers (RFC 9457): each of its errors mapped to a problem type,
+and its validation problems as the shared 422 body."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from services.intake.case import CaseConflict
-from services.intake.handlers import CaseNotFound, DuplicateSuspected, IdempotencyKeyReused, Intake
-from services.intake.validation import Invalid, Problem
-from shared.http.openapi import documented_body
+from services.intake.core.errors import CaseConflict, CaseNotFound, DuplicateSuspected, IdempotencyKeyReused
+from services.intake.core.validation import Invalid, Problem
 from shared.http.problems import (
     CONFLICT,
     NOT_FOUND,
@@ -21,24 +17,6 @@ from shared.http.problems import (
     problem_response,
     validation_error,
 )
-
-json_body = documented_body
-
-
-def intake_of(request: Request) -> Intake:
-    intake: Intake = request.app.state.intake
-    return intake
-
-
-async def json_of(request: Request) -> Any:
-    """The request's JSON (None for an empty body); a body that is not JSON is a 422."""
-    raw = await request.body()
-    if not raw.strip():
-        return None
-    try:
-        return await request.json()
-    except ValueError:
-        raise Invalid([Problem(("body",), "the body is not valid JSON")]) from None
 
 
 def field_problems(problems: list[Problem]) -> list[FieldProblem]:

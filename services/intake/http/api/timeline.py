@@ -7,12 +7,11 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends
 
-from services.intake import handlers
-from services.intake.access import READERS
-from services.intake.access_log import AccessLog
-from services.intake.api.common import intake_of
-from services.intake.handlers import Intake
-from services.intake.timeline import TimelineEntry
+from services.intake.core.permissions import READERS
+from services.intake.core.timeline import TimelineEntry
+from services.intake.http.context import intake_of
+from services.intake.use_cases import cases as use_cases
+from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles
 from shared.identity.model import User
 
@@ -23,9 +22,9 @@ router = APIRouter(prefix="/v1/cases", tags=["timeline"])
 async def read_timeline(
     case_id: UUID,
     user: Annotated[User, Depends(require_roles(*READERS))],
-    intake: Annotated[Intake, Depends(intake_of)],
+    intake: Annotated[IntakeContext, Depends(intake_of)],
 ) -> list[TimelineEntry]:
     """Oldest first. Summaries carry codes, ids and amounts only."""
-    timeline = await handlers.case_timeline(intake, case_id, user)
-    await AccessLog(intake.pool).record(user.id, "timeline", [case_id])
+    timeline = await use_cases.case_timeline(intake, case_id, user)
+    await use_cases.record_reads(intake, user, "timeline", [case_id])
     return timeline

@@ -12,16 +12,17 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake import handlers
-from services.intake.access import APPROVERS, EDITORS, READERS
-from services.intake.access_log import AccessLog
-from services.intake.case import Case, CaseConflict, CaseStatus, PlanStatus
-from services.intake.people import age_on
-from services.intake.validation import Invalid
-from services.intake.views import sees_personal_data
-from services.intake.web import forms
-from services.intake.web.render import label, options, render
-from services.intake.web.session import page_user
+from services.intake.core.case import Case, CaseStatus, PlanStatus
+from services.intake.core.errors import CaseConflict, CaseNotFound
+from services.intake.core.people import age_on
+from services.intake.core.permissions import APPROVERS, EDITORS, READERS
+from services.intake.core.validation import Invalid
+from services.intake.core.views import sees_personal_data
+from services.intake.http.context import intake_of
+from services.intake.http.pages import forms
+from services.intake.http.pages.render import label, options, render
+from services.intake.http.pages.session import page_user
+from services.intake.use_cases import cases as use_cases
 from shared.events.codes import AssistanceType, Category, ClosureReason, Vulnerability
 from shared.identity.model import User
 from shared.money import MINOR_UNITS
@@ -74,15 +75,15 @@ async def case_page(
     errors: dict[str, dict[str, list[str]]] | None = None,
     submitted: dict[str, Any] | None = None,
 ) -> Response:
-    intake = request.app.state.intake
+    intake = intake_of(request)
     try:
-        case = await handlers.get_case(intake, case_id, user)
-    except handlers.CaseNotFound:
+        case = await use_cases.get_case(intake, case_id, user)
+    except CaseNotFound:
         return render(
             request, "error.html", {"title": "No such case", "message": f"There is no case {case_id}."}, 404
         )
-    timeline = await handlers.case_timeline(intake, case_id, user)
-    await AccessLog(intake.pool).record(user.id, "page", [case.id])
+    timeline = await use_cases.case_timeline(intake, case_id, user)
+    await use_cases.record_reads(intake, user, "page", [case.id])
     personal = sees_personal_data(user)
     currency = intake.catalogue.programme_currency(case.programme_id) or "EUR"
     plan_amounts = (
@@ -148,7 +149,7 @@ async def _submit(
         return await case_page(
             request, user, case_id, status_code=409, errors=errors, submitted={section: submitted}
         )
-    except handlers.CaseNotFound:
+    except CaseNotFound:
         return await case_page(request, user, case_id)
     return RedirectResponse(f"/cases/{case_id}?done={section}#{section}", status_code=303)
 
@@ -157,19 +158,19 @@ async def _submit(
 async def submit_assessment(case_id: UUID, request: Request, user: Editor) -> Response:
     form = await request.form()
     data = forms.assessment_data(form)
-    intake = request.app.state.intake
+    intake = intake_of(request)
     return await _submit(
-        request, user, case_id, "assessment", lambda: handlers.assess_case(intake, case_id, data, user), data
+        request, user, case_id, "assessment", lambda: use_cases.assess_case(intake, case_id, data, user), data
     )
 
 
 @router.post("/cases/{case_id}/plan")
 async def submit_plan(case_id: UUID, request: Request, user: Editor) -> Response:
     form = await request.form()
-    intake = request.app.state.intake
+    intake = intake_of(request)
     try:
-        case = await handlers.get_case(intake, case_id, user)
-    except handlers.CaseNotFound:
+        case = await use_cases.get_case(intake, case_id, user)
+    except CaseNotFound:
         return await case_page(request, user, case_id)
     plan = forms.plan_data(form, intake.catalogue.programme_currency(case.programme_id) or "EUR")
     submitted = {k: forms.text(form, k) for k in form}
@@ -177,7 +178,7 @@ async def submit_plan(case_id: UUID, request: Request, user: Editor) -> Response
     async def propose() -> Case:
         if plan.problems:
             raise Invalid(plan.problems)
-        return await handlers.propose_plan(intake, case_id, plan.data, user)
+        return await use_cases.propose_plan(intake, case_id, plan.data, user)
 
     return await _submit(request, user, case_id, "plan", propose, submitted, plan.lines)
 
@@ -186,9 +187,9 @@ async def submit_plan(case_id: UUID, request: Request, user: Editor) -> Response
 async def submit_approval(case_id: UUID, request: Request, user: Approver) -> Response:
     form = await request.form()
     data = {"plan_id": forms.text(form, "plan_id")} if forms.text(form, "plan_id") else {}
-    intake = request.app.state.intake
+    intake = intake_of(request)
     return await _submit(
-        request, user, case_id, "approve", lambda: handlers.approve_plan(intake, case_id, data, user), data
+        request, user, case_id, "approve", lambda: use_cases.approve_plan(intake, case_id, data, user), data
     )
 
 
@@ -196,9 +197,9 @@ async def submit_approval(case_id: UUID, request: Request, user: Approver) -> Re
 async def submit_consent(case_id: UUID, request: Request, user: Editor) -> Response:
     form = await request.form()
     data = {"consent": forms.consent_data(form)}
-    intake = request.app.state.intake
+    intake = intake_of(request)
     return await _submit(
-        request, user, case_id, "consent", lambda: handlers.change_consent(intake, case_id, data, user), data
+        request, user, case_id, "consent", lambda: use_cases.change_consent(intake, case_id, data, user), data
     )
 
 
@@ -210,13 +211,13 @@ async def submit_closure(case_id: UUID, request: Request, user: Editor) -> Respo
         for k, f in (("reason", "reason"), ("note", "close-note"))
         if forms.text(form, f)
     }
-    intake = request.app.state.intake
+    intake = intake_of(request)
     return await _submit(
         request,
         user,
         case_id,
         "close",
-        lambda: handlers.close_case(intake, case_id, data, user),
+        lambda: use_cases.close_case(intake, case_id, data, user),
         data,
         field_names={"note": "close-note"},
     )

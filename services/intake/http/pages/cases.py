@@ -11,17 +11,16 @@ from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
-from services.intake import handlers
-from services.intake.access import EDITORS, READERS
-from services.intake.access_log import AccessLog
-from services.intake.case import CaseStatus
-from services.intake.model import MAX_MEMBERS, DocumentType
-from services.intake.repository import CaseFilter, list_cases
-from services.intake.validation import Invalid
-from services.intake.views import sees_personal_data, summary_for
-from services.intake.web import forms
-from services.intake.web.render import options, render
-from services.intake.web.session import (
+from services.intake.core.case import CaseStatus
+from services.intake.core.errors import DuplicateSuspected, IdempotencyKeyReused
+from services.intake.core.permissions import EDITORS, READERS
+from services.intake.core.requests import MAX_MEMBERS, DocumentType
+from services.intake.core.validation import Invalid
+from services.intake.core.views import summary_for
+from services.intake.http.context import intake_of
+from services.intake.http.pages import forms
+from services.intake.http.pages.render import options, render
+from services.intake.http.pages.session import (
     PageForbidden,
     SignInRequired,
     forget,
@@ -29,6 +28,7 @@ from services.intake.web.session import (
     remember,
     user_for_cookie,
 )
+from services.intake.use_cases import cases as use_cases
 from shared.events.codes import Category, Relationship, Sex, Vulnerability
 from shared.identity.model import User
 from shared.identity.store import IdentityStore
@@ -44,7 +44,8 @@ def install_page_errors(app: FastAPI) -> None:
         return RedirectResponse("/", status_code=303)
 
     async def forbidden(request: Request, error: Exception) -> Response:
-        assert isinstance(error, PageForbidden)
+        if not isinstance(error, PageForbidden):  # registered for this type only
+            raise error
         return render(request, "error.html", {"title": "Not allowed", "message": error.message}, 403)
 
     app.add_exception_handler(SignInRequired, sign_in_first)
@@ -88,24 +89,24 @@ async def sign_out() -> Response:
 async def case_list(request: Request, user: User) -> Response:
     params = request.query_params
     status = params.get("status") or None
-    where = CaseFilter(
+    intake = intake_of(request)
+    found = await use_cases.find_cases(
+        intake,
+        user,
         programme=params.get("programme") or None,
         municipality=params.get("municipality") or None,
         status=CaseStatus(status) if status in set(CaseStatus) else None,
         q=(params.get("q") or "").strip()[:100] or None,
-        match_people=sees_personal_data(user),
-        programmes=user.programme_scope(),
+        limit=20,
+        cursor=_uuid(params.get("cursor")),
     )
-    cursor = _uuid(params.get("cursor"))
-    intake = request.app.state.intake
-    cases, next_cursor = await list_cases(intake.pool, where, 20, cursor)
-    await AccessLog(intake.pool).record(user.id, "list", (c.id for c in cases))
+    await use_cases.record_reads(intake, user, "list", (c.id for c in found.cases))
     return render(
         request,
         "cases.html",
         {
-            "cases": [summary_for(user, c) for c in cases],
-            "next_cursor": next_cursor,
+            "cases": [summary_for(user, c) for c in found.cases],
+            "next_cursor": found.next_cursor,
             "filters": {k: params.get(k, "") for k in ("q", "programme", "municipality", "status")},
             "statuses": options(CaseStatus),
             "may_register": user.role in EDITORS,
@@ -130,7 +131,7 @@ def registration_page(
     request: Request, form: FormData, members: list[dict[str, str]], **extra: Any
 ) -> Response:
     status_code = extra.pop("status_code", 200)
-    catalogue = request.app.state.intake.catalogue
+    catalogue = intake_of(request).catalogue
     context = {
         "programme_options": [(p.id, p.name) for p in catalogue.programmes.values()],
         "country_options": [(code, c.name) for code, c in catalogue.countries.items()],
@@ -152,7 +153,7 @@ def registration_page(
 
 @router.get("/cases/new")
 async def new_case(request: Request, user: Editor) -> Response:
-    countries = list(request.app.state.intake.catalogue.countries)
+    countries = list(intake_of(request).catalogue.countries)
     defaults = FormData([("country_of_return", countries[0])] if len(countries) == 1 else [])
     return registration_page(request, defaults, [_blank_member(first=True)])
 
@@ -171,18 +172,18 @@ async def submit_registration(request: Request, user: Editor) -> Response:
         if 0 <= index < len(members) and len(members) > 1:
             members.pop(index)
         return registration_page(request, form, members)
-    intake = request.app.state.intake
+    intake = intake_of(request)
     key = forms.text(form, "idempotency_key") or None  # a double-clicked Register creates one case
     try:
-        registered = await handlers.register_case(intake, forms.registration_data(form, members), user, key)
+        registered = await use_cases.register_case(intake, forms.registration_data(form, members), user, key)
     except Invalid as invalid:
         errors = forms.errors_by_field(invalid.problems)
         return registration_page(request, form, members, errors=errors, status_code=422)
-    except handlers.DuplicateSuspected as duplicate:
+    except DuplicateSuspected as duplicate:
         return registration_page(
             request, form, members, duplicate=duplicate.matches[0].case_id, status_code=409
         )
-    except handlers.IdempotencyKeyReused:
+    except IdempotencyKeyReused:
         # sent again after going back and changing it: ask before registering a second case
         notice = "This form already registered a case. Check the details and register again for a new case."
         return registration_page(

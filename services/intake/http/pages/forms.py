@@ -10,8 +10,8 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
-from services.intake.model import MAX_MEMBERS
-from services.intake.validation import Problem
+from services.intake.core.requests import MAX_MEMBERS
+from services.intake.core.validation import Problem
 from shared.events.codes import AssistanceType, Category
 from shared.money import MINOR_UNITS
 

@@ -11,10 +11,12 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from services.intake.web.forms import field_label
+from services.intake.http.context import intake_of
+from services.intake.http.pages.forms import field_label
 from shared.money import Money
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC = Path(__file__).parent / "static"  # mounted at /static by the app
 
 
 def label(code: object) -> str:
@@ -42,5 +44,5 @@ TEMPLATES.env.filters["money"] = money
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    base = {"user": getattr(request.state, "user", None), "catalogue": request.app.state.intake.catalogue}
+    base = {"user": getattr(request.state, "user", None), "catalogue": intake_of(request).catalogue}
     return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
