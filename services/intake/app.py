@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from services.intake.consumers import subscribe_timeline
 from services.intake.core.catalogue import load_catalogue
 from services.intake.http.api import cases, consent, plans, problems, timeline, users
+from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import case, render
 from services.intake.http.pages import cases as case_list
 from services.intake.use_cases.context import IntakeContext
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         problems=problems.PROBLEMS,
     )
     problems.install_error_handlers(app)
+    describe_catalogue(app, catalogue)
     for module in (cases, plans, consent, timeline, users):
         app.include_router(module.router)
     app.include_router(case_list.router)

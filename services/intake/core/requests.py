@@ -1,8 +1,9 @@
 """What a caseworker sends: registration, assessment, plan, consent and closure requests.
 
-Unknown fields are refused. Field validators that need reference data or today's date read them
-from the validation context (`validation.Checks`), so all field-level problems are reported at once;
-rules across fields live in `rules.py`.
+Unknown fields are refused; fields are read in the strict formats of `formats.py`, which also give
+the OpenAPI document their exact JSON Schema. Field validators that need reference data or today's
+date read them from the validation context (`validation.Checks`), so all field-level problems are
+reported at once; rules across fields live in `rules.py`.
 """
 
 from __future__ import annotations
@@ -10,20 +11,20 @@ from __future__ import annotations
 from datetime import date
 from enum import StrEnum
 from typing import Annotated, TypeVar
-from uuid import UUID
 
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationInfo,
-)
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 from pydantic import field_validator as validates
 from pydantic_core import PydanticCustomError
 
+from services.intake.core.formats import (
+    JSON_INTEGER,
+    MULTI_LINE,
+    CanonicalUuid,
+    IsoDate,
+    JsonBool,
+    TypedText,
+    text_pattern,
+)
 from services.intake.core.people import date_of_birth_problem
 from services.intake.core.validation import checks_of
 from shared.events.codes import AssistanceType, Category, ClosureReason, Relationship, Sex, Vulnerability
@@ -46,17 +47,34 @@ def _rule(message: str) -> PydanticCustomError:
     return PydanticCustomError("rule", message)
 
 
-PersonName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-def _upper(value: object) -> object:
-    """Before the constraints (pydantic checks a pattern before its own `to_upper`)."""
-    return value.strip().upper() if isinstance(value, str) else value
-
-
-CountryCode = Annotated[str, BeforeValidator(_upper), StringConstraints(pattern=r"^[A-Z]{2}$")]
-ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
-Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
+PersonName = Annotated[
+    str, TypedText(text_pattern(1, 200), "1 to 200 characters, without control characters")
+]
+CountryCode = Annotated[
+    str,
+    TypedText(
+        text_pattern(2, 2, inner="[A-Za-z]", edge="[A-Za-z]"),
+        "a two-letter country code, e.g. DE",
+        upper=True,
+    ),
+]
+ShortText = Annotated[str, TypedText(text_pattern(1, 80), "1 to 80 characters, without control characters")]
+Note = Annotated[
+    str,
+    TypedText(
+        text_pattern(0, 2000, inner=MULTI_LINE),
+        "at most 2000 characters, without control characters other than tabs and line breaks",
+    ),
+]
+# letters and digits as printed, upper-cased: "p 123/4" and "P 123/4" are one document
+DocumentNumber = Annotated[
+    str,
+    TypedText(
+        text_pattern(3, 40, inner="[A-Za-z0-9/ -]", edge="[A-Za-z0-9/-]"),
+        "3 to 40 letters, digits, spaces, / or -",
+        upper=True,
+    ),
+]
 Needs = Annotated[list[Category], AfterValidator(_unique_in_code_order)]
 Vulnerabilities = Annotated[list[Vulnerability], AfterValidator(_unique_in_code_order)]
 
@@ -75,19 +93,14 @@ class DocumentType(StrEnum):
 
 class IdentityDocument(Input):
     type: DocumentType
-    # letters and digits as printed, upper-cased: "p 123/4" and "P 123/4" are one document
-    number: Annotated[
-        str,
-        BeforeValidator(_upper),
-        StringConstraints(min_length=3, max_length=40, pattern=r"^[A-Z0-9/ -]+$"),
-    ]
+    number: DocumentNumber
 
 
 class Member(Input):
     """One person in the household. Personal data: it never leaves intake's database."""
 
     name: PersonName
-    date_of_birth: date
+    date_of_birth: IsoDate
     sex: Sex
     relationship: Relationship
     identity_document: IdentityDocument | None = None
@@ -110,12 +123,12 @@ class Registration(Input):
     country_of_return: CountryCode
     municipality: str
     sending_country: CountryCode
-    arrival_date: date
+    arrival_date: IsoDate
     vulnerabilities: Vulnerabilities = []
     needs: Needs = []
-    consent: dict[Category, bool] = {}
+    consent: dict[Category, JsonBool] = {}
     # the caseworker has checked that a likely duplicate is a different person
-    confirm_distinct_person: bool = False
+    confirm_distinct_person: JsonBool = False
 
     @validates("programme_id")
     @classmethod
@@ -164,7 +177,7 @@ class Registration(Input):
 
 class WorkExperience(Input):
     sector: ShortText
-    years: int = Field(ge=0, le=80)
+    years: Annotated[int, Field(ge=0, le=80), JSON_INTEGER]
 
 
 class Assessment(Input):
@@ -179,7 +192,7 @@ class Assessment(Input):
 class AssistanceRequest(Input):
     assistance_type: AssistanceType
     # integer minor units in the programme's currency
-    requested: Money
+    requested: Annotated[Money, Field(json_schema_extra={"properties": {"amount": {"minimum": 1}}})]
 
     @validates("requested")
     @classmethod
@@ -200,13 +213,13 @@ class PlanApproval(Input):
     """`POST /v1/cases/{id}/plan/approve`. Naming the plan guards against approving a plan that
     was replaced since the supervisor read it."""
 
-    plan_id: UUID | None = None
+    plan_id: CanonicalUuid | None = None
 
 
 class ConsentChange(Input):
     """`POST /v1/cases/{id}/consent`: the categories named change; the others stay as they are."""
 
-    consent: dict[Category, bool] = Field(min_length=1)
+    consent: dict[Category, JsonBool] = Field(min_length=1)
 
 
 class Closure(Input):

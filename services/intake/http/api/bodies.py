@@ -1,5 +1,5 @@
 """JSON bodies that intake validates itself (not FastAPI), so that field problems and the rules
-across fields come back together in one 422."""
+across fields come back together in one 422; and what the routes' parameters are read as."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ from typing import Any
 from fastapi import Request
 
 from services.intake.core.validation import Invalid, Problem
+
+# a query parameter PostgreSQL can compare: any text without NUL
+NO_NUL = r"^[^\x00]*$"
 
 
 async def json_of(request: Request) -> Any:

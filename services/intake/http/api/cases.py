@@ -11,7 +11,8 @@ from services.intake.core.case import Case, CaseStatus
 from services.intake.core.permissions import EDITORS, READERS
 from services.intake.core.requests import Assessment, Closure, Registration
 from services.intake.core.views import CasePage, RedactedCase, case_for, summary_for
-from services.intake.http.api.bodies import json_of
+from services.intake.http.api.bodies import NO_NUL, json_of
+from services.intake.http.api.problems import CASE_STATE_CONFLICT
 from services.intake.http.context import intake_of
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -20,6 +21,9 @@ from shared.http.openapi import documented_body
 from shared.identity.model import User
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"])
+
+# visible ASCII, no space at either end (HTTP would drop it)
+IDEMPOTENCY_KEY = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$"
 
 Editor = Annotated[User, Depends(require_roles(*EDITORS))]
 Reader = Annotated[User, Depends(require_roles(*READERS))]
@@ -39,12 +43,27 @@ async def register_case(
     user: Editor,
     intake: Context,
     idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            pattern=IDEMPOTENCY_KEY,
+            description="visible ASCII, e.g. a UUID the client made for this registration",
+        ),
     ] = None,
 ) -> Case:
     """Register a returnee or a household. Retrying with the same `Idempotency-Key` and the same
     body returns the case the first request created (and publishes nothing more); the same key with
-    a different body is refused with 422."""
+    a different body is refused with 422.
+
+    Rules beyond this schema, answered with 422 and the fields they concern: the programme must be
+    one of the user's; the municipality must be one of the country of return's, and the sending
+    country another country; the arrival date may not be in the future and dates of birth must be
+    plausible (not in the future, at most 120 years ago, before the arrival); the household has
+    exactly one principal, at most one spouse, children younger and parents older than the
+    principal, nobody listed twice; the vulnerabilities must fit the household's ages and
+    relationships."""
     registered = await use_cases.register_case(intake, await json_of(request), user, idempotency_key)
     response.headers["Location"] = f"/v1/cases/{registered.case.id}"
     if registered.replayed:
@@ -56,11 +75,12 @@ async def register_case(
 async def search_cases(
     user: Reader,
     intake: Context,
-    programme: str | None = None,
-    municipality: str | None = None,
+    programme: Annotated[str | None, Query(pattern=NO_NUL)] = None,
+    municipality: Annotated[str | None, Query(pattern=NO_NUL)] = None,
     status: CaseStatus | None = None,
     q: Annotated[
-        str | None, Query(max_length=100, description="a name, a document number or a case id")
+        str | None,
+        Query(max_length=100, pattern=NO_NUL, description="a name, a document number or a case id"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[UUID | None, Query(description="`next_cursor` of the previous page")] = None,
@@ -88,12 +108,25 @@ async def read_case(case_id: UUID, user: Reader, intake: Context) -> Case | Reda
     return case_for(user, case, intake.clock().date())
 
 
-@router.post("/{case_id}/assessment", response_model=Case, openapi_extra=documented_body(Assessment))
+@router.post(
+    "/{case_id}/assessment",
+    response_model=Case,
+    openapi_extra=documented_body(Assessment),
+    responses=CASE_STATE_CONFLICT,
+)
 async def assess_case(case_id: UUID, request: Request, user: Editor, intake: Context) -> Case:
-    """Record needs and vulnerabilities after the interview (replacing earlier ones)."""
+    """Record needs and vulnerabilities after the interview (replacing earlier ones).
+
+    A rule beyond this schema, answered with 422: the vulnerabilities must fit the ages and
+    relationships of the case's household (e.g. `elderly` needs a member aged 60 or over)."""
     return await use_cases.assess_case(intake, case_id, await json_of(request), user)
 
 
-@router.post("/{case_id}/close", response_model=Case, openapi_extra=documented_body(Closure))
+@router.post(
+    "/{case_id}/close",
+    response_model=Case,
+    openapi_extra=documented_body(Closure),
+    responses=CASE_STATE_CONFLICT,
+)
 async def close_case(case_id: UUID, request: Request, user: Editor, intake: Context) -> Case:
     return await use_cases.close_case(intake, case_id, await json_of(request), user)

@@ -11,6 +11,7 @@ from services.intake.core.case import Case
 from services.intake.core.permissions import EDITORS
 from services.intake.core.requests import ConsentChange
 from services.intake.http.api.bodies import json_of
+from services.intake.http.api.problems import CASE_STATE_CONFLICT
 from services.intake.http.context import intake_of
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -21,7 +22,12 @@ from shared.identity.model import User
 router = APIRouter(prefix="/v1/cases", tags=["consent"])
 
 
-@router.post("/{case_id}/consent", response_model=Case, openapi_extra=documented_body(ConsentChange))
+@router.post(
+    "/{case_id}/consent",
+    response_model=Case,
+    openapi_extra=documented_body(ConsentChange),
+    responses=CASE_STATE_CONFLICT,
+)
 async def change_consent(
     case_id: UUID,
     request: Request,

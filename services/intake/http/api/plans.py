@@ -11,6 +11,7 @@ from services.intake.core.case import Case
 from services.intake.core.permissions import APPROVERS, EDITORS
 from services.intake.core.requests import PlanApproval, PlanProposal
 from services.intake.http.api.bodies import json_of
+from services.intake.http.api.problems import CASE_STATE_CONFLICT
 from services.intake.http.context import intake_of
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -22,12 +23,20 @@ router = APIRouter(prefix="/v1/cases", tags=["plans"])
 Context = Annotated[IntakeContext, Depends(intake_of)]
 
 
-@router.post("/{case_id}/plan", response_model=Case, openapi_extra=documented_body(PlanProposal))
+@router.post(
+    "/{case_id}/plan",
+    response_model=Case,
+    openapi_extra=documented_body(PlanProposal),
+    responses=CASE_STATE_CONFLICT,
+)
 async def propose_plan(
     case_id: UUID, request: Request, user: Annotated[User, Depends(require_roles(*EDITORS))], intake: Context
 ) -> Case:
     """Propose (or, until it is approved, replace) the plan: assistance types and the amounts
-    requested, in integer minor units of the programme's currency."""
+    requested, in integer minor units of the programme's currency.
+
+    Rules beyond this schema, answered with 422: each assistance type appears once, and every
+    amount is in the currency of the case's programme."""
     return await use_cases.propose_plan(intake, case_id, await json_of(request), user)
 
 
@@ -35,6 +44,7 @@ async def propose_plan(
     "/{case_id}/plan/approve",
     response_model=Case,
     openapi_extra=documented_body(PlanApproval, required=False),
+    responses=CASE_STATE_CONFLICT,
 )
 async def approve_plan(
     case_id: UUID,

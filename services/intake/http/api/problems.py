@@ -41,6 +41,11 @@ IDEMPOTENCY_KEY_REUSED = ProblemType("idempotency-key-reused", 422, "The Idempot
 
 PROBLEMS: dict[type[Exception], ProblemType] = {CaseNotFound: NOT_FOUND, CaseConflict: CONFLICT}
 
+# `responses=` of every route that changes a case: its state may refuse the change (CaseConflict)
+CASE_STATE_CONFLICT: dict[int | str, dict[str, object]] = {
+    409: {"description": "the case's state does not allow this (it is closed, its plan is approved...)"}
+}
+
 
 def install_error_handlers(app: FastAPI) -> None:
     async def invalid(_: Request, error: Exception) -> JSONResponse:

@@ -11,8 +11,9 @@ from uuid import UUID
 
 import asyncpg
 from fastapi import APIRouter, Depends, Request, status
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field
 
+from services.intake.core.formats import JSON_INTEGER, TypedText, text_pattern
 from shared.http.auth import require_roles
 from shared.http.problems import CONFLICT, ProblemError
 from shared.identity.model import Role, User
@@ -21,7 +22,10 @@ from shared.identity.store import IdentityStore
 router = APIRouter(prefix="/v1/users", tags=["users"])
 
 UserName = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[\w.@-]+$")
+    str,
+    TypedText(
+        text_pattern(1, 100, inner=r"[\w.@-]", edge=r"[\w.@-]"), "1 to 100 letters, digits, . _ @ or -"
+    ),
 ]
 
 
@@ -30,7 +34,7 @@ class NewUser(BaseModel):
 
     name: UserName = Field(description="unique, e.g. a.petrovska (letters, digits, . _ @ -)")
     role: Role
-    expires_in_days: int | None = Field(default=None, ge=1, le=3650)
+    expires_in_days: Annotated[int, Field(ge=1, le=3650), JSON_INTEGER] | None = None
 
 
 class AddedUser(BaseModel):
