@@ -15,8 +15,7 @@ from services.intake.consumers import subscribe_timeline
 from services.intake.core.catalogue import load_catalogue
 from services.intake.http.api import cases, consent, plans, problems, timeline, users
 from services.intake.http.api.document import describe_catalogue
-from services.intake.http.pages import case, render
-from services.intake.http.pages import cases as case_list
+from services.intake.http.pages import case, home, registration, render
 from services.intake.use_cases.context import IntakeContext
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
@@ -66,9 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     describe_catalogue(app, catalogue)
     for module in (cases, plans, consent, timeline, users):
         app.include_router(module.router)
-    app.include_router(case_list.router)
-    app.include_router(case.router)
-    case_list.install_page_errors(app)
+    for page in (home, registration, case):
+        app.include_router(page.router)
+    home.install_page_errors(app)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")
     return app
 
