@@ -39,7 +39,8 @@ def _problems(problems: list[Problem]) -> JSONResponse:
 DUPLICATE = ProblemType("likely-duplicate", 409, "A person in this request is likely in a case already")
 IDEMPOTENCY_KEY_REUSED = ProblemType("idempotency-key-reused", 422, "The Idempotency-Key was used before")
 
-PROBLEMS: dict[type[Exception], ProblemType] = {CaseNotFound: NOT_FOUND, CaseConflict: CONFLICT}
+# the refusals whose message is the detail; the others have handlers below
+PROBLEMS: dict[type[Exception], ProblemType] = {CaseConflict: CONFLICT}
 
 # `responses=` of every route that changes a case: its state may refuse the change (CaseConflict)
 CASE_STATE_CONFLICT: dict[int | str, dict[str, object]] = {
