@@ -43,7 +43,9 @@ def text_pattern(
 ) -> str:
     """A regular expression for text that, trimmed, is `min_length` to `max_length` characters of
     `inner`, beginning and ending with one of `edge` (a class without whitespace)."""
-    if inner == edge:
+    if max_length == 1:
+        core = edge
+    elif inner == edge:
         most = "" if max_length is None else str(max_length)
         core = f"{edge}{{{max(min_length, 1)},{most}}}"
     else:

@@ -37,7 +37,7 @@ def one_line(text: str, least: int, most: int) -> bool:
 
 
 @given(typed)
-@pytest.mark.parametrize(("least", "most"), [(0, 5), (1, 5), (3, 6)])
+@pytest.mark.parametrize(("least", "most"), [(0, 1), (1, 1), (0, 5), (1, 5), (3, 6)])
 def test_a_one_line_pattern_accepts_exactly_the_text_that_trimmed_fits(least: int, most: int, text: str):
     assert bool(re.search(text_pattern(least, most), text)) == one_line(text, least, most)
 
