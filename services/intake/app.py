@@ -11,11 +11,12 @@ import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from services.intake.api import cases, common, consent, plans, timeline, users
-from services.intake.catalogue import load_catalogue
 from services.intake.consumers import subscribe_timeline
-from services.intake.handlers import Intake
-from services.intake.web import case_pages, pages
+from services.intake.core.catalogue import load_catalogue
+from services.intake.http.api import cases, consent, plans, problems, timeline, users
+from services.intake.http.api.document import describe_catalogue
+from services.intake.http.pages import case, home, registration, render
+from services.intake.use_cases.context import IntakeContext
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
 from shared.kafka.broker import create_broker
@@ -25,7 +26,6 @@ from shared.topics import Topics, TopicSpec
 
 SERVICE = "intake"
 MIGRATIONS = Path(__file__).parent / "migrations"
-STATIC = Path(__file__).parent / "web" / "static"
 
 log = structlog.get_logger("intake.app")
 
@@ -44,7 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.runtime = runtime
             app.state.broker = broker
             app.state.identity = runtime.identity
-            app.state.intake = Intake(runtime.pool, runtime.topics, catalogue)
+            app.state.intake = IntakeContext(runtime.pool, runtime.topics, catalogue)
             set_readiness(app, {"database": database_check(runtime.pool), "broker": broker_check(broker)})
             log.info("intake started", schema=runtime.schema)
             yield
@@ -59,15 +59,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Homeward intake",
         description="Register returnees, assess needs, record consent, propose and approve plans.",
         lifespan=lifespan,
-        problems=common.PROBLEMS,
+        problems=problems.PROBLEMS,
     )
-    common.install_error_handlers(app)
+    problems.install_error_handlers(app)
+    describe_catalogue(app, catalogue)
     for module in (cases, plans, consent, timeline, users):
         app.include_router(module.router)
-    app.include_router(pages.router)
-    app.include_router(case_pages.router)
-    pages.install_page_errors(app)
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for page in (home, registration, case):
+        app.include_router(page.router)
+    home.install_page_errors(app)
+    app.mount("/static", StaticFiles(directory=render.STATIC), name="static")
     return app
 
 

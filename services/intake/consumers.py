@@ -1,14 +1,16 @@
-"""What intake consumes: referral status and grant installments, kept as the case timeline.
+"""What intake consumes: referral status and grant installments, kept as the case timeline
+(`use_cases.timeline`).
 
 Each event takes effect once (the inbox, `apply_once`); one that cannot be parsed, or names a case
-intake does not know, is dead-lettered by the broker middleware and the consumer moves on."""
+intake does not know (a `Poison`), is dead-lettered by the broker middleware and the consumer moves
+on."""
 
 from __future__ import annotations
 
 from faststream.kafka import KafkaBroker
 
-from services.intake import repository as repo
-from services.intake.timeline import Source, UnknownCase, consumed_entry
+from services.intake.core.timeline import Source
+from services.intake.use_cases.timeline import record_reported_event
 from shared.db import Connection, Pool
 from shared.events.envelope import Envelope
 from shared.inbox import Apply, apply_once
@@ -18,14 +20,9 @@ from shared.topics import Topics
 INBOX_CONSUMER = "intake.timeline"
 
 
-def timeline_recorder(source: Source, topic: str) -> Apply:
+def _timeline_recorder(source: Source, topic: str) -> Apply:
     async def record(connection: Connection, envelope: Envelope) -> None:
-        case_id, entry = consumed_entry(envelope, source)
-        if not await repo.case_exists(connection, case_id):
-            raise UnknownCase(
-                f"{envelope.type} {envelope.event_id} is about case {case_id}, which intake never registered"
-            )
-        await repo.add_consumed_event(connection, case_id, entry, topic)
+        await record_reported_event(connection, envelope, source, topic)
 
     return record
 
@@ -35,8 +32,8 @@ def subscribe_timeline(broker: KafkaBroker, pool: Pool, topics: Topics) -> None:
     (and tests) that share a cluster never share a consumer group."""
     referral_status = topics.referral_status.name
     grants_installments = topics.grants_installments.name
-    record_referral = timeline_recorder(Source.REFERRAL, referral_status)
-    record_grants = timeline_recorder(Source.GRANTS, grants_installments)
+    record_referral = _timeline_recorder(Source.REFERRAL, referral_status)
+    record_grants = _timeline_recorder(Source.GRANTS, grants_installments)
 
     async def on_referral_status(body: bytes) -> None:
         await apply_once(pool, INBOX_CONSUMER, referral_status, body, record_referral)

@@ -41,7 +41,7 @@ from .problems import (
 )
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PAGE_COOKIE = "homeward_token"  # the caseworker page's session (services/intake/web/session.py)
+PAGE_COOKIE = "homeward_token"  # the caseworker page's session (services/intake/http/pages/session.py)
 # FastAPI's interactive docs load their scripts from a CDN; they carry no data of ours
 DOCS_PATHS = ("/docs", "/redoc")
 CONTENT_SECURITY_POLICY = (

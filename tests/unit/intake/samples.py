@@ -6,8 +6,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from services.intake.catalogue import Catalogue, load_catalogue
-from services.intake.validation import Checks
+from services.intake.core.catalogue import Catalogue, load_catalogue
+from services.intake.core.validation import Checks
 
 CONFIG_DIR = Path(__file__).resolve().parents[3] / "deploy" / "config"
 TODAY = date(2025, 6, 15)

@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.intake import case as decisions
-from services.intake.case import Case, CaseConflict, CaseStatus, PlanStatus
-from services.intake.model import Assessment, Closure, ConsentChange, PlanProposal, Registration
+from services.intake.core import decisions
+from services.intake.core.case import Case, CaseStatus, PlanStatus
+from services.intake.core.errors import CaseConflict
+from services.intake.core.requests import Assessment, Closure, ConsentChange, PlanProposal, Registration
 from shared.events.intake import (
     CaseClosed,
     ConsentChanged,

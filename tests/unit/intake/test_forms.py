@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from starlette.datastructures import FormData
 
-from services.intake.validation import Problem
-from services.intake.web import forms
+from services.intake.core.validation import Problem
+from services.intake.http.pages import forms
 
 
 def form(**fields: str | list[str]) -> FormData:

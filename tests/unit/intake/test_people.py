@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.intake.people import age_on, date_of_birth_problem, is_adult, name_key
+from services.intake.core.people import age_on, date_of_birth_problem, name_key
 
 births = st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 12, 31))
 
@@ -49,12 +49,6 @@ def test_on_each_birthday_the_age_is_the_years_since_birth(born: date, years: in
 def test_age_never_decreases(born: date, first: int, later: int):
     early, late = sorted([first, later])
     assert age_on(born, born + timedelta(days=early)) <= age_on(born, born + timedelta(days=late))
-
-
-@given(born=births, days=st.integers(0, 60_000))
-def test_adulthood_is_eighteen_completed_years(born: date, days: int):
-    day = born + timedelta(days=days)
-    assert is_adult(born, day) == (age_on(born, day) >= 18)
 
 
 def test_dates_of_birth_in_the_future_or_too_long_ago_are_problems():

@@ -10,11 +10,11 @@ from uuid import uuid4
 import pytest
 from pydantic import ValidationError
 
-from services.intake import case as decisions
-from services.intake.catalogue import load_catalogue
-from services.intake.model import PlanProposal, Registration
-from services.intake.rules import plan_problems
-from services.intake.views import case_for, redacted, summary_for
+from services.intake.core import decisions
+from services.intake.core.catalogue import load_catalogue
+from services.intake.core.requests import PlanProposal, Registration
+from services.intake.core.rules import plan_problems
+from services.intake.core.views import case_for, redacted, summary_for
 from shared.identity.model import Role, User
 from tests.unit.intake.samples import TODAY, catalogue, family
 

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from services.intake.model import Registration
-from services.intake.rules import registration_problems
-from services.intake.validation import Invalid, check
+from services.intake.core.requests import Registration
+from services.intake.core.rules import registration_problems
+from services.intake.core.validation import Invalid, check
 from tests.unit.intake import samples
 from tests.unit.intake.samples import TODAY, family, single, unaccompanied_minor, years_ago
 

@@ -7,11 +7,13 @@ from uuid import uuid4
 
 import pytest
 
-from services.intake.timeline import Source, TimelineEntry, UnknownCase, consumed_entry, describe, merge
+from services.intake.core.errors import UnknownCase
+from services.intake.core.timeline import Source, TimelineEntry, consumed_entry, describe, merge
 from shared.events import MalformedEvent, new_envelope
 from shared.events.grants import GrantClosed, InstallmentFailed
 from shared.events.referral import ReferralEscalated, ReferralStatusChanged
 from shared.money import Money
+from shared.poison import is_poison
 
 T0 = datetime(2025, 6, 15, 9, 0, tzinfo=UTC)
 CASE = uuid4()
@@ -106,6 +108,12 @@ def test_an_unknown_type_without_a_case_id_is_refused():
     newer = known.model_copy(update={"type": "SomethingElse", "data": {}})
     with pytest.raises(UnknownCase, match="names no case id"):
         consumed_entry(newer, Source.REFERRAL)
+
+
+def test_an_event_about_an_unknown_case_is_poison_the_consumer_may_dead_letter():
+    assert is_poison(
+        UnknownCase("ReferralStatusChanged is about case 0190..., which intake never registered")
+    )
 
 
 def test_a_known_type_whose_data_does_not_fit_is_malformed():

@@ -1,0 +1,88 @@
+"""A case as intake keeps it: the household, where it returns to, its needs, consent, plan and
+closure, and who changed it last. Stored as one JSON document per case; read back without the
+catalogue checks (see `validation.Checks`), so old cases stay readable."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from services.intake.core.requests import AssistanceRequest, Member, WorkExperience
+from shared.events.codes import Category, ClosureReason, Vulnerability
+from shared.money import Money
+
+
+class CaseStatus(StrEnum):
+    REGISTERED = "registered"
+    ASSESSED = "assessed"
+    PLAN_PROPOSED = "plan_proposed"
+    PLAN_APPROVED = "plan_approved"
+    CLOSED = "closed"
+
+
+class PlanStatus(StrEnum):
+    PROPOSED = "proposed"
+    APPROVED = "approved"
+
+
+class Stored(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ConsentRecord(Stored):
+    agrees: bool
+    recorded_by: UUID
+    recorded_at: datetime
+
+
+class Plan(Stored):
+    id: UUID
+    status: PlanStatus
+    assistance: list[AssistanceRequest]
+    note: str | None = None
+    proposed_by: UUID
+    proposed_at: datetime
+    approved_by: UUID | None = None
+    approved_at: datetime | None = None
+
+    def total(self) -> Money | None:
+        """The sum of the plan's lines; None when they are in more than one currency."""
+        currencies = {line.requested.currency for line in self.assistance}
+        if len(currencies) != 1:
+            return None
+        total = Money.zero(currencies.pop())
+        for line in self.assistance:
+            total = total + line.requested
+        return total
+
+
+class ClosureRecord(Stored):
+    reason: ClosureReason
+    note: str | None = None
+    closed_by: UUID
+    closed_at: datetime
+
+
+class Case(Stored):
+    id: UUID
+    status: CaseStatus
+    programme_id: str
+    country_of_return: str
+    municipality: str
+    sending_country: str
+    arrival_date: date
+    members: list[Member]
+    vulnerabilities: list[Vulnerability] = []
+    needs: list[Category] = []
+    consent: dict[Category, ConsentRecord] = {}
+    skills: list[str] = []
+    work_history: list[WorkExperience] = []
+    plan: Plan | None = None
+    closure: ClosureRecord | None = None
+    registered_by: UUID
+    registered_at: datetime
+    updated_by: UUID
+    updated_at: datetime

@@ -1,0 +1,146 @@
+"""The decisions that change a case: pure functions from (case, request, who, when) to the new case,
+the line it adds to the case's history and the event it publishes. A refusal is a CaseConflict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from services.intake.core import events
+from services.intake.core.case import Case, CaseStatus, ClosureRecord, ConsentRecord, Plan, PlanStatus
+from services.intake.core.errors import CaseConflict
+from services.intake.core.requests import Assessment, Closure, ConsentChange, PlanProposal, Registration
+from shared.events.codes import Category
+from shared.events.envelope import Event
+
+
+@dataclass(frozen=True)
+class Decision:
+    case: Case
+    kind: str  # what the case's history calls this change
+    summary: str  # one line for the timeline: ids and codes only, never personal data
+    event: Event | None
+
+
+def register(registration: Registration, case_id: UUID, by: UUID, now: datetime) -> Decision:
+    case = Case(
+        id=case_id,
+        status=CaseStatus.REGISTERED,
+        programme_id=registration.programme_id,
+        country_of_return=registration.country_of_return,
+        municipality=registration.municipality,
+        sending_country=registration.sending_country,
+        arrival_date=registration.arrival_date,
+        members=registration.members,
+        vulnerabilities=registration.vulnerabilities,
+        needs=registration.needs,
+        consent={
+            c: ConsentRecord(agrees=a, recorded_by=by, recorded_at=now)
+            for c, a in registration.consent.items()
+        },
+        registered_by=by,
+        registered_at=now,
+        updated_by=by,
+        updated_at=now,
+    )
+    size = len(case.members)
+    summary = (
+        f"Registered: {'one returnee' if size == 1 else f'a household of {size}'},"
+        f" programme {case.programme_id}, municipality {case.municipality}"
+    )
+    return Decision(case, "Registered", summary, events.returnee_registered(case, now.date()))
+
+
+def _open(case: Case) -> None:
+    if case.status is CaseStatus.CLOSED:
+        raise CaseConflict("the case is closed")
+
+
+def assess(case: Case, assessment: Assessment, by: UUID, now: datetime) -> Decision:
+    _open(case)
+    status = case.status if case.status is not CaseStatus.REGISTERED else CaseStatus.ASSESSED
+    assessed = case.model_copy(
+        update={
+            "needs": assessment.needs,
+            "vulnerabilities": assessment.vulnerabilities,
+            "skills": assessment.skills,
+            "work_history": assessment.work_history,
+            "status": status,
+            "updated_by": by,
+            "updated_at": now,
+        }
+    )
+    needs = ", ".join(assessment.needs) or "none"
+    summary = f"Needs assessed: {needs}; {len(assessment.vulnerabilities)} vulnerabilities recorded"
+    return Decision(assessed, "NeedsAssessed", summary, events.needs_assessed(assessed, by, now.date()))
+
+
+def change_consent(case: Case, change: ConsentChange, by: UUID, now: datetime) -> Decision:
+    """Only categories whose answer differs are recorded; no difference, no event."""
+    _open(case)
+    current = {c: r.agrees for c, r in case.consent.items()}
+    changed = {c: a for c, a in change.consent.items() if current.get(c) != a}
+    if not changed:
+        return Decision(case, "ConsentUnchanged", "Consent unchanged", None)
+    consent = dict(case.consent)
+    consent.update({c: ConsentRecord(agrees=a, recorded_by=by, recorded_at=now) for c, a in changed.items()})
+    updated = case.model_copy(update={"consent": consent, "updated_by": by, "updated_at": now})
+    granted = [c for c in Category if changed.get(c) is True]
+    withdrawn = [c for c in Category if changed.get(c) is False]
+    parts = [f"given for {', '.join(granted)}"] if granted else []
+    parts += [f"withdrawn for {', '.join(withdrawn)}"] if withdrawn else []
+    summary = "Consent " + "; ".join(parts)
+    return Decision(
+        updated, "ConsentChanged", summary, events.consent_changed(updated, granted, withdrawn, by)
+    )
+
+
+def propose_plan(case: Case, proposal: PlanProposal, plan_id: UUID, by: UUID, now: datetime) -> Decision:
+    """A proposed plan may be replaced until it is approved."""
+    _open(case)
+    if case.plan is not None and case.plan.status is PlanStatus.APPROVED:
+        raise CaseConflict("the case's plan is already approved")
+    plan = Plan(
+        id=plan_id,
+        status=PlanStatus.PROPOSED,
+        assistance=proposal.assistance,
+        note=proposal.note,
+        proposed_by=by,
+        proposed_at=now,
+    )
+    updated = case.model_copy(
+        update={"plan": plan, "status": CaseStatus.PLAN_PROPOSED, "updated_by": by, "updated_at": now}
+    )
+    lines = ", ".join(f"{a.assistance_type} {a.requested}" for a in plan.assistance)
+    return Decision(updated, "PlanProposed", f"Plan proposed: {lines}", None)
+
+
+def approve_plan(case: Case, plan_id: UUID | None, by: UUID, now: datetime) -> Decision:
+    _open(case)
+    plan = case.plan
+    if plan is None:
+        raise CaseConflict("the case has no plan to approve")
+    if plan_id is not None and plan_id != plan.id:
+        raise CaseConflict(f"plan {plan_id} is not the case's current plan ({plan.id})")
+    if plan.status is PlanStatus.APPROVED:
+        raise CaseConflict("the plan is already approved")
+    approved = plan.model_copy(update={"status": PlanStatus.APPROVED, "approved_by": by, "approved_at": now})
+    updated = case.model_copy(
+        update={"plan": approved, "status": CaseStatus.PLAN_APPROVED, "updated_by": by, "updated_at": now}
+    )
+    total = approved.total()
+    summary = f"Plan approved: {total}" if total else "Plan approved"
+    event = events.plan_approved(updated, approved, by, now.date())
+    return Decision(updated, "ReintegrationPlanApproved", summary, event)
+
+
+def close(case: Case, closure: Closure, by: UUID, now: datetime) -> Decision:
+    _open(case)
+    record = ClosureRecord(reason=closure.reason, note=closure.note, closed_by=by, closed_at=now)
+    updated = case.model_copy(
+        update={"closure": record, "status": CaseStatus.CLOSED, "updated_by": by, "updated_at": now}
+    )
+    return Decision(
+        updated, "CaseClosed", f"Case closed: {closure.reason}", events.case_closed(updated, record)
+    )

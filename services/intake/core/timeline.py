@@ -1,0 +1,95 @@
+"""A case's timeline: its own changes and what referral and grants reported about it, in time order.
+Summaries carry codes, ids and amounts only, so every reader role may see them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict
+
+from services.intake.core.errors import UnknownCase
+from shared.events import grants, referral
+from shared.events.envelope import Envelope, Event, UnknownEventType
+
+
+class Source(StrEnum):
+    INTAKE = "intake"
+    REFERRAL = "referral"
+    GRANTS = "grants"
+
+
+class TimelineEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    occurred_at: datetime
+    source: Source
+    type: str
+    summary: str
+    recorded_by: UUID | None = None  # who did it, for intake's own changes
+    event_id: UUID | None = None
+
+
+def merge(*entries: Iterable[TimelineEntry]) -> list[TimelineEntry]:
+    """One list in time order; on a tie intake's own change comes first (it caused the others)."""
+    order = list(Source)
+    return sorted(
+        (e for group in entries for e in group), key=lambda e: (e.occurred_at, order.index(e.source))
+    )
+
+
+def describe(event: Event) -> str:
+    """One line about a referral or grants event."""
+    match event:
+        case referral.ReferralStatusChanged():
+            partner = f" with {event.partner_id}" if event.partner_id else ""
+            was = f" (was {event.previous_status})" if event.previous_status else ""
+            why = f": {event.reason}" if event.reason else ""
+            return f"Referral for {event.category}{partner}: {event.status}{was}{why}"
+        case referral.ReferralEscalated():
+            return (
+                f"Referral for {event.category} with {event.partner_id} escalated:"
+                f" no answer by {event.deadline.isoformat(timespec='minutes')}"
+            )
+        case grants.GrantOpened():
+            count = len(event.installments)
+            return f"Grant opened: {event.total} in {count} installments ({event.programme_id})"
+        case grants.GrantAwaitingFunding():
+            return f"Grant awaiting funding: {event.total}, short by {event.shortfall}"
+        case grants.InstallmentDue():
+            return f"Installment due: {event.amount}"
+        case grants.InstallmentApproved():
+            return f"Installment approved: {event.amount}"
+        case grants.InstallmentDisbursed():
+            return f"Installment disbursed: {event.amount} by {event.method}"
+        case grants.InstallmentFailed():
+            return f"Installment failed: {event.amount}: {event.reason}"
+        case grants.GrantClosed():
+            return f"Grant closed: {event.reason}; {event.released} released"
+    return event.event_type
+
+
+def consumed_entry(envelope: Envelope, source: Source) -> tuple[UUID, TimelineEntry]:
+    """(case id, entry) for an event consumed from referral or grants.
+
+    An event type this version does not know yet is kept with its type as summary (a producer may
+    add types within a topic version); one whose data does not fit its model raises MalformedEvent."""
+    try:
+        event: Event | None = envelope.event()
+    except UnknownEventType:
+        event = None
+    case_value = getattr(event, "case_id", None) if event else envelope.data.get("case_id", envelope.key)
+    try:
+        case_id = UUID(str(case_value))
+    except ValueError:
+        raise UnknownCase(f"{envelope.type} names no case id (got {case_value!r})") from None
+    entry = TimelineEntry(
+        occurred_at=envelope.occurred_at,
+        source=source,
+        type=envelope.type,
+        summary=describe(event) if event else envelope.type,
+        event_id=envelope.event_id,
+    )
+    return case_id, entry

@@ -1,0 +1,1 @@
+"""Intake over HTTP: the JSON API (`api/`) and the caseworker page (`pages/`)."""

@@ -1,0 +1,88 @@
+"""Intake's refusals as problem+json answers (RFC 9457): each of its errors mapped to a problem type,
+and its validation problems as the shared 422 body."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from services.intake.core.errors import CaseConflict, CaseNotFound, DuplicateSuspected, IdempotencyKeyReused
+from services.intake.core.validation import Invalid, Problem
+from shared.http.problems import (
+    CONFLICT,
+    NOT_FOUND,
+    FieldProblem,
+    ProblemType,
+    pointer,
+    problem_response,
+    validation_error,
+)
+
+
+def field_problems(problems: list[Problem]) -> list[FieldProblem]:
+    """Intake's problems (a path into the body, or ("header", name)) as the shared 422 items."""
+    out = []
+    for p in problems:
+        if p.loc and p.loc[0] == "header":
+            out.append(FieldProblem(in_="header", pointer=pointer(p.loc[1:]), detail=p.message))
+        else:
+            loc = p.loc[1:] if p.loc[:1] == ("body",) else p.loc
+            out.append(FieldProblem(in_="body", pointer=pointer(loc), detail=p.message))
+    return out
+
+
+def _problems(problems: list[Problem]) -> JSONResponse:
+    error = validation_error(field_problems(problems))
+    return problem_response(error.kind, error.detail, errors=error.errors)
+
+
+DUPLICATE = ProblemType("likely-duplicate", 409, "A person in this request is likely in a case already")
+IDEMPOTENCY_KEY_REUSED = ProblemType("idempotency-key-reused", 422, "The Idempotency-Key was used before")
+
+# the refusals whose message is the detail; the others have handlers below
+PROBLEMS: dict[type[Exception], ProblemType] = {CaseConflict: CONFLICT}
+
+# `responses=` of every route that changes a case: its state may refuse the change (CaseConflict)
+CASE_STATE_CONFLICT: dict[int | str, dict[str, object]] = {
+    409: {"description": "the case's state does not allow this (it is closed, its plan is approved...)"}
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def invalid(_: Request, error: Exception) -> JSONResponse:
+        if not isinstance(error, Invalid):
+            raise error
+        return _problems(error.problems)
+
+    async def not_found(_: Request, error: Exception) -> JSONResponse:
+        return problem_response(NOT_FOUND, f"no case {error}")
+
+    async def duplicate(_: Request, error: Exception) -> JSONResponse:
+        if not isinstance(error, DuplicateSuspected):
+            raise error
+        return problem_response(
+            DUPLICATE,
+            "likely duplicate: a person with the same name and date of birth is in an existing"
+            " case of this programme; send confirm_distinct_person: true if it is someone else",
+            extra={
+                "existing_case_id": str(error.matches[0].case_id),
+                "matches": [{"member": m.member, "case_id": str(m.case_id)} for m in error.matches],
+            },
+        )
+
+    async def key_reused(_: Request, error: Exception) -> JSONResponse:
+        problem = FieldProblem(
+            in_="header",
+            pointer="/Idempotency-Key",
+            detail="this key was already used for a different request",
+        )
+        return problem_response(
+            IDEMPOTENCY_KEY_REUSED,
+            "the Idempotency-Key was already used for a different request",
+            errors=[problem],
+        )
+
+    app.add_exception_handler(Invalid, invalid)
+    app.add_exception_handler(CaseNotFound, not_found)
+    app.add_exception_handler(DuplicateSuspected, duplicate)
+    app.add_exception_handler(IdempotencyKeyReused, key_reused)

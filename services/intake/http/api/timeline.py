@@ -1,0 +1,30 @@
+"""`/v1/cases/{id}/timeline`: the case's own changes and what referral and grants reported."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends
+
+from services.intake.core.permissions import READERS
+from services.intake.core.timeline import TimelineEntry
+from services.intake.http.context import intake_of
+from services.intake.use_cases import cases as use_cases
+from services.intake.use_cases.context import IntakeContext
+from shared.http.auth import require_roles
+from shared.identity.model import User
+
+router = APIRouter(prefix="/v1/cases", tags=["timeline"])
+
+
+@router.get("/{case_id}/timeline", response_model=list[TimelineEntry])
+async def read_timeline(
+    case_id: UUID,
+    user: Annotated[User, Depends(require_roles(*READERS))],
+    intake: Annotated[IntakeContext, Depends(intake_of)],
+) -> list[TimelineEntry]:
+    """Oldest first. Summaries carry codes, ids and amounts only."""
+    timeline = await use_cases.case_timeline(intake, case_id, user)
+    await use_cases.record_reads(intake, user, "timeline", [case_id])
+    return timeline

@@ -1,0 +1,2 @@
+"""The caseworker page: server-rendered HTML that works without JavaScript. Its errors are pages
+too, never problem+json."""

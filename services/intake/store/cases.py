@@ -1,0 +1,176 @@
+"""The cases: one JSON document per case beside the columns it is searched by, the people in it
+(for duplicate detection), and the registration's idempotency keys."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from services.intake.core.case import Case, CaseStatus
+from services.intake.core.errors import LikelyDuplicate
+from services.intake.core.people import name_key
+from shared.db import Connection, Pool
+
+
+def _search_text(case: Case) -> str:
+    parts = [name_key(m.name) for m in case.members]
+    parts += [m.identity_document.number.casefold() for m in case.members if m.identity_document]
+    return " | ".join(parts)
+
+
+def _document(case: Case) -> dict[str, object]:
+    return case.model_dump(mode="json")
+
+
+async def insert_case(connection: Connection, case: Case) -> None:
+    await connection.execute(
+        "INSERT INTO cases (id, programme_id, municipality, status, search_text, document,"
+        " registered_by, registered_at, updated_by, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        case.id,
+        case.programme_id,
+        case.municipality,
+        case.status.value,
+        _search_text(case),
+        _document(case),
+        case.registered_by,
+        case.registered_at,
+        case.updated_by,
+        case.updated_at,
+    )
+    await connection.executemany(
+        "INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        [
+            (case.id, i, case.programme_id, name_key(m.name), m.date_of_birth)
+            for i, m in enumerate(case.members)
+        ],
+    )
+
+
+async def update_case(connection: Connection, case: Case) -> None:
+    await connection.execute(
+        "UPDATE cases SET status = $2, document = $3, updated_by = $4, updated_at = $5 WHERE id = $1",
+        case.id,
+        case.status.value,
+        _document(case),
+        case.updated_by,
+        case.updated_at,
+    )
+
+
+async def load_case(connection: Connection | Pool, case_id: UUID, *, for_update: bool = False) -> Case | None:
+    row = await connection.fetchrow(
+        "SELECT document FROM cases WHERE id = $1" + (" FOR UPDATE" if for_update else ""), case_id
+    )
+    return Case.model_validate(row["document"]) if row else None
+
+
+async def case_exists(connection: Connection, case_id: UUID) -> bool:
+    return bool(await connection.fetchval("SELECT true FROM cases WHERE id = $1", case_id))
+
+
+# --- registration: idempotency keys and likely duplicates -------------------------------------
+
+
+@dataclass(frozen=True)
+class EarlierRequest:
+    """The request that claimed an idempotency key first."""
+
+    request_hash: str
+    case_id: UUID
+
+
+async def claim_idempotency_key(
+    connection: Connection, user_id: UUID, key: str, request_hash: str, case_id: UUID
+) -> EarlierRequest | None:
+    """Claim `key` for this request; None when claimed, else the request that claimed it first. A
+    concurrent claim waits for the first one's transaction."""
+    claimed = await connection.fetchval(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, case_id) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (user_id, key) DO NOTHING RETURNING true",
+        user_id,
+        key,
+        request_hash,
+        case_id,
+    )
+    if claimed:
+        return None
+    row = await connection.fetchrow(
+        "SELECT request_hash, case_id FROM idempotency_keys WHERE user_id = $1 AND key = $2", user_id, key
+    )
+    if row is None:  # nothing deletes keys: the conflicting row is committed and visible here
+        raise LookupError(f"idempotency key {key!r} conflicted but cannot be read")
+    return EarlierRequest(request_hash=row["request_hash"], case_id=row["case_id"])
+
+
+async def likely_duplicates(
+    connection: Connection, programme_id: str, people: Sequence[tuple[str, date]]
+) -> list[LikelyDuplicate]:
+    """Cases of the programme with a person of the same name key and date of birth. Holds a lock
+    per person until the transaction ends, so two concurrent registrations of one person do not
+    both pass the check."""
+    for lock in sorted({_person_lock(programme_id, person) for person in people}):
+        await connection.execute("SELECT pg_advisory_xact_lock($1)", lock)
+    rows = await connection.fetch(
+        "SELECT p.member, c.case_id"
+        " FROM unnest($2::text[], $3::date[]) WITH ORDINALITY AS p(name_key, born, member)"
+        " JOIN case_people c ON c.programme_id = $1 AND c.name_key = p.name_key AND c.date_of_birth = p.born"
+        " ORDER BY p.member, c.case_id",
+        programme_id,
+        [name for name, _ in people],
+        [born for _, born in people],
+    )
+    return [LikelyDuplicate(member=row["member"] - 1, case_id=row["case_id"]) for row in rows]
+
+
+def _person_lock(programme_id: str, person: tuple[str, date]) -> int:
+    digest = hashlib.sha256(f"intake-person:{programme_id}:{person[0]}:{person[1]}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+# --- searching -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    programme: str | None = None
+    municipality: str | None = None
+    status: CaseStatus | None = None
+    q: str | None = None  # a name, a document number or the start of a case id
+    match_people: bool = True  # False: q matches case ids only
+    programmes: list[str] | None = None  # the reader's programmes; None: every programme
+
+
+def _like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def list_cases(
+    pool: Pool, where: CaseFilter, limit: int, before: UUID | None
+) -> tuple[list[Case], UUID | None]:
+    """Newest first, `limit` at a time; the second value is the cursor of the next page."""
+    q = name_key(where.q) if where.q else None
+    rows = await pool.fetch(
+        "SELECT document FROM cases"
+        " WHERE ($1::text IS NULL OR programme_id = $1)"
+        " AND ($2::text IS NULL OR municipality = $2)"
+        " AND ($3::text IS NULL OR status = $3)"
+        " AND ($4::text IS NULL OR ($7 AND search_text LIKE '%' || $4 || '%') OR id::text LIKE $4 || '%')"
+        " AND ($5::uuid IS NULL OR id < $5)"
+        " AND ($8::text[] IS NULL OR programme_id = ANY($8))"
+        " ORDER BY id DESC LIMIT $6",
+        where.programme,
+        where.municipality,
+        where.status.value if where.status else None,
+        _like(q) if q else None,
+        before,
+        limit + 1,
+        where.match_people,
+        where.programmes,
+    )
+    cases = [Case.model_validate(row["document"]) for row in rows[:limit]]
+    return cases, (cases[-1].id if len(rows) > limit else None)

@@ -1,0 +1,229 @@
+"""Intake's commands and reads on cases, shared by the JSON API and the caseworker page. A command
+validates (pure), then in ONE transaction loads the case, decides (pure), stores the case, its
+history line and the event's outbox row (DESIGN rules 1 and 4)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import structlog
+
+from services.intake.core import decisions
+from services.intake.core.case import Case, CaseStatus
+from services.intake.core.decisions import Decision
+from services.intake.core.errors import CaseNotFound, DuplicateSuspected, IdempotencyKeyReused
+from services.intake.core.people import name_key
+from services.intake.core.requests import (
+    Assessment,
+    Closure,
+    ConsentChange,
+    PlanApproval,
+    PlanProposal,
+    Registration,
+)
+from services.intake.core.rules import plan_problems, registration_problems, vulnerability_problems
+from services.intake.core.timeline import TimelineEntry, merge
+from services.intake.core.validation import Invalid, Problem, check
+from services.intake.core.views import sees_personal_data
+from services.intake.store import access_log, timeline
+from services.intake.store import cases as store
+from services.intake.use_cases.context import IntakeContext
+from shared import outbox
+from shared.db import Connection, transaction
+from shared.events import new_envelope, uuid7
+from shared.identity.model import User
+
+PRODUCER = "intake"
+log = structlog.get_logger("intake.use_cases")
+
+
+@dataclass(frozen=True)
+class Registered:
+    case: Case
+    replayed: bool  # an earlier request with the same Idempotency-Key created it
+
+
+def request_fingerprint(registration: Registration) -> str:
+    """Equal for requests that mean the same, whatever their key order or spacing."""
+    return hashlib.sha256(registration.model_dump_json().encode()).hexdigest()
+
+
+async def register_case(
+    context: IntakeContext, data: Any, user: User, idempotency_key: str | None = None
+) -> Registered:
+    now = context.clock()
+    checks = context.checks(now)
+    registration = check(
+        Registration,
+        data,
+        checks,
+        lambda r: [*registration_problems(r, checks.today), *_scope_problems(r, user)],
+    )
+    case_id = uuid7()
+    async with transaction(context.pool) as connection:
+        if idempotency_key is not None:
+            fingerprint = request_fingerprint(registration)
+            earlier = await store.claim_idempotency_key(
+                connection, user.id, idempotency_key, fingerprint, case_id
+            )
+            if earlier is not None:
+                if earlier.request_hash != fingerprint:
+                    raise IdempotencyKeyReused(idempotency_key)
+                replayed = await store.load_case(connection, earlier.case_id)
+                if replayed is None:  # a key outlives its case only if the case was erased
+                    raise CaseNotFound(str(earlier.case_id))
+                return Registered(replayed, replayed=True)
+        if not registration.confirm_distinct_person:
+            people = [(name_key(m.name), m.date_of_birth) for m in registration.members]
+            matches = await store.likely_duplicates(connection, registration.programme_id, people)
+            if matches:
+                raise DuplicateSuspected(matches)
+        decision = decisions.register(registration, case_id, user.id, now)
+        await store.insert_case(connection, decision.case)
+        await _record(connection, context, decision)
+    return Registered(decision.case, replayed=False)
+
+
+async def _record(connection: Connection, context: IntakeContext, decision: Decision) -> None:
+    """The case's history line and its event's outbox row, in the caller's transaction."""
+    event_id = None
+    if decision.event is not None:
+        envelope = new_envelope(decision.event, key=decision.case.id, producer=PRODUCER)
+        await outbox.append(connection, context.topics.returnees, envelope)
+        event_id = envelope.event_id
+    await timeline.record_change(connection, decision, event_id)
+    log.info("case changed", case_id=str(decision.case.id), change=decision.kind, event_id=str(event_id))
+
+
+def _scope_problems(registration: Registration, user: User) -> list[Problem]:
+    if user.may_see_programme(registration.programme_id):
+        return []
+    return [Problem(("programme_id",), "you may register cases of your own programmes only")]
+
+
+def _visible(case: Case | None, user: User) -> bool:
+    """Object-level authorization: a case outside the user's programmes is, to them, no case at
+    all (404, not 403: its existence is not revealed either)."""
+    return case is not None and user.may_see_programme(case.programme_id)
+
+
+async def _change(
+    context: IntakeContext, case_id: UUID, user: User, decide: Callable[[Case, datetime], Decision]
+) -> Case:
+    now = context.clock()
+    async with transaction(context.pool) as connection:
+        case = await store.load_case(connection, case_id, for_update=True)
+        if case is None or not _visible(case, user):
+            raise CaseNotFound(str(case_id))
+        decision = decide(case, now)
+        if decision.case is case:
+            return case  # nothing changed: nothing to store or publish
+        await store.update_case(connection, decision.case)
+        await _record(connection, context, decision)
+    return decision.case
+
+
+async def assess_case(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    assessment = check(Assessment, data, context.checks(context.clock()))
+
+    def decide(case: Case, now: datetime) -> Decision:
+        problems = vulnerability_problems(case.members, assessment.vulnerabilities, now.date())
+        if problems:
+            raise Invalid(problems)
+        return decisions.assess(case, assessment, user.id, now)
+
+    return await _change(context, case_id, user, decide)
+
+
+async def change_consent(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    change = check(ConsentChange, data, context.checks(context.clock()))
+    return await _change(
+        context, case_id, user, lambda case, now: decisions.change_consent(case, change, user.id, now)
+    )
+
+
+async def propose_plan(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    proposal = check(PlanProposal, data, context.checks(context.clock()))
+
+    def decide(case: Case, now: datetime) -> Decision:
+        problems = plan_problems(proposal, case.programme_id, context.catalogue)
+        if problems:
+            raise Invalid(problems)
+        return decisions.propose_plan(case, proposal, uuid7(), user.id, now)
+
+    return await _change(context, case_id, user, decide)
+
+
+async def approve_plan(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    approval = check(PlanApproval, data or {}, context.checks(context.clock()))
+    return await _change(
+        context,
+        case_id,
+        user,
+        lambda case, now: decisions.approve_plan(case, approval.plan_id, user.id, now),
+    )
+
+
+async def close_case(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    closure = check(Closure, data, context.checks(context.clock()))
+    return await _change(
+        context, case_id, user, lambda case, now: decisions.close(case, closure, user.id, now)
+    )
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+async def get_case(context: IntakeContext, case_id: UUID, user: User) -> Case:
+    """The case, if `user` may see it; CaseNotFound otherwise."""
+    found = await store.load_case(context.pool, case_id)
+    if found is None or not _visible(found, user):
+        raise CaseNotFound(str(case_id))
+    return found
+
+
+async def case_timeline(context: IntakeContext, case_id: UUID, user: User) -> list[TimelineEntry]:
+    """Raises CaseNotFound for a case that does not exist or `user` may not see (rather than an
+    empty timeline)."""
+    await get_case(context, case_id, user)
+    return merge(
+        await timeline.own_changes(context.pool, case_id),
+        await timeline.consumed_events(context.pool, case_id),
+    )
+
+
+@dataclass(frozen=True)
+class CaseList:
+    cases: list[Case]
+    next_cursor: UUID | None  # the cursor of the next page; None on the last one
+
+
+async def find_cases(
+    context: IntakeContext,
+    user: User,
+    *,
+    programme: str | None = None,
+    municipality: str | None = None,
+    status: CaseStatus | None = None,
+    q: str | None = None,
+    limit: int,
+    cursor: UUID | None = None,
+) -> CaseList:
+    """Newest first, within the user's programmes. `q` is a name, a document number or the start of
+    a case id; a reader who may not see personal data may not probe for it either, so for them it
+    matches case ids only."""
+    where = store.CaseFilter(
+        programme, municipality, status, q, sees_personal_data(user), programmes=user.programme_scope()
+    )
+    found, next_cursor = await store.list_cases(context.pool, where, limit, cursor)
+    return CaseList(found, next_cursor)
+
+
+async def record_reads(context: IntakeContext, user: User, action: str, case_ids: Iterable[UUID]) -> None:
+    """Record that `user` read these cases (the access log); call it before the answer leaves."""
+    await access_log.record_reads(context.pool, user.id, action, case_ids)
