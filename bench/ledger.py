@@ -17,8 +17,8 @@ from pathlib import Path
 
 import asyncpg
 
-from services.grants import ledger_store
-from services.grants.ledger import commitment, disbursement, funding_received
+from services.grants.core.ledger.postings import commitment, disbursement, funding_received
+from services.grants.store import ledger as ledger_store
 from shared.db import create_pool, migrate
 from shared.money import Money
 
@@ -162,6 +162,6 @@ async def ledger_benchmark(space: BenchSpace, report: Report, *, postings: int =
 
 async def _chain_ok(pool: asyncpg.Pool) -> bool:
     """The stored chain verifies (grants' own verifier): the benchmark wrote a real ledger."""
-    from services.grants.chain import verify_entries
+    from services.grants.core.ledger.chain import verify_entries
 
     return verify_entries([entry async for entry in ledger_store.every_entry(pool)]).ok

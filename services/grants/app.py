@@ -20,13 +20,13 @@ from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 
-from . import grant_store
-from .api import grants, installments, ledger, programmes
-from .api.errors import PROBLEMS
-from .context import GrantsContext, utc_today
-from .due_check import run_due_checks
-from .handlers import subscribe
-from .policies import POLICY_FILE, load_policies
+from .consumers import subscribe
+from .core.policies import POLICY_FILE, load_policies
+from .http import grants, installments, ledger, programmes
+from .http.problems import PROBLEMS
+from .store import grants as grant_store
+from .use_cases.context import GrantsContext, utc_today
+from .use_cases.due import run_due_checks
 
 SERVICE = "grants"
 MIGRATIONS = Path(__file__).parent / "migrations"

@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import structlog
 
+from services.grants.core.ledger.postings import Account, AccountKind, release
+from services.grants.core.rules import OPEN_INSTALLMENT_STATES, GrantStatus, InstallmentStatus
+from services.grants.store import grants as grant_store
+from services.grants.store import ledger as ledger_store
 from shared.db import Connection
 from shared.events.envelope import Envelope
 from shared.events.grants import GrantClosed
 from shared.events.intake import CaseClosed
 from shared.money import Money
 
-from . import grant_store, ledger_store
 from .context import SYSTEM_ACTOR, GrantsContext
-from .ledger import Account, AccountKind, release
+from .grant_events import emit
 from .opening import open_waiting_grants
-from .outbound import emit
-from .rules import OPEN_INSTALLMENT_STATES, GrantStatus, InstallmentStatus
 
 log = structlog.get_logger("grants.closing")
 

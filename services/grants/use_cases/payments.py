@@ -9,21 +9,10 @@ from uuid import UUID
 
 import structlog
 
-from shared.db import Connection, transaction
-from shared.events.codes import DisbursementMethod, Milestone
-from shared.events.grants import InstallmentApproved, InstallmentDisbursed, InstallmentFailed
-from shared.identity.model import User
-from shared.money import Money
-
-from . import grant_store, ledger_store
-from .context import GrantsContext
-from .errors import Conflict, IdempotencyConflict, NotFound
-from .grant_store import Row
-from .ledger import Posting, disbursement, release, reversal
-from .opening import fall_due, open_waiting_grants
-from .outbound import emit
-from .policies import PaidTo
-from .rules import (
+from services.grants.core.errors import Conflict, IdempotencyConflict, NotFound
+from services.grants.core.ledger.postings import Posting, disbursement, release, reversal
+from services.grants.core.policies import PaidTo
+from services.grants.core.rules import (
     GrantStatus,
     InstallmentFacts,
     InstallmentStatus,
@@ -32,6 +21,18 @@ from .rules import (
     check_disbursement,
     check_failure,
 )
+from services.grants.store import grants as grant_store
+from services.grants.store import ledger as ledger_store
+from services.grants.store.grants import Row
+from shared.db import Connection, transaction
+from shared.events.codes import DisbursementMethod, Milestone
+from shared.events.grants import InstallmentApproved, InstallmentDisbursed, InstallmentFailed
+from shared.identity.model import User
+from shared.money import Money
+
+from .context import GrantsContext
+from .grant_events import emit
+from .opening import fall_due, open_waiting_grants
 
 log = structlog.get_logger("grants.payments")
 

@@ -13,14 +13,20 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
+from services.grants.core.errors import IdempotencyConflict
+from services.grants.core.ledger.chain import GENESIS_HASH, ChainedEntry
+from services.grants.core.ledger.journal import journal_values
+from services.grants.core.ledger.postings import (
+    Account,
+    AccountKind,
+    Direction,
+    Line,
+    Posting,
+    TransactionKind,
+)
 from shared.db import Connection, Pool
 from shared.events.ids import uuid7
 from shared.money import Money
-
-from .chain import GENESIS_HASH, ChainedEntry
-from .errors import IdempotencyConflict
-from .journal import journal_values
-from .ledger import Account, AccountKind, Direction, Line, Posting, TransactionKind
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from services.grants import ledger_store
-from services.grants.audit import export_csv_chunks, verify_database_chain
-from services.grants.chain import ChainedEntry, ChainVerdict
+from services.grants.core.ledger.chain import ChainedEntry, ChainVerdict
+from services.grants.store import ledger as ledger_store
+from services.grants.use_cases.audit import export_csv_chunks, verify_database_chain
 from shared.money import Money
 
 from .deps import MAX_BIGINT, AsOf, Context, Reader, instant_bound

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Request
 
-from services.grants.context import GrantsContext
+from services.grants.use_cases.context import GrantsContext
 from shared.http.auth import require_roles
 from shared.http.problems import FieldProblem, validation_error
 from shared.identity.model import Role, User

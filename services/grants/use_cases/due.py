@@ -9,10 +9,10 @@ from itertools import groupby
 
 import structlog
 
+from services.grants.store import grants as grant_store
 from shared.db import transaction
 from shared.transient import is_transient
 
-from . import grant_store
 from .context import GrantsContext
 from .opening import fall_due
 

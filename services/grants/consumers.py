@@ -17,9 +17,9 @@ from shared.events.intake import CaseClosed, ReintegrationPlanApproved
 from shared.inbox import apply_once
 from shared.kafka.subscriptions import subscriber_options
 
-from .closing import close_grants_of_case
-from .context import GrantsContext
-from .opening import grant_for_approved_plan
+from .use_cases.closing import close_grants_of_case
+from .use_cases.context import GrantsContext
+from .use_cases.opening import grant_for_approved_plan
 
 CONSUMER = "grants.returnees"
 

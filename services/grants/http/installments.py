@@ -9,9 +9,10 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, Field
 
-from services.grants import grant_store, payments
-from services.grants.errors import NotFound
-from services.grants.rules import Payment
+from services.grants.core.errors import NotFound
+from services.grants.core.rules import Payment
+from services.grants.store import grants as grant_store
+from services.grants.use_cases import payments
 from shared.events.codes import DisbursementMethod
 
 from .deps import MAX_OFFSET, Context, Officer, Reader

@@ -13,11 +13,10 @@ from uuid import UUID
 
 import asyncpg
 
+from services.grants.core.policies import DonorPolicies
+from services.grants.core.rules import GrantStatus, InstallmentStatus
+from services.grants.core.schedule import GrantSchedule
 from shared.db import Connection, Pool
-
-from .policies import DonorPolicies
-from .rules import GrantStatus, InstallmentStatus
-from .schedule import GrantSchedule
 
 Row = asyncpg.Record
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import io
 from collections.abc import AsyncIterator
 
+from services.grants.core.ledger.chain import ChainVerdict, ChainVerifier, write_csv
+from services.grants.store import ledger as ledger_store
 from shared.db import Pool
-
-from . import ledger_store
-from .chain import ChainVerdict, ChainVerifier, write_csv
 
 
 async def verify_database_chain(pool: Pool) -> ChainVerdict:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from services.grants.grant_store import Row
+from services.grants.store.grants import Row
 from shared.money import Money
 
 

@@ -7,16 +7,17 @@ from uuid import UUID
 
 import structlog
 
+from services.grants.core.errors import InvalidRequest, NotFound
+from services.grants.core.ledger.postings import funding_received
+from services.grants.core.policies import UnknownProgramme
+from services.grants.store import grants as grant_store
+from services.grants.store import ledger as ledger_store
 from shared.db import transaction
 from shared.identity.model import User
 from shared.money import Money
 
-from . import grant_store, ledger_store
 from .context import GrantsContext
-from .errors import InvalidRequest, NotFound
-from .ledger import funding_received
 from .opening import open_waiting_grants
-from .policies import UnknownProgramme
 
 log = structlog.get_logger("grants.funding")
 

@@ -13,6 +13,14 @@ from uuid import UUID
 
 import structlog
 
+from services.grants.core.errors import PlanRejected
+from services.grants.core.ledger.postings import commitment
+from services.grants.core.policies import UnknownProgramme
+from services.grants.core.rules import GrantStatus, milestone_reached
+from services.grants.core.schedule import PlanNotFundable, installment_schedule
+from services.grants.store import grants as grant_store
+from services.grants.store import ledger as ledger_store
+from services.grants.store.grants import Row
 from shared.db import Connection
 from shared.events.codes import AssistanceType, Milestone
 from shared.events.envelope import Envelope
@@ -21,15 +29,8 @@ from shared.events.ids import uuid7
 from shared.events.intake import ReintegrationPlanApproved
 from shared.money import Money
 
-from . import grant_store, ledger_store
 from .context import SYSTEM_ACTOR, GrantsContext
-from .errors import PlanRejected
-from .grant_store import Row
-from .ledger import commitment
-from .outbound import emit
-from .policies import UnknownProgramme
-from .rules import GrantStatus, milestone_reached
-from .schedule import PlanNotFundable, installment_schedule
+from .grant_events import emit
 
 log = structlog.get_logger("grants.opening")
 

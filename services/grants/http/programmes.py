@@ -8,10 +8,11 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Response, status
 from pydantic import BaseModel, Field
 
-from services.grants import grant_store, ledger_store
-from services.grants.errors import NotFound
-from services.grants.funding import record_funding
-from services.grants.policies import Programme, UnknownProgramme
+from services.grants.core.errors import NotFound
+from services.grants.core.policies import Programme, UnknownProgramme
+from services.grants.store import grants as grant_store
+from services.grants.store import ledger as ledger_store
+from services.grants.use_cases.funding import record_funding
 from shared.money import Money
 
 from .deps import AsOf, Context, Officer, Reader

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.grants.errors import Conflict, FourEyesViolation, InvalidRequest, NotFound
+from services.grants.core.errors import Conflict, FourEyesViolation, InvalidRequest, NotFound
 from shared.http.problems import CONFLICT, NOT_FOUND, VALIDATION_FAILED, ProblemType
 
 FOUR_EYES = ProblemType("four-eyes", 403, "Another officer must do this")

@@ -6,10 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from services.grants.core.policies import DonorPolicies
 from shared.db import Pool
 from shared.topics import Topics
-
-from .policies import DonorPolicies
 
 PRODUCER = "grants"
 SYSTEM_ACTOR = "grants-service"  # recorded_by of postings the service makes on its own

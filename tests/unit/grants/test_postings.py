@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.grants.ledger import (
+from services.grants.core.ledger.postings import (
     Account,
     AccountKind,
     Direction,

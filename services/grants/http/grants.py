@@ -7,9 +7,9 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query
 
-from services.grants import grant_store
-from services.grants.errors import NotFound
-from services.grants.payments import verify_business_plan
+from services.grants.core.errors import NotFound
+from services.grants.store import grants as grant_store
+from services.grants.use_cases.payments import verify_business_plan
 
 from .deps import MAX_OFFSET, Context, Officer, Reader
 from .views import GrantView, InstallmentView

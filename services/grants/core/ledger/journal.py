@@ -10,7 +10,7 @@ from uuid import UUID
 from shared.events.ids import uuid7
 
 from .chain import ChainedEntry, as_text, texts_hash
-from .ledger import Posting
+from .postings import Posting
 
 
 def journal_entries(

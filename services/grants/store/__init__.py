@@ -1,0 +1,1 @@
+"""The grants service's SQL: grants and installments (`grants`), the ledger (`ledger`)."""
