@@ -13,3 +13,8 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     FourEyesViolation: FOUR_EYES,
     InvalidRequest: VALIDATION_FAILED,
 }
+
+# `responses=` of an operation that can refuse with a Conflict (the document gives it the problem body)
+CONFLICTS: dict[int | str, dict[str, str]] = {
+    409: {"description": "The request conflicts with the current state"}
+}

@@ -2,28 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Response, status
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Header, Response, status
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from services.grants.core.errors import NotFound
 from services.grants.core.policies import Programme, UnknownProgramme
-from services.grants.store import grants as grant_store
-from services.grants.store import ledger as ledger_store
+from services.grants.store import ledger_reads
+from services.grants.store import programmes as programme_store
 from services.grants.use_cases.funding import record_funding
-from shared.money import Money
+from shared.money import MINOR_UNITS, MinorUnits, Money
 
-from .deps import AsOf, Context, Officer, Reader
+from .deps import AsOf, Context, Officer, Reader, known_query_only
+from .problems import CONFLICTS
 from .views import AwaitingFunding, ProgrammeView, programme_balances
 
-router = APIRouter(prefix="/v1/programmes", tags=["programmes"])
+# the largest integer every JSON reader holds exactly (IEEE 754 doubles): far beyond any donor's
+# transfer, and the OpenAPI document states it without rounding
+MAX_JSON_INTEGER = 2**53 - 1
+
+router = APIRouter(prefix="/v1/programmes", tags=["programmes"], dependencies=[Depends(known_query_only)])
 
 
-async def _views(context: Context, programmes: list[Programme], before: AsOf) -> list[ProgrammeView]:
-    balances = programme_balances(await ledger_store.balances_by_kind(context.pool, before=before))
-    waiting = await grant_store.waiting_totals(context.pool)
+async def _views(
+    context: Context, programmes: list[Programme], before: datetime | None
+) -> list[ProgrammeView]:
+    balances = programme_balances(await ledger_reads.balances_by_kind(context.pool, before=before))
+    waiting = await programme_store.awaiting_funding(context.pool)
+    nothing = programme_store.WaitingGrants(grants=0, total=0)
     return [
         ProgrammeView(
             id=p.id,
@@ -31,9 +40,7 @@ async def _views(context: Context, programmes: list[Programme], before: AsOf) ->
             donor=p.donor,
             currency=p.currency,
             balances=balances.get(p.id, []),
-            awaiting_funding=AwaitingFunding(
-                grants=waiting.get(p.id, (0, 0))[0], total=waiting.get(p.id, (0, 0))[1]
-            ),
+            awaiting_funding=AwaitingFunding(grants=(w := waiting.get(p.id, nothing)).grants, total=w.total),
         )
         for p in programmes
     ]
@@ -53,8 +60,35 @@ async def show_programme(programme_id: str, context: Context, _: Reader, before:
     return (await _views(context, [programme], before))[0]
 
 
+class FundingAmount(BaseModel):
+    """Money received: a positive amount in minor units of a known ISO 4217 currency (the
+    programme's own: a rule the schema cannot state, checked when the funding is recorded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: MinorUnits = Field(json_schema_extra={"exclusiveMinimum": 0, "maximum": MAX_JSON_INTEGER})
+    currency: str = Field(json_schema_extra={"enum": list[JsonValue](sorted(MINOR_UNITS))})
+
+    @field_validator("amount")
+    @classmethod
+    def _positive(cls, amount: int) -> int:
+        # the messages say what the finance officer did wrong, not pydantic's bounds
+        if amount <= 0:
+            raise ValueError("funding received is a positive amount")
+        if amount > MAX_JSON_INTEGER:
+            raise ValueError(f"more than a JSON number carries exactly ({MAX_JSON_INTEGER})")
+        return amount
+
+    @field_validator("currency")
+    @classmethod
+    def _known_currency(cls, code: str) -> str:
+        if code not in MINOR_UNITS:
+            raise ValueError(f"unknown ISO 4217 currency {code!r}")
+        return code
+
+
 class FundingReceived(BaseModel):
-    amount: Money
+    amount: FundingAmount
     reference: str = Field(min_length=1, max_length=200, description="the donor's transfer reference")
 
 
@@ -65,7 +99,14 @@ class FundingRecordedView(BaseModel):
     programme: ProgrammeView
 
 
-@router.post("/{programme_id}/funding", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/{programme_id}/funding",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": FundingRecordedView, "description": "The same key and body again: recorded before"},
+        **CONFLICTS,
+    },
+)
 async def funding(
     programme_id: str,
     body: FundingReceived,
@@ -79,7 +120,7 @@ async def funding(
     recorded = await record_funding(
         context,
         programme_id,
-        body.amount,
+        Money(amount=body.amount.amount, currency=body.amount.currency),
         reference=body.reference,
         idempotency_key=idempotency_key,
         officer=officer,

@@ -9,7 +9,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from services.grants.store.grants import Row
+from services.grants.core.grant import Grant, Installment
+from services.grants.core.ledger.postings import AccountKind
+from services.grants.store.ledger_reads import KindBalance
 from shared.money import Money
 
 
@@ -41,9 +43,35 @@ class InstallmentView(BaseModel):
     attempts: int
 
     @classmethod
-    def of(cls, row: Row) -> InstallmentView:
-        values = {k: row[k] for k in cls.model_fields if k != "amount"}
-        return cls(**values, amount=Money(amount=int(row["amount"]), currency=row["currency"]))
+    def of(cls, installment: Installment) -> InstallmentView:
+        i = installment
+        return cls(
+            id=i.id,
+            grant_id=i.grant_id,
+            case_id=i.case_id,
+            programme_id=i.programme_id,
+            sequence=i.sequence,
+            assistance_type=i.assistance_type.value,
+            paid_to=i.paid_to.value,
+            amount=i.amount,
+            milestone=i.milestone.value,
+            days_after_arrival=i.days_after_arrival,
+            due_on=i.due_on,
+            status=i.status.value,
+            fell_due_at=i.fell_due_at,
+            approved_by=i.approved_by,
+            approved_at=i.approved_at,
+            disbursed_by=i.disbursed_by,
+            disbursed_at=i.disbursed_at,
+            method=i.method.value if i.method is not None else None,
+            supplier=i.supplier,
+            invoice_number=i.invoice_number,
+            payment_reference=i.payment_reference,
+            disbursement_transaction=i.disbursement_transaction,
+            failure_reason=i.failure_reason,
+            failed_at=i.failed_at,
+            attempts=i.attempts,
+        )
 
 
 class GrantView(BaseModel):
@@ -67,13 +95,26 @@ class GrantView(BaseModel):
     installments: list[InstallmentView] | None = None
 
     @classmethod
-    def of(cls, row: Row, installments: list[InstallmentView] | None = None) -> GrantView:
-        values = {k: row[k] for k in cls.model_fields if k not in {"total", "ceiling", "installments"}}
-        currency = row["currency"]
+    def of(cls, grant: Grant, installments: list[InstallmentView] | None = None) -> GrantView:
+        g = grant
         return cls(
-            **values,
-            total=Money(amount=int(row["total"]), currency=currency),
-            ceiling=Money(amount=int(row["ceiling"]), currency=currency),
+            id=g.id,
+            case_id=g.case_id,
+            plan_id=g.plan_id,
+            programme_id=g.programme_id,
+            status=g.status.value,
+            total=g.total,
+            ceiling=g.ceiling,
+            arrival_date=g.arrival_date,
+            approved_on=g.approved_on,
+            vulnerable=g.vulnerable,
+            adjustments=[a.model_dump(mode="json") for a in g.adjustments],
+            business_plan_verified_by=g.business_plan_verified_by,
+            business_plan_verified_at=g.business_plan_verified_at,
+            created_at=g.created_at,
+            opened_at=g.opened_at,
+            closed_at=g.closed_at,
+            close_reason=g.close_reason,
             installments=installments,
         )
 
@@ -103,24 +144,22 @@ class ProgrammeView(BaseModel):
     awaiting_funding: AwaitingFunding
 
 
-def programme_balances(rows: list[dict[str, Any]]) -> dict[str, list[ProgrammeBalance]]:
-    """Balances by kind (from ledger_store.balances_by_kind) folded into one line per programme
-    and currency; amounts in minor units of that currency."""
-    folded: dict[tuple[str, str], dict[str, int]] = defaultdict(
-        lambda: {"funds_received": 0, "available": 0, "committed": 0, "disbursed": 0}
-    )
-    for row in rows:
-        folded[(row["programme_id"], row["currency"])][row["kind"]] += row["balance"]
+def programme_balances(balances: list[KindBalance]) -> dict[str, list[ProgrammeBalance]]:
+    """Balances by kind (ledger_reads.balances_by_kind) folded into one line per programme and
+    currency; amounts in minor units of that currency."""
+    folded: dict[tuple[str, str], dict[AccountKind, int]] = defaultdict(lambda: dict.fromkeys(AccountKind, 0))
+    for balance in balances:
+        folded[(balance.programme_id, balance.currency)][balance.kind] += balance.balance
     result: dict[str, list[ProgrammeBalance]] = defaultdict(list)
     for (programme_id, currency), kinds in sorted(folded.items()):
         result[programme_id].append(
             ProgrammeBalance(
                 programme_id=programme_id,
                 currency=currency,
-                budget=kinds["funds_received"],
-                available=kinds["available"],
-                committed=kinds["committed"],
-                disbursed=kinds["disbursed"],
+                budget=kinds[AccountKind.FUNDS_RECEIVED],
+                available=kinds[AccountKind.AVAILABLE],
+                committed=kinds[AccountKind.COMMITTED],
+                disbursed=kinds[AccountKind.DISBURSED],
             )
         )
     return result

@@ -1,4 +1,4 @@
-"""What the grants flows need from the running service, in one object they are handed."""
+"""What the grants use cases need from the running service, in one object they are handed."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def utc_today() -> date:
 
 @dataclass(frozen=True)
 class GrantsContext:
+    """The pool, the topics, the donor policies, and the service's idea of today (tests move it)."""
+
     pool: Pool
     topics: Topics
     policies: DonorPolicies

@@ -1,20 +1,17 @@
-"""The periodic due-check: installments that wait N days after arrival fall due on their date."""
+"""One round of the due check: installments that wait N days after arrival fall due on their date."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from datetime import date
 from itertools import groupby
 
 import structlog
 
-from services.grants.store import grants as grant_store
+from services.grants.store import installments as installment_store
 from shared.db import transaction
-from shared.transient import is_transient
 
 from .context import GrantsContext
-from .opening import fall_due
+from .milestones import fall_due
 
 log = structlog.get_logger("grants.due_check")
 
@@ -25,35 +22,13 @@ async def installments_falling_due(context: GrantsContext, today: date, batch: i
     total = 0
     while True:
         async with transaction(context.pool) as connection:
-            rows = await grant_store.waiting_installments_due_by(connection, today, batch)
-            for _, group in groupby(sorted(rows, key=lambda r: r["grant_id"]), key=lambda r: r["grant_id"]):
-                members = list(group)
-                await fall_due(
-                    connection,
-                    context,
-                    members,
-                    case_id=members[0]["case_id"],
-                    correlation_id=members[0]["correlation_id"],
-                )
-        total += len(rows)
-        if len(rows) < batch:
+            found = await installment_store.waiting_installments_due_by(connection, today, batch)
+            by_grant = sorted(found, key=lambda i: i.grant_id)
+            for _, of_one_grant in groupby(by_grant, key=lambda i: i.grant_id):
+                await fall_due(connection, context, list(of_one_grant))
+        total += len(found)
+        if len(found) < batch:
             break
     if total:
         log.info("installments fell due", count=total, today=today.isoformat())
     return total
-
-
-async def run_due_checks(context: GrantsContext, interval_s: float, stopping: asyncio.Event) -> None:
-    """Check at start and then every `interval_s` until `stopping` is set."""
-    while not stopping.is_set():
-        try:
-            await installments_falling_due(context, context.today())
-        except Exception as error:
-            if is_transient(error):
-                log.warning(
-                    "due-check could not reach the database; will retry", error_type=type(error).__name__
-                )
-            else:
-                log.exception("due-check failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stopping.wait(), interval_s)
