@@ -16,7 +16,7 @@ from services.grants.core.ledger.postings import account_code_pattern
 from services.grants.core.policies import PROGRAMME_ID
 from services.grants.use_cases.context import GrantsContext
 from shared.http.auth import require_roles
-from shared.http.problems import FieldProblem, pointer, validation_error
+from shared.http.problems import FieldProblem, ProblemError, pointer, validation_error
 from shared.identity.model import Role, User
 
 
@@ -81,7 +81,7 @@ INSTANT_SCHEMA: dict[str, Any] = {
 _EARLIEST, _LATEST = datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)
 
 
-def _invalid(name: str, expected: str) -> Exception:
+def _invalid(name: str, expected: str) -> ProblemError:
     return validation_error([FieldProblem(in_="query", pointer=f"/{name}", detail=f"expected {expected}")])
 
 
