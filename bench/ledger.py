@@ -1,5 +1,5 @@
-"""Ledger: disbursement postings/s through grants' own ledger code path (`ledger.disbursement`
-builds the balanced posting, `ledger_store.append_posting` chains and stores it, `append_postings`
+"""Ledger: disbursement postings/s through grants' own ledger code path (`postings.disbursement`
+builds the balanced posting, `store.ledger.append_posting` chains and stores it, `append_postings`
 for a batch: chain-head lock, idempotency check, SHA-256 per entry, the deferred balance check at
 commit once per transaction) against grants' migrated schema — beside raw asyncpg inserts of the
 very same rows into tables of the same columns without chain, checks or triggers.

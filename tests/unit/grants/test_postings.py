@@ -1,4 +1,4 @@
-"""ledger.py: postings for each business event balance, reversals undo, the books add up."""
+"""core/ledger/postings.py: postings for each business event balance, reversals undo, the books add up."""
 
 from __future__ import annotations
 
