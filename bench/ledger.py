@@ -1,5 +1,5 @@
-"""Ledger: disbursement postings/s through grants' own ledger code path (`ledger.disbursement`
-builds the balanced posting, `ledger_store.append_posting` chains and stores it, `append_postings`
+"""Ledger: disbursement postings/s through grants' own ledger code path (`postings.disbursement`
+builds the balanced posting, `store.ledger.append_posting` chains and stores it, `append_postings`
 for a batch: chain-head lock, idempotency check, SHA-256 per entry, the deferred balance check at
 commit once per transaction) against grants' migrated schema — beside raw asyncpg inserts of the
 very same rows into tables of the same columns without chain, checks or triggers.
@@ -17,8 +17,9 @@ from pathlib import Path
 
 import asyncpg
 
-from services.grants import ledger_store
-from services.grants.ledger import commitment, disbursement, funding_received
+from services.grants.core.ledger.postings import commitment, disbursement, funding_received
+from services.grants.store import ledger as ledger_store
+from services.grants.store import ledger_reads
 from shared.db import create_pool, migrate
 from shared.money import Money
 
@@ -162,6 +163,6 @@ async def ledger_benchmark(space: BenchSpace, report: Report, *, postings: int =
 
 async def _chain_ok(pool: asyncpg.Pool) -> bool:
     """The stored chain verifies (grants' own verifier): the benchmark wrote a real ledger."""
-    from services.grants.chain import verify_entries
+    from services.grants.core.ledger.chain import verify_entries
 
-    return verify_entries([entry async for entry in ledger_store.every_entry(pool)]).ok
+    return verify_entries([entry async for entry in ledger_reads.every_entry(pool)]).ok

@@ -1,10 +1,9 @@
 """`create_app()`: the grants service in one process — the finance API, the consumer of intake's
-events, the outbox relay and the periodic due-check, started and stopped by the app's lifespan."""
+events, the outbox relay and the periodic due check, started and stopped by the app's lifespan.
+Wiring only."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import date
@@ -15,18 +14,19 @@ from fastapi import FastAPI
 
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
+from shared.jobs import Jobs
 from shared.kafka.broker import create_broker
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 
-from . import grant_store
-from .api import grants, installments, ledger, programmes
-from .api.errors import PROBLEMS
-from .context import GrantsContext, utc_today
-from .due_check import run_due_checks
-from .handlers import subscribe
-from .policies import POLICY_FILE, load_policies
+from .consumers import subscribe
+from .core.policies import POLICY_FILE, load_policies
+from .http import grants, installments, ledger, programmes
+from .http.problems import PROBLEMS
+from .jobs import due_check
+from .store import programmes as programme_store
+from .use_cases.context import GrantsContext, utc_today
 
 SERVICE = "grants"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -45,28 +45,23 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await ServiceRuntime.start(settings, SERVICE, [MIGRATIONS], topics=service_topics(settings))
-        stopping = asyncio.Event()
-        due_task: asyncio.Task[None] | None = None
         broker = create_broker(settings, SERVICE)
+        jobs = Jobs()
         try:
             async with runtime.pool.acquire() as connection:
-                await grant_store.sync_programmes(connection, policies)
+                await programme_store.sync_programmes(connection, policies)
             context = GrantsContext(runtime.pool, runtime.topics, policies, today)
             subscribe(broker, context)
             await broker.start()
-            due_task = asyncio.create_task(
-                run_due_checks(context, due_check_interval_s, stopping), name="grants-due-check"
-            )
+            jobs = Jobs([due_check(context, due_check_interval_s)])
+            jobs.start()
             app.state.grants, app.state.runtime, app.state.broker = context, runtime, broker
             app.state.identity = runtime.identity
             set_readiness(app, {"database": database_check(runtime.pool), "broker": broker_check(broker)})
             log.info("grants service started", programmes=[p.id for p in policies.programmes])
             yield
         finally:
-            stopping.set()
-            if due_task is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await due_task
+            await jobs.stop()
             await broker.stop()
             await runtime.stop()
 

@@ -27,7 +27,7 @@ def run_service(args: argparse.Namespace) -> int:
     from shared.http.serve import serve
 
     from .app import create_app
-    from .policies import PolicyFileError
+    from .core.policies import PolicyFileError
 
     try:
         return serve("grants", create_app, host=args.host, port=args.port)
@@ -38,7 +38,7 @@ def run_service(args: argparse.Namespace) -> int:
 
 def verify_export(args: argparse.Namespace) -> int:
     """Exit 0 when the chain is intact and every transaction balances, 1 otherwise; one line."""
-    from .chain import ExportFormatError, read_csv, verify_entries
+    from .core.ledger.chain import ExportFormatError, read_csv, verify_entries
 
     try:
         with args.file.open(newline="") as stream:

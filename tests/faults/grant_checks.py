@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 from uuid import UUID
 
-from services.grants.audit import verify_database_chain
+from services.grants.use_cases.audit import verify_database_chain
 from shared.db import create_pool
 from shared.events import Envelope
 from shared.events.intake import ReintegrationPlanApproved

@@ -132,7 +132,17 @@ RULES_BEYOND_THE_SCHEMA: dict[str, dict[str, str]] = {
         " items), amounts in the currency of the case's programme",
     },
     "referral": {},
-    "grants": {},
+    "grants": {
+        "POST /v1/programmes/{programme_id}/funding": (
+            "the amount's currency must be the programme's own; and an amount is an integer literal:"
+            " JSON Schema's integer also admits 5.0, which is refused so that no amount is ever a float"
+        ),
+        "POST /v1/installments/{installment_id}/disburse": (
+            "the method must fit whom the installment pays (a supplier: supplier_invoice, naming"
+            " the supplier and invoice; the returnee: cash or bank_transfer); a blank payment"
+            " reference is refused"
+        ),
+    },
 }
 
 

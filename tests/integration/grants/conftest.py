@@ -19,7 +19,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.grants.app import create_app
-from services.grants.context import GrantsContext, utc_today
+from services.grants.use_cases.context import GrantsContext, utc_today
 from shared.db import Pool
 from shared.events import Envelope, new_envelope, parse_envelope
 from shared.events.intake import CaseClosed, ReintegrationPlanApproved

@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from homeward.cli import main
-from services.grants import ledger_store
-from services.grants.ledger import commitment
+from services.grants.core.ledger.postings import commitment
+from services.grants.store import ledger as ledger_store
 from shared.events.codes import AssistanceType as T
 from shared.money import Money
 from tests.support import problem_fields

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from services.grants.due_check import installments_falling_due
+from services.grants.use_cases.due import installments_falling_due
 from shared.events import Envelope, new_envelope
 from shared.events.codes import AssistanceType as T
 from shared.events.intake import NeedsAssessed

@@ -8,9 +8,9 @@ from uuid import UUID, uuid4
 import asyncpg
 import pytest
 
-from services.grants import ledger_store
-from services.grants.errors import IdempotencyConflict
-from services.grants.ledger import Posting, commitment
+from services.grants.core.errors import IdempotencyConflict
+from services.grants.core.ledger.postings import Posting, commitment
+from services.grants.store import ledger as ledger_store
 from shared.money import Money
 
 from .conftest import GrantsService

@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from uuid import uuid4
 
-from services.grants.policies import DonorPolicies, load_policies
+from services.grants.core.policies import DonorPolicies, load_policies
 from shared.events.codes import AssistanceType, Relationship, Sex, Vulnerability
 from shared.events.intake import HouseholdMember, PlannedAssistance, ReintegrationPlanApproved
 from shared.money import Money

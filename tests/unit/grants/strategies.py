@@ -9,7 +9,7 @@ from uuid import uuid4
 
 from hypothesis import strategies as st
 
-from services.grants.policies import Programme
+from services.grants.core.policies import Programme
 from shared.events.codes import AssistanceType, Milestone, Vulnerability
 from shared.events.intake import PlannedAssistance, ReintegrationPlanApproved
 from shared.money import MINOR_UNITS, Money

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.grants.app import create_app
-from services.grants.policies import PolicyFileError
+from services.grants.core.policies import PolicyFileError
 from shared.settings import Settings
 
 from .builders import DEMO_POLICIES

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.grants.chain import (
+from services.grants.core.ledger.chain import (
     GENESIS_HASH,
     ChainedEntry,
     ExportFormatError,
@@ -21,8 +21,8 @@ from services.grants.chain import (
     verify_entries,
     write_csv,
 )
-from services.grants.journal import journal_entries
-from services.grants.ledger import Posting, commitment, disbursement, funding_received, reversal
+from services.grants.core.ledger.journal import journal_entries
+from services.grants.core.ledger.postings import Posting, commitment, disbursement, funding_received, reversal
 from shared.money import Money
 
 PROGRAMME = "NL-AVRR"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.grants.policies import PaidTo, PolicyFileError, load_policies, parse_policies
+from services.grants.core.policies import PaidTo, PolicyFileError, load_policies, parse_policies
 from shared.events.codes import AssistanceType, Milestone
 from shared.money import Money
 

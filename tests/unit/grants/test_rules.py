@@ -7,9 +7,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.grants.errors import Conflict, FourEyesViolation, InvalidRequest
-from services.grants.policies import PaidTo
-from services.grants.rules import (
+from services.grants.core.errors import Conflict, FourEyesViolation, InvalidRequest
+from services.grants.core.policies import PaidTo
+from services.grants.core.rules import (
     GrantStatus,
     InstallmentFacts,
     InstallmentStatus,

@@ -7,8 +7,8 @@ from uuid import uuid4
 
 import pytest
 
-from services.grants.policies import PaidTo
-from services.grants.schedule import PlanNotFundable, installment_schedule, share_of_ceiling
+from services.grants.core.policies import PaidTo
+from services.grants.core.schedule import PlanNotFundable, installment_schedule, share_of_ceiling
 from shared.events.codes import AssistanceType as T
 from shared.events.codes import Milestone, Vulnerability
 from shared.money import Money

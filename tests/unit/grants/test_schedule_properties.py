@@ -9,8 +9,8 @@ from uuid import uuid4
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.grants.policies import Programme
-from services.grants.schedule import (
+from services.grants.core.policies import Programme
+from services.grants.core.schedule import (
     GrantSchedule,
     PlanNotFundable,
     effective_plan,

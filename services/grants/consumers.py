@@ -1,5 +1,6 @@
-"""What grants does with intake's events (`intake.returnees.v1`), each inside `apply_once`'s
-transaction: the inbox row, the grant's rows, the ledger postings and the outbox commit together.
+"""The Kafka subscription of grants: intake's events (`intake.returnees.v1`), each handed to a use
+case inside `apply_once`'s transaction, so the inbox row, the grant's rows, the ledger postings and
+the outbox commit together.
 
 ReintegrationPlanApproved opens a grant, CaseClosed closes it; every other type on the topic is
 recorded in the inbox (so it is not re-read) and otherwise ignored.
@@ -17,31 +18,33 @@ from shared.events.intake import CaseClosed, ReintegrationPlanApproved
 from shared.inbox import apply_once
 from shared.kafka.subscriptions import subscriber_options
 
-from .closing import close_grants_of_case
-from .context import GrantsContext
-from .opening import grant_for_approved_plan
+from .use_cases.closing import close_grants_of_case
+from .use_cases.context import GrantsContext
+from .use_cases.opening import grant_for_approved_plan
 
 CONSUMER = "grants.returnees"
 
-Handler = Callable[[Connection, GrantsContext, Envelope], Awaitable[None]]
-HANDLED: dict[str, Handler] = {
+UseCase = Callable[[Connection, GrantsContext, Envelope], Awaitable[None]]
+USE_CASES: dict[str, UseCase] = {
     ReintegrationPlanApproved.event_type: grant_for_approved_plan,
     CaseClosed.event_type: close_grants_of_case,
 }
 
 
-def returnee_event_handler(context: GrantsContext) -> Callable[[Connection, Envelope], Awaitable[None]]:
+def returnee_event_use_case(context: GrantsContext) -> Callable[[Connection, Envelope], Awaitable[None]]:
+    """What `apply_once` applies for one event of intake.returnees.v1: its use case, if grants has one."""
+
     async def apply(connection: Connection, envelope: Envelope) -> None:
-        handler = HANDLED.get(envelope.type)
-        if handler is not None:
-            await handler(connection, context, envelope)
+        use_case = USE_CASES.get(envelope.type)
+        if use_case is not None:
+            await use_case(connection, context, envelope)
 
     return apply
 
 
 def subscribe(broker: KafkaBroker, context: GrantsContext) -> None:
     topic = context.topics.returnees.name
-    apply = returnee_event_handler(context)
+    apply = returnee_event_use_case(context)
 
     # the group carries the topic prefix, so deployments (and tests) sharing a cluster never share a group
     @broker.subscriber(topic, **subscriber_options(context.topics.prefix + CONSUMER))  # type: ignore[untyped-decorator]

@@ -1,4 +1,4 @@
-"""What the grants flows need from the running service, in one object they are handed."""
+"""What the grants use cases need from the running service, in one object they are handed."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from services.grants.core.policies import DonorPolicies
 from shared.db import Pool
 from shared.topics import Topics
-
-from .policies import DonorPolicies
 
 PRODUCER = "grants"
 SYSTEM_ACTOR = "grants-service"  # recorded_by of postings the service makes on its own
@@ -21,6 +20,8 @@ def utc_today() -> date:
 
 @dataclass(frozen=True)
 class GrantsContext:
+    """The pool, the topics, the donor policies, and the service's idea of today (tests move it)."""
+
     pool: Pool
     topics: Topics
     policies: DonorPolicies

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.grants.errors import Conflict, FourEyesViolation, InvalidRequest, NotFound
+from services.grants.core.errors import Conflict, FourEyesViolation, InvalidRequest, NotFound
 from shared.http.problems import CONFLICT, NOT_FOUND, VALIDATION_FAILED, ProblemType
 
 FOUR_EYES = ProblemType("four-eyes", 403, "Another officer must do this")
@@ -12,4 +12,9 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     Conflict: CONFLICT,
     FourEyesViolation: FOUR_EYES,
     InvalidRequest: VALIDATION_FAILED,
+}
+
+# `responses=` of an operation that can refuse with a Conflict (the document gives it the problem body)
+CONFLICTS: dict[int | str, dict[str, str]] = {
+    409: {"description": "The request conflicts with the current state"}
 }

@@ -1,5 +1,5 @@
 """A posting as the chained entries the ledger stores: one per line, each sealed with its hash.
-Pure (the entry ids are fresh UUIDv7s); `ledger_store` writes what this returns."""
+Pure (the entry ids are fresh UUIDv7s); `store.ledger` writes what this returns."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from uuid import UUID
 from shared.events.ids import uuid7
 
 from .chain import ChainedEntry, as_text, texts_hash
-from .ledger import Posting
+from .postings import Posting
 
 
 def journal_entries(
@@ -46,7 +46,7 @@ def journal_values(
     after_hash: str,
 ) -> list[dict[str, Any]]:
     """`journal_entries` as the field values of each entry (hash included), without the models:
-    what `ledger_store` writes, many postings at a time. The posting was validated when it was
+    what `store.ledger` writes, many postings at a time. The posting was validated when it was
     built, so its values go in as they are; the fields every line shares are turned into text
     for the hash once per posting."""
     common: dict[str, Any] = {

@@ -28,6 +28,7 @@ from shared.events.codes import AssistanceType, Milestone, Vulnerability
 from shared.money import MINOR_UNITS, Money
 
 POLICY_FILE = "donor-policies.yaml"
+PROGRAMME_ID = r"[A-Z0-9][A-Z0-9-]{1,40}"  # a programme id, as a regular expression
 _AMOUNT_TEXT = re.compile(r"^\d{1,12}(\.\d{1,4})?$")
 
 
@@ -109,6 +110,13 @@ class AssistanceRule(_Strict):
             raise ValueError("an assistance type funded beyond the ceiling needs its own `max`")
         return self
 
+    def beyond_ceiling_max(self) -> Decimal:
+        """What this type adds to the grant ceiling: its `max` when it is funded beyond the
+        ceiling (the model makes sure it has one), nothing otherwise."""
+        if self.beyond_ceiling and self.max is not None:
+            return self.max
+        return Decimal(0)
+
 
 class Ceilings(_Strict):
     per_adult: Amount
@@ -135,7 +143,7 @@ class VulnerableExceptions(_Strict):
 
 
 class Programme(_Strict):
-    id: str = Field(pattern=r"^[A-Z0-9][A-Z0-9-]{1,40}$")
+    id: str = Field(pattern=f"^{PROGRAMME_ID}$")
     name: str = Field(min_length=1)
     donor: str = Field(min_length=1)
     currency: Annotated[str, AfterValidator(_known_currency)]

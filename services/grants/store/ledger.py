@@ -1,4 +1,6 @@
-"""The ledger in PostgreSQL: appending postings to the hash chain, and reading it back.
+"""The ledger in PostgreSQL as the use cases touch it inside their transaction: appending postings
+to the hash chain, reading back a stored posting and an account's balance. (What auditors and the
+finance views read is in `ledger_reads`.)
 
 `append_posting` (and `append_postings`, several at once) must run inside the caller's transaction,
 after any other row lock that transaction takes: it locks the single chain-head row until commit,
@@ -7,20 +9,33 @@ which serialises appends (one chain order, gapless `seq`) and makes the idempote
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from shared.db import Connection, Pool
+from services.grants.core.errors import IdempotencyConflict
+from services.grants.core.ledger.journal import journal_values
+from services.grants.core.ledger.postings import (
+    Account,
+    AccountKind,
+    Direction,
+    Line,
+    Posting,
+    TransactionKind,
+)
+from shared.db import Connection
 from shared.events.ids import uuid7
 from shared.money import Money
 
-from .chain import GENESIS_HASH, ChainedEntry
-from .errors import IdempotencyConflict
-from .journal import journal_values
-from .ledger import Account, AccountKind, Direction, Line, Posting, TransactionKind
+# debits minus credits of the entries summed over
+NET_DEBIT = "sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END)"
+
+
+class ChainHeadMissing(RuntimeError):
+    """The ledger's chain-head row is gone: the schema is not the migrated one. Not the fault of
+    any request or event, so nothing is refused or dead-lettered for it."""
 
 
 @dataclass(frozen=True)
@@ -29,11 +44,19 @@ class StoredTransaction:
     replayed: bool  # the same key and content were already posted: nothing new was written
 
 
-async def transaction_for_key(connection: Connection, key: str) -> tuple[UUID, str] | None:
+@dataclass(frozen=True)
+class KnownTransaction:
+    """A ledger transaction already stored under an idempotency key."""
+
+    id: UUID
+    fingerprint: str  # Posting.fingerprint() of what it posted
+
+
+async def transaction_for_key(connection: Connection, key: str) -> KnownTransaction | None:
     row = await connection.fetchrow(
         "SELECT id, fingerprint FROM ledger_transactions WHERE idempotency_key = $1", key
     )
-    return (row["id"], row["fingerprint"]) if row else None
+    return KnownTransaction(row["id"], row["fingerprint"]) if row else None
 
 
 async def append_posting(connection: Connection, posting: Posting, recorded_by: str) -> StoredTransaction:
@@ -68,10 +91,11 @@ async def append_postings(
     head = await connection.fetchrow(
         "SELECT last_seq, last_hash FROM ledger_chain_head WHERE id = 1 FOR UPDATE"
     )
-    assert head is not None, "the ledger migration seeds the chain head"
+    if head is None:
+        raise ChainHeadMissing("ledger_chain_head has no row: the ledger migration seeds it")
     fingerprints = [posting.fingerprint() for posting in postings]
-    known: dict[str, tuple[UUID, str]] = {
-        row["idempotency_key"]: (row["id"], row["fingerprint"])
+    known: dict[str, KnownTransaction] = {
+        row["idempotency_key"]: KnownTransaction(row["id"], row["fingerprint"])
         for row in await connection.fetch(
             # a join, not `= ANY($1)`: a cached generic plan for ANY can scan the whole table
             "SELECT t.idempotency_key, t.id, t.fingerprint FROM unnest($1::text[]) AS k (key)"
@@ -87,14 +111,14 @@ async def append_postings(
     for posting, fingerprint in zip(postings, fingerprints, strict=True):
         existing = known.get(posting.idempotency_key)
         if existing is not None:
-            if existing[1] != fingerprint:
+            if existing.fingerprint != fingerprint:
                 raise IdempotencyConflict(
                     f"idempotency key {posting.idempotency_key!r} was already used for a different posting"
                 )
-            results.append(StoredTransaction(existing[0], replayed=True))
+            results.append(StoredTransaction(existing.id, replayed=True))
             continue
         transaction_id = uuid7()
-        known[posting.idempotency_key] = (transaction_id, fingerprint)
+        known[posting.idempotency_key] = KnownTransaction(transaction_id, fingerprint)
         new.append((transaction_id, posting, fingerprint))
         results.append(StoredTransaction(transaction_id, replayed=False))
         entries = journal_values(
@@ -185,133 +209,13 @@ async def stored_posting(connection: Connection, transaction_id: UUID) -> Postin
     )
 
 
-_NET = "sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END)"
-
-
 async def account_balance(connection: Connection, account: Account) -> int:
     """The balance of `account` in its normal direction, in minor units."""
     net = await connection.fetchval(
-        f"SELECT coalesce({_NET}, 0) FROM ledger_entries WHERE account = $1", account.code
+        f"SELECT coalesce({NET_DEBIT}, 0) FROM ledger_entries WHERE account = $1", account.code
     )
     return int(net) if account.kind.normal is Direction.DEBIT else -int(net)
 
 
 async def available_budget(connection: Connection, programme_id: str) -> int:
     return await account_balance(connection, Account(kind=AccountKind.AVAILABLE, programme_id=programme_id))
-
-
-async def balances_by_kind(
-    connection: Connection | Pool, *, programme_id: str | None = None, before: datetime | None = None
-) -> list[dict[str, Any]]:
-    """Per programme, currency and account kind: the balance in the kind's normal direction,
-    counting entries recorded before `before` (all of them when None)."""
-    rows = await connection.fetch(
-        f"SELECT programme_id, currency, account_kind, {_NET} AS net FROM ledger_entries"
-        " WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::timestamptz IS NULL OR recorded_at < $2)"
-        " GROUP BY programme_id, currency, account_kind ORDER BY programme_id, currency, account_kind",
-        programme_id,
-        before,
-    )
-    return [
-        {
-            "programme_id": r["programme_id"],
-            "currency": r["currency"],
-            "kind": r["account_kind"],
-            "balance": int(r["net"])
-            * (1 if AccountKind(r["account_kind"]).normal is Direction.DEBIT else -1),
-        }
-        for r in rows
-    ]
-
-
-async def account_balances(
-    pool: Pool,
-    *,
-    programme_id: str | None = None,
-    grant_id: UUID | None = None,
-    account: str | None = None,
-    before: datetime | None = None,
-) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
-        f"SELECT account, account_kind, programme_id, grant_id, currency, {_NET} AS net FROM ledger_entries"
-        " WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::uuid IS NULL OR grant_id = $2)"
-        " AND ($3::text IS NULL OR account = $3) AND ($4::timestamptz IS NULL OR recorded_at < $4)"
-        " GROUP BY account, account_kind, programme_id, grant_id, currency ORDER BY account, currency",
-        programme_id,
-        grant_id,
-        account,
-        before,
-    )
-    return [
-        {
-            "account": r["account"],
-            "kind": r["account_kind"],
-            "programme_id": r["programme_id"],
-            "grant_id": r["grant_id"],
-            "balance": Money(
-                amount=int(r["net"])
-                * (1 if AccountKind(r["account_kind"]).normal is Direction.DEBIT else -1),
-                currency=r["currency"],
-            ),
-        }
-        for r in rows
-    ]
-
-
-ENTRY_SELECT = (
-    "SELECT e.seq, e.entry_id, e.transaction_id, t.kind, t.idempotency_key, t.reverses, e.programme_id,"
-    " e.grant_id, t.installment_id, e.account, e.direction, e.amount, e.currency, t.memo, t.recorded_by,"
-    " e.recorded_at, e.prev_hash, e.hash"
-    " FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id"
-)
-
-
-def _entry(row: Any) -> ChainedEntry:
-    return ChainedEntry.model_validate(dict(row.items()))
-
-
-async def entries(
-    pool: Pool,
-    *,
-    programme_id: str | None = None,
-    grant_id: UUID | None = None,
-    account: str | None = None,
-    since: datetime | None = None,
-    before: datetime | None = None,
-    after_seq: int = 0,
-    limit: int = 500,
-) -> list[ChainedEntry]:
-    rows = await pool.fetch(
-        ENTRY_SELECT + " WHERE e.seq > $1 AND ($2::text IS NULL OR e.programme_id = $2)"
-        " AND ($3::uuid IS NULL OR e.grant_id = $3 OR t.grant_id = $3)"
-        " AND ($4::text IS NULL OR e.account = $4)"
-        " AND ($5::timestamptz IS NULL OR e.recorded_at >= $5)"
-        " AND ($6::timestamptz IS NULL OR e.recorded_at < $6)"
-        " ORDER BY e.seq LIMIT $7",
-        after_seq,
-        programme_id,
-        grant_id,
-        account,
-        since,
-        before,
-        limit,
-    )
-    return [_entry(r) for r in rows]
-
-
-async def every_entry(pool: Pool, chunk: int = 2000) -> AsyncIterator[ChainedEntry]:
-    """The whole ledger in chain order, read in chunks (entries are never changed, so a chunked
-    read sees a consistent prefix)."""
-    after = 0
-    while True:
-        rows = await pool.fetch(ENTRY_SELECT + " WHERE e.seq > $1 ORDER BY e.seq LIMIT $2", after, chunk)
-        for row in rows:
-            yield _entry(row)
-        if len(rows) < chunk:
-            return
-        after = int(rows[-1]["seq"])
-
-
-async def chain_head(pool: Pool) -> tuple[int, str]:
-    row = await pool.fetchrow("SELECT last_seq, last_hash FROM ledger_chain_head WHERE id = 1")
-    return (int(row["last_seq"]), str(row["last_hash"])) if row else (0, GENESIS_HASH)

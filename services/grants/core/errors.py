@@ -1,6 +1,9 @@
-"""What can go wrong in a grant's life, by kind. The API maps each kind to one HTTP status."""
+"""What can go wrong in a grant's life, by kind. The API maps each kind to one HTTP status
+(http/problems.py); the consumer dead-letters only a `PlanRejected`."""
 
 from __future__ import annotations
+
+from shared.poison import Poison
 
 
 class GrantsError(Exception):
@@ -27,5 +30,6 @@ class InvalidRequest(GrantsError):
     """Well-formed but not acceptable (wrong currency, a method the installment cannot use)."""
 
 
-class PlanRejected(ValueError):
-    """A plan approval that cannot become a grant; the consumer dead-letters it with this reason."""
+class PlanRejected(Poison, ValueError):
+    """A plan approval that can never become a grant (unknown programme, nothing fundable, the case
+    already has a grant): the consumer dead-letters it with this reason."""

@@ -7,34 +7,49 @@ from datetime import datetime
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from services.grants import ledger_store
-from services.grants.audit import export_csv_chunks, verify_database_chain
-from services.grants.chain import ChainedEntry, ChainVerdict
+from services.grants.core.ledger.chain import ChainedEntry, ChainVerdict
+from services.grants.store import ledger_reads
+from services.grants.use_cases.audit import export_csv_chunks, verify_database_chain
 from shared.money import Money
 
-from .deps import MAX_BIGINT, AsOf, Context, Reader, instant_bound
+from .deps import (
+    INSTANT_SCHEMA,
+    MAX_BIGINT,
+    AccountFilter,
+    AsOf,
+    Context,
+    ProgrammeFilter,
+    Reader,
+    instant_bound,
+    known_query_only,
+)
 from .views import ProgrammeBalance, programme_balances
 
-router = APIRouter(prefix="/v1/ledger", tags=["ledger"])
+router = APIRouter(prefix="/v1/ledger", tags=["ledger"], dependencies=[Depends(known_query_only)])
 
 
 @router.get("/entries")
 async def list_entries(
     context: Context,
     _: Reader,
-    programme: str | None = None,
+    programme: ProgrammeFilter = None,
     grant_id: UUID | None = None,
-    account: str | None = None,
-    from_: Annotated[str | None, Query(alias="from", description="date or datetime, inclusive")] = None,
-    to: Annotated[str | None, Query(description="date (inclusive) or datetime")] = None,
+    account: AccountFilter = None,
+    from_: Annotated[
+        str | None,
+        Query(alias="from", description="date or date-time, inclusive", json_schema_extra=INSTANT_SCHEMA),
+    ] = None,
+    to: Annotated[
+        str | None, Query(description="date (inclusive) or date-time", json_schema_extra=INSTANT_SCHEMA)
+    ] = None,
     after_seq: Annotated[int, Query(ge=0, le=MAX_BIGINT, description="continue after this entry")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[ChainedEntry]:
-    return await ledger_store.entries(
+    return await ledger_reads.entries(
         context.pool,
         programme_id=programme,
         grant_id=grant_id,
@@ -65,28 +80,49 @@ async def balances(
     context: Context,
     _: Reader,
     before: AsOf,
-    programme: str | None = None,
+    programme: ProgrammeFilter = None,
     grant_id: UUID | None = None,
-    account: str | None = None,
+    account: AccountFilter = None,
 ) -> Balances:
     """Balances as they stood at `as_of` (a date means the end of that day, UTC), or now."""
-    kinds = await ledger_store.balances_by_kind(context.pool, programme_id=programme, before=before)
-    accounts = await ledger_store.account_balances(
+    kinds = await ledger_reads.balances_by_kind(context.pool, programme_id=programme, before=before)
+    accounts = await ledger_reads.account_balances(
         context.pool, programme_id=programme, grant_id=grant_id, account=account, before=before
     )
     return Balances(
         as_of=before,
         programmes=[b for lines in programme_balances(kinds).values() for b in lines],
-        accounts=[AccountBalance(**a) for a in accounts],
+        accounts=[
+            AccountBalance(
+                account=a.account,
+                kind=a.kind.value,
+                programme_id=a.programme_id,
+                grant_id=a.grant_id,
+                balance=a.balance,
+            )
+            for a in accounts
+        ],
     )
 
 
-@router.get("/export.csv")
-async def export_csv(context: Context, _: Reader) -> StreamingResponse:
+class CsvResponse(StreamingResponse):
+    media_type = "text/csv"
+
+
+@router.get(
+    "/export.csv",
+    response_class=CsvResponse,
+    responses={
+        200: {
+            "description": "every entry, one CSV row each, header first, in chain order",
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
+async def export_csv(context: Context, _: Reader) -> CsvResponse:
     """The whole ledger, one row per entry with its hash chain: `homeward ledger verify FILE.csv`."""
-    return StreamingResponse(
+    return CsvResponse(
         export_csv_chunks(context.pool),
-        media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="ledger.csv"'},
     )
 

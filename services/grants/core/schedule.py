@@ -159,9 +159,7 @@ def granted_amounts(
     granted.update({t: capped[t][0] for t in beyond})
     ceiling = base
     for t in beyond:
-        rule = programme.funds[t]
-        assert rule.max is not None  # the policy model guarantees it
-        ceiling += programme.money(rule.max)
+        ceiling += programme.money(programme.funds[t].beyond_ceiling_max())
     adjustments = []
     for t, asked in requested.items():
         if granted[t] != asked:
@@ -191,8 +189,7 @@ def effective_plan(parts: list[InstallmentPart], advance_waiting_parts: bool) ->
 def due_date(part: InstallmentPart, approved_on: date, arrival_date: date) -> date | None:
     if part.milestone is Milestone.ON_APPROVAL:
         return approved_on
-    if part.milestone is Milestone.DAYS_AFTER_ARRIVAL:
-        assert part.days is not None
+    if part.days is not None:  # a days_after_arrival part, the only kind that has days
         return arrival_date + timedelta(days=part.days)
     return None
 

@@ -59,6 +59,14 @@ class TransactionKind(StrEnum):
     REVERSAL = "reversal"
 
 
+def account_code_pattern(programme_id: str) -> str:
+    """A regular expression every account `code` matches, given one for a programme id."""
+    uuid = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    of_programme = "|".join(k.value for k in AccountKind if not k.per_grant)
+    of_grant = "|".join(k.value for k in AccountKind if k.per_grant)
+    return f"^(programme/{programme_id}/({of_programme})|grant/{uuid}/({of_grant}))$"
+
+
 class Account(BaseModel):
     model_config = ConfigDict(frozen=True)
 

@@ -1,4 +1,4 @@
-"""ledger.py: postings for each business event balance, reversals undo, the books add up."""
+"""core/ledger/postings.py: postings for each business event balance, reversals undo, the books add up."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.grants.ledger import (
+from services.grants.core.ledger.postings import (
     Account,
     AccountKind,
     Direction,

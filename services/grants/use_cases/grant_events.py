@@ -1,18 +1,22 @@
-"""Every event grants publishes goes through here: into the outbox, in the caller's transaction."""
+"""Every event grants publishes is queued here: into the outbox, in the caller's transaction (the
+relay publishes it on grants.installments.v1 after the commit)."""
 
 from __future__ import annotations
 
+from typing import TypedDict
 from uuid import UUID
 
+from services.grants.core.grant import Installment
 from shared import outbox
 from shared.db import Connection
 from shared.events.envelope import Envelope, new_envelope
 from shared.events.grants import GrantEvent
+from shared.money import Money
 
 from .context import PRODUCER, GrantsContext
 
 
-async def emit(
+async def queue_grant_event(
     connection: Connection,
     context: GrantsContext,
     event: GrantEvent,
@@ -26,3 +30,20 @@ async def emit(
         event, key=event.case_id, producer=PRODUCER, causation=causation, correlation_id=correlation_id
     )
     await outbox.append(connection, context.topics.grants_installments, envelope)
+
+
+class InstallmentEventFields(TypedDict):
+    grant_id: UUID
+    case_id: UUID
+    installment_id: UUID
+    amount: Money
+
+
+def installment_event_fields(installment: Installment) -> InstallmentEventFields:
+    """The fields every installment event carries."""
+    return {
+        "grant_id": installment.grant_id,
+        "case_id": installment.case_id,
+        "installment_id": installment.id,
+        "amount": installment.amount,
+    }

@@ -7,16 +7,17 @@ from uuid import UUID
 
 import structlog
 
+from services.grants.core.errors import InvalidRequest, NotFound
+from services.grants.core.ledger.postings import funding_received
+from services.grants.core.policies import UnknownProgramme
+from services.grants.store import ledger as ledger_store
+from services.grants.store import programmes as programme_store
 from shared.db import transaction
 from shared.identity.model import User
 from shared.money import Money
 
-from . import grant_store, ledger_store
 from .context import GrantsContext
-from .errors import InvalidRequest, NotFound
-from .ledger import funding_received
 from .opening import open_waiting_grants
-from .policies import UnknownProgramme
 
 log = structlog.get_logger("grants.funding")
 
@@ -37,6 +38,9 @@ async def record_funding(
     idempotency_key: str,
     officer: User,
 ) -> FundingRecorded:
+    """Post donor funding as available budget, once per `idempotency_key` (the same key again is a
+    replay; with other content, an IdempotencyConflict), and open the waiting grants it makes
+    room for."""
     try:
         programme = context.policies.programme(programme_id)
     except UnknownProgramme as error:
@@ -49,7 +53,7 @@ async def record_funding(
         programme_id, amount, idempotency_key=f"funding:{idempotency_key}", reference=reference
     )
     async with transaction(context.pool) as connection:
-        await grant_store.lock_programme(connection, programme_id)
+        await programme_store.lock_programme(connection, programme_id)
         stored = await ledger_store.append_posting(connection, posting, recorded_by=officer.name)
         opened = [] if stored.replayed else await open_waiting_grants(connection, context, programme_id)
     log.info(

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Response, status
+from fastapi import APIRouter, Depends, Header, Query, Response, status
 from pydantic import BaseModel, Field
 
-from services.grants import grant_store, payments
-from services.grants.errors import NotFound
-from services.grants.rules import Payment
+from services.grants.core.errors import NotFound
+from services.grants.core.rules import Payment
+from services.grants.store import installments as installment_store
+from services.grants.use_cases import payments
 from shared.events.codes import DisbursementMethod
 
-from .deps import MAX_OFFSET, Context, Officer, Reader
+from .deps import (
+    DATE_SCHEMA,
+    MAX_OFFSET,
+    Context,
+    Officer,
+    ProgrammeFilter,
+    Reader,
+    known_query_only,
+    query_date,
+)
+from .problems import CONFLICTS
 from .views import InstallmentView
 
-router = APIRouter(prefix="/v1/installments", tags=["installments"])
+router = APIRouter(prefix="/v1/installments", tags=["installments"], dependencies=[Depends(known_query_only)])
 
 InstallmentStatusFilter = Literal["scheduled", "due", "approved", "disbursed", "failed", "cancelled"]
 MilestoneFilter = Literal["on_approval", "days_after_arrival", "business_plan_verified"]
@@ -28,35 +38,37 @@ async def list_installments(
     context: Context,
     _: Reader,
     grant_id: UUID | None = None,
-    programme: str | None = None,
+    programme: ProgrammeFilter = None,
     status: InstallmentStatusFilter | None = None,
     milestone: MilestoneFilter | None = None,
-    due_by: date | None = None,
+    due_by: Annotated[
+        str | None, Query(description="due on this date or before", json_schema_extra=DATE_SCHEMA)
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[InstallmentView]:
-    rows = await grant_store.list_installments(
+    installments = await installment_store.list_installments(
         context.pool,
         grant_id=grant_id,
         programme_id=programme,
         status=status,
         milestone=milestone,
-        due_by=due_by,
+        due_by=query_date(due_by, name="due_by"),
         limit=limit,
         offset=offset,
     )
-    return [InstallmentView.of(r) for r in rows]
+    return [InstallmentView.of(i) for i in installments]
 
 
 @router.get("/{installment_id}")
 async def show_installment(installment_id: UUID, context: Context, _: Reader) -> InstallmentView:
-    row = await grant_store.installment(context.pool, installment_id)
-    if row is None:
+    installment = await installment_store.installment(context.pool, installment_id)
+    if installment is None:
         raise NotFound(f"no installment {installment_id}")
-    return InstallmentView.of(row)
+    return InstallmentView.of(installment)
 
 
-@router.post("/{installment_id}/approve")
+@router.post("/{installment_id}/approve", responses=CONFLICTS)
 async def approve(installment_id: UUID, context: Context, officer: Officer) -> InstallmentView:
     return InstallmentView.of(await payments.approve(context, installment_id, officer))
 
@@ -68,7 +80,7 @@ class Disbursement(BaseModel):
     invoice_number: str | None = Field(default=None, max_length=100)
 
 
-@router.post("/{installment_id}/disburse")
+@router.post("/{installment_id}/disburse", responses=CONFLICTS)
 async def disburse(
     installment_id: UUID,
     body: Disbursement,
@@ -78,18 +90,18 @@ async def disburse(
     idempotency_key: Annotated[str | None, Header(min_length=1, max_length=150)] = None,
 ) -> InstallmentView:
     """Pay an approved installment; the officer must not be the one who approved it."""
-    row, replayed = await payments.disburse(
+    installment, replayed = await payments.disburse(
         context, installment_id, Payment(**body.model_dump()), officer, idempotency_key
     )
     response.headers["Idempotent-Replayed"] = "true" if replayed else "false"
-    return InstallmentView.of(row)
+    return InstallmentView.of(installment)
 
 
 class Failure(BaseModel):
     reason: str = Field(min_length=1, max_length=500, description="why the payment failed or came back")
 
 
-@router.post("/{installment_id}/fail", status_code=status.HTTP_200_OK)
+@router.post("/{installment_id}/fail", status_code=status.HTTP_200_OK, responses=CONFLICTS)
 async def fail(installment_id: UUID, body: Failure, context: Context, officer: Officer) -> InstallmentView:
     """A failed or returned payment: the disbursement is reversed in the ledger."""
     return InstallmentView.of(await payments.record_failure(context, installment_id, body.reason, officer))

@@ -1,0 +1,166 @@
+"""The ledger read back, for auditors and the finance views: entries with filters, the whole chain
+in order, the chain head, and balances as they stood at any moment. Entries are never changed, so
+every read here sees a consistent prefix of the chain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from services.grants.core.ledger.chain import GENESIS_HASH, ChainedEntry
+from services.grants.core.ledger.postings import AccountKind, Direction
+from shared.db import Connection, Pool
+from shared.money import Money
+
+from .ledger import NET_DEBIT
+
+
+@dataclass(frozen=True)
+class KindBalance:
+    """The balance of every account of one kind, in one programme and currency, in the kind's
+    normal direction (minor units)."""
+
+    programme_id: str
+    currency: str
+    kind: AccountKind
+    balance: int
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    """One account's balance in one currency, in its normal direction."""
+
+    account: str
+    kind: AccountKind
+    programme_id: str
+    grant_id: UUID | None
+    balance: Money
+
+
+@dataclass(frozen=True)
+class ChainHead:
+    """The last entry appended to the chain: its sequence number and hash."""
+
+    seq: int
+    hash: str
+
+
+def _normal(kind: AccountKind, net_debit: int) -> int:
+    return net_debit if kind.normal is Direction.DEBIT else -net_debit
+
+
+async def balances_by_kind(
+    connection: Connection | Pool, *, programme_id: str | None = None, before: datetime | None = None
+) -> list[KindBalance]:
+    """Per programme, currency and account kind: the balance in the kind's normal direction,
+    counting entries recorded before `before` (all of them when None)."""
+    rows = await connection.fetch(
+        f"SELECT programme_id, currency, account_kind, {NET_DEBIT} AS net FROM ledger_entries"
+        " WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::timestamptz IS NULL OR recorded_at < $2)"
+        " GROUP BY programme_id, currency, account_kind ORDER BY programme_id, currency, account_kind",
+        programme_id,
+        before,
+    )
+    return [
+        KindBalance(
+            programme_id=r["programme_id"],
+            currency=r["currency"],
+            kind=(kind := AccountKind(r["account_kind"])),
+            balance=_normal(kind, int(r["net"])),
+        )
+        for r in rows
+    ]
+
+
+async def account_balances(
+    pool: Pool,
+    *,
+    programme_id: str | None = None,
+    grant_id: UUID | None = None,
+    account: str | None = None,
+    before: datetime | None = None,
+) -> list[AccountBalance]:
+    rows = await pool.fetch(
+        f"SELECT account, account_kind, programme_id, grant_id, currency, {NET_DEBIT} AS net"
+        " FROM ledger_entries"
+        " WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::uuid IS NULL OR grant_id = $2)"
+        " AND ($3::text IS NULL OR account = $3) AND ($4::timestamptz IS NULL OR recorded_at < $4)"
+        " GROUP BY account, account_kind, programme_id, grant_id, currency ORDER BY account, currency",
+        programme_id,
+        grant_id,
+        account,
+        before,
+    )
+    return [
+        AccountBalance(
+            account=r["account"],
+            kind=(kind := AccountKind(r["account_kind"])),
+            programme_id=r["programme_id"],
+            grant_id=r["grant_id"],
+            balance=Money(amount=_normal(kind, int(r["net"])), currency=r["currency"]),
+        )
+        for r in rows
+    ]
+
+
+ENTRY_SELECT = (
+    "SELECT e.seq, e.entry_id, e.transaction_id, t.kind, t.idempotency_key, t.reverses, e.programme_id,"
+    " e.grant_id, t.installment_id, e.account, e.direction, e.amount, e.currency, t.memo, t.recorded_by,"
+    " e.recorded_at, e.prev_hash, e.hash"
+    " FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id"
+)
+
+
+def _entry(row: asyncpg.Record) -> ChainedEntry:
+    return ChainedEntry.model_validate(dict(row.items()))
+
+
+async def entries(
+    pool: Pool,
+    *,
+    programme_id: str | None = None,
+    grant_id: UUID | None = None,
+    account: str | None = None,
+    since: datetime | None = None,
+    before: datetime | None = None,
+    after_seq: int = 0,
+    limit: int = 500,
+) -> list[ChainedEntry]:
+    rows = await pool.fetch(
+        ENTRY_SELECT + " WHERE e.seq > $1 AND ($2::text IS NULL OR e.programme_id = $2)"
+        " AND ($3::uuid IS NULL OR e.grant_id = $3 OR t.grant_id = $3)"
+        " AND ($4::text IS NULL OR e.account = $4)"
+        " AND ($5::timestamptz IS NULL OR e.recorded_at >= $5)"
+        " AND ($6::timestamptz IS NULL OR e.recorded_at < $6)"
+        " ORDER BY e.seq LIMIT $7",
+        after_seq,
+        programme_id,
+        grant_id,
+        account,
+        since,
+        before,
+        limit,
+    )
+    return [_entry(r) for r in rows]
+
+
+async def every_entry(pool: Pool, chunk: int = 2000) -> AsyncIterator[ChainedEntry]:
+    """The whole ledger in chain order, read in chunks (entries are never changed, so a chunked
+    read sees a consistent prefix)."""
+    after = 0
+    while True:
+        rows = await pool.fetch(ENTRY_SELECT + " WHERE e.seq > $1 ORDER BY e.seq LIMIT $2", after, chunk)
+        for row in rows:
+            yield _entry(row)
+        if len(rows) < chunk:
+            return
+        after = int(rows[-1]["seq"])
+
+
+async def chain_head(pool: Pool) -> ChainHead:
+    row = await pool.fetchrow("SELECT last_seq, last_hash FROM ledger_chain_head WHERE id = 1")
+    return ChainHead(int(row["last_seq"]), str(row["last_hash"])) if row else ChainHead(0, GENESIS_HASH)

@@ -1,0 +1,154 @@
+"""What finance officers do to an installment: approve it, disburse it (another officer), record a
+failed or returned payment. Each is one transaction: lock, decide (core/rules.py), post, queue the
+event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import structlog
+
+from services.grants.core.errors import IdempotencyConflict, NotFound
+from services.grants.core.grant import Installment
+from services.grants.core.ledger.postings import Posting, disbursement, release, reversal
+from services.grants.core.rules import (
+    GrantStatus,
+    Payment,
+    check_approval,
+    check_disbursement,
+    check_failure,
+)
+from services.grants.store import installments as installment_store
+from services.grants.store import ledger as ledger_store
+from services.grants.store import programmes as programme_store
+from shared.db import Connection, transaction
+from shared.events.codes import DisbursementMethod
+from shared.events.grants import InstallmentApproved, InstallmentDisbursed, InstallmentFailed
+from shared.identity.model import User
+
+from .context import GrantsContext
+from .grant_events import installment_event_fields, queue_grant_event
+from .opening import open_waiting_grants
+
+log = structlog.get_logger("grants.payments")
+
+
+async def _locked(connection: Connection, installment_id: UUID) -> Installment:
+    installment = await installment_store.installment(connection, installment_id, lock=True)
+    if installment is None:
+        raise NotFound(f"no installment {installment_id}")
+    return installment
+
+
+async def approve(context: GrantsContext, installment_id: UUID, officer: User) -> Installment:
+    """Approve a due (or failed) installment; returns it as it is now."""
+    async with transaction(context.pool) as connection:
+        installment = await _locked(connection, installment_id)
+        check_approval(installment.facts())
+        await installment_store.mark_approved(
+            connection, installment_id, by=officer.name, by_id=officer.id, at=_now()
+        )
+        await queue_grant_event(
+            connection,
+            context,
+            InstallmentApproved(**installment_event_fields(installment), approved_by=officer.name),
+            correlation_id=installment.correlation_id,
+        )
+        return await _locked(connection, installment_id)
+
+
+def _disbursement_posting(installment: Installment, payment: Payment, key: str) -> Posting:
+    memo = f"{payment.method.value}; ref {payment.payment_reference}"
+    if payment.method is DisbursementMethod.SUPPLIER_INVOICE:
+        memo += f"; invoice {payment.invoice_number} from {payment.supplier}"
+    return disbursement(
+        installment.programme_id,
+        installment.grant_id,
+        installment.id,
+        installment.amount,
+        idempotency_key=key,
+        memo=memo,
+    )
+
+
+async def disburse(
+    context: GrantsContext, installment_id: UUID, payment: Payment, officer: User, client_key: str | None
+) -> tuple[Installment, bool]:
+    """(the installment, replayed). With `client_key`, a retry of the same request is answered
+    with the installment as it is (replayed=True); the key reused for anything else is a 409."""
+    async with transaction(context.pool) as connection:
+        installment = await _locked(connection, installment_id)
+        attempt = installment.attempts + 1
+        key = f"disbursement:{client_key}" if client_key else f"disbursement:{installment_id}:{attempt}"
+        posting = _disbursement_posting(installment, payment, key)
+        if client_key and (existing := await ledger_store.transaction_for_key(connection, key)) is not None:
+            if existing.fingerprint != posting.fingerprint():
+                raise IdempotencyConflict(
+                    f"Idempotency-Key {client_key!r} was already used for a different request"
+                )
+            return installment, True
+        check_disbursement(installment.facts(), officer.id, payment)
+        stored = await ledger_store.append_posting(connection, posting, recorded_by=officer.name)
+        await installment_store.mark_disbursed(
+            connection,
+            installment_id,
+            payment,
+            by=officer.name,
+            by_id=officer.id,
+            at=_now(),
+            transaction_id=stored.id,
+            attempts=attempt,
+        )
+        await queue_grant_event(
+            connection,
+            context,
+            InstallmentDisbursed(
+                **installment_event_fields(installment), method=payment.method, disbursed_by=officer.name
+            ),
+            correlation_id=installment.correlation_id,
+        )
+        log.info("installment disbursed", installment_id=str(installment_id), transaction_id=str(stored.id))
+        return await _locked(connection, installment_id), False
+
+
+async def record_failure(
+    context: GrantsContext, installment_id: UUID, reason: str, officer: User
+) -> Installment:
+    """A failed or returned payment: the disbursement is reversed and the installment can be
+    approved again — unless the grant has closed, when the money also goes back to the budget."""
+    unlocked = await installment_store.installment(context.pool, installment_id)
+    if unlocked is None:
+        raise NotFound(f"no installment {installment_id}")
+    async with transaction(context.pool) as connection:
+        await programme_store.lock_programme(connection, unlocked.programme_id)
+        installment = await _locked(connection, installment_id)
+        check_failure(installment.facts())
+        paid = installment.disbursement_transaction
+        if paid is None:  # a disbursed installment names its transaction (check_failure passed)
+            raise LookupError(f"installment {installment_id} is disbursed but names no ledger transaction")
+        original = await ledger_store.stored_posting(connection, paid)
+        undo = reversal(original, paid, memo=f"payment failed: {reason}")
+        stored = await ledger_store.append_posting(connection, undo, recorded_by=officer.name)
+        await installment_store.mark_failed(connection, installment_id, reason=reason, at=_now())
+        await queue_grant_event(
+            connection,
+            context,
+            InstallmentFailed(**installment_event_fields(installment), reason=reason),
+            correlation_id=installment.correlation_id,
+        )
+        if installment.grant_status is GrantStatus.CLOSED:
+            back = release(
+                installment.programme_id,
+                installment.grant_id,
+                installment.amount,
+                idempotency_key=f"release:{installment.grant_id}:{stored.id}",
+                memo="payment returned after the case closed",
+            )
+            await ledger_store.append_posting(connection, back, recorded_by=officer.name)
+            await open_waiting_grants(connection, context, installment.programme_id)
+        return await _locked(connection, installment_id)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
