@@ -24,12 +24,12 @@ from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 
-from . import api
-from . import repository as repo
-from .broker import SERVICE, Consumers, build_broker
-from .directory import Directory, load_directory, load_municipalities
-from .handlers import ReferralHandlers
-from .sweep import EscalationSweep
+from .consumers import SERVICE, Consumers, build_broker
+from .core.directory import Directory, load_directory, load_municipalities
+from .http import referrals as api
+from .store import referrals as repo
+from .use_cases.escalation import EscalationSweep
+from .use_cases.returnees import ReferralHandlers
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

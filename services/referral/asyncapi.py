@@ -17,8 +17,8 @@ from shared.settings import Settings
 from shared.topics import Topics
 
 from .app import service_directory
-from .broker import Consumers, build_broker
-from .handlers import ReferralHandlers
+from .consumers import Consumers, build_broker
+from .use_cases.returnees import ReferralHandlers
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "asyncapi" / "referral.yaml"
 REGENERATE = "homeward referral asyncapi --write"

@@ -24,8 +24,8 @@ from shared.events.referral import (
 )
 from shared.topics import Topics
 
-from .directory import Directory
-from .payloads import CarePayload, EducationPayload, EmploymentPayload, HousingPayload
+from .core.directory import Directory
+from .core.payloads import CarePayload, EducationPayload, EmploymentPayload, HousingPayload
 
 # ReferralIssued as partners see it: `payload` is one of the per-category shapes, nothing else.
 ReferralIssuedData: type[BaseModel] = create_model(

@@ -11,12 +11,12 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.referral import repository as repo
 from services.referral.app import MIGRATIONS
-from services.referral.broker import RESPONSES_CONSUMER, RETURNEES_CONSUMER
-from services.referral.directory import Directory, Partner, Service
-from services.referral.handlers import ReferralHandlers
-from services.referral.status import UnknownReferral
+from services.referral.consumers import RESPONSES_CONSUMER, RETURNEES_CONSUMER
+from services.referral.core.directory import Directory, Partner, Service
+from services.referral.core.status import UnknownReferral
+from services.referral.store import referrals as repo
+from services.referral.use_cases.returnees import ReferralHandlers
 from shared.db import Pool, create_pool, migrate, transaction
 from shared.events import Category, MalformedEvent, new_envelope
 from shared.events.intake import CaseClosed

@@ -8,11 +8,11 @@ from collections import Counter
 
 import pytest
 
-from services.referral import repository as repo
 from services.referral.app import MIGRATIONS
-from services.referral.broker import RETURNEES_CONSUMER
-from services.referral.directory import Directory, Partner, Service
-from services.referral.handlers import ReferralHandlers
+from services.referral.consumers import RETURNEES_CONSUMER
+from services.referral.core.directory import Directory, Partner, Service
+from services.referral.store import referrals as repo
+from services.referral.use_cases.returnees import ReferralHandlers
 from shared.db import create_pool, migrate, transaction
 from shared.events import Category
 from shared.inbox import apply_once

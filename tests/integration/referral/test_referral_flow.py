@@ -7,8 +7,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.referral.broker import RESPONSES_CONSUMER
-from services.referral.sweep import escalate_overdue
+from services.referral.consumers import RESPONSES_CONSUMER
+from services.referral.use_cases.escalation import escalate_overdue
 from shared.events import Category, Vulnerability
 from tests.support import eventually
 

@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.referral.status import (
+from services.referral.core.status import (
     ALLOWED,
     ReferralState,
     RefusedTransition,

@@ -14,15 +14,15 @@ from datetime import datetime
 
 import structlog
 
+from services.referral.core.events import Outgoing
+from services.referral.store import referrals as repo
+from services.referral.store.casebook import CaseBook
 from shared.db import Pool, transaction
 from shared.events import ReferralStatus
 from shared.topics import Topics
 from shared.transient import is_transient
 
-from . import repository as repo
-from .casebook import CaseBook
-from .handlers import utc_now
-from .outgoing import Outgoing
+from .returnees import utc_now
 
 log = structlog.get_logger("referral.sweep")
 

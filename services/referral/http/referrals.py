@@ -12,13 +12,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
+from services.referral.core.directory import Directory, Eligibility
+from services.referral.store import referrals as repo
+from services.referral.store.referrals import Referral
 from shared.events import Category, Priority, ReferralStatus
 from shared.http.auth import require_roles
 from shared.identity.model import Role, User
-
-from . import repository as repo
-from .directory import Directory, Eligibility
-from .repository import Referral
 
 router = APIRouter()
 readers = require_roles(Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN)

@@ -20,6 +20,8 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 from uuid import UUID
 
+from services.referral.core.routing import Loads
+from services.referral.core.status import OPEN
 from shared import outbox
 from shared.db import Connection
 from shared.events import Envelope
@@ -27,10 +29,8 @@ from shared.events.codes import Category, ReferralStatus
 from shared.events.intake import CaseFacts
 from shared.topics import TopicSpec
 
-from . import repository as repo
-from .repository import REFERRAL_COLUMNS, Case, Referral
-from .routing import Loads
-from .status import OPEN
+from . import referrals as repo
+from .referrals import REFERRAL_COLUMNS, Case, Referral
 
 
 class CaseBook:

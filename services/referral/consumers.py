@@ -23,8 +23,8 @@ from shared.settings import Settings
 from shared.topics import Topics
 
 from .contract import declare_contract
-from .directory import Directory
-from .handlers import ReferralHandlers
+from .core.directory import Directory
+from .use_cases.returnees import ReferralHandlers
 
 SERVICE = "referral"
 RETURNEES_CONSUMER = "referral.returnees"

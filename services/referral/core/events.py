@@ -13,6 +13,8 @@ from dataclasses import replace
 from datetime import datetime
 from uuid import UUID
 
+from services.referral.store.casebook import CaseBook
+from services.referral.store.referrals import Referral
 from shared.events import Envelope, Event, ReferralStatus, new_envelope, uuid7
 from shared.events.referral import (
     ReferralEscalated,
@@ -22,8 +24,6 @@ from shared.events.referral import (
 )
 from shared.topics import Topics, TopicSpec
 
-from .casebook import CaseBook
-from .repository import Referral
 from .routing import Placement
 from .status import OPEN, move
 

@@ -9,13 +9,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from services.referral.core.directory import Directory
+from services.referral.core.routing import Loads
+from services.referral.core.status import OPEN, ReferralState
 from shared.db import Connection, Pool
 from shared.events.codes import Category, Priority, ReferralStatus
 from shared.events.intake import CaseFacts
-
-from .directory import Directory
-from .routing import Loads
-from .status import OPEN, ReferralState
 
 REFERRAL_COLUMNS = (
     "referral_id, case_id, category, partner_id, status, priority, payload, respond_by, correlation_id,"

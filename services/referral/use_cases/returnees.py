@@ -17,18 +17,17 @@ from datetime import UTC, datetime
 
 import structlog
 
+from services.referral.core.directory import Directory
+from services.referral.core.events import Outgoing
+from services.referral.core.routing import place, plan_referrals
+from services.referral.core.status import FINAL, PENDING, SETTLED, UnknownReferral, respond, to_withdraw
+from services.referral.store.casebook import CaseBook
+from services.referral.store.referrals import Referral
 from shared.db import Connection
 from shared.events import Category, Envelope, ReferralStatus
 from shared.events.intake import CaseClosed, CaseFacts, ConsentChanged, NeedsAssessed, ReturneeRegistered
 from shared.events.referral import PartnerResponse, ReferralCompleted, ReferralDeclined
 from shared.topics import Topics
-
-from .casebook import CaseBook
-from .directory import Directory
-from .outgoing import Outgoing
-from .repository import Referral
-from .routing import place, plan_referrals
-from .status import FINAL, PENDING, SETTLED, UnknownReferral, respond, to_withdraw
 
 log = structlog.get_logger("referral.handlers")
 
