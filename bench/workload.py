@@ -8,7 +8,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
-from services.referral.directory import load_municipalities
+from services.referral.core.directory import load_municipalities
 from shared.events import Category, Envelope, Relationship, Sex, new_envelope
 from shared.events.intake import HouseholdMember, NeedsAssessed
 from shared.settings import Settings

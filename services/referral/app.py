@@ -1,14 +1,14 @@
-"""`create_app()`: the referral service in one process — HTTP API, consumers, outbox relay, sweep.
+"""`create_app()`: the referral service in one process — HTTP API, consumers, outbox relay, and the
+escalation sweep. Wiring only.
 
 The partner directory is read and validated here, before anything starts: a bad file stops the
 service with the line and field at fault (DirectoryError). The lifespan then starts the runtime
 (migrations, every topic the service touches, the pool, the relay), syncs partners' places, starts
-the broker's consumers and the escalation sweep, and stops them in reverse order.
+the broker's consumers and the periodic jobs, and stops them in reverse order.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,16 +20,17 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from shared.db import transaction
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
+from shared.jobs import Jobs
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 
-from . import api
-from . import repository as repo
-from .broker import SERVICE, Consumers, build_broker
-from .directory import Directory, load_directory, load_municipalities
-from .handlers import ReferralHandlers
-from .sweep import EscalationSweep
+from .consumers import SERVICE, Consumers, build_broker
+from .core.directory import Directory, load_directory, load_municipalities
+from .http import partners, referrals
+from .jobs import escalation_sweep
+from .store.places import sync_partner_places
+from .use_cases.context import ReferralContext
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -58,33 +59,31 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
     settings = settings or Settings()
     options = ReferralSettings()
     directory = service_directory(settings, options.partners_file)
-    topics = Topics(settings.topic_prefix)
-    handlers = ReferralHandlers(directory, topics)
-    consumers = Consumers(handlers)
-    broker = build_broker(settings, directory, consumers)
+    context = ReferralContext(directory, Topics(settings.topic_prefix))
+    consumers = Consumers(context)
+    broker = build_broker(settings, consumers)
     interval = sweep_interval_s or options.sweep_interval_s
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await ServiceRuntime.start(
-            settings, SERVICE, [MIGRATIONS], topics=service_topics(topics, directory)
+            settings, SERVICE, [MIGRATIONS], topics=service_topics(context.topics, directory)
         )
         try:
             async with transaction(runtime.pool) as connection:
-                await repo.sync_partner_places(connection, directory)
+                await sync_partner_places(connection, directory)
             consumers.pool = runtime.pool
             app.state.pool = runtime.pool
             app.state.identity = runtime.identity
             app.state.runtime = runtime
             await broker.start()
             set_readiness(app, {"database": database_check(runtime.pool), "broker": broker_check(broker)})
-            sweep = EscalationSweep(runtime.pool, topics, interval)
-            sweep_task = asyncio.create_task(sweep.run(), name="referral-escalation-sweep")
+            jobs = Jobs([escalation_sweep(runtime.pool, context, interval)])
+            jobs.start()
             try:
                 yield
             finally:
-                sweep.stop()
-                await sweep_task
+                await jobs.stop()
                 await broker.stop()
         finally:
             await runtime.stop()
@@ -97,8 +96,6 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
         lifespan=lifespan,
     )
     app.state.directory = directory
-    app.state.topics = topics
-    app.state.broker = broker
-    app.state.handlers = handlers
-    app.include_router(api.router)
+    app.include_router(referrals.router)
+    app.include_router(partners.router)
     return app

@@ -17,8 +17,8 @@ from shared.settings import Settings
 from shared.topics import Topics
 
 from .app import service_directory
-from .broker import Consumers, build_broker
-from .handlers import ReferralHandlers
+from .consumers import Consumers, build_broker
+from .use_cases.context import ReferralContext
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "asyncapi" / "referral.yaml"
 REGENERATE = "homeward referral asyncapi --write"
@@ -44,8 +44,7 @@ def contract_document() -> str:
         config_dir=Settings.model_fields["config_dir"].default,
     )
     directory = service_directory(settings)
-    handlers = ReferralHandlers(directory, Topics(settings.topic_prefix))
-    broker = build_broker(settings, directory, Consumers(handlers))
+    broker = build_broker(settings, Consumers(ReferralContext(directory, Topics(settings.topic_prefix))))
     specification = AsyncAPI(
         broker, title="Homeward referral: partner contract", version="1", description=DESCRIPTION
     ).to_specification()

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from shared.http.serve import serve
 
     from .app import create_app
-    from .directory import DirectoryError
+    from .core.directory import DirectoryError
 
     try:
         return serve("referral", create_app, host=args.host, port=args.port)

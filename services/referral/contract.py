@@ -24,8 +24,8 @@ from shared.events.referral import (
 )
 from shared.topics import Topics
 
-from .directory import Directory
-from .payloads import CarePayload, EducationPayload, EmploymentPayload, HousingPayload
+from .core.directory import Directory
+from .core.payloads import CarePayload, EducationPayload, EmploymentPayload, HousingPayload
 
 # ReferralIssued as partners see it: `payload` is one of the per-category shapes, nothing else.
 ReferralIssuedData: type[BaseModel] = create_model(
@@ -69,13 +69,12 @@ STATUS_MESSAGES = _one_of(envelope_of(ReferralStatusChanged), envelope_of(Referr
 
 def declare_contract(broker: KafkaBroker, topics: Topics, directory: Directory) -> None:
     """Declare every topic referral writes, and the one partners write, for the document."""
-    for partner_id in directory.ids():
-        partner = directory.partner(partner_id)
-        assert partner is not None
+    for partner in sorted(directory.partners, key=lambda p: p.id):
         served = ", ".join(c.value for c in partner.categories)
+        topic = topics.partner(partner.id).name
         broker.publisher(
-            topics.partner(partner_id).name,
-            title=topics.partner(partner_id).name,
+            topic,
+            title=topic,
             description=f"Referrals for {partner.name} ({served}), keyed by case id. Only this partner "
             "reads it. ReferralIssued asks for an answer on referral.responses.v1 by `respond_by`; "
             "ReferralWithdrawn ends a referral (consent withdrawn, need removed, case closed).",

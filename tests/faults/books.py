@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from services.referral.directory import Directory
+from services.referral.core.directory import Directory
 
 RETURNEES, RESPONSES = "intake.returnees.v1", "referral.responses.v1"
 STATUS, INSTALLMENTS = "referral.status.v1", "grants.installments.v1"

@@ -14,8 +14,8 @@ from uuid import UUID, uuid4
 
 from aiokafka import AIOKafkaProducer
 
-from services.referral.directory import Directory, load_directory, load_municipalities
-from services.referral.routing import place
+from services.referral.core.directory import Directory, load_directory, load_municipalities
+from services.referral.core.routing import place
 from shared.events import Envelope, new_envelope
 from shared.events.codes import AssistanceType, Category, ReferralStatus, Relationship, Sex, Vulnerability
 from shared.events.intake import HouseholdMember, NeedsAssessed, PlannedAssistance, ReintegrationPlanApproved

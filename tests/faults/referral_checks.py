@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from services.referral.routing import place
+from services.referral.core.routing import place
 from shared.events import Category, Envelope, ReferralStatus
 from shared.events.intake import CaseFacts
 from shared.events.referral import ReferralIssued

@@ -1,11 +1,14 @@
-"""Waiting for, and reading, what the service under test published."""
+"""Waiting for, and reading, what the service under test published and stored."""
 
 from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from shared.events import Vulnerability
+from services.referral.core.routing import Loads
+from services.referral.core.status import OPEN
+from shared.db import Pool
+from shared.events import Category, Vulnerability
 from shared.topics import TopicSpec
 from tests.support import eventually
 
@@ -66,3 +69,14 @@ async def consumed_to_the_end(referral: RunningReferral, topic: TopicSpec, consu
     finally:
         await admin.close()
         await reader.stop()
+
+
+async def places_in_use(pool: Pool) -> Loads:
+    """Places in use per (partner, category), counted afresh from the open referrals: what the
+    service keeps in partner_places must always equal this."""
+    rows = await pool.fetch(
+        "SELECT partner_id, category, count(*) AS used FROM referrals"
+        " WHERE status = ANY($1::text[]) GROUP BY partner_id, category",
+        [s.value for s in OPEN],
+    )
+    return {(r["partner_id"], Category(r["category"])): int(r["used"]) for r in rows}

@@ -7,24 +7,30 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from functools import partial
 from uuid import UUID, uuid4
 
 import pytest
 
-from services.referral import repository as repo
 from services.referral.app import MIGRATIONS
-from services.referral.broker import RESPONSES_CONSUMER, RETURNEES_CONSUMER
-from services.referral.directory import Directory, Partner, Service
-from services.referral.handlers import ReferralHandlers
-from services.referral.status import UnknownReferral
+from services.referral.consumers import RESPONSES_CONSUMER, RETURNEES_CONSUMER
+from services.referral.core.directory import Directory, Partner, Service
+from services.referral.core.errors import UnknownReferral
+from services.referral.store import places
+from services.referral.store import referrals as repo
+from services.referral.use_cases.context import ReferralContext
+from services.referral.use_cases.responses import apply_partner_responses
+from services.referral.use_cases.returnees import apply_returnee_events
 from shared.db import Pool, create_pool, migrate, transaction
 from shared.events import Category, MalformedEvent, new_envelope
 from shared.events.intake import CaseClosed
 from shared.events.referral import ReferralAccepted, ReferralDeclined
-from shared.inbox import apply_batch
+from shared.inbox import ApplyMany, apply_batch
 from shared.topics import Topics
 from tests.conftest import Isolated
 
+from .checks import places_in_use
 from .events import consent_changed, needs_assessed
 
 pytestmark = pytest.mark.integration
@@ -59,13 +65,22 @@ async def pool(isolated: Isolated) -> AsyncIterator[Pool]:
     await migrate(isolated.settings.database_url, isolated.schema, [MIGRATIONS])
     pool = await create_pool(isolated.settings.database_url, isolated.schema, min_size=1, max_size=2)
     async with transaction(pool) as connection:
-        await repo.sync_partner_places(connection, DIRECTORY)
+        await places.sync_partner_places(connection, DIRECTORY)
     yield pool
     await pool.close()
 
 
-def handlers(isolated: Isolated) -> ReferralHandlers:
-    return ReferralHandlers(DIRECTORY, Topics(isolated.topic_prefix))
+@dataclass(frozen=True)
+class Handlers:
+    """The two batch use cases, bound to one context, as the consumers hand them to apply_batch."""
+
+    on_returnee_events: ApplyMany
+    on_partner_responses: ApplyMany
+
+
+def handlers(isolated: Isolated) -> Handlers:
+    context = ReferralContext(DIRECTORY, Topics(isolated.topic_prefix))
+    return Handlers(partial(apply_returnee_events, context), partial(apply_partner_responses, context))
 
 
 async def places_match_the_referrals(pool: Pool) -> None:
@@ -75,7 +90,7 @@ async def places_match_the_referrals(pool: Pool) -> None:
         for r in await pool.fetch("SELECT partner_id, category, in_use FROM partner_places")
         if r["in_use"]
     }
-    assert kept == await repo.places_in_use(pool)
+    assert kept == await places_in_use(pool)
 
 
 async def outbox_of(pool: Pool, case: str) -> list[tuple[str, str, str | None]]:
@@ -119,7 +134,7 @@ async def test_a_batch_applies_each_case_in_order_and_isolates_a_bad_event(
     # places counted in memory across the batch: the next housing case goes to the partner
     # with fewer places in use (homes-a's one was freed by the withdrawal: a tie, by id)
     assert [t for t, _, _ in await outbox_of(pool, other.key)] == ["ReferralIssued", "ReferralStatusChanged"]
-    assert await repo.places_in_use(pool) == {("homes-a", H): 1, ("jobs", J): 1}
+    assert await places_in_use(pool) == {("homes-a", H): 1, ("jobs", J): 1}
     assert await pool.fetchval("SELECT count(*) FROM inbox WHERE event_id = $1", broken.event_id) == 0
     await places_match_the_referrals(pool)
 
@@ -181,7 +196,7 @@ async def test_a_partner_answer_for_an_unknown_referral_is_isolated_within_its_b
         pool, RETURNEES_CONSUMER, "returnees", [closing.to_bytes()], consumer.on_returnee_events
     )
     await places_match_the_referrals(pool)
-    assert await repo.places_in_use(pool) == {("jobs", J): 1}
+    assert await places_in_use(pool) == {("jobs", J): 1}
 
 
 async def test_start_up_counts_the_places_in_use_afresh(isolated: Isolated, pool: Pool) -> None:
@@ -196,7 +211,7 @@ async def test_start_up_counts_the_places_in_use_afresh(isolated: Isolated, pool
     await pool.execute("UPDATE partner_places SET in_use = 99")  # drifted, or a partner back in the file
 
     async with transaction(pool) as connection:
-        await repo.sync_partner_places(connection, DIRECTORY)
+        await places.sync_partner_places(connection, DIRECTORY)
 
     await places_match_the_referrals(pool)
-    assert sum((await repo.lock_places(pool, [H, J])).values()) == 6  # type: ignore[arg-type]
+    assert sum((await places.lock_places(pool, [H, J])).values()) == 6  # type: ignore[arg-type]

@@ -6,9 +6,10 @@ from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from services.referral.broker import RESPONSES_CONSUMER
-from services.referral.sweep import escalate_overdue
+from services.referral.consumers import RESPONSES_CONSUMER
+from services.referral.use_cases.escalation import escalate_overdue
 from shared.events import Category, Vulnerability
 from tests.support import eventually
 
@@ -151,6 +152,32 @@ async def test_a_referral_past_its_deadline_is_escalated_once(referral: RunningR
         ("housing", "accepted"),
     ]
     assert len(referral.recorder.find(key=event.key, type="ReferralEscalated")) == 1
+
+
+async def test_escalations_are_counted_on_the_metrics_endpoint(referral: RunningReferral) -> None:
+    async def escalated_so_far() -> float:
+        page = await referral.client.get("/metrics")
+        assert page.status_code == 200
+        samples = [
+            sample.value
+            for family in text_string_to_metric_families(page.text)
+            for sample in family.samples
+            if sample.name == "homeward_referrals_escalated_total"
+        ]
+        return sum(samples)
+
+    event = needs_assessed(municipality="stip", needs=[H])
+    await referral.send(referral.topics.returnees, event)
+    [issued] = await published(referral, key=event.key, type="ReferralIssued", count=1)
+    respond_by = datetime.fromisoformat(issued.data["respond_by"])
+    before = await escalated_so_far()
+
+    escalated = await escalate_overdue(
+        referral.app.state.pool, referral.topics, respond_by + timedelta(seconds=1)
+    )
+
+    assert escalated >= 1  # this case's referral, and any other of the module's overdue by then
+    assert await escalated_so_far() == before + escalated
 
 
 async def test_consent_and_closure_withdraw_referrals_from_their_partners(referral: RunningReferral) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID, uuid4
 
-from services.referral.directory import Directory, Eligibility, Partner, Service
+from services.referral.core.directory import Directory, Eligibility, Partner, Service
 from shared.events import Category, Relationship, Sex, Vulnerability
 from shared.events.intake import CaseFacts, HouseholdMember, WorkExperience
 

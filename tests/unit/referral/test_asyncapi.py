@@ -5,7 +5,7 @@ from __future__ import annotations
 import yaml
 
 from services.referral.asyncapi import DOCUMENT, REGENERATE, contract_document
-from services.referral.directory import load_directory, load_municipalities
+from services.referral.core.directory import load_directory, load_municipalities
 from shared.settings import Settings
 
 

@@ -7,7 +7,7 @@ from textwrap import dedent
 
 import pytest
 
-from services.referral.directory import DirectoryError, load_directory, load_municipalities
+from services.referral.core.directory import DirectoryError, load_directory, load_municipalities
 from shared.events import Category
 from shared.settings import Settings
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.referral.directory import AgeGroup, Eligibility
-from services.referral.payloads import payload_for
-from services.referral.routing import place, plan_referrals, priority_for
+from services.referral.core.directory import AgeGroup, Eligibility
+from services.referral.core.payloads import payload_for
+from services.referral.core.routing import place, plan_referrals, priority_for
 from shared.events import Category, Priority, ReferralStatus, Relationship, Sex, Vulnerability
 
 from .factories import directory, facts, member, partner

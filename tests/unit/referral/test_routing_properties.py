@@ -9,9 +9,9 @@ from uuid import UUID
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.referral.directory import AgeGroup, Directory, Eligibility, Partner, Service
-from services.referral.payloads import PAYLOAD_FIELDS
-from services.referral.routing import is_eligible, plan_referrals
+from services.referral.core.directory import AgeGroup, Directory, Eligibility, Partner, Service
+from services.referral.core.payloads import PAYLOAD_FIELDS
+from services.referral.core.routing import is_eligible, plan_referrals
 from shared.events import Category, ReferralStatus, Relationship, Sex, Vulnerability
 from shared.events.intake import CaseFacts, HouseholdMember, WorkExperience
 

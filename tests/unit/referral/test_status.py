@@ -6,15 +6,8 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from services.referral.status import (
-    ALLOWED,
-    ReferralState,
-    RefusedTransition,
-    WrongPartner,
-    move,
-    respond,
-    to_withdraw,
-)
+from services.referral.core.errors import RefusedTransition, WrongPartner
+from services.referral.core.status import ALLOWED, ReferralState, move, respond, to_withdraw
 from shared.events import Category, ReferralStatus
 from shared.events.referral import PartnerResponse, ReferralAccepted, ReferralCompleted, ReferralDeclined
 

@@ -1,5 +1,5 @@
 """Routing, pure: which partner gets a case's referral in each category it needs, how urgent it is,
-and what that partner may see. No I/O: the handler loads the facts and the places in use, and
+and what that partner may see. No I/O: the use case loads the facts and the places in use, and
 persists what this module decides.
 
 The rules, in order, for one needed category:

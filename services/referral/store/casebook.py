@@ -1,5 +1,5 @@
 """The referral state a batch of consumed events works on, in the caller's transaction: loaded and
-locked in a few queries, read and changed in memory by the handlers, written back in a few.
+locked in a few queries, read and changed in memory by the use cases, written back in a few.
 
 A batch of 500 events costs a handful of round trips this way instead of a dozen per event, and a
 batch of one runs the very same code. Rows are locked in one order everywhere — the cases (by id),
@@ -20,6 +20,9 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 from uuid import UUID
 
+from services.referral.core.referral import Case, Referral
+from services.referral.core.routing import Loads
+from services.referral.core.status import OPEN
 from shared import outbox
 from shared.db import Connection
 from shared.events import Envelope
@@ -27,10 +30,7 @@ from shared.events.codes import Category, ReferralStatus
 from shared.events.intake import CaseFacts
 from shared.topics import TopicSpec
 
-from . import repository as repo
-from .repository import REFERRAL_COLUMNS, Case, Referral
-from .routing import Loads
-from .status import OPEN
+from . import places, referrals
 
 
 class CaseBook:
@@ -56,26 +56,13 @@ class CaseBook:
         wanted = sorted(set(case_ids) - self._cases.keys())
         if not wanted:
             return
-        rows = await self.connection.fetch(
-            "SELECT case_id, facts, closed_at FROM cases WHERE case_id = ANY($1::uuid[])"
-            " ORDER BY case_id FOR UPDATE",
-            wanted,
-        )
+        found = await referrals.lock_cases(self.connection, wanted)
         for case_id in wanted:
-            self._cases[case_id] = None
+            self._cases[case_id] = found.get(case_id)
             self._of_case[case_id] = []
-        for row in rows:
-            facts = CaseFacts.model_validate(row["facts"])
-            self._cases[row["case_id"]] = Case(facts, closed=row["closed_at"] is not None)
-        if not rows:
+        if not found:
             return
-        referrals = await self.connection.fetch(
-            f"SELECT {REFERRAL_COLUMNS} FROM referrals WHERE case_id = ANY($1::uuid[])"
-            " ORDER BY case_id, created_at, referral_id FOR UPDATE",
-            [row["case_id"] for row in rows],
-        )
-        for record in referrals:
-            referral = Referral.from_record(record)
+        for referral in await referrals.lock_referrals_of(self.connection, found.keys()):
             self._referrals[referral.referral_id] = referral
             self._of_case[referral.case_id].append(referral.referral_id)
 
@@ -84,17 +71,14 @@ class CaseBook:
         wanted = [r for r in set(referral_ids) if r not in self._referrals]
         if not wanted:
             return
-        rows = await self.connection.fetch(
-            "SELECT DISTINCT case_id FROM referrals WHERE referral_id = ANY($1::uuid[])", wanted
-        )
-        await self.load_cases(row["case_id"] for row in rows)
+        await self.load_cases(await referrals.cases_of_referrals(self.connection, wanted))
 
     async def loads(self, categories: Collection[Category]) -> Loads:
         """Places in use per (partner, category), with the place rows of `categories` locked."""
         missing = sorted(set(categories) - self._counted)
         if missing:
             await self.flush()  # the count below must include this batch's referrals so far
-            counted = await repo.lock_places(self.connection, missing)
+            counted = await places.lock_places(self.connection, missing)
             self._loads.update(counted)
             self._counted.update(missing)
         return self._loads
@@ -151,9 +135,9 @@ class CaseBook:
     def append(self, topic: TopicSpec, envelope: Envelope) -> None:
         self._outbox.append((topic, envelope))
 
-    def track(self, referrals: Iterable[Referral]) -> None:
+    def track(self, loaded: Iterable[Referral]) -> None:
         """Referrals loaded by the caller (e.g. the sweep's overdue ones) that it will change."""
-        for referral in referrals:
+        for referral in loaded:
             self._referrals.setdefault(referral.referral_id, referral)
 
     def _count(self, before: Referral | None, after: Referral) -> None:
@@ -173,15 +157,15 @@ class CaseBook:
         category. The outbox keeps the order the events were made in (per-key order on Kafka)."""
         connection = self.connection
         if self._saved_cases:
-            await repo.save_cases(connection, list(self._saved_cases.values()))
+            await referrals.save_cases(connection, list(self._saved_cases.values()))
         if self._closed_cases:
-            await repo.close_cases(connection, self._closed_cases)
+            await referrals.close_cases(connection, self._closed_cases)
         if self._updated:
-            await repo.update_referrals(connection, list(self._updated.values()))
+            await referrals.update_referrals(connection, list(self._updated.values()))
         if self._inserted:
-            await repo.insert_referrals(connection, list(self._inserted.values()))
+            await referrals.insert_referrals(connection, list(self._inserted.values()))
         if self._places_moved:
-            await repo.move_places(connection, self._places_moved)
+            await places.move_places(connection, self._places_moved)
         if self._outbox:
             await outbox.append_many(connection, self._outbox)
         self._saved_cases, self._closed_cases = {}, []

@@ -1,4 +1,5 @@
-"""The faststream broker: referral's two batch subscribers, and the partner contract declared on it.
+"""Referral's Kafka subscriptions: two batch subscribers, each handing its batch to a use case
+through the inbox, and the partner contract declared on the same broker.
 
 Each subscriber takes up to `BATCH_RECORDS` messages at a time and applies them in ONE transaction
 (`shared.inbox.apply_batch`): the commit and the round trips are shared by the batch, while every
@@ -9,22 +10,23 @@ the batch, and each partition's messages are applied in offset order.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from faststream.kafka import KafkaBroker
 from pydantic import WithJsonSchema
 
 from shared.db import Pool
-from shared.inbox import ApplyMany, BatchOutcome, apply_batch
+from shared.inbox import ApplyMany, apply_batch
 from shared.kafka.broker import create_broker
 from shared.kafka.dead_letters import DeadLetters
 from shared.kafka.subscriptions import batch_subscriber_options
 from shared.settings import Settings
-from shared.topics import Topics
 
 from .contract import declare_contract
-from .directory import Directory
-from .handlers import ReferralHandlers
+from .use_cases.context import ReferralContext
+from .use_cases.responses import apply_partner_responses
+from .use_cases.returnees import apply_returnee_events
 
 SERVICE = "referral"
 RETURNEES_CONSUMER = "referral.returnees"
@@ -39,33 +41,29 @@ class Consumers:
     """What the subscribers call. The pool arrives when the runtime has started; a broker built
     only to generate the contract never gets one (and never consumes)."""
 
-    def __init__(self, handlers: ReferralHandlers) -> None:
-        self.handlers = handlers
+    def __init__(self, context: ReferralContext) -> None:
+        self.context = context
         self.pool: Pool | None = None
 
-    def _pool(self) -> Pool:
+    async def returnee_events(self, bodies: list[bytes]) -> None:
+        topic = self.context.topics.returnees.name
+        await self._apply(RETURNEES_CONSUMER, topic, bodies, partial(apply_returnee_events, self.context))
+
+    async def partner_responses(self, bodies: list[bytes]) -> None:
+        topic = self.context.topics.referral_responses.name
+        await self._apply(RESPONSES_CONSUMER, topic, bodies, partial(apply_partner_responses, self.context))
+
+    async def _apply(self, consumer: str, topic: str, bodies: list[bytes], apply: ApplyMany) -> None:
         if self.pool is None:
             raise RuntimeError("the referral consumers have no database pool yet")
-        return self.pool
-
-    async def returnee_events(self, bodies: list[bytes]) -> BatchOutcome:
-        topic = self.handlers.topics.returnees.name
-        return await self._apply(RETURNEES_CONSUMER, topic, bodies, self.handlers.on_returnee_events)
-
-    async def partner_responses(self, bodies: list[bytes]) -> BatchOutcome:
-        topic = self.handlers.topics.referral_responses.name
-        return await self._apply(RESPONSES_CONSUMER, topic, bodies, self.handlers.on_partner_responses)
-
-    async def _apply(self, consumer: str, topic: str, bodies: list[bytes], apply: ApplyMany) -> BatchOutcome:
-        outcome = await apply_batch(self._pool(), consumer, topic, bodies, apply)
+        outcome = await apply_batch(self.pool, consumer, topic, bodies, apply)
         if outcome.failures:
             raise DeadLetters(outcome.failures)  # after the commit: the middleware dead-letters them
-        return outcome
 
 
-def build_broker(settings: Settings, directory: Directory, consumers: Consumers) -> KafkaBroker:
+def build_broker(settings: Settings, consumers: Consumers) -> KafkaBroker:
     broker = create_broker(settings, SERVICE)
-    topics = Topics(settings.topic_prefix)
+    topics = consumers.context.topics
     # group ids carry the topic prefix: two deployments (or tests) on one cluster stay apart
     prefix = settings.topic_prefix
 
@@ -92,5 +90,5 @@ def build_broker(settings: Settings, directory: Directory, consumers: Consumers)
         "envelope bytes: a malformed answer or an impossible move is dead-lettered with the reason.",
     )(on_partner_response)
 
-    declare_contract(broker, topics, directory)
+    declare_contract(broker, topics, consumers.context.directory)
     return broker

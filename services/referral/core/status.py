@@ -21,6 +21,8 @@ from uuid import UUID
 from shared.events.codes import Category, ReferralStatus
 from shared.events.referral import PartnerResponse, ReferralAccepted, ReferralCompleted, ReferralDeclined
 
+from .errors import RefusedTransition, WrongPartner
+
 S = ReferralStatus
 
 # held by a partner: these take a place in the partner's capacity
@@ -47,18 +49,6 @@ RESPONSE_STATUS: Mapping[type[PartnerResponse], ReferralStatus] = {
     ReferralDeclined: S.DECLINED,
     ReferralCompleted: S.COMPLETED,
 }
-
-
-class RefusedTransition(ValueError):
-    """The event asks for something the referral's state does not allow; the message says why."""
-
-
-class UnknownReferral(RefusedTransition):
-    pass
-
-
-class WrongPartner(RefusedTransition):
-    pass
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""Referral's HTTP API: FastAPI routers, read-only."""

@@ -1,0 +1,22 @@
+"""What every referral route depends on: who may read, and the app's pool and partner directory."""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from services.referral.core.directory import Directory
+from shared.db import Pool
+from shared.http.auth import require_roles
+from shared.identity.model import Role
+
+readers = require_roles(Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN)
+
+
+def pool(request: Request) -> Pool:
+    found: Pool = request.app.state.pool
+    return found
+
+
+def directory(request: Request) -> Directory:
+    found: Directory = request.app.state.directory
+    return found

@@ -1,0 +1,1 @@
+"""Referral's SQL, over the service's own schema, returning typed objects."""

@@ -1,0 +1,152 @@
+"""Intake's events (`intake.returnees.v1`), as referral applies them: parse → decide (routing,
+status: pure) → rows + outbox through one CaseBook, in the caller's transaction.
+
+NeedsAssessed (and a ReturneeRegistered that carries needs) and ConsentChanged bring the case's
+referrals in line with its facts: those no longer needed or consented are withdrawn, every needed
+category without a live referral is placed. CaseClosed withdraws every referral still open. Other
+types are not referral's: they are recorded in the inbox and skipped.
+
+`apply_returnee_events` runs inside `shared.inbox.apply_batch`'s transaction and applies a batch
+strictly in order, so its inbox, referral and outbox rows commit together or not at all. A message
+that breaks a rule raises (MalformedEvent, a Poison): `apply_batch` then applies the batch again
+message by message, and the one at fault is dead-lettered with the reason while the rest commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import structlog
+
+from services.referral.core.events import Occasion
+from services.referral.core.referral import Referral
+from services.referral.core.routing import plan_referrals
+from services.referral.core.status import FINAL, PENDING, SETTLED, to_withdraw
+from services.referral.store.casebook import CaseBook
+from shared.db import Connection
+from shared.events import Category, Envelope, ReferralStatus
+from shared.events.intake import CaseClosed, CaseFacts, ConsentChanged, NeedsAssessed, ReturneeRegistered
+
+from .context import ReferralContext
+from .referral_changes import ReferralChanges
+
+log = structlog.get_logger("referral.returnees")
+
+ReturneeEvent = CaseFacts | ConsentChanged | CaseClosed
+
+
+async def apply_returnee_events(
+    context: ReferralContext, connection: Connection, envelopes: list[Envelope]
+) -> None:
+    events = [(envelope, _returnee_event(envelope)) for envelope in envelopes]
+    book = CaseBook(connection)
+    await book.load_cases(e.case_id for _, e in events if e is not None)
+    # lock the places this batch is likely to fill in one go (others are locked when needed)
+    await book.loads({c for _, e in events if e is not None for c in _needs(book, e)})
+    for envelope, event in events:
+        now = context.clock()
+        with structlog.contextvars.bound_contextvars(event_id=str(envelope.event_id)):
+            if isinstance(event, CaseFacts):
+                await _case_facts(context, book, envelope, event, now)
+            elif isinstance(event, ConsentChanged):
+                await _consent_changed(context, book, envelope, event, now)
+            elif isinstance(event, CaseClosed):
+                _case_closed(context, book, envelope, event, now)
+            else:
+                # ReintegrationPlanApproved is for grants; types added later are not ours either
+                log.info("event not for referral; recorded and skipped", event_type=envelope.type)
+    await book.flush()
+
+
+async def _case_facts(
+    context: ReferralContext, book: CaseBook, envelope: Envelope, facts: CaseFacts, now: datetime
+) -> None:
+    case = book.case(facts.case_id)
+    if case is not None and case.closed:
+        log.info("case is closed; facts ignored", case_id=str(facts.case_id))
+        return
+    book.save_case(facts)
+    # a registration without needs only tells us the case exists; an assessment is the full list
+    if envelope.type == ReturneeRegistered.event_type and not facts.needs:
+        return
+    await _reconcile(context, book, envelope, facts, now)
+
+
+async def _consent_changed(
+    context: ReferralContext, book: CaseBook, envelope: Envelope, event: ConsentChanged, now: datetime
+) -> None:
+    case = book.case(event.case_id)
+    if case is None or case.closed:
+        # nothing is routed for a case we have no facts for; its assessment carries the consent
+        log.info("consent change for an unknown or closed case; skipped", case_id=str(event.case_id))
+        return
+    consent = {**case.facts.consent, **event.consent}
+    consent.update({c: True for c in event.granted})
+    consent.update({c: False for c in event.withdrawn})
+    facts = case.facts.model_copy(update={"consent": consent})
+    book.save_case(facts)
+    await _reconcile(context, book, envelope, facts, now)
+
+
+def _case_closed(
+    context: ReferralContext, book: CaseBook, envelope: Envelope, event: CaseClosed, now: datetime
+) -> None:
+    if book.case(event.case_id) is None:
+        log.info("closure of a case referral never saw; skipped", case_id=str(event.case_id))
+        return
+    book.close_case(event.case_id)
+    changes = ReferralChanges(book, context.topics, Occasion(now, envelope))
+    for referral in book.referrals_of(event.case_id):
+        if referral.status not in FINAL:
+            changes.move(referral, ReferralStatus.WITHDRAWN, "case_closed")
+
+
+async def _reconcile(
+    context: ReferralContext, book: CaseBook, envelope: Envelope, facts: CaseFacts, now: datetime
+) -> None:
+    """Bring the case's referrals in line with its facts: end those no longer needed or
+    consented, place every needed category that has no live referral."""
+    changes = ReferralChanges(book, context.topics, Occasion(now, envelope))
+    referrals = book.referrals_of(facts.case_id)
+    ending = {
+        w.referral_id: w.reason
+        for w in to_withdraw([r.state for r in referrals], needs=facts.needs, consent=facts.consent)
+    }
+    standing: list[Referral] = []
+    for referral in referrals:
+        if referral.referral_id in ending:
+            changes.move(referral, ReferralStatus.WITHDRAWN, ending[referral.referral_id])
+        else:
+            standing.append(referral)
+    settled = {r.category for r in standing if r.status in SETTLED}
+    pending = {r.category: r for r in standing if r.status in PENDING}
+    loads = await book.loads([c for c in facts.needs if c not in settled])
+    declined = book.declined_partners(facts.case_id)
+    for placement in plan_referrals(facts, context.directory, loads, now, settled=settled, excluded=declined):
+        waiting = pending.get(placement.category)
+        if waiting is None:
+            changes.open(facts.case_id, placement, envelope.correlation_id)
+        elif waiting.status is not placement.status:
+            changes.place(waiting, placement)
+
+
+def _returnee_event(envelope: Envelope) -> ReturneeEvent | None:
+    """The typed event, for the types referral acts on (MalformedEvent if its data is wrong)."""
+    if envelope.type in (NeedsAssessed.event_type, ReturneeRegistered.event_type):
+        facts = envelope.event_as(CaseFacts)
+        # only the routing facts are kept (a registration carries more than referral needs); they
+        # were validated just now, so they are taken over as they are
+        return CaseFacts.model_construct(**{name: getattr(facts, name) for name in CaseFacts.model_fields})
+    if envelope.type == ConsentChanged.event_type:
+        return envelope.event_as(ConsentChanged)
+    if envelope.type == CaseClosed.event_type:
+        return envelope.event_as(CaseClosed)
+    return None
+
+
+def _needs(book: CaseBook, event: ReturneeEvent) -> Iterable[Category]:
+    if isinstance(event, CaseFacts):
+        return event.needs
+    case = book.case(event.case_id)
+    return case.facts.needs if isinstance(event, ConsentChanged) and case is not None else ()
