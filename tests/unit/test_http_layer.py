@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from shared.events import uuid7
 from shared.http.auth import require_roles
 from shared.http.health import set_readiness
+from shared.http.params import known_query_only
 from shared.http.problems import CONFLICT, PROBLEM_JSON, ProblemError
 from shared.http.service import service_app
 from shared.identity.model import Role, User
@@ -56,7 +57,11 @@ def small_app(**settings: object) -> FastAPI:
         return thing
 
     # a route of an included router, as the services have them
-    router = APIRouter()
+    router = APIRouter(dependencies=[Depends(known_query_only)])
+
+    @router.get("/listing")
+    async def listing(programme: str | None = None) -> dict[str, str | None]:
+        return {"programme": programme}
 
     @router.get("/secret")
     async def secret(user: Annotated[User, Depends(require_roles(Role.ADMIN))]) -> dict[str, str]:
@@ -234,3 +239,15 @@ async def test_each_request_is_a_server_span_that_continues_the_callers_trace(sp
     assert [s.name for s in server] == ["POST /things/{thing_id}"]
     assert format(server[0].context.trace_id, "032x") == caller_trace
     assert server[0].attributes["http.response.status_code"] == 200
+
+
+async def test_an_unknown_query_parameter_is_refused_not_ignored():
+    """A misspelt filter must not silently widen the answer."""
+    async with client(small_app()) as http:
+        known = await http.get("/listing", params={"programme": "A"})
+        misspelt = await http.get("/listing", params={"programe": "A"})
+    assert known.json() == {"programme": "A"}
+    assert misspelt.status_code == 422
+    assert misspelt.json()["errors"] == [
+        {"in": "query", "pointer": "/programe", "detail": "not a parameter of this operation"}
+    ]

@@ -1,6 +1,5 @@
 """What every route uses: the service context, who may call, and query parameters read as strictly
-as the OpenAPI document declares them (dates, instants, programme ids, account codes, no unknown
-names)."""
+as the OpenAPI document declares them (dates, instants, programme ids, account codes)."""
 
 from __future__ import annotations
 
@@ -9,14 +8,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
 
 from services.grants.core.ledger.postings import account_code_pattern
 from services.grants.core.policies import PROGRAMME_ID
 from services.grants.use_cases.context import GrantsContext
 from shared.http.auth import require_roles
-from shared.http.problems import FieldProblem, ProblemError, pointer, validation_error
+from shared.http.problems import FieldProblem, ProblemError, validation_error
 from shared.identity.model import Role, User
 
 
@@ -41,30 +38,6 @@ AccountFilter = Annotated[
         description="an account code: programme/<programme id>/<kind> or grant/<grant id>/<kind>",
     ),
 ]
-
-
-def _query_names(dependant: Dependant) -> set[str]:
-    names = {parameter.alias for parameter in dependant.query_params}
-    for dependency in dependant.dependencies:
-        names |= _query_names(dependency)
-    return names
-
-
-def known_query_only(request: Request) -> None:
-    """An operation that takes query parameters refuses one it does not know: a misspelt filter
-    would otherwise be ignored, and the answer silently widened."""
-    route = request.scope.get("route")
-    if not isinstance(route, APIRoute):
-        return
-    known = _query_names(route.dependant)
-    unknown = sorted(set(request.query_params) - known) if known else []
-    if unknown:
-        raise validation_error(
-            [
-                FieldProblem(in_="query", pointer=pointer([name]), detail="not a parameter of this operation")
-                for name in unknown
-            ]
-        )
 
 
 # The shapes OpenAPI's `date` and `date-time` (RFC 3339) formats allow, and nothing more lenient:

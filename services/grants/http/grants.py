@@ -11,8 +11,9 @@ from services.grants.core.errors import NotFound
 from services.grants.store import grants as grant_store
 from services.grants.store import installments as installment_store
 from services.grants.use_cases.milestones import verify_business_plan
+from shared.http.params import known_query_only
 
-from .deps import MAX_OFFSET, Context, Officer, ProgrammeFilter, Reader, known_query_only
+from .deps import MAX_OFFSET, Context, Officer, ProgrammeFilter, Reader
 from .problems import CONFLICTS
 from .views import GrantView, InstallmentView
 

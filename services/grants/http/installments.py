@@ -13,6 +13,7 @@ from services.grants.core.rules import Payment
 from services.grants.store import installments as installment_store
 from services.grants.use_cases import payments
 from shared.events.codes import DisbursementMethod
+from shared.http.params import known_query_only
 
 from .deps import (
     DATE_SCHEMA,
@@ -21,7 +22,6 @@ from .deps import (
     Officer,
     ProgrammeFilter,
     Reader,
-    known_query_only,
     query_date,
 )
 from .problems import CONFLICTS

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from services.grants.core.ledger.chain import ChainedEntry, ChainVerdict
 from services.grants.store import ledger_reads
 from services.grants.use_cases.audit import export_csv_chunks, verify_database_chain
+from shared.http.params import known_query_only
 from shared.money import Money
 
 from .deps import (
@@ -25,7 +26,6 @@ from .deps import (
     ProgrammeFilter,
     Reader,
     instant_bound,
-    known_query_only,
 )
 from .views import ProgrammeBalance, programme_balances
 

@@ -14,9 +14,10 @@ from services.grants.core.policies import Programme, UnknownProgramme
 from services.grants.store import ledger_reads
 from services.grants.store import programmes as programme_store
 from services.grants.use_cases.funding import record_funding
+from shared.http.params import known_query_only
 from shared.money import MINOR_UNITS, MinorUnits, Money
 
-from .deps import AsOf, Context, Officer, Reader, known_query_only
+from .deps import AsOf, Context, Officer, Reader
 from .problems import CONFLICTS
 from .views import AwaitingFunding, ProgrammeView, programme_balances
 

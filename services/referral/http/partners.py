@@ -9,11 +9,12 @@ from services.referral.core.directory import Directory, Eligibility
 from services.referral.store import referrals as store
 from shared.db import Pool
 from shared.events import Category, ReferralStatus
+from shared.http.params import known_query_only
 from shared.identity.model import User
 
 from .deps import directory, pool, readers
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(known_query_only)])
 
 
 class CategoryLoad(BaseModel):

@@ -14,11 +14,12 @@ from services.referral.core.referral import Referral
 from services.referral.store import referrals as store
 from shared.db import Pool
 from shared.events import Category, Priority, ReferralStatus
+from shared.http.params import known_query_only
 from shared.identity.model import User
 
 from .deps import pool, readers
 
-router = APIRouter()
+router = APIRouter(dependencies=[Depends(known_query_only)])
 
 
 class ReferralOut(BaseModel):

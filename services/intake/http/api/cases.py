@@ -18,9 +18,10 @@ from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles
 from shared.http.openapi import documented_body
+from shared.http.params import known_query_only
 from shared.identity.model import User
 
-router = APIRouter(prefix="/v1/cases", tags=["cases"])
+router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(known_query_only)])
 
 # visible ASCII, no space at either end (HTTP would drop it)
 IDEMPOTENCY_KEY = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$"

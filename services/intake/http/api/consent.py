@@ -17,9 +17,10 @@ from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles
 from shared.http.openapi import documented_body
+from shared.http.params import known_query_only
 from shared.identity.model import User
 
-router = APIRouter(prefix="/v1/cases", tags=["consent"])
+router = APIRouter(prefix="/v1/cases", tags=["consent"], dependencies=[Depends(known_query_only)])
 
 
 @router.post(

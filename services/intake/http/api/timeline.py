@@ -13,9 +13,10 @@ from services.intake.http.context import intake_of
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles
+from shared.http.params import known_query_only
 from shared.identity.model import User
 
-router = APIRouter(prefix="/v1/cases", tags=["timeline"])
+router = APIRouter(prefix="/v1/cases", tags=["timeline"], dependencies=[Depends(known_query_only)])
 
 
 @router.get("/{case_id}/timeline", response_model=list[TimelineEntry])

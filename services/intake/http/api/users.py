@@ -15,11 +15,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.core.formats import JSON_INTEGER, TypedText, text_pattern
 from shared.http.auth import require_roles
+from shared.http.params import known_query_only
 from shared.http.problems import CONFLICT, ProblemError
 from shared.identity.model import Role, User
 from shared.identity.store import IdentityStore
 
-router = APIRouter(prefix="/v1/users", tags=["users"])
+router = APIRouter(prefix="/v1/users", tags=["users"], dependencies=[Depends(known_query_only)])
 
 UserName = Annotated[
     str,
