@@ -13,7 +13,8 @@ from fastapi.staticfiles import StaticFiles
 
 from services.intake.consumers import subscribe_timeline
 from services.intake.core.catalogue import load_catalogue
-from services.intake.http.api import cases, consent, plans, problems, timeline, users
+from services.intake.http import problems
+from services.intake.http.api import cases, consent, plans, timeline, users
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import case, home, registration, render
 from services.intake.use_cases.context import IntakeContext

@@ -12,8 +12,8 @@ from services.intake.core.permissions import EDITORS, READERS
 from services.intake.core.requests import Assessment, Closure, Registration
 from services.intake.core.views import CasePage, RedactedCase, case_for, summary_for
 from services.intake.http.api.bodies import NO_NUL, json_of
-from services.intake.http.api.problems import CASE_STATE_CONFLICT
-from services.intake.http.context import intake_of
+from services.intake.http.deps import intake_of
+from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles

@@ -11,8 +11,8 @@ from services.intake.core.case import Case
 from services.intake.core.permissions import EDITORS
 from services.intake.core.requests import ConsentChange
 from services.intake.http.api.bodies import json_of
-from services.intake.http.api.problems import CASE_STATE_CONFLICT
-from services.intake.http.context import intake_of
+from services.intake.http.deps import intake_of
+from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 
 from services.intake.core.permissions import READERS
 from services.intake.core.timeline import TimelineEntry
-from services.intake.http.context import intake_of
+from services.intake.http.deps import intake_of
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles

@@ -18,7 +18,7 @@ from services.intake.core.people import age_on
 from services.intake.core.permissions import APPROVERS, EDITORS, READERS
 from services.intake.core.validation import Invalid
 from services.intake.core.views import sees_personal_data
-from services.intake.http.context import intake_of
+from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
 from services.intake.http.pages.render import label, options, render
 from services.intake.http.pages.session import page_user

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from services.intake.core.case import CaseStatus
 from services.intake.core.permissions import EDITORS
 from services.intake.core.views import summary_for
-from services.intake.http.context import intake_of
+from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
 from services.intake.http.pages.render import options, render
 from services.intake.http.pages.session import (

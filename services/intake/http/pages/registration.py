@@ -14,7 +14,7 @@ from services.intake.core.errors import DuplicateSuspected, IdempotencyKeyReused
 from services.intake.core.permissions import EDITORS
 from services.intake.core.requests import MAX_MEMBERS, DocumentType
 from services.intake.core.validation import Invalid
-from services.intake.http.context import intake_of
+from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
 from services.intake.http.pages.render import options, render
 from services.intake.http.pages.session import page_user

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
-from services.intake.http.context import intake_of
+from services.intake.http.deps import intake_of
 from services.intake.http.pages.forms import field_label
 from shared.money import Money
 
