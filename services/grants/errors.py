@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from shared.poison import Poison
+
 
 class GrantsError(Exception):
     """A refusal with a message meant for the finance officer who asked."""
@@ -27,5 +29,5 @@ class InvalidRequest(GrantsError):
     """Well-formed but not acceptable (wrong currency, a method the installment cannot use)."""
 
 
-class PlanRejected(ValueError):
+class PlanRejected(Poison, ValueError):
     """A plan approval that cannot become a grant; the consumer dead-letters it with this reason."""

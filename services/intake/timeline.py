@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.events import grants, referral
 from shared.events.envelope import Envelope, Event, UnknownEventType
+from shared.poison import Poison
 
 
 class Source(StrEnum):
@@ -31,7 +32,7 @@ class TimelineEntry(BaseModel):
     event_id: UUID | None = None
 
 
-class UnknownCase(ValueError):
+class UnknownCase(Poison, ValueError):
     """An event names a case intake never registered: a rule break, dead-lettered."""
 
 

@@ -21,6 +21,7 @@ from shared.db import Connection
 from shared.events import Category, Envelope, ReferralStatus
 from shared.events.intake import CaseClosed, CaseFacts, ConsentChanged, NeedsAssessed, ReturneeRegistered
 from shared.events.referral import PartnerResponse, ReferralCompleted, ReferralDeclined
+from shared.poison import Poison
 from shared.topics import Topics
 
 from .casebook import CaseBook
@@ -35,7 +36,7 @@ log = structlog.get_logger("referral.handlers")
 RESPONSE_TYPES = ("ReferralAccepted", "ReferralDeclined", "ReferralCompleted")
 
 
-class UnexpectedEvent(ValueError):
+class UnexpectedEvent(Poison, ValueError):
     """An event type that has no business on the topic it arrived on."""
 
 

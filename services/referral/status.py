@@ -20,6 +20,7 @@ from uuid import UUID
 
 from shared.events.codes import Category, ReferralStatus
 from shared.events.referral import PartnerResponse, ReferralAccepted, ReferralCompleted, ReferralDeclined
+from shared.poison import Poison
 
 S = ReferralStatus
 
@@ -49,7 +50,7 @@ RESPONSE_STATUS: Mapping[type[PartnerResponse], ReferralStatus] = {
 }
 
 
-class RefusedTransition(ValueError):
+class RefusedTransition(Poison, ValueError):
     """The event asks for something the referral's state does not allow; the message says why."""
 
 
