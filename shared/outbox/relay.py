@@ -22,10 +22,10 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
-from .db import Connection, Pool, check_schema_name
-from .events.envelope import Envelope
-from .topics import TopicSpec
-from .transient import is_transient
+from shared.db import Connection, Pool, check_schema_name
+from shared.events.envelope import Envelope
+from shared.topics import TopicSpec
+from shared.transient import is_transient
 
 log = structlog.get_logger("shared.outbox")
 
