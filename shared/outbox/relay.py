@@ -1,11 +1,22 @@
-"""The outbox (DESIGN rule 1): events are rows written in the caller's transaction; a relay
-publishes them to Kafka and only then marks them sent.
+"""The outbox relay (DESIGN rule 1): it publishes committed outbox rows to Kafka and only then marks
+them sent.
 
-The relay claims a batch with FOR UPDATE SKIP LOCKED, sends it in id order keyed by case id, waits
-for the broker's acknowledgement of every record (idempotent producer, acks=all), then marks the
-batch sent in the same transaction. A crash before that commit re-publishes the batch: consumers'
-inboxes drop the copies. One relay per schema is active at a time (an advisory lock), which keeps
-per-key order across batches even with several replicas running.
+One relay per schema is active at a time, the leader: the one whose database session holds the
+schema's advisory lock. The others stand by, and one takes over soon after the leader's session
+ends. The leader is woken by the NOTIFY each outbox insert sends at commit, and polls as a fallback.
+
+Each batch is one transaction, which
+1. takes the schema's batch lock (a transaction-level advisory lock), so that batches never overlap,
+   not even across a change of leader: an old leader may still be inside a batch whose rows it holds
+   locked, and a new leader that skipped them would publish a case's later events first;
+2. takes the next rows in id order (never past a row of the same key that is failing or parked) and,
+   before publishing any, checks that this relay still leads: one that lost its lock stops there;
+3. publishes them (idempotent producer, acks=all), marks the delivered ones sent, and counts a try
+   against each row the broker refused. At `max_attempts` tries a row is parked with its reason and
+   reported: an alert in the log and `homeward_outbox_parked_rows`.
+A crash before the commit publishes the batch again; consumers' inboxes drop the copies.
+
+`stop()` lets the current batch finish: the loop checks for it, and for leadership, between batches.
 """
 
 from __future__ import annotations
@@ -13,51 +24,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.partitioner import murmur2
 
 from shared.db import Connection, Pool, check_schema_name
-from shared.events.envelope import Envelope
-from shared.topics import TopicSpec
+from shared.metrics import OUTBOX_BACKLOG, OUTBOX_LEADER, OUTBOX_OLDEST_AGE, OUTBOX_PARKED, OUTBOX_PUBLISHED
 from shared.transient import is_transient
+
+from . import store
+from .publishing import publish_rows
+from .store import OutboxRow, ParkedRow
 
 log = structlog.get_logger("shared.outbox")
 
+# Test seam: called with a batch's rows after the broker acknowledged them, before they are marked sent.
+AfterPublish = Callable[[list[OutboxRow]], Awaitable[None]]
 
-async def append(connection: Connection, topic: TopicSpec | str, envelope: Envelope) -> None:
-    """Queue `envelope` for `topic`; it is published only if the caller's transaction commits."""
-    await append_many(connection, [(topic, envelope)])
-
-
-async def append_many(connection: Connection, items: Sequence[tuple[TopicSpec | str, Envelope]]) -> None:
-    """Queue every envelope, in order (the relay publishes in that order), with ONE statement."""
-    if not items:
-        return
-    await connection.execute(
-        "INSERT INTO outbox (event_id, topic, key, headers, payload)"
-        " SELECT e.event_id, e.topic, e.key, e.headers::jsonb, e.payload"
-        " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[])"
-        " WITH ORDINALITY AS e(event_id, topic, key, headers, payload, n) ORDER BY e.n",
-        [envelope.event_id for _, envelope in items],
-        [topic.name if isinstance(topic, TopicSpec) else topic for topic, _ in items],
-        [envelope.key for _, envelope in items],
-        [json.dumps({k: v.decode() for k, v in envelope.kafka_headers()}) for _, envelope in items],
-        [envelope.to_bytes() for _, envelope in items],
-    )
+LOCK_CHECK_TIMEOUT_S = 5.0
 
 
-async def unsent_count(connection: Connection) -> int:
-    return int(await connection.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
-
-
-# Test seam: called after the broker acknowledged a batch and before it is marked sent.
-AfterPublish = Callable[[list[asyncpg.Record]], Awaitable[None]]
+class LeadershipLost(Exception):
+    """The relay's lock session ended (or its lock is gone): another relay may be leading now."""
 
 
 class OutboxRelay:
@@ -69,6 +60,8 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         poll_interval_s: float = 1.0,
+        max_attempts: int = 5,
+        topic_wait_s: float = 5.0,
         after_publish: AfterPublish | None = None,
     ) -> None:
         self.pool = pool
@@ -76,8 +69,10 @@ class OutboxRelay:
         self.schema = check_schema_name(schema)
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
+        self.max_attempts = max_attempts
+        self.topic_wait_s = topic_wait_s
         self.after_publish = after_publish
-        self.published = 0
+        self._leading: Callable[[], Awaitable[bool]] | None = None  # set while running as the leader
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -86,103 +81,121 @@ class OutboxRelay:
         return f"outbox_{self.schema}"
 
     @property
-    def _lock_key(self) -> int:
-        return int.from_bytes(
-            hashlib.sha256(f"outbox-relay:{self.schema}".encode()).digest()[:8], "big", signed=True
-        )
+    def leader_lock(self) -> int:
+        """The session-level advisory lock whose holder leads this schema's relays."""
+        return _lock_key(f"outbox-relay:{self.schema}")
+
+    @property
+    def batch_lock(self) -> int:
+        """The transaction-level advisory lock every batch of this schema takes."""
+        return _lock_key(f"outbox-batch:{self.schema}")
 
     async def relay_once(self) -> int:
-        """Publish one batch of unsent rows; return how many were published."""
+        """Publish one batch; return how many rows the broker took. Raises LeadershipLost, before
+        publishing anything, when it runs as the leader and no longer is."""
         async with self.pool.acquire() as connection, connection.transaction():
-            rows = await connection.fetch(
-                "SELECT id, event_id, topic, key, headers, payload FROM outbox"
-                " WHERE sent_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
-                self.batch_size,
-            )
+            # taken before the SELECT, so that it also reads the previous batch's outcome: its rows
+            # sent, and the rows that failed and now hold back the later rows of their key
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", self.batch_lock)
+            rows = await store.next_rows(connection, self.batch_size)
             if not rows:
                 return 0
-            deliveries = [
-                await self.producer.send_batch(batch, topic, partition=partition)
-                for (topic, partition), batch in await self._batches(rows)
-            ]
-            await asyncio.gather(*deliveries)  # the broker has every record (acks=all)
+            if self._leading is not None and not await self._leading():
+                raise LeadershipLost(f"the outbox relay of {self.schema} no longer holds its leader lock")
+            delivery = await publish_rows(self.producer, rows, topic_wait_s=self.topic_wait_s)
             if self.after_publish is not None:
-                await self.after_publish(list(rows))
-            await connection.execute(
-                "UPDATE outbox SET sent_at = now() WHERE id = ANY($1::bigint[])", [row["id"] for row in rows]
-            )
-        self.published += len(rows)
-        return len(rows)
-
-    async def _batches(self, rows: Sequence[asyncpg.Record]) -> list[tuple[tuple[str, int], Any]]:
-        """The rows as record batches per topic-partition, each partition's in row order. One
-        delivery per batch instead of one per record: the relay's cost per event halves."""
-        partition = _Partitioner(self.producer)
-        open_batches: dict[tuple[str, int], Any] = {}
-        batches: list[tuple[tuple[str, int], Any]] = []
-        for row in rows:
-            key = row["key"].encode()
-            where = (row["topic"], await partition(row["topic"], key))
-            record = {
-                "timestamp": None,
-                "key": key,
-                "value": bytes(row["payload"]),
-                "headers": [(k, str(v).encode()) for k, v in _headers(row["headers"]).items()],
-            }
-            batch = open_batches.get(where)
-            if batch is None or batch.append(**record) is None:  # none yet, or that one is full
-                batch = open_batches[where] = self.producer.create_batch()
-                batches.append((where, batch))
-                if batch.append(**record) is None:
-                    raise ValueError(f"outbox row {row['id']} is larger than a producer batch")
-        for _, batch in batches:
-            batch.close()
-        return batches
+                await self.after_publish(rows)
+            await store.mark_sent(connection, delivery.sent)
+            reasons = {row_id: _reason(error) for row_id, error in delivery.failed.items()}
+            parked = await store.record_failures(connection, reasons, self.max_attempts)
+        OUTBOX_PUBLISHED.labels(self.schema).inc(len(delivery.sent))
+        self._report_failures(rows, reasons, parked)
+        if parked:
+            await report_backlog(self.pool, self.schema)
+        return len(delivery.sent)
 
     async def drain(self) -> int:
-        """Publish until nothing is left; return the total."""
+        """Publish batch after batch until nothing more goes out or `stop()` is called; return the total."""
         total = 0
-        while (published := await self.relay_once()) > 0:
+        while not self._stopping.is_set() and (published := await self.relay_once()) > 0:
             total += published
         return total
 
     def stop(self) -> None:
+        """Stop after the current batch (the caller bounds how long it waits for that)."""
         self._stopping.set()
         self._wake.set()
 
     async def run(self) -> None:
-        """Relay until `stop()`: woken by NOTIFY on commit, polling as the fallback."""
+        """Relay until `stop()`: compete for leadership, and while leading publish whenever woken."""
         while not self._stopping.is_set():
             try:
                 await self._run_as_leader()
             except Exception as error:
-                if not is_transient(error):
-                    log.exception("outbox relay failed", schema=self.schema)
-                else:
+                if is_transient(error):
                     log.warning(
                         "outbox relay lost the database or broker; retrying",
                         schema=self.schema,
                         error_type=type(error).__name__,
                     )
-                await self._sleep(self.poll_interval_s)
+                else:
+                    log.exception("outbox relay failed; retrying", schema=self.schema, alert=True)
+            await self._sleep(self.poll_interval_s)
 
     async def _run_as_leader(self) -> None:
         async with self.pool.acquire() as listener:
-            while not await listener.fetchval("SELECT pg_try_advisory_lock($1)", self._lock_key):
+            while not await listener.fetchval("SELECT pg_try_advisory_lock($1)", self.leader_lock):
                 if await self._sleep(self.poll_interval_s):
                     return
-            await listener.add_listener(self.channel, self._on_notify)
+            self._leading = lambda: self._holds_leader_lock(listener)
             try:
+                await listener.add_listener(self.channel, self._on_notify)
+                log.info("outbox relay leads", schema=self.schema)
+                OUTBOX_LEADER.labels(self.schema).set(1)
                 while not self._stopping.is_set():
-                    if listener.is_closed():  # lost the lock with the session: compete again
-                        return
                     self._wake.clear()
                     if await self.drain() == 0:
                         await self._sleep(self.poll_interval_s)
+            except LeadershipLost:
+                log.warning("outbox relay lost its leadership; it publishes nothing more", schema=self.schema)
             finally:
-                if not listener.is_closed():
-                    await listener.remove_listener(self.channel, self._on_notify)
-                    await listener.execute("SELECT pg_advisory_unlock($1)", self._lock_key)
+                self._leading = None
+                OUTBOX_LEADER.labels(self.schema).set(0)
+                await self._step_down(listener)
+
+    async def _holds_leader_lock(self, listener: Connection) -> bool:
+        """Whether the listener's session is alive and holds the leader lock. A bigint advisory lock
+        shows in pg_locks as its high half (classid) and low half (objid), objsubid 1."""
+        if listener.is_closed():
+            return False
+        unsigned = self.leader_lock & 0xFFFF_FFFF_FFFF_FFFF
+        try:
+            return bool(
+                await listener.fetchval(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                    " AND pid = pg_backend_pid() AND classid = $1::bigint::oid AND objid = $2::bigint::oid"
+                    " AND objsubid = 1)",
+                    unsigned >> 32,
+                    unsigned & 0xFFFF_FFFF,
+                    timeout=LOCK_CHECK_TIMEOUT_S,
+                )
+            )
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError):
+            return False  # the session is gone or does not answer: its lock cannot be counted on
+
+    async def _step_down(self, listener: Connection) -> None:
+        if listener.is_closed():
+            return  # the session, and the lock with it, is gone
+        try:
+            await listener.remove_listener(self.channel, self._on_notify)
+            await listener.execute(
+                "SELECT pg_advisory_unlock($1)", self.leader_lock, timeout=LOCK_CHECK_TIMEOUT_S
+            )
+        except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
+            # the pool discards a broken connection; the lock ends with its session
+            log.warning(
+                "outbox relay could not release its lock", schema=self.schema, error_type=type(error).__name__
+            )
 
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()
@@ -193,27 +206,53 @@ class OutboxRelay:
             await asyncio.wait_for(self._wake.wait(), seconds)
         return self._stopping.is_set()
 
+    def _report_failures(
+        self, rows: list[OutboxRow], reasons: Mapping[int, str], parked: list[ParkedRow]
+    ) -> None:
+        by_id = {row.id: row for row in rows}
+        parked_ids = {row.id for row in parked}
+        for row_id, reason in reasons.items():
+            if row_id in parked_ids:
+                continue
+            row = by_id[row_id]
+            log.warning(
+                "the broker refused an outbox row; it is tried again and holds back its key's later rows",
+                schema=self.schema,
+                outbox_id=row_id,
+                event_id=str(row.event_id),
+                topic=row.topic,
+                key=row.key,
+                attempt=row.attempts + 1,
+                reason=reason,
+            )
+        for parked_row in parked:
+            log.error(
+                "outbox row parked: the broker refused it every time; it holds back the later rows of its key"
+                " until it is re-queued (homeward outbox list-parked / requeue)",
+                alert=True,
+                schema=self.schema,
+                outbox_id=parked_row.id,
+                event_id=str(parked_row.event_id),
+                topic=parked_row.topic,
+                key=parked_row.key,
+                attempts=parked_row.attempts,
+                reason=parked_row.reason,
+            )
 
-class _Partitioner:
-    """The producer's default partitioner (murmur2 of the key, as Java clients do), with each
-    key hashed once per batch: a case's events share its key, and the pure-Python hash is slow."""
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
-        self.producer = producer
-        self._partitions: dict[str, list[int]] = {}
-        self._hashes: dict[bytes, int] = {}
-
-    async def __call__(self, topic: str, key: bytes) -> int:
-        partitions = self._partitions.get(topic)
-        if partitions is None:
-            partitions = self._partitions[topic] = sorted(await self.producer.partitions_for(topic))
-        hashed = self._hashes.get(key)
-        if hashed is None:
-            hashed = self._hashes[key] = murmur2(key) & 0x7FFFFFFF
-        return partitions[hashed % len(partitions)]
+async def report_backlog(pool: Pool, schema: str) -> store.Backlog:
+    """Read the outbox's backlog and set its gauges (waiting rows, oldest waiting age, parked rows)."""
+    async with pool.acquire() as connection:
+        backlog = await store.backlog(connection)
+    OUTBOX_BACKLOG.labels(schema).set(backlog.waiting)
+    OUTBOX_OLDEST_AGE.labels(schema).set(backlog.oldest_waiting_s)
+    OUTBOX_PARKED.labels(schema).set(backlog.parked)
+    return backlog
 
 
-def _headers(value: Any) -> dict[str, Any]:
-    if isinstance(value, str):
-        return dict(json.loads(value))
-    return dict(value or {})
+def _lock_key(name: str) -> int:
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+def _reason(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]

@@ -24,6 +24,7 @@ from shared.kafka.broker import create_broker
 from shared.kafka.dead_letters import DeadLetters
 from shared.kafka.subscriptions import batch_subscriber_options, subscriber_options
 from shared.settings import Settings
+from tests.support import eventually
 
 INBOX_CONSUMER = "fault-test"
 EFFECTS_TABLE = "CREATE TABLE IF NOT EXISTS effects (event_id uuid, closed_by text, seq bigserial)"
@@ -100,16 +101,23 @@ async def start_consumer(
     return consumer
 
 
-async def create_topic(bootstrap: str, name: str, *, partitions: int = 1, **configs: str) -> None:
+async def create_topic(
+    bootstrap: str, name: str, *, partitions: int = 1, configs: dict[str, str] | None = None
+) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs)])
+        await admin.create_topics([NewTopic(name, partitions, 1, topic_configs=configs or {})])
+
+        async def known() -> bool:  # the brokers learn of a new topic a moment after the controller
+            return name in await admin.list_topics()
+
+        await eventually(known, what=f"topic {name} in the cluster's metadata")
     finally:
         await admin.close()
 
 
-async def alter_topic(bootstrap: str, name: str, **configs: str) -> None:
+async def alter_topic(bootstrap: str, name: str, configs: dict[str, str]) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:

@@ -10,6 +10,7 @@ from tests.conftest import Isolated
 from tests.support import eventually, publish, read_topic
 
 from .consuming import (
+    INBOX_CONSUMER,
     Consumer,
     alerts,
     alter_topic,
@@ -32,7 +33,7 @@ async def test_a_dead_letter_the_broker_refuses_is_retried_with_backoff_and_noth
     topic = f"{isolated.topic_prefix}refused.v1"
     await create_topic(kafka_bootstrap, topic)
     # the dead-letter topic takes the poison's own bytes, but not once the x-dlq-* headers are added
-    await create_topic(kafka_bootstrap, f"{topic}.dlq", **{"max.message.bytes": "1100"})
+    await create_topic(kafka_bootstrap, f"{topic}.dlq", configs={"max.message.bytes": "1100"})
     consumer = await start_consumer(isolated.settings.model_copy(update=ATTEMPTS), isolated.schema, topic)
     poison, good = b"{not an envelope " + b"x" * 900, closed("after-the-poison")
     try:
@@ -55,7 +56,7 @@ async def test_a_dead_letter_the_broker_refuses_is_retried_with_backoff_and_noth
         )
         assert any(a["error_type"] == "MessageSizeTooLargeError" for a in alerts(caplog.records))
 
-        await alter_topic(kafka_bootstrap, f"{topic}.dlq", **{"max.message.bytes": "1048588"})
+        await alter_topic(kafka_bootstrap, f"{topic}.dlq", {"max.message.bytes": "1048588"})
         await eventually(
             lambda: _has(consumer, "after-the-poison"), timeout=30, what="the consumer to move on"
         )
@@ -111,6 +112,33 @@ async def test_a_fault_that_is_neither_transient_nor_poison_is_retried_as_an_ale
         assert await read_topic(kafka_bootstrap, f"{topic}.dlq") == []
     finally:
         await consumer.stop()
+
+
+async def test_what_a_consumer_did_is_counted_in_its_metrics(
+    isolated: Isolated, kafka_bootstrap: str
+) -> None:
+    topic = f"{isolated.topic_prefix}counted.v1"
+    await create_topic(kafka_bootstrap, topic)
+    await create_topic(kafka_bootstrap, f"{topic}.dlq")
+    once, last = closed("a-once"), closed("z-last")
+    await publish(
+        kafka_bootstrap, topic, [b"not an envelope", once.to_bytes(), once.to_bytes(), last.to_bytes()]
+    )
+    consumer = await start_consumer(isolated.settings, isolated.schema, topic)
+    try:
+        await eventually(lambda: _has(consumer, "z-last"), what="the last event applied")
+        await eventually(
+            lambda: _committed(kafka_bootstrap, consumer, topic, [4]), what="the offsets committed"
+        )
+    finally:
+        await consumer.stop()
+
+    group, inbox = {"group": consumer.group, "topic": topic}, {"consumer": INBOX_CONSUMER, "topic": topic}
+    assert sample("homeward_events_consumed_total", **group) == 4
+    assert sample("homeward_events_applied_total", **inbox) == 2
+    assert sample("homeward_events_redelivered_total", **inbox) == 1
+    assert sample("homeward_events_dead_lettered_total", **group) == 1
+    assert sample("homeward_consumer_lag_records", **group, partition="0") == 0  # read to the end
 
 
 async def _called(consumer: Consumer, times: int) -> bool:
