@@ -2,13 +2,13 @@
 topic-partition (a row larger than a record batch goes alone), each partition's rows in row order;
 and telling apart the rows the broker refuses.
 
-- A transient fault (broker away, leader moving, a timeout) raises: the relay rolls the batch back
-  and publishes it again later (what was delivered meanwhile comes twice; consumers' inboxes drop
-  the copy).
-- A refusal that is about the records (too large, unknown topic, not authorised) fails a record
-  batch as a whole; its rows are then sent one at a time, in order, to find which ones the broker
-  refuses. A refused row is reported as failed and the later rows of its key in this batch are held
-  back (not sent, not failed), so that no later event of a case overtakes it.
+- A fault that is about no record in particular (broker away, leader moving, a timeout, a producer
+  fault) raises: the relay rolls the batch back and publishes it again later (what was delivered
+  meanwhile comes twice; consumers' inboxes drop the copy).
+- A refusal of the records themselves (`REFUSALS`: too large, unknown topic, not authorised) fails
+  a record batch as a whole; its rows are then sent one at a time, in order, to find the ones the
+  broker refuses. A refused row is reported as failed and the later rows of its key in this batch
+  are held back (not sent, not failed), so that no later event of a case overtakes it.
 
 A key's rows bound for different topics go out concurrently; Kafka orders a key's records within
 one topic (its partition) only, and that order always holds.
@@ -22,18 +22,43 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import TopicAuthorizationFailedError, UnknownTopicOrPartitionError
+from aiokafka.errors import (
+    CorruptRecordException,
+    InvalidMessageError,
+    InvalidTimestampError,
+    InvalidTopicError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+    TopicAuthorizationFailedError,
+    UnknownTopicOrPartitionError,
+)
 from aiokafka.partitioner import murmur2
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 
 from shared.kafka.producer import RECORD_BATCH_BYTES
-from shared.transient import is_transient
 
 from .store import OutboxRow
 
 
 class TopicRefused(Exception):
     """The row's topic cannot be published to: the cluster does not know it, or refuses this client."""
+
+
+# What the broker (or the producer, before sending) says about the records themselves: a row that
+# gets one of these counts a failed try. Anything else — the broker away, a producer fault — is
+# about no row in particular: the relay rolls the batch back and tries it again later.
+REFUSALS: tuple[type[Exception], ...] = (
+    TopicRefused,
+    MessageSizeTooLargeError,
+    RecordTooLargeError,
+    RecordListTooLargeError,
+    CorruptRecordException,
+    InvalidMessageError,
+    InvalidTimestampError,
+    InvalidTopicError,
+    TopicAuthorizationFailedError,
+)
 
 
 @dataclass
@@ -99,10 +124,10 @@ async def publish_rows(
     for batch, result in zip(batches, results, strict=True):
         if result is None:
             delivery.sent.extend(row.id for row in batch.rows)
-        elif not isinstance(result, Exception) or is_transient(result):
-            raise result
-        else:
+        elif isinstance(result, REFUSALS):
             await _one_by_one(producer, batch, delivery)
+        else:
+            raise result
     return delivery
 
 
@@ -128,9 +153,7 @@ async def _one_by_one(producer: AIOKafkaProducer, batch: _PartitionBatch, delive
                 partition=batch.partition,
                 headers=record["headers"],
             )
-        except Exception as error:
-            if is_transient(error):
-                raise
+        except REFUSALS as error:
             delivery.failed[row.id] = error
             stopped.add(row.key)
             continue
