@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "homeward.run",
     "homeward.demo",
     "homeward.users",
+    "homeward.outbox",
     "services.intake.cli",
     "services.referral.cli",
     "services.grants.cli",

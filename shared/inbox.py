@@ -5,8 +5,10 @@ Call `first_delivery` inside the transaction that applies the event's effect. It
 nothing and the transaction commits only the (unchanged) inbox row.
 
 `apply_once` does that for one message; `apply_batch` for a batch, in one transaction, with each
-bad message isolated: its effect is not applied, its inbox row not kept, and the caller learns
-which it was so that it is dead-lettered alone while the rest of the batch commits.
+poison message (`shared.poison`: one a rule names as never applicable) isolated: its effect is not
+applied, its inbox row not kept, and the caller learns which it was so that it is dead-lettered alone
+while the rest of the batch commits. Any other error rolls the whole batch back and propagates: the
+consumer retries it, it never turns a good message into a dead letter.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import structlog
 
 from .db import Connection, Pool, transaction
 from .events.envelope import Envelope, MalformedEvent, parse_envelope
-from .transient import is_transient
+from .metrics import EVENTS_APPLIED, EVENTS_REDELIVERED
+from .poison import is_poison
 
 log = structlog.get_logger("shared.inbox")
 
@@ -63,9 +66,12 @@ async def apply_once(pool: Pool, consumer: str, topic: str, raw: bytes, apply: A
     async with transaction(pool) as connection:
         if not await first_delivery(connection, consumer, envelope.event_id, topic):
             log.info("redelivered event ignored", consumer=consumer, event_id=str(envelope.event_id))
-            return None
-        await apply(connection, envelope)
-    return envelope
+            first = False
+        else:
+            await apply(connection, envelope)
+            first = True
+    (EVENTS_APPLIED if first else EVENTS_REDELIVERED).labels(consumer, topic).inc()
+    return envelope if first else None
 
 
 ApplyMany = Callable[[Connection, list[Envelope]], Awaitable[None]]
@@ -81,24 +87,18 @@ class BatchOutcome:
 
 
 async def apply_batch(
-    pool: Pool,
-    consumer: str,
-    topic: str,
-    raws: Sequence[bytes],
-    apply: ApplyMany,
-    *,
-    transient: Callable[[BaseException], bool] = is_transient,
+    pool: Pool, consumer: str, topic: str, raws: Sequence[bytes], apply: ApplyMany
 ) -> BatchOutcome:
     """Parse every message of `raws` and, in ONE transaction, record the fresh ones in the inbox
     and `apply` them in their order (a redelivered one, or a copy later in the same batch, is
     recorded once and not applied again).
 
-    `apply(connection, envelopes)` must apply them in order and may raise: then the transaction is
-    rolled back and the batch applied again one message at a time, each in a savepoint, so that a
-    message that fails (non-transiently) is rolled back alone, its inbox row dropped, and the others
-    commit. A transient fault propagates: the caller retries the whole batch, which the inbox makes
-    safe. Unparseable messages fail before any transaction. Returns what happened; the caller
-    dead-letters `failures`.
+    `apply(connection, envelopes)` must apply them in order and may raise. A poison error
+    (`is_poison`) rolls the transaction back and the batch is applied again one message at a time,
+    each in a savepoint, so that the poison message is rolled back alone, its inbox row dropped, and
+    the others commit. Any other error — transient or not — rolls everything back and propagates:
+    the caller retries the whole batch, which the inbox makes safe. Unparseable messages fail before
+    any transaction. Returns what happened; the caller dead-letters `failures`.
     """
     outcome = BatchOutcome()
     parsed: list[tuple[int, Envelope]] = []
@@ -114,12 +114,13 @@ async def apply_batch(
             todo = await _fresh(connection, consumer, topic, parsed, outcome)
             await apply(connection, [envelope for _, envelope in todo])
         outcome.applied = len(todo)
+        _count(outcome, consumer, topic)
         return outcome
     except Exception as error:
-        if transient(error):
+        if not is_poison(error):
             raise
         log.info(
-            "a message of the batch failed; applying it message by message",
+            "a message of the batch is poison; applying it message by message",
             consumer=consumer,
             error_type=type(error).__name__,
         )
@@ -132,8 +133,8 @@ async def apply_batch(
                 async with connection.transaction():  # a savepoint: a failure undoes this message only
                     await apply(connection, [envelope])
             except Exception as error:
-                if transient(error):
-                    raise
+                if not is_poison(error):
+                    raise  # not this message's fault: the whole batch is retried
                 outcome.failures[index] = error
                 failed.append(envelope.event_id)
         if failed:
@@ -142,7 +143,13 @@ async def apply_batch(
                 "DELETE FROM inbox WHERE consumer = $1 AND event_id = ANY($2::uuid[])", consumer, failed
             )
     outcome.applied = len(todo) - len(failed)
+    _count(outcome, consumer, topic)
     return outcome
+
+
+def _count(outcome: BatchOutcome, consumer: str, topic: str) -> None:
+    EVENTS_APPLIED.labels(consumer, topic).inc(outcome.applied)
+    EVENTS_REDELIVERED.labels(consumer, topic).inc(outcome.redelivered)
 
 
 async def _fresh(

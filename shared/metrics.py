@@ -21,8 +21,12 @@ HTTP_DURATION = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
+# Consuming. `group` is the Kafka consumer group (what the broker middleware sees), `consumer` the
+# inbox consumer name (what `apply_once`/`apply_batch` record events under).
 EVENTS_CONSUMED = Counter(
-    "homeward_events_consumed_total", "Events read from a topic by a consumer", ["consumer", "topic"]
+    "homeward_events_consumed_total",
+    "Records handed to a subscriber, counted per delivery (a record read again after a fault counts again)",
+    ["group", "topic"],
 )
 EVENTS_APPLIED = Counter(
     "homeward_events_applied_total",
@@ -35,34 +39,49 @@ EVENTS_REDELIVERED = Counter(
     ["consumer", "topic"],
 )
 EVENTS_DEAD_LETTERED = Counter(
-    "homeward_events_dead_lettered_total", "Messages sent to a dead-letter topic, by source topic", ["topic"]
+    "homeward_events_dead_lettered_total",
+    "Messages sent to a dead-letter topic, by consumer group and source topic",
+    ["group", "topic"],
 )
 CONSUMER_RETRIES = Counter(
     "homeward_consumer_retries_total",
-    "Handler attempts that failed with a fault worth retrying, by topic and whether it was recognised"
-    " as transient",
-    ["topic", "recognised"],
+    "Failed attempts at a message that will be tried again, by kind of fault: `transient` (database or"
+    " broker away), `unrecognised` (neither transient nor poison: an alert), `dead-letter-publish`"
+    " (poison whose dead letter could not be published: an alert)",
+    ["group", "topic", "fault"],
 )
 CONSUMER_LAG = Gauge(
     "homeward_consumer_lag_records",
-    "Records between a consumer group's position and the partition's end, as last seen",
+    "Records between a consumer group's position and the partition's end, as last seen by this process",
     ["group", "topic", "partition"],
 )
 
+# The outbox relay, per schema (one service's outbox).
 OUTBOX_PUBLISHED = Counter(
     "homeward_outbox_published_total", "Outbox rows published to Kafka by the relay", ["schema"]
 )
-OUTBOX_BACKLOG = Gauge("homeward_outbox_backlog_rows", "Outbox rows not yet published", ["schema"])
+OUTBOX_BACKLOG = Gauge(
+    "homeward_outbox_backlog_rows",
+    "Outbox rows waiting to be published (parked rows not counted)",
+    ["schema"],
+)
 OUTBOX_OLDEST_AGE = Gauge(
     "homeward_outbox_oldest_unsent_age_seconds",
-    "Age of the oldest unpublished outbox row (0: none)",
+    "Age of the oldest outbox row waiting to be published (0: none)",
     ["schema"],
 )
 OUTBOX_PARKED = Gauge(
-    "homeward_outbox_parked_rows", "Outbox rows the relay gave up on, with their reason kept", ["schema"]
+    "homeward_outbox_parked_rows",
+    "Outbox rows the relay gave up on, their reason kept; each holds back the later rows of its key",
+    ["schema"],
 )
 OUTBOX_LEADER = Gauge(
     "homeward_outbox_relay_leader", "1 while this process's relay holds its schema's leadership", ["schema"]
+)
+RETENTION_PRUNED = Counter(
+    "homeward_retention_pruned_rows_total",
+    "Rows deleted after their retention period: sent outbox rows and old inbox rows",
+    ["schema", "table"],
 )
 
 JOB_ROUNDS = Counter("homeward_job_rounds_total", "Rounds of a periodic job, by outcome", ["job", "outcome"])

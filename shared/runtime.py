@@ -1,4 +1,5 @@
-"""What a running service holds: its pool (migrated), its topics (created), its outbox relay.
+"""What a running service holds: its pool (migrated), its topics (created), its outbox relay, and
+the periodic jobs every service runs (retention of its outbox and inbox, the outbox backlog gauges).
 
 Every service starts and stops the same way:
 
@@ -10,7 +11,6 @@ Every service starts and stops the same way:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +20,12 @@ from aiokafka import AIOKafkaProducer
 
 from .db import Pool, create_pool, migrate
 from .identity.store import IdentityStore, migrate_identity
+from .jobs import Jobs, PeriodicJob
 from .kafka.producer import create_producer
 from .kafka.security import kafka_security_options
 from .outbox import OutboxRelay
+from .outbox.relay import report_backlog
+from .retention import retention_job
 from .settings import Settings
 from .topics import Topics, TopicSpec, ensure_topics
 
@@ -38,6 +41,7 @@ class ServiceRuntime:
     pool: Pool
     producer: AIOKafkaProducer
     relay: OutboxRelay
+    jobs: Jobs
     _relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -71,10 +75,28 @@ class ServiceRuntime:
             schema,
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
+            max_attempts=settings.outbox_max_attempts,
+            topic_wait_s=settings.outbox_topic_wait_s,
         )
-        runtime = cls(settings, service, schema, Topics(settings.topic_prefix), pool, producer, relay)
+        jobs = Jobs(
+            [
+                retention_job(
+                    pool,
+                    schema,
+                    outbox_days=settings.outbox_retention_days,
+                    inbox_days=settings.inbox_retention_days,
+                    interval_s=settings.retention_interval_s,
+                    batch_rows=settings.retention_batch_rows,
+                ),
+                PeriodicJob(
+                    "outbox-backlog", settings.outbox_metrics_interval_s, lambda: report_backlog(pool, schema)
+                ),
+            ]
+        )
+        runtime = cls(settings, service, schema, Topics(settings.topic_prefix), pool, producer, relay, jobs)
         if run_relay:
             runtime._relay_task = asyncio.create_task(relay.run(), name=f"{service}-outbox-relay")
+        jobs.start()
         return runtime
 
     @property
@@ -82,10 +104,23 @@ class ServiceRuntime:
         return IdentityStore(self.pool, self.settings.identity_schema)
 
     async def stop(self) -> None:
-        """Stop the relay after its current batch (a batch never half-marks), then close."""
+        """Stop the relay after its current batch, waiting `outbox_stop_timeout_s` at most: past
+        that it is cancelled and the batch rolled back (a batch never half-marks; the next leader
+        publishes it again). Then the jobs after their current round, then close."""
         self.relay.stop()
         if self._relay_task is not None:
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._relay_task
+            try:
+                await asyncio.wait_for(self._relay_task, self.settings.outbox_stop_timeout_s)
+            except TimeoutError:
+                log.warning(
+                    "the outbox relay did not finish its batch in time; cancelled, the batch is published"
+                    " again by the next leader",
+                    schema=self.schema,
+                    timeout_s=self.settings.outbox_stop_timeout_s,
+                )
+            except asyncio.CancelledError:
+                if not self._relay_task.cancelled():
+                    raise  # not the relay: this stop itself is being cancelled
+        await self.jobs.stop()
         await self.producer.stop()
         await self.pool.close()

@@ -49,9 +49,29 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 
+    # The outbox relay (shared.outbox): rows per batch; how often it looks without a NOTIFY; how many
+    # times the broker may refuse a row (unknown topic, too large, not authorised) before it is parked;
+    # how long it waits for a topic it does not know to appear; how long a stopping relay may take to
+    # finish its batch (then it is cancelled, and the batch is published again by the next leader);
+    # how often the backlog gauges are refreshed.
     outbox_batch_size: int = Field(default=500, ge=1, le=10_000)
     outbox_poll_interval_s: float = Field(default=1.0, gt=0)
+    outbox_max_attempts: int = Field(default=5, ge=1)
+    outbox_topic_wait_s: float = Field(default=5.0, gt=0)
+    outbox_stop_timeout_s: float = Field(default=10.0, gt=0)
+    outbox_metrics_interval_s: float = Field(default=15.0, gt=0)
 
+    # Retention (shared.retention): sent outbox rows and inbox rows are deleted after these many days,
+    # every `retention_interval_s`, `retention_batch_rows` per transaction. The inbox must outlive any
+    # redelivery: keep it at least as long as the longest retention of a consumed topic (30 days).
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    inbox_retention_days: float = Field(default=30.0, gt=0)
+    retention_interval_s: float = Field(default=600.0, gt=0)
+    retention_batch_rows: int = Field(default=1000, ge=1, le=100_000)
+
+    # Consumers (shared.kafka.consuming): a failed attempt at a message that is not poison is retried
+    # in-process this many times, waiting from the initial backoff doubling up to the maximum, then the
+    # message is read again and the attempts start over.
     consumer_max_attempts: int = Field(default=5, ge=1)
     consumer_backoff_initial_s: float = Field(default=0.2, gt=0)
     consumer_backoff_max_s: float = Field(default=5.0, gt=0)

@@ -1,11 +1,16 @@
-"""Which faults are transient: worth retrying with backoff, never a reason to dead-letter."""
+"""Which faults are transient: the database or broker is away for a moment, and the same work will
+succeed once it is back.
+
+Only what gets logged depends on it: a transient fault is retried quietly (a warning), anything else
+that is not poison (`shared.poison`) is retried the same way but raised as an alert. Whether a
+message is dead-lettered never depends on it."""
 
 from __future__ import annotations
 
 import asyncio
 
 import asyncpg
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotEnoughReplicasError
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError, NotEnoughReplicasError
 
 
 class TransientError(Exception):
@@ -32,6 +37,9 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
 
 def is_transient(error: BaseException) -> bool:
     if isinstance(error, _TRANSIENT_TYPES):
+        return True
+    # what Kafka itself calls retriable: a leader moving, a request timing out, a node not ready
+    if isinstance(error, KafkaError) and error.retriable:
         return True
     # asyncpg reports "connection is closed" on a dead pooled connection as an InterfaceError
     if isinstance(error, asyncpg.InterfaceError) and "connection" in str(error).lower():

@@ -9,13 +9,13 @@ from faststream.kafka import KafkaBroker
 
 from shared.settings import Settings
 
-from .dead_letters import DeadLetterPolicy
+from .consuming import ConsumingRules
 from .security import broker_security
 
 
 def create_broker(settings: Settings, service: str, **options: Any) -> KafkaBroker:
     """A faststream broker with Homeward's middlewares. Subscribe with `subscriber_options()`."""
-    dead_letters = DeadLetterPolicy(
+    rules = ConsumingRules(
         # resolved at call time: the broker below exists by the first message
         publish=lambda topic, value, key, headers: broker.publish(
             value, topic=topic, key=key, headers=headers
@@ -26,7 +26,7 @@ def create_broker(settings: Settings, service: str, **options: Any) -> KafkaBrok
     )
     broker = KafkaBroker(
         settings.kafka_bootstrap_servers,
-        middlewares=[dead_letters.middleware],
+        middlewares=[rules.middleware],
         client_id=f"homeward-{service}",
         acks="all",
         enable_idempotence=True,

@@ -11,6 +11,9 @@ from shared.settings import Settings
 
 from .security import kafka_security_options
 
+# The producers' record batch size. The outbox relay sends a record larger than this in a batch of its own.
+RECORD_BATCH_BYTES = 256 * 1024
+
 
 def producer_options(settings: Settings, client_id: str) -> dict[str, Any]:
     return {
@@ -21,7 +24,7 @@ def producer_options(settings: Settings, client_id: str) -> dict[str, Any]:
         "linger_ms": 5,
         # the outbox relay hands over a partition's rows as one batch (send_batch): room for a
         # relay batch's worth per partition in one request, well under the broker's 1 MiB limit
-        "max_batch_size": 256 * 1024,
+        "max_batch_size": RECORD_BATCH_BYTES,
         **kafka_security_options(settings),
     }
 

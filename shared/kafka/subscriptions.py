@@ -10,7 +10,8 @@ from faststream import AckPolicy
 from faststream.message import StreamMessage
 
 # Subscribers use this: the offset is committed after the handler (and its transaction) is done;
-# an exception that reaches faststream (a transient fault after our retries) seeks back instead.
+# an exception that reaches faststream (a fault that outlasted the in-process retries, its delivery
+# already rewound by `shared.kafka.consuming`) leaves it uncommitted and seeks back instead.
 CONSUMER_ACK_POLICY = AckPolicy.NACK_ON_ERROR
 
 

@@ -22,6 +22,7 @@ from shared.inbox import BatchOutcome, apply_batch
 from shared.kafka.broker import create_broker
 from shared.kafka.dead_letters import DLQ_HEADER_PREFIX, DeadLetters
 from shared.kafka.subscriptions import batch_subscriber_options
+from shared.poison import Poison
 from shared.topics import TopicSpec, ensure_topics
 from shared.transient import TransientError
 from tests.conftest import Isolated
@@ -33,7 +34,7 @@ CONSUMER = "batch-test"
 EFFECTS_TABLE = "CREATE TABLE IF NOT EXISTS effects (event_id uuid, closed_by text, seq bigserial)"
 
 
-class RuleBroken(ValueError):
+class RuleBroken(Poison, ValueError):
     pass
 
 

@@ -190,5 +190,5 @@ async def _has_listener(pool: Pool, schema: str) -> bool:
 
 async def test_migrations_apply_once_and_are_recorded(isolated: Isolated, database_url: str):
     again = await migrate(database_url, isolated.schema, [])  # the `pool` fixture is not used here
-    assert again == ["sql/0001_outbox_inbox.sql"]
+    assert again == ["sql/0001_outbox_inbox.sql", "sql/0002_outbox_parking_and_retention.sql"]
     assert await migrate(database_url, isolated.schema, []) == []

@@ -11,7 +11,7 @@ from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.outbox import _Partitioner
+from shared.outbox.publishing import _Partitioner
 
 
 class Producer:

@@ -1,0 +1,37 @@
+"""Queueing events in the caller's transaction: they are published only if it commits."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from shared.db import Connection
+from shared.events.envelope import Envelope
+from shared.topics import TopicSpec
+
+
+async def append(connection: Connection, topic: TopicSpec | str, envelope: Envelope) -> None:
+    """Queue `envelope` for `topic`; it is published only if the caller's transaction commits."""
+    await append_many(connection, [(topic, envelope)])
+
+
+async def append_many(connection: Connection, items: Sequence[tuple[TopicSpec | str, Envelope]]) -> None:
+    """Queue every envelope, in order (the relay publishes in that order), with ONE statement."""
+    if not items:
+        return
+    await connection.execute(
+        "INSERT INTO outbox (event_id, topic, key, headers, payload)"
+        " SELECT e.event_id, e.topic, e.key, e.headers::jsonb, e.payload"
+        " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::bytea[])"
+        " WITH ORDINALITY AS e(event_id, topic, key, headers, payload, n) ORDER BY e.n",
+        [envelope.event_id for _, envelope in items],
+        [topic.name if isinstance(topic, TopicSpec) else topic for topic, _ in items],
+        [envelope.key for _, envelope in items],
+        [json.dumps({k: v.decode() for k, v in envelope.kafka_headers()}) for _, envelope in items],
+        [envelope.to_bytes() for _, envelope in items],
+    )
+
+
+async def unsent_count(connection: Connection) -> int:
+    """Rows not published yet, parked ones included."""
+    return int(await connection.fetchval("SELECT count(*) FROM outbox WHERE sent_at IS NULL"))
