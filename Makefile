@@ -41,7 +41,7 @@ lint: venv
 	$(BIN)/ruff check .
 
 typecheck: venv
-	$(BIN)/mypy shared deploy homeward services
+	$(BIN)/mypy shared deploy homeward services tests bench examples
 
 contracts: venv
 	$(BIN)/lint-imports

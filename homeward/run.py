@@ -22,7 +22,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from deploy.local import infra
@@ -85,7 +85,6 @@ class Child:
     log_file: Path | None = None  # None: the child logs to this terminal
     process: subprocess.Popen[bytes] | None = None
     restarts: int = 0
-    started_at: float = field(default=0.0)
 
     def start(self) -> None:
         output = None
@@ -104,7 +103,6 @@ class Child:
         finally:
             if output is not None:
                 output.close()  # the child holds its own descriptor
-        self.started_at = time.monotonic()
 
     def log_tail(self, lines: int = 20) -> str:
         """The last lines of the child's log file, to show why it stopped."""

@@ -39,7 +39,6 @@ class PeriodicJob:
         self.interval_s = interval_s
         self.run_once = run_once
         self.transient = transient
-        self.rounds = 0
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
@@ -61,8 +60,6 @@ class PeriodicJob:
                 )
             else:
                 log.exception("job round failed", job=self.name, alert=True)
-        finally:
-            self.rounds += 1
 
     def stop(self) -> None:
         self._stopping.set()

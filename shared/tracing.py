@@ -16,8 +16,9 @@ a provider with an in-memory exporter (`install_provider`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry import propagate, trace
@@ -56,6 +57,13 @@ def inject_context(carrier: MutableMapping[str, str]) -> None:
     propagate.inject(carrier)
 
 
+def current_trace() -> dict[str, str]:
+    """The current span's trace headers, for work that is written later (a buffered outbox row)."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
 def context_from(headers: Mapping[str, str]) -> Context:
     """The trace context a message or request carries (an empty one when it carries none)."""
     return propagate.extract({k: v for k, v in headers.items() if k in TRACE_HEADERS})
@@ -75,7 +83,7 @@ def consuming(
     topic: str,
     headers: Mapping[str, str],
     *,
-    consumer: str,
+    consumer: str | None = None,
     event_id: str | None = None,
     event_type: str | None = None,
 ) -> Iterator[Span]:
@@ -84,8 +92,9 @@ def consuming(
         "messaging.system": "kafka",
         "messaging.operation.type": "process",
         "messaging.destination.name": topic,
-        "messaging.consumer.group.name": consumer,
     }
+    if consumer:
+        attributes["messaging.consumer.group.name"] = consumer
     if event_id:
         attributes["messaging.message.id"] = event_id
     if event_type:
@@ -93,4 +102,35 @@ def consuming(
     with tracer.start_as_current_span(
         f"process {topic}", context=context_from(headers), kind=SpanKind.CONSUMER, attributes=attributes
     ) as span:
+        yield span
+
+
+# The trace headers of each message of the batch being handled, by event id: a batch handler applies
+# many messages in one transaction, and opens each one's span (`message_span`) as it applies it.
+_batch_carriers: ContextVar[Mapping[str, Mapping[str, str]] | None] = ContextVar(
+    "batch_carriers", default=None
+)
+
+
+@contextmanager
+def batch_of(records: Iterable[Any]) -> Iterator[None]:
+    """While a batch of Kafka records is handled: remember each one's trace headers by event id."""
+    carriers: dict[str, Mapping[str, str]] = {}
+    for record in records:
+        headers = dict(record.headers or ())
+        event_id = headers.get("event_id")
+        if event_id is not None:
+            carriers[event_id.decode(errors="replace")] = trace_headers(record.headers)
+    token = _batch_carriers.set(carriers)
+    try:
+        yield
+    finally:
+        _batch_carriers.reset(token)
+
+
+@contextmanager
+def message_span(topic: str, event_id: Any, event_type: str) -> Iterator[Span]:
+    """The span of one message of a batch, a child of the context the message carried."""
+    headers = (_batch_carriers.get() or {}).get(str(event_id), {})
+    with consuming(topic, headers, event_id=str(event_id), event_type=event_type) as span:
         yield span

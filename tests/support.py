@@ -48,7 +48,8 @@ async def read_topic(bootstrap: str, topic: str, *, at_least: int = 0, timeout: 
         await consumer.seek_to_beginning(*partitions)
 
         async def enough() -> bool:
-            return sum((await consumer.end_offsets(partitions)).values()) >= at_least
+            ends: dict[TopicPartition, int] = await consumer.end_offsets(partitions)
+            return sum(ends.values()) >= at_least
 
         await eventually(enough, timeout=timeout, what=f"{at_least} records on {topic}")
         ends = await consumer.end_offsets(partitions)

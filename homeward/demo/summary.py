@@ -12,8 +12,6 @@ from homeward.demo.client import Api
 from homeward.demo.status_watch import median
 from homeward.demo.team import Team
 
-AWAITING = ("issued", "escalated")
-
 
 async def _gathered(calls: list[Any], limit: int = 16) -> list[Any]:
     gate = asyncio.Semaphore(limit)

@@ -35,6 +35,7 @@ from faststream.message import StreamMessage
 from shared.events.envelope import current_correlation_id
 from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
 from shared.poison import is_poison
+from shared.tracing import batch_of, consuming, trace_headers
 from shared.transient import is_transient
 
 from .dead_letters import DeadLetters, PublishRaw, dead_letter
@@ -89,7 +90,7 @@ class _ConsumingMiddleware(BaseMiddleware):
                 "batch_size": len(records),
                 "partitions": sorted({r.partition for r in records}),
             }
-            with structlog.contextvars.bound_contextvars(**ids):
+            with structlog.contextvars.bound_contextvars(**ids), batch_of(records):
                 return await self._apply_rules(call_next, msg, records, group)
         record = records[0]
         correlation = header(msg, "correlation_id")
@@ -103,7 +104,16 @@ class _ConsumingMiddleware(BaseMiddleware):
         }
         token = current_correlation_id.set(_as_uuid(correlation))
         try:
-            with structlog.contextvars.bound_contextvars(**ids):
+            with (
+                structlog.contextvars.bound_contextvars(**ids),
+                consuming(
+                    record.topic,
+                    trace_headers(record.headers),
+                    consumer=group,
+                    event_id=ids["event_id"],
+                    event_type=ids["event_type"],
+                ),
+            ):
                 return await self._apply_rules(call_next, msg, records, group)
         finally:
             current_correlation_id.reset(token)

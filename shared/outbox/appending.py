@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from shared.db import Connection
 from shared.events.envelope import Envelope
 from shared.topics import TopicSpec
+from shared.tracing import current_trace
 
 
 async def append(connection: Connection, topic: TopicSpec | str, envelope: Envelope) -> None:
@@ -15,10 +16,19 @@ async def append(connection: Connection, topic: TopicSpec | str, envelope: Envel
     await append_many(connection, [(topic, envelope)])
 
 
-async def append_many(connection: Connection, items: Sequence[tuple[TopicSpec | str, Envelope]]) -> None:
-    """Queue every envelope, in order (the relay publishes in that order), with ONE statement."""
+async def append_many(
+    connection: Connection,
+    items: Sequence[tuple[TopicSpec | str, Envelope]],
+    traces: Sequence[Mapping[str, str]] | None = None,
+) -> None:
+    """Queue every envelope, in order (the relay publishes in that order), with ONE statement.
+
+    Each row carries the trace context it was made in into the Kafka headers: the current one, or
+    per item `traces` (for a caller that buffers events made under different spans)."""
     if not items:
         return
+    if traces is None:
+        traces = [current_trace()] * len(items)
     await connection.execute(
         "INSERT INTO outbox (event_id, topic, key, headers, payload)"
         " SELECT e.event_id, e.topic, e.key, e.headers::jsonb, e.payload"
@@ -27,7 +37,10 @@ async def append_many(connection: Connection, items: Sequence[tuple[TopicSpec | 
         [envelope.event_id for _, envelope in items],
         [topic.name if isinstance(topic, TopicSpec) else topic for topic, _ in items],
         [envelope.key for _, envelope in items],
-        [json.dumps({k: v.decode() for k, v in envelope.kafka_headers()}) for _, envelope in items],
+        [
+            json.dumps({**{k: v.decode() for k, v in envelope.kafka_headers()}, **trace})
+            for (_, envelope), trace in zip(items, traces, strict=True)
+        ],
         [envelope.to_bytes() for _, envelope in items],
     )
 

@@ -104,7 +104,7 @@ def chromium() -> str:
     return str(CHROMIUM)
 
 
-async def test_a_caseworker_registers_a_family_and_sees_the_case_and_its_timeline(served: Served):
+async def test_a_caseworker_registers_a_family_and_sees_the_case_and_its_timeline(served: Served) -> None:
     executable = chromium()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)

@@ -55,7 +55,7 @@ async def test_no_token_or_an_unknown_one_is_401(client: httpx.AsyncClient) -> N
 
 async def test_the_wrong_role_is_403_and_the_right_one_passes(
     client: httpx.AsyncClient, store: IdentityStore
-):
+) -> None:
     _, caseworker = await store.add_user("ana", Role.CASEWORKER)
     _, supervisor = await store.add_user("bojan", Role.SUPERVISOR)
 
@@ -74,7 +74,9 @@ async def test_tokens_are_stored_only_as_hashes(store: IdentityStore) -> None:
     assert token not in stored
 
 
-async def test_a_revoked_or_expired_token_stops_working(client: httpx.AsyncClient, store: IdentityStore):
+async def test_a_revoked_or_expired_token_stops_working(
+    client: httpx.AsyncClient, store: IdentityStore
+) -> None:
     _, revoked = await store.add_user("goran", Role.SUPERVISOR)
     _, expired = await store.add_user(
         "jana", Role.SUPERVISOR, expires_at=datetime.now(UTC) - timedelta(minutes=1)

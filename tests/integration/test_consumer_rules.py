@@ -56,9 +56,11 @@ async def start_consumer(settings: Settings, schema: str, topic: TopicSpec, data
             "INSERT INTO effects VALUES ($1, $2, $3)", envelope.event_id, event.case_id, event.closed_by
         )
 
-    @broker.subscriber(topic.name, **subscriber_options(f"{topic.name}.test-consumer"))
     async def handle(body: bytes) -> None:
         await apply_once(pool, "test-consumer", topic.name, body, record_effect)
+
+    # registered by call, as the services do: the decorator's type is opaque to mypy
+    broker.subscriber(topic.name, **subscriber_options(f"{topic.name}.test-consumer"))(handle)
 
     await broker.start()
     return Consumer(broker, pool, topic)
@@ -88,7 +90,7 @@ def closed(by: str) -> Envelope:
 
 async def test_an_unparseable_message_is_dead_lettered_and_the_consumer_goes_on(
     consumer: Consumer, topic: TopicSpec, kafka_bootstrap: str
-):
+) -> None:
     good = closed("after-the-poison")
     await publish(kafka_bootstrap, topic.name, [b"{not json at all", good.to_bytes()], key=b"case-1")
 
@@ -108,7 +110,7 @@ async def test_an_unparseable_message_is_dead_lettered_and_the_consumer_goes_on(
 
 async def test_an_event_that_breaks_its_model_is_dead_lettered(
     consumer: Consumer, topic: TopicSpec, kafka_bootstrap: str
-):
+) -> None:
     wrong = closed("x").model_copy(update={"data": {"case_id": "not-a-uuid", "reason": "reintegrated"}})
     good = closed("fine")
     await publish(kafka_bootstrap, topic.name, [wrong.to_bytes(), good.to_bytes()])
@@ -122,7 +124,7 @@ async def test_an_event_that_breaks_its_model_is_dead_lettered(
 
 async def test_a_redelivered_event_has_no_second_effect(
     consumer: Consumer, topic: TopicSpec, kafka_bootstrap: str
-):
+) -> None:
     event, marker = closed("once"), closed("zz-marker")
     await publish(kafka_bootstrap, topic.name, [event.to_bytes(), event.to_bytes(), marker.to_bytes()])
 
@@ -135,7 +137,7 @@ async def test_a_redelivered_event_has_no_second_effect(
 
 async def test_a_transient_database_fault_is_retried_not_dead_lettered(
     isolated: Isolated, topic: TopicSpec, kafka_bootstrap: str, database_url: str
-):
+) -> None:
     # the consumer reaches PostgreSQL through a proxy the test can cut: the database really goes away
     target = urlsplit(database_url)
     proxy = CuttableProxy(target.hostname or "127.0.0.1", target.port or 5432)

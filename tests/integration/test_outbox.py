@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from uuid import uuid4
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from uuid import UUID, uuid4
 
 import pytest
 
 from shared import outbox
 from shared.db import Pool, create_pool, migrate, transaction
 from shared.events import new_envelope, parse_envelope
+from shared.events.envelope import Envelope
 from shared.events.intake import CaseClosed
 from shared.kafka.producer import create_producer
 from shared.outbox import OutboxRelay
@@ -43,21 +45,24 @@ async def pool(isolated: Isolated) -> AsyncIterator[Pool]:
 
 
 @pytest.fixture
-async def relay_factory(pool: Pool, isolated: Isolated) -> AsyncIterator[object]:
+async def relay_factory(pool: Pool, isolated: Isolated) -> AsyncIterator[RelayFactory]:
     producers = []
 
-    async def make(**options: object) -> OutboxRelay:
+    async def make(**options: Any) -> OutboxRelay:
         producer = create_producer(isolated.settings, client_id="test-relay")
         await producer.start()
         producers.append(producer)
-        return OutboxRelay(pool, producer, isolated.schema, **options)  # type: ignore[arg-type]
+        return OutboxRelay(pool, producer, isolated.schema, **options)
 
     yield make
     for producer in producers:
         await producer.stop()
 
 
-def closed_event(case_id: object | None = None, by: str = "u-1") -> object:
+RelayFactory = Callable[..., Awaitable[OutboxRelay]]
+
+
+def closed_event(case_id: UUID | None = None, by: str = "u-1") -> Envelope:
     case = case_id or uuid4()
     return new_envelope(
         CaseClosed(case_id=case, reason="reintegrated", closed_by=by), key=str(case), producer="test"
@@ -65,8 +70,8 @@ def closed_event(case_id: object | None = None, by: str = "u-1") -> object:
 
 
 async def test_a_committed_row_is_published_exactly_once(
-    pool: Pool, topic: TopicSpec, relay_factory, isolated
-):
+    pool: Pool, topic: TopicSpec, relay_factory: RelayFactory, isolated: Isolated
+) -> None:
     envelope = closed_event()
     async with transaction(pool) as connection:
         await outbox.append(connection, topic, envelope)
@@ -83,8 +88,8 @@ async def test_a_committed_row_is_published_exactly_once(
 
 
 async def test_a_rolled_back_transaction_publishes_nothing(
-    pool: Pool, topic: TopicSpec, relay_factory, isolated
-):
+    pool: Pool, topic: TopicSpec, relay_factory: RelayFactory, isolated: Isolated
+) -> None:
     async def queue_then_fail() -> None:
         async with transaction(pool) as connection:
             await outbox.append(connection, topic, closed_event())
@@ -99,8 +104,8 @@ async def test_a_rolled_back_transaction_publishes_nothing(
 
 
 async def test_a_relay_killed_after_the_ack_republishes_and_the_copy_is_harmless(
-    pool: Pool, topic: TopicSpec, relay_factory, isolated
-):
+    pool: Pool, topic: TopicSpec, relay_factory: RelayFactory, isolated: Isolated
+) -> None:
     envelopes = [closed_event() for _ in range(3)]
     async with transaction(pool) as connection:
         await outbox.append_many(connection, [(topic, e) for e in envelopes])
@@ -133,7 +138,9 @@ async def test_a_relay_killed_after_the_ack_republishes_and_the_copy_is_harmless
     assert effects == 3
 
 
-async def test_order_per_key_holds_across_batches(pool: Pool, topic: TopicSpec, relay_factory, isolated):
+async def test_order_per_key_holds_across_batches(
+    pool: Pool, topic: TopicSpec, relay_factory: RelayFactory, isolated: Isolated
+) -> None:
     keys = [str(uuid4()) for _ in range(5)]
     sent: dict[str, list[str]] = {k: [] for k in keys}
     for round_ in range(8):  # eight transactions, several batches each
@@ -159,8 +166,8 @@ async def test_order_per_key_holds_across_batches(pool: Pool, topic: TopicSpec, 
 
 
 async def test_the_running_relay_is_woken_by_the_commit_not_the_poll(
-    pool: Pool, topic: TopicSpec, relay_factory, isolated
-):
+    pool: Pool, topic: TopicSpec, relay_factory: RelayFactory, isolated: Isolated
+) -> None:
     relay = await relay_factory(poll_interval_s=60.0)  # polling alone would take a minute
     task = asyncio.create_task(relay.run())
     try:
@@ -188,7 +195,7 @@ async def _has_listener(pool: Pool, schema: str) -> bool:
         )
 
 
-async def test_migrations_apply_once_and_are_recorded(isolated: Isolated, database_url: str):
+async def test_migrations_apply_once_and_are_recorded(isolated: Isolated, database_url: str) -> None:
     again = await migrate(database_url, isolated.schema, [])  # the `pool` fixture is not used here
     assert again == ["sql/0001_outbox_inbox.sql", "sql/0002_outbox_parking_and_retention.sql"]
     assert await migrate(database_url, isolated.schema, []) == []

@@ -98,7 +98,7 @@ async def broker_answers(kafka: SecuredKafka, user: str, topic: str) -> tuple[in
     from aiokafka.protocol.fetch import FetchRequest
     from aiokafka.protocol.metadata import MetadataRequest
 
-    client = AIOKafkaClient(**kafka.login(user))  # type: ignore[arg-type]
+    client = AIOKafkaClient(**kafka.login(user))
     await client.bootstrap()
     try:
         node = client.get_random_node()

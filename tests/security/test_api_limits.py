@@ -3,6 +3,8 @@ on intake's real app; the token bucket itself with a fake clock."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 import pytest
 
 from shared.http.security import TokenBuckets, caller_key
@@ -49,7 +51,7 @@ async def test_a_body_over_the_limit_is_refused_with_413_before_it_is_stored(
         "/v1/cases", content=big, headers={**app.auth("supervisor"), "Content-Type": "application/json"}
     )
 
-    async def chunks():  # no Content-Length: counted as it arrives
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: counted as it arrives
         for _ in range(4):
             yield b"x" * (MAX_BODY // 2)
 

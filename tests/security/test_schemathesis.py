@@ -151,7 +151,7 @@ def test_every_operation_keeps_every_check(served: Served) -> None:
     errors: list[str] = []
     operations = 0
     for result in schema.get_all_operations():
-        operation = result.ok()
+        operation = result.ok()  # type: ignore[union-attr]  # an Err raises here, failing the test
         operations += 1
         token = served.tokens[served.role_for(operation.method.upper(), operation.path)]
         beyond = f"{operation.method.upper()} {operation.path}" in RULES_BEYOND_THE_SCHEMA[served.name]

@@ -7,6 +7,7 @@ import time
 from uuid import UUID, uuid4
 
 import pytest
+from pydantic import BaseModel
 
 from shared.events import (
     Envelope,
@@ -159,7 +160,7 @@ def test_intake_events_have_no_field_for_personal_data() -> None:
         "document_type",
     }
 
-    def field_names(model: type) -> set[str]:
+    def field_names(model: type[BaseModel]) -> set[str]:
         names = set(model.model_fields)
         for field in model.model_fields.values():
             inner = getattr(field.annotation, "__args__", (field.annotation,))

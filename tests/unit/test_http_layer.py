@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI, Query
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from pydantic import BaseModel, Field
 
 from shared.events import uuid7
@@ -76,7 +77,7 @@ def client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=transport, base_url="http://service.test")
 
 
-async def test_alive_always_and_ready_only_when_every_dependency_answers():
+async def test_alive_always_and_ready_only_when_every_dependency_answers() -> None:
     app = small_app()
 
     async def database() -> None:
@@ -105,7 +106,7 @@ async def test_alive_always_and_ready_only_when_every_dependency_answers():
     assert up.json() == {"status": "ready", "checks": {"database": {"status": "up", "error": None}}}
 
 
-async def test_a_422_lists_every_invalid_field_with_a_pointer():
+async def test_a_422_lists_every_invalid_field_with_a_pointer() -> None:
     async with client(small_app()) as http:
         answer = await http.post("/things/x?limit=99", json={"name": "", "count": -1})
     assert answer.status_code == 422
@@ -133,7 +134,9 @@ async def test_a_422_lists_every_invalid_field_with_a_pointer():
         (("POST", "/things/1", {"name": "boom", "count": 1}), 500, "/problems/internal-error"),
     ],
 )
-async def test_every_error_is_problem_json(request_, status, problem):
+async def test_every_error_is_problem_json(
+    request_: tuple[str, str, dict[str, Any] | None], status: int, problem: str
+) -> None:
     method, path, body = request_
     async with client(small_app()) as http:
         answer = await http.request(method, path, json=body)
@@ -144,7 +147,7 @@ async def test_every_error_is_problem_json(request_, status, problem):
     assert "Petrovska" not in answer.text  # a 500 says nothing of its cause
 
 
-async def test_refusals_of_the_limits_are_problem_json_too():
+async def test_refusals_of_the_limits_are_problem_json_too() -> None:
     app = small_app(api_max_body_bytes=1024, api_write_burst=1, api_writes_per_minute=1)
     async with client(app) as http:
         too_large = await http.post(
@@ -161,7 +164,7 @@ async def test_refusals_of_the_limits_are_problem_json_too():
     assert int(limited.headers["retry-after"]) >= 1
 
 
-async def test_every_response_carries_the_requests_correlation_id():
+async def test_every_response_carries_the_requests_correlation_id() -> None:
     given = str(uuid7())
     async with client(small_app()) as http:
         echoed = await http.get("/healthz", headers={"X-Correlation-ID": given})
@@ -170,7 +173,7 @@ async def test_every_response_carries_the_requests_correlation_id():
     assert fresh.headers["x-correlation-id"] not in ("", "not-a-uuid")
 
 
-async def test_request_log_lines_name_the_route_and_leave_out_the_query_string():
+async def test_request_log_lines_name_the_route_and_leave_out_the_query_string() -> None:
     """A search names people; the access log names only the route and path."""
     from structlog.testing import capture_logs
 
@@ -192,7 +195,7 @@ async def test_request_log_lines_name_the_route_and_leave_out_the_query_string()
     assert "Petrovska" not in repr(logs)
 
 
-async def test_metrics_count_requests_by_route_template_and_status():
+async def test_metrics_count_requests_by_route_template_and_status() -> None:
     async with client(small_app()) as http:
         await http.post("/things/1", json={"name": "a", "count": 1})
         await http.post("/things/2", json={"name": "taken", "count": 1})
@@ -210,7 +213,7 @@ async def test_metrics_count_requests_by_route_template_and_status():
         ), status
 
 
-def test_the_openapi_document_lists_every_problem_an_operation_can_answer():
+def test_the_openapi_document_lists_every_problem_an_operation_can_answer() -> None:
     document = small_app().openapi()
     make = document["paths"]["/things/{thing_id}"]["post"]["responses"]
     assert set(make) >= {"200", "404", "413", "422", "429", "503"}
@@ -224,7 +227,9 @@ def test_the_openapi_document_lists_every_problem_an_operation_can_answer():
     assert "HTTPValidationError" not in document["components"]["schemas"]
 
 
-async def test_each_request_is_a_server_span_that_continues_the_callers_trace(spans):
+async def test_each_request_is_a_server_span_that_continues_the_callers_trace(
+    spans: InMemorySpanExporter,
+) -> None:
     caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736"
     traceparent = f"00-{caller_trace}-00f067aa0ba902b7-01"
     async with client(small_app()) as http:
@@ -234,14 +239,15 @@ async def test_each_request_is_a_server_span_that_continues_the_callers_trace(sp
     server = [
         s
         for s in spans.get_finished_spans()
-        if s.attributes.get("homeward.correlation_id") == answer.headers["x-correlation-id"]
+        if (s.attributes or {}).get("homeward.correlation_id") == answer.headers["x-correlation-id"]
     ]
     assert [s.name for s in server] == ["POST /things/{thing_id}"]
+    assert server[0].context is not None
     assert format(server[0].context.trace_id, "032x") == caller_trace
-    assert server[0].attributes["http.response.status_code"] == 200
+    assert (server[0].attributes or {})["http.response.status_code"] == 200
 
 
-async def test_an_unknown_query_parameter_is_refused_not_ignored():
+async def test_an_unknown_query_parameter_is_refused_not_ignored() -> None:
     """A misspelt filter must not silently widen the answer."""
     async with client(small_app()) as http:
         known = await http.get("/listing", params={"programme": "A"})

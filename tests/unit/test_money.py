@@ -16,12 +16,12 @@ def eur(amount: int) -> Money:
 
 def test_a_float_amount_is_refused_not_rounded() -> None:
     with pytest.raises(ValidationError, match="float"):
-        Money(amount=12.5, currency="EUR")  # type: ignore[arg-type]
+        Money(amount=12.5, currency="EUR")
 
 
 def test_a_numeric_string_is_refused() -> None:
     with pytest.raises(ValidationError):
-        Money(amount="100", currency="EUR")  # type: ignore[arg-type]
+        Money(amount="100", currency="EUR")
 
 
 def test_an_unknown_currency_is_refused() -> None:

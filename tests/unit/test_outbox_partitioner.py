@@ -5,8 +5,10 @@ partition — and lose their order — between relays of different versions."""
 from __future__ import annotations
 
 import asyncio
+from typing import cast
 from uuid import uuid4
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -29,7 +31,7 @@ class Producer:
 def test_the_relay_partitions_every_key_as_the_default_partitioner_does(
     keys: list[bytes], partitions: int
 ) -> None:
-    choose = _Partitioner(Producer(partitions))  # type: ignore[arg-type]
+    choose = _Partitioner(cast(AIOKafkaProducer, Producer(partitions)))
     every = list(range(partitions))
     for key in keys + keys:  # the second round comes from the per-batch cache
         assert asyncio.run(choose("topic", key)) == DefaultPartitioner()(key, every, every)

@@ -29,6 +29,7 @@ from shared.events import Envelope
 from shared.events.codes import Category, ReferralStatus
 from shared.events.intake import CaseFacts
 from shared.topics import TopicSpec
+from shared.tracing import current_trace
 
 from . import places, referrals
 
@@ -47,6 +48,7 @@ class CaseBook:
         self._updated: dict[UUID, Referral] = {}
         self._inserted: dict[UUID, Referral] = {}
         self._outbox: list[tuple[TopicSpec, Envelope]] = []
+        self._traces: list[dict[str, str]] = []  # each event's trace context, taken when it was made
         self._places_moved: Counter[tuple[str, Category]] = Counter()
 
     # -- loading (and locking)
@@ -134,6 +136,7 @@ class CaseBook:
 
     def append(self, topic: TopicSpec, envelope: Envelope) -> None:
         self._outbox.append((topic, envelope))
+        self._traces.append(current_trace())
 
     def track(self, loaded: Iterable[Referral]) -> None:
         """Referrals loaded by the caller (e.g. the sweep's overdue ones) that it will change."""
@@ -167,7 +170,7 @@ class CaseBook:
         if self._places_moved:
             await places.move_places(connection, self._places_moved)
         if self._outbox:
-            await outbox.append_many(connection, self._outbox)
+            await outbox.append_many(connection, self._outbox, self._traces)
         self._saved_cases, self._closed_cases = {}, []
-        self._updated, self._inserted, self._outbox = {}, {}, []
+        self._updated, self._inserted, self._outbox, self._traces = {}, {}, [], []
         self._places_moved = Counter()

@@ -22,6 +22,7 @@ from services.referral.store.casebook import CaseBook
 from shared.db import Connection
 from shared.events import Envelope, ReferralStatus
 from shared.events.referral import PartnerResponse, ReferralCompleted, ReferralDeclined
+from shared.tracing import message_span
 
 from .context import ReferralContext
 from .referral_changes import ReferralChanges
@@ -36,7 +37,10 @@ async def apply_partner_responses(
     book = CaseBook(connection)
     await book.load_referrals(response.referral_id for _, response in responses)
     for envelope, response in responses:
-        with structlog.contextvars.bound_contextvars(event_id=str(envelope.event_id)):
+        with (
+            structlog.contextvars.bound_contextvars(event_id=str(envelope.event_id)),
+            message_span(context.topics.referral_responses.name, envelope.event_id, envelope.type),
+        ):
             await _respond(context, book, envelope, response, context.clock())
     await book.flush()
 

@@ -27,6 +27,7 @@ from services.referral.store.casebook import CaseBook
 from shared.db import Connection
 from shared.events import Category, Envelope, ReferralStatus
 from shared.events.intake import CaseClosed, CaseFacts, ConsentChanged, NeedsAssessed, ReturneeRegistered
+from shared.tracing import message_span
 
 from .context import ReferralContext
 from .referral_changes import ReferralChanges
@@ -46,7 +47,10 @@ async def apply_returnee_events(
     await book.loads({c for _, e in events if e is not None for c in _needs(book, e)})
     for envelope, event in events:
         now = context.clock()
-        with structlog.contextvars.bound_contextvars(event_id=str(envelope.event_id)):
+        with (
+            structlog.contextvars.bound_contextvars(event_id=str(envelope.event_id)),
+            message_span(context.topics.returnees.name, envelope.event_id, envelope.type),
+        ):
             if isinstance(event, CaseFacts):
                 await _case_facts(context, book, envelope, event, now)
             elif isinstance(event, ConsentChanged):

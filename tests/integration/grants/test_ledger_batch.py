@@ -11,6 +11,7 @@ import pytest
 from services.grants.core.errors import IdempotencyConflict
 from services.grants.core.ledger.postings import Posting, commitment
 from services.grants.store import ledger as ledger_store
+from shared.db import Connection
 from shared.money import Money
 
 from .conftest import GrantsService
@@ -63,7 +64,7 @@ async def test_a_key_reused_for_other_content_fails_the_whole_batch(service: Gra
         assert await ledger_store.transaction_for_key(connection, fresh.idempotency_key) is None
 
 
-async def _insert_transaction(connection: asyncpg.Connection) -> UUID:
+async def _insert_transaction(connection: Connection) -> UUID:
     transaction_id = uuid4()
     await connection.execute(
         "INSERT INTO ledger_transactions (id, kind, idempotency_key, fingerprint, programme_id,"
@@ -75,9 +76,7 @@ async def _insert_transaction(connection: asyncpg.Connection) -> UUID:
     return transaction_id
 
 
-async def _insert_entry(
-    connection: asyncpg.Connection, seq: int, transaction_id: UUID, direction: str
-) -> None:
+async def _insert_entry(connection: Connection, seq: int, transaction_id: UUID, direction: str) -> None:
     await connection.execute(
         "INSERT INTO ledger_entries VALUES ($1, $2, $3, 'programme/NL-AVRR/available', 'available',"
         " 'NL-AVRR', NULL, $4, 100, 'EUR', now(), 'x', 'y')",

@@ -33,7 +33,7 @@ async def registered(intake: IntakeUnderTest, **overrides: Any) -> dict[str, Any
     return dict(response.json())
 
 
-async def test_without_a_valid_token_the_api_answers_401(intake: IntakeUnderTest):
+async def test_without_a_valid_token_the_api_answers_401(intake: IntakeUnderTest) -> None:
     case = await registered(intake)
     nobody = await intake.client.get(f"/v1/cases/{case['id']}")
     wrong = await intake.client.get(
@@ -45,7 +45,7 @@ async def test_without_a_valid_token_the_api_answers_401(intake: IntakeUnderTest
     assert nobody.headers["www-authenticate"] == "Bearer"
 
 
-async def test_only_a_supervisor_approves_a_plan(intake: IntakeUnderTest):
+async def test_only_a_supervisor_approves_a_plan(intake: IntakeUnderTest) -> None:
     case = await registered(intake)
     url = f"/v1/cases/{case['id']}"
     proposed = await intake.client.post(f"{url}/plan", json=PLAN, headers=intake.auth(Role.CASEWORKER))
@@ -80,7 +80,7 @@ async def test_only_a_supervisor_approves_a_plan(intake: IntakeUnderTest):
     assert "six months" not in published[1].to_bytes().decode()  # the note stays home
 
 
-async def test_a_plan_in_another_currency_than_the_programme_is_refused(intake: IntakeUnderTest):
+async def test_a_plan_in_another_currency_than_the_programme_is_refused(intake: IntakeUnderTest) -> None:
     case = await registered(intake)
     plan = {"assistance": [{"assistance_type": "cash", "requested": {"amount": 1000, "currency": "CHF"}}]}
     response = await intake.client.post(
@@ -90,7 +90,7 @@ async def test_a_plan_in_another_currency_than_the_programme_is_refused(intake: 
     assert problem_fields(response) == ["assistance.0.requested.currency"]
 
 
-async def test_assessment_consent_and_closure_each_publish_their_event(intake: IntakeUnderTest):
+async def test_assessment_consent_and_closure_each_publish_their_event(intake: IntakeUnderTest) -> None:
     case = await registered(intake)
     url, caseworker = f"/v1/cases/{case['id']}", intake.auth(Role.CASEWORKER)
 
@@ -131,7 +131,7 @@ async def test_assessment_consent_and_closure_each_publish_their_event(intake: I
 
 async def test_an_assessment_the_household_contradicts_is_refused_and_changes_nothing(
     intake: IntakeUnderTest,
-):
+) -> None:
     case = await registered(intake)
     response = await intake.client.post(
         f"/v1/cases/{case['id']}/assessment",
@@ -148,8 +148,7 @@ async def test_an_assessment_the_household_contradicts_is_refused_and_changes_no
     )
     assert response.status_code == 422
     assert (
-        response.json()["errors"][0]["detail"]
-        == "'elderly' needs a member aged 60 or over; the oldest is 34"
+        response.json()["errors"][0]["detail"] == "'elderly' needs a member aged 60 or over; the oldest is 34"
     )
     unchanged = await intake.client.get(f"/v1/cases/{case['id']}", headers=intake.auth(Role.CASEWORKER))
     assert unchanged.json()["status"] == "registered"
@@ -158,7 +157,7 @@ async def test_an_assessment_the_household_contradicts_is_refused_and_changes_no
 
 async def test_finance_and_auditors_read_but_do_not_write_and_auditors_see_no_personal_data(
     intake: IntakeUnderTest,
-):
+) -> None:
     case = await registered(intake)
     principal = case["members"][0]
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.integration
 
 async def test_one_registration_publishes_one_returnee_registered_without_personal_data(
     intake: IntakeUnderTest,
-):
+) -> None:
     body = family()
     correlation = uuid7()
     response = await intake.client.post(
@@ -67,7 +67,7 @@ async def test_one_registration_publishes_one_returnee_registered_without_person
 
 async def test_a_retried_registration_with_the_same_idempotency_key_makes_one_case_and_one_event(
     intake: IntakeUnderTest,
-):
+) -> None:
     body = family()
     headers = intake.auth(Role.CASEWORKER, **{"Idempotency-Key": str(uuid7())})
 
@@ -85,7 +85,9 @@ async def test_a_retried_registration_with_the_same_idempotency_key_makes_one_ca
     assert [e.type for e in await envelopes(intake, case_id)] == ["ReturneeRegistered"]
 
 
-async def test_two_concurrent_requests_with_one_idempotency_key_make_one_case(intake: IntakeUnderTest):
+async def test_two_concurrent_requests_with_one_idempotency_key_make_one_case(
+    intake: IntakeUnderTest,
+) -> None:
     body = family()
     headers = intake.auth(Role.CASEWORKER, **{"Idempotency-Key": str(uuid7())})
 
@@ -99,7 +101,7 @@ async def test_two_concurrent_requests_with_one_idempotency_key_make_one_case(in
     assert [e.type for e in await envelopes(intake, first.json()["id"])] == ["ReturneeRegistered"]
 
 
-async def test_the_same_idempotency_key_with_a_different_body_is_refused(intake: IntakeUnderTest):
+async def test_the_same_idempotency_key_with_a_different_body_is_refused(intake: IntakeUnderTest) -> None:
     headers = intake.auth(Role.CASEWORKER, **{"Idempotency-Key": "key-reused-" + str(uuid7())})
     first = await intake.client.post("/v1/cases", json=single(), headers=headers)
     assert first.status_code == 201
@@ -110,7 +112,7 @@ async def test_the_same_idempotency_key_with_a_different_body_is_refused(intake:
     assert problem_fields(other) == ["header.Idempotency-Key"]
 
 
-async def test_a_bad_registration_names_every_bad_field_and_stores_nothing(intake: IntakeUnderTest):
+async def test_a_bad_registration_names_every_bad_field_and_stores_nothing(intake: IntakeUnderTest) -> None:
     body = family(programme_id="XX-NOPE", municipality="paris", arrival_date="2999-01-01")
     body["members"][1]["date_of_birth"] = "2999-01-01"
     body["members"][2]["sex"] = "unknown"
@@ -136,7 +138,7 @@ async def test_a_bad_registration_names_every_bad_field_and_stores_nothing(intak
     assert await intake.count("SELECT count(*) FROM outbox") == outbox_before
 
 
-async def test_household_rules_answer_422_and_store_nothing(intake: IntakeUnderTest):
+async def test_household_rules_answer_422_and_store_nothing(intake: IntakeUnderTest) -> None:
     body = family(vulnerabilities=["unaccompanied_minor"])  # the principal is 34
     body["members"][2]["relationship"] = "principal"
     outbox_before = await intake.count("SELECT count(*) FROM outbox")
@@ -156,7 +158,7 @@ async def test_household_rules_answer_422_and_store_nothing(intake: IntakeUnderT
 
 async def test_a_likely_duplicate_answers_409_with_the_existing_case_unless_confirmed(
     intake: IntakeUnderTest,
-):
+) -> None:
     first = await intake.client.post("/v1/cases", json=single(), headers=intake.auth(Role.CASEWORKER))
     existing = first.json()
     person = existing["members"][0]
@@ -179,7 +181,7 @@ async def test_a_likely_duplicate_answers_409_with_the_existing_case_unless_conf
     assert confirmed.json()["id"] != existing["id"]
 
 
-async def test_reading_a_case_and_the_list(intake: IntakeUnderTest):
+async def test_reading_a_case_and_the_list(intake: IntakeUnderTest) -> None:
     created = [
         (
             await intake.client.post(

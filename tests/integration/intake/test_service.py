@@ -20,7 +20,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
 
 
-async def test_health_readiness_and_openapi(intake: IntakeUnderTest):
+async def test_health_readiness_and_openapi(intake: IntakeUnderTest) -> None:
     assert (await intake.client.get("/healthz")).status_code == 200
     ready = await intake.client.get("/readyz")
     assert ready.status_code == 200
@@ -37,7 +37,7 @@ async def test_health_readiness_and_openapi(intake: IntakeUnderTest):
     assert (await intake.client.get("/docs")).status_code == 200
 
 
-async def test_signing_in_sets_an_httponly_strict_cookie(intake: IntakeUnderTest):
+async def test_signing_in_sets_an_httponly_strict_cookie(intake: IntakeUnderTest) -> None:
     async with signed_in(intake, None) as browser:
         refused = await browser.post("/signin", data={"token": "hw_wrong"})
         accepted = await browser.post("/signin", data={"token": intake.tokens[Role.CASEWORKER]})
@@ -60,7 +60,7 @@ def signed_in(intake: IntakeUnderTest, role: Role | None) -> httpx.AsyncClient:
     )
 
 
-async def test_the_registration_form_works_without_javascript(intake: IntakeUnderTest):
+async def test_the_registration_form_works_without_javascript(intake: IntakeUnderTest) -> None:
     form = {
         "idempotency_key": "form-1-" + unique_name(),
         "member_count": "1",
@@ -124,7 +124,7 @@ def homeward(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str
 
 async def test_homeward_users_add_prints_a_token_once_that_the_api_accepts_until_revoked(
     intake: IntakeUnderTest,
-):
+) -> None:
     env = os.environ | {
         "HOMEWARD_DATABASE_URL": intake.settings.database_url,
         "HOMEWARD_IDENTITY_SCHEMA": intake.settings.identity_schema,
@@ -156,7 +156,7 @@ async def test_homeward_users_add_prints_a_token_once_that_the_api_accepts_until
 
 async def test_the_case_page_proposes_a_plan_in_major_units_and_a_supervisor_approves_it(
     intake: IntakeUnderTest,
-):
+) -> None:
     from tests.integration.intake.helpers import envelopes, family
 
     created = await intake.client.post("/v1/cases", json=family(), headers=intake.auth(Role.CASEWORKER))

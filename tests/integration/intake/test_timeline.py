@@ -56,7 +56,7 @@ async def dead_letters(intake: IntakeUnderTest) -> list[Any]:
     return await read_topic(intake.settings.kafka_bootstrap_servers, intake.topics.referral_status.dlq.name)
 
 
-async def test_a_referral_status_change_shows_on_the_case_timeline(intake: IntakeUnderTest):
+async def test_a_referral_status_change_shows_on_the_case_timeline(intake: IntakeUnderTest) -> None:
     case_id = await registered_case(intake)
     accepted = status_changed(case_id)
 
@@ -76,7 +76,7 @@ async def test_a_referral_status_change_shows_on_the_case_timeline(intake: Intak
 
 async def test_a_malformed_message_is_dead_lettered_and_the_next_one_is_still_processed(
     intake: IntakeUnderTest,
-):
+) -> None:
     case_id = await registered_case(intake)
     poison = b'{"type": "ReferralStatusChanged", "not": "an envelope"}'
     good = status_changed(case_id, "declined")
@@ -96,7 +96,7 @@ async def test_a_malformed_message_is_dead_lettered_and_the_next_one_is_still_pr
     assert headers[f"{DLQ_HEADER_PREFIX}source-topic"] == intake.topics.referral_status.name
 
 
-async def test_the_same_event_delivered_twice_shows_once(intake: IntakeUnderTest):
+async def test_the_same_event_delivered_twice_shows_once(intake: IntakeUnderTest) -> None:
     case_id = await registered_case(intake)
     event, marker = status_changed(case_id, "accepted"), status_changed(case_id, "completed")
 
@@ -113,7 +113,9 @@ async def test_the_same_event_delivered_twice_shows_once(intake: IntakeUnderTest
     assert not [d for d in await dead_letters(intake) if d.value == event.to_bytes()]
 
 
-async def test_an_event_about_a_case_intake_never_registered_is_dead_lettered(intake: IntakeUnderTest):
+async def test_an_event_about_a_case_intake_never_registered_is_dead_lettered(
+    intake: IntakeUnderTest,
+) -> None:
     stranger = status_changed(str(uuid4()))
     await publish(
         intake.settings.kafka_bootstrap_servers, intake.topics.referral_status.name, [stranger.to_bytes()]
@@ -126,7 +128,7 @@ async def test_an_event_about_a_case_intake_never_registered_is_dead_lettered(in
     assert headers_of(dead[0])[f"{DLQ_HEADER_PREFIX}error-type"] == "UnknownCase"
 
 
-async def test_grant_events_join_the_timeline_in_the_order_they_happened(intake: IntakeUnderTest):
+async def test_grant_events_join_the_timeline_in_the_order_they_happened(intake: IntakeUnderTest) -> None:
     case_id = await registered_case(intake)
     grant_id, installment_id = uuid4(), uuid4()
     eur = Money(amount=75_000, currency="EUR")
@@ -178,6 +180,6 @@ async def test_grant_events_join_the_timeline_in_the_order_they_happened(intake:
     ]
 
 
-async def test_the_timeline_of_a_case_that_does_not_exist_is_404(intake: IntakeUnderTest):
+async def test_the_timeline_of_a_case_that_does_not_exist_is_404(intake: IntakeUnderTest) -> None:
     response = await intake.client.get(f"/v1/cases/{uuid4()}/timeline", headers=intake.auth(Role.CASEWORKER))
     assert response.status_code == 404

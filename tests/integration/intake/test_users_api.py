@@ -17,7 +17,7 @@ def a_name() -> str:
     return unique_name("api").replace(" ", ".").lower()
 
 
-async def test_an_admin_adds_a_user_whose_token_works_at_once(intake: IntakeUnderTest):
+async def test_an_admin_adds_a_user_whose_token_works_at_once(intake: IntakeUnderTest) -> None:
     name = a_name()
     added = await intake.client.post(
         "/v1/users", json={"name": name, "role": "supervisor"}, headers=intake.auth(Role.ADMIN)
@@ -39,7 +39,7 @@ async def test_an_admin_adds_a_user_whose_token_works_at_once(intake: IntakeUnde
     assert len(stored) == 64
 
 
-async def test_a_token_can_be_made_to_expire(intake: IntakeUnderTest):
+async def test_a_token_can_be_made_to_expire(intake: IntakeUnderTest) -> None:
     added = await intake.client.post(
         "/v1/users",
         json={"name": a_name(), "role": "finance", "expires_in_days": 30},
@@ -49,7 +49,7 @@ async def test_a_token_can_be_made_to_expire(intake: IntakeUnderTest):
     assert added.json()["expires_at"] is not None
 
 
-async def test_a_taken_name_is_a_409_and_changes_nothing(intake: IntakeUnderTest):
+async def test_a_taken_name_is_a_409_and_changes_nothing(intake: IntakeUnderTest) -> None:
     name = a_name()
     first = await intake.client.post(
         "/v1/users", json={"name": name, "role": "caseworker"}, headers=intake.auth(Role.ADMIN)
@@ -77,7 +77,9 @@ async def test_a_taken_name_is_a_409_and_changes_nothing(intake: IntakeUnderTest
         ({"role": "finance"}, "name"),
     ],
 )
-async def test_a_bad_request_names_its_field(intake: IntakeUnderTest, body: dict[str, object], field: str):
+async def test_a_bad_request_names_its_field(
+    intake: IntakeUnderTest, body: dict[str, object], field: str
+) -> None:
     refused = await intake.client.post("/v1/users", json=body, headers=intake.auth(Role.ADMIN))
 
     assert refused.status_code == 422
@@ -85,13 +87,13 @@ async def test_a_bad_request_names_its_field(intake: IntakeUnderTest, body: dict
 
 
 @pytest.mark.parametrize("role", [r for r in Role if r is not Role.ADMIN])
-async def test_only_an_admin_may_add_users(intake: IntakeUnderTest, role: Role):
+async def test_only_an_admin_may_add_users(intake: IntakeUnderTest, role: Role) -> None:
     refused = await intake.client.post(
         "/v1/users", json={"name": a_name(), "role": "admin"}, headers=intake.auth(role)
     )
     assert refused.status_code == 403
 
 
-async def test_without_a_token_it_is_a_401(intake: IntakeUnderTest):
+async def test_without_a_token_it_is_a_401(intake: IntakeUnderTest) -> None:
     refused = await intake.client.post("/v1/users", json={"name": a_name(), "role": "admin"})
     assert refused.status_code == 401

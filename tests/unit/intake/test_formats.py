@@ -38,12 +38,14 @@ def one_line(text: str, least: int, most: int) -> bool:
 
 @given(typed)
 @pytest.mark.parametrize(("least", "most"), [(0, 1), (1, 1), (0, 5), (1, 5), (3, 6)])
-def test_a_one_line_pattern_accepts_exactly_the_text_that_trimmed_fits(least: int, most: int, text: str):
+def test_a_one_line_pattern_accepts_exactly_the_text_that_trimmed_fits(
+    least: int, most: int, text: str
+) -> None:
     assert bool(re.search(text_pattern(least, most), text)) == one_line(text, least, most)
 
 
 @given(typed)
-def test_a_multi_line_pattern_also_accepts_tabs_and_line_breaks_inside(text: str):
+def test_a_multi_line_pattern_also_accepts_tabs_and_line_breaks_inside(text: str) -> None:
     trimmed = text.strip(WHITESPACE)
     fits = len(trimmed) <= 8 and not (set(trimmed) & (CONTROL - {"\t", "\n", "\r"}))
     assert bool(re.search(text_pattern(0, 8, inner=MULTI_LINE), text)) == fits
@@ -56,13 +58,13 @@ class Typed(BaseModel):
     ]
 
 
-def test_typed_text_is_read_trimmed_and_codes_upper_cased():
+def test_typed_text_is_read_trimmed_and_codes_upper_cased() -> None:
     read = Typed(name="\u00a0 Ana Petrovska\n", code=" mk\t")
     assert (read.name, read.code) == ("Ana Petrovska", "MK")
 
 
 @pytest.mark.parametrize("name", ["", "   ", "Ana\x00", "An\ta", "x" * 21])
-def test_typed_text_that_does_not_fit_is_refused_with_its_message(name: str):
+def test_typed_text_that_does_not_fit_is_refused_with_its_message(name: str) -> None:
     with pytest.raises(ValidationError, match="1 to 20 characters"):
         Typed(name=name, code="MK")
 
@@ -74,7 +76,7 @@ class Json(BaseModel):
     id: CanonicalUuid | None = None
 
 
-def test_numbers_and_booleans_are_read_as_json_has_them():
+def test_numbers_and_booleans_are_read_as_json_has_them() -> None:
     assert Json(years=5.0, flag=True).years == 5
     for years in ("5", True, 5.5):
         with pytest.raises(ValidationError):
@@ -87,7 +89,7 @@ def test_numbers_and_booleans_are_read_as_json_has_them():
 @pytest.mark.parametrize(
     "day", ["2025-6-15", "20250615", "2025-W24-7", "2025-06-15T00:00:00", 1749945600, "2025-02-30"]
 )
-def test_dates_are_calendar_dates_in_iso_form_only(day: Any):
+def test_dates_are_calendar_dates_in_iso_form_only(day: Any) -> None:
     assert Json(years=1, day="2025-06-15").day == date(2025, 6, 15)
     with pytest.raises(ValidationError):
         Json(years=1, day=day)
@@ -101,7 +103,7 @@ def test_dates_are_calendar_dates_in_iso_form_only(day: Any):
         "urn:uuid:0190a7f4-9b8e-7c3d-8f21-5a6b7c8d9e0f",
     ],
 )
-def test_ids_are_uuids_in_canonical_form_only(plan_id: str):
+def test_ids_are_uuids_in_canonical_form_only(plan_id: str) -> None:
     assert Json(years=1, id="0190a7f4-9b8e-7c3d-8f21-5a6b7c8d9e0f").id is not None
     with pytest.raises(ValidationError):
         Json(years=1, id=plan_id)

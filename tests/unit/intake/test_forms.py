@@ -7,21 +7,21 @@ from decimal import Decimal
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from services.intake.core.validation import Problem
 from services.intake.http.pages import forms
 
 
 def form(**fields: str | list[str]) -> FormData:
-    items: list[tuple[str, str]] = []
+    items: list[tuple[str, str | UploadFile]] = []
     for key, value in fields.items():
         name = key.replace("__", "-")
         items += [(name, v) for v in value] if isinstance(value, list) else [(name, value)]
     return FormData(items)
 
 
-def test_member_rows_follow_the_member_count():
+def test_member_rows_follow_the_member_count() -> None:
     rows = forms.member_rows(form(member_count="2", members__0__name=" Ana ", members__1__sex="male"))
     assert [r["name"] for r in rows] == ["Ana", ""]
     assert rows[1]["sex"] == "male"
@@ -29,7 +29,7 @@ def test_member_rows_follow_the_member_count():
     assert len(forms.member_rows(form(member_count="two"))) == 1
 
 
-def test_empty_fields_are_missing_and_a_document_needs_both_parts():
+def test_empty_fields_are_missing_and_a_document_needs_both_parts() -> None:
     row = {"name": "Ana", "date_of_birth": "", "sex": "female", "relationship": "principal"}
     assert forms.member_data(row | {"identity_document-type": "", "identity_document-number": ""}) == {
         "name": "Ana",
@@ -41,7 +41,7 @@ def test_empty_fields_are_missing_and_a_document_needs_both_parts():
     ] == {"number": "X1"}
 
 
-def test_registration_data_answers_every_consent_category():
+def test_registration_data_answers_every_consent_category() -> None:
     data = forms.registration_data(
         form(
             programme_id="NL-AVRR",
@@ -73,7 +73,7 @@ def test_registration_data_answers_every_consent_category():
         ("1.234", "TND", 1234),
     ],
 )
-def test_amounts_become_minor_units(typed: str, currency: str, minor: int):
+def test_amounts_become_minor_units(typed: str, currency: str, minor: int) -> None:
     assert forms.minor_units(typed, currency) == minor
 
 
@@ -81,18 +81,18 @@ def test_amounts_become_minor_units(typed: str, currency: str, minor: int):
     ("typed", "message"),
     [("12.345", "EUR has 2 decimal places"), ("twelve", "enter an amount like"), ("NaN", "enter an amount")],
 )
-def test_amounts_that_are_not_amounts_are_refused(typed: str, message: str):
+def test_amounts_that_are_not_amounts_are_refused(typed: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         forms.minor_units(typed, "EUR")
 
 
 @given(minor=st.integers(min_value=0, max_value=10**12))
-def test_an_amount_shown_in_major_units_reads_back_exactly(minor: int):
+def test_an_amount_shown_in_major_units_reads_back_exactly(minor: int) -> None:
     shown = str(Decimal(minor).scaleb(-2))
     assert forms.minor_units(shown, "EUR") == minor
 
 
-def test_the_plan_form_keeps_which_line_is_which_type():
+def test_the_plan_form_keeps_which_line_is_which_type() -> None:
     plan = forms.plan_data(
         form(**{"amount-housing": "200", "amount-cash": "100", "amount-in_kind": "x", "note": " rent "}),
         "EUR",
@@ -122,11 +122,11 @@ def test_the_plan_form_keeps_which_line_is_which_type():
         ((), "form"),
     ],
 )
-def test_problems_land_beside_their_form_field(loc: tuple[str | int, ...], name: str):
+def test_problems_land_beside_their_form_field(loc: tuple[str | int, ...], name: str) -> None:
     assert forms.field_name(loc) == name
 
 
-def test_errors_are_grouped_by_field_and_labelled_for_the_summary():
+def test_errors_are_grouped_by_field_and_labelled_for_the_summary() -> None:
     errors = forms.errors_by_field(
         [Problem(("needs", 0), "a"), Problem(("needs", 1), "b"), Problem(("x",), "c")]
     )

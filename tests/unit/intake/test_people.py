@@ -24,17 +24,17 @@ births = st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 12, 31))
         (date(2024, 1, 1), date(2024, 1, 1), 0),
     ],
 )
-def test_age_counts_whole_years(born: date, day: date, age: int):
+def test_age_counts_whole_years(born: date, day: date, age: int) -> None:
     assert age_on(born, day) == age
 
 
-def test_an_age_before_birth_is_refused():
+def test_an_age_before_birth_is_refused() -> None:
     with pytest.raises(ValueError, match="before the date of birth"):
         age_on(date(2020, 1, 2), date(2020, 1, 1))
 
 
 @given(born=births, years=st.integers(min_value=0, max_value=120))
-def test_on_each_birthday_the_age_is_the_years_since_birth(born: date, years: int):
+def test_on_each_birthday_the_age_is_the_years_since_birth(born: date, years: int) -> None:
     birthday = (
         date(born.year + years, 3, 1)
         if (born.month, born.day) == (2, 29)
@@ -46,12 +46,12 @@ def test_on_each_birthday_the_age_is_the_years_since_birth(born: date, years: in
 
 
 @given(born=births, first=st.integers(0, 50_000), later=st.integers(0, 50_000))
-def test_age_never_decreases(born: date, first: int, later: int):
+def test_age_never_decreases(born: date, first: int, later: int) -> None:
     early, late = sorted([first, later])
     assert age_on(born, born + timedelta(days=early)) <= age_on(born, born + timedelta(days=late))
 
 
-def test_dates_of_birth_in_the_future_or_too_long_ago_are_problems():
+def test_dates_of_birth_in_the_future_or_too_long_ago_are_problems() -> None:
     today = date(2025, 6, 15)
     assert date_of_birth_problem(date(2025, 6, 16), today) == "a date of birth cannot be in the future"
     assert (
@@ -65,10 +65,10 @@ def test_dates_of_birth_in_the_future_or_too_long_ago_are_problems():
 @pytest.mark.parametrize(
     "spelling", ["Ana Petrovska", "ana petrovska", "  ANA   Petrovska ", "Ana Petrovská"]
 )
-def test_name_keys_ignore_case_spacing_and_accents(spelling: str):
+def test_name_keys_ignore_case_spacing_and_accents(spelling: str) -> None:
     assert name_key(spelling) == "ana petrovska"
 
 
-def test_different_names_keep_different_keys():
+def test_different_names_keep_different_keys() -> None:
     assert name_key("Ana Petrovska") != name_key("Ana Petrovski")
     assert name_key("Đorđe") != name_key("Dorde")  # a letter of its own, not an accent: kept

@@ -19,7 +19,7 @@ from shared.identity.model import Role, User
 from tests.unit.intake.samples import TODAY, catalogue, family
 
 
-def test_the_catalogue_reads_countries_municipalities_and_programmes():
+def test_the_catalogue_reads_countries_municipalities_and_programmes() -> None:
     reference = catalogue()
     assert reference.municipality_codes("MK")[:3] == ["skopje", "tetovo", "kumanovo"]
     assert reference.municipality_name("stip") == "Štip"
@@ -28,7 +28,7 @@ def test_the_catalogue_reads_countries_municipalities_and_programmes():
     assert reference.programme_currency("NOPE") is None
 
 
-def test_programme_entries_may_carry_whatever_grants_needs(tmp_path: Path):
+def test_programme_entries_may_carry_whatever_grants_needs(tmp_path: Path) -> None:
     (tmp_path / "municipalities.yaml").write_text(
         "countries:\n  MK:\n    name: North Macedonia\n    municipalities: [{code: ohrid, name: Ohrid}]\n"
     )
@@ -40,7 +40,7 @@ def test_programme_entries_may_carry_whatever_grants_needs(tmp_path: Path):
     assert reference.programme_currency("X-1") is None  # then any currency Money accepts
 
 
-def test_a_malformed_municipalities_file_stops_the_service(tmp_path: Path):
+def test_a_malformed_municipalities_file_stops_the_service(tmp_path: Path) -> None:
     (tmp_path / "municipalities.yaml").write_text(
         "countries:\n  MK:\n    name: North Macedonia\n    municipalities: []\n"
     )
@@ -59,7 +59,7 @@ def plan(*lines: tuple[str, int, str]) -> PlanProposal:
     )
 
 
-def test_a_plan_is_in_the_programme_currency_with_one_line_per_type():
+def test_a_plan_is_in_the_programme_currency_with_one_line_per_type() -> None:
     reference = catalogue()
     assert plan_problems(plan(("cash", 100, "CHF")), "CH-RKH", reference) == []
     problems = plan_problems(plan(("cash", 100, "EUR"), ("cash", 5, "CHF")), "CH-RKH", reference)
@@ -70,14 +70,14 @@ def test_a_plan_is_in_the_programme_currency_with_one_line_per_type():
 
 
 @pytest.mark.parametrize("amount", [0, -100, 1.5])
-def test_requested_amounts_are_positive_whole_minor_units(amount: object):
+def test_requested_amounts_are_positive_whole_minor_units(amount: object) -> None:
     with pytest.raises(ValidationError):
         PlanProposal.model_validate(
             {"assistance": [{"assistance_type": "cash", "requested": {"amount": amount, "currency": "EUR"}}]}
         )
 
 
-def test_an_auditor_sees_a_case_without_personal_data():
+def test_an_auditor_sees_a_case_without_personal_data() -> None:
     now = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)
     case = decisions.register(Registration.model_validate(family()), uuid4(), uuid4(), now).case
     auditor = User(id=uuid4(), name="audit", role=Role.AUDITOR)

@@ -27,12 +27,12 @@ def problems(data: dict[str, Any]) -> dict[str, str]:
 @pytest.mark.parametrize(
     "data", [family(), single(), unaccompanied_minor()], ids=["family", "single", "minor"]
 )
-def test_valid_registrations_pass(data: dict[str, Any]):
+def test_valid_registrations_pass(data: dict[str, Any]) -> None:
     registration = register(data)
     assert registration.members[0].relationship == "principal"
 
 
-def test_codes_and_lists_are_normalised():
+def test_codes_and_lists_are_normalised() -> None:
     registration = register(
         family(
             country_of_return="mk",
@@ -49,7 +49,7 @@ def test_codes_and_lists_are_normalised():
     assert registration.members[0].identity_document.number == "P1234567"
 
 
-def test_every_bad_field_is_named_at_once():
+def test_every_bad_field_is_named_at_once() -> None:
     data = family(programme_id="XX", municipality="paris", arrival_date="2999-01-01", needs=["shelter"])
     data["members"][0]["name"] = "   "
     data["members"][1]["date_of_birth"] = "not a date"
@@ -77,7 +77,7 @@ def test_every_bad_field_is_named_at_once():
     assert found["arrival_date"].startswith("the arrival date cannot be in the future")
 
 
-def test_missing_fields_are_required():
+def test_missing_fields_are_required() -> None:
     found = problems({"members": [{}]})
     assert found == {
         "members.0.name": "this field is required",
@@ -92,34 +92,34 @@ def test_missing_fields_are_required():
     }
 
 
-def test_a_case_needs_at_least_one_member():
+def test_a_case_needs_at_least_one_member() -> None:
     assert "members" in problems(family(members=[]))
 
 
-def test_a_municipality_must_belong_to_the_country_of_return():
+def test_a_municipality_must_belong_to_the_country_of_return() -> None:
     assert problems(family(municipality="berlin"))["municipality"].startswith(
         "'berlin' is not a municipality of MK"
     )
 
 
-def test_an_unknown_country_of_return_is_named_and_the_municipality_not_second_guessed():
+def test_an_unknown_country_of_return_is_named_and_the_municipality_not_second_guessed() -> None:
     found = problems(family(country_of_return="AL", municipality="tirana"))
     assert set(found) == {"country_of_return"}
     assert found["country_of_return"] == "intake serves returns to MK, not 'AL'"
 
 
 @pytest.mark.parametrize("code", ["D", "DEU", "1E", ""])
-def test_a_sending_country_is_two_letters(code: str):
+def test_a_sending_country_is_two_letters(code: str) -> None:
     assert "sending_country" in problems(family(sending_country=code))
 
 
-def test_the_sending_country_is_not_the_country_of_return():
+def test_the_sending_country_is_not_the_country_of_return() -> None:
     assert problems(family(sending_country="MK")) == {
         "sending_country": "the sending country cannot be the country of return"
     }
 
 
-def test_dates_of_birth_are_not_in_the_future_nor_implausibly_old():
+def test_dates_of_birth_are_not_in_the_future_nor_implausibly_old() -> None:
     data = family()
     data["members"][1]["date_of_birth"] = "2025-06-16"
     data["members"][2]["date_of_birth"] = "1890-01-01"
@@ -130,12 +130,12 @@ def test_dates_of_birth_are_not_in_the_future_nor_implausibly_old():
     }
 
 
-def test_arrival_today_is_fine_tomorrow_is_not():
+def test_arrival_today_is_fine_tomorrow_is_not() -> None:
     assert register(family(arrival_date=TODAY.isoformat()))
     assert "arrival_date" in problems(family(arrival_date="2025-06-16"))
 
 
-def test_exactly_one_principal():
+def test_exactly_one_principal() -> None:
     data = family()
     data["members"][0]["relationship"] = "spouse"
     assert problems(data) == {"members": "exactly one member must be the principal applicant; none is"}
@@ -148,7 +148,7 @@ def test_exactly_one_principal():
     }
 
 
-def test_at_most_one_spouse():
+def test_at_most_one_spouse() -> None:
     data = single()
     data["members"] += [
         {"name": "A", "date_of_birth": years_ago(40), "sex": "female", "relationship": "spouse"},
@@ -157,7 +157,7 @@ def test_at_most_one_spouse():
     assert problems(data) == {"members.2.relationship": "a household has at most one spouse"}
 
 
-def test_children_are_younger_and_parents_older_than_the_principal():
+def test_children_are_younger_and_parents_older_than_the_principal() -> None:
     data = single()  # the principal is 41
     data["members"] += [
         {"name": "Old child", "date_of_birth": years_ago(45), "sex": "male", "relationship": "child"},
@@ -169,7 +169,7 @@ def test_children_are_younger_and_parents_older_than_the_principal():
     }
 
 
-def test_a_person_or_a_document_listed_twice_is_refused():
+def test_a_person_or_a_document_listed_twice_is_refused() -> None:
     data = family()
     data["members"][2] = dict(data["members"][1]) | {"name": "marko  PETROVSKI"}
     data["members"][1]["identity_document"] = {"type": "passport", "number": "X1"}
@@ -181,14 +181,14 @@ def test_a_person_or_a_document_listed_twice_is_refused():
     }
 
 
-def test_an_unaccompanied_minor_is_under_18():
+def test_an_unaccompanied_minor_is_under_18() -> None:
     data = single(vulnerabilities=["unaccompanied_minor"])
     assert problems(data) == {
         "vulnerabilities": "an unaccompanied minor must be under 18; the principal is 41"
     }
 
 
-def test_an_unaccompanied_minor_turns_18_on_the_birthday():
+def test_an_unaccompanied_minor_turns_18_on_the_birthday() -> None:
     data = unaccompanied_minor()
     data["members"][0]["date_of_birth"] = years_ago(18, days=-1)  # 18 tomorrow
     assert register(data)
@@ -196,7 +196,7 @@ def test_an_unaccompanied_minor_turns_18_on_the_birthday():
     assert "vulnerabilities" in problems(data)
 
 
-def test_an_unaccompanied_minor_has_no_adult_in_the_household():
+def test_an_unaccompanied_minor_has_no_adult_in_the_household() -> None:
     data = unaccompanied_minor()
     data["members"].append(
         {"name": "Uncle", "date_of_birth": years_ago(30), "sex": "male", "relationship": "other_relative"}
@@ -206,7 +206,7 @@ def test_an_unaccompanied_minor_has_no_adult_in_the_household():
     }
 
 
-def test_a_household_without_an_adult_must_be_flagged_as_unaccompanied_minor():
+def test_a_household_without_an_adult_must_be_flagged_as_unaccompanied_minor() -> None:
     data = unaccompanied_minor()
     data["vulnerabilities"] = []
     assert problems(data) == {
@@ -214,7 +214,7 @@ def test_a_household_without_an_adult_must_be_flagged_as_unaccompanied_minor():
     }
 
 
-def test_elderly_needs_someone_60_or_over():
+def test_elderly_needs_someone_60_or_over() -> None:
     assert problems(single(vulnerabilities=["elderly"])) == {
         "vulnerabilities": "'elderly' needs a member aged 60 or over; the oldest is 41"
     }
@@ -225,7 +225,7 @@ def test_elderly_needs_someone_60_or_over():
     assert register(data)
 
 
-def test_single_parent_needs_a_child_and_no_spouse():
+def test_single_parent_needs_a_child_and_no_spouse() -> None:
     assert problems(single(vulnerabilities=["single_parent"])) == {
         "vulnerabilities": "'single_parent' needs a child of the principal in the household"
     }
@@ -236,19 +236,19 @@ def test_single_parent_needs_a_child_and_no_spouse():
     assert problems(data) == {"vulnerabilities": "'single_parent' does not fit a household with a spouse"}
 
 
-def test_household_problems_come_before_vulnerability_reasoning():
+def test_household_problems_come_before_vulnerability_reasoning() -> None:
     data = unaccompanied_minor()
     data["members"][0]["relationship"] = "child"  # no principal: the ages rules would reason about nobody
     assert problems(data) == {"members": "exactly one member must be the principal applicant; none is"}
 
 
-def test_arrival_before_the_principal_was_born_is_refused():
+def test_arrival_before_the_principal_was_born_is_refused() -> None:
     data = unaccompanied_minor()
     data["arrival_date"] = "2000-01-01"
     assert problems(data) == {"arrival_date": "the arrival date is before the principal was born"}
 
 
-def test_the_model_alone_checks_shape_but_not_reference_data():
+def test_the_model_alone_checks_shape_but_not_reference_data() -> None:
     """Read back from the database (no validation context), a case of a retired programme still loads."""
     registration = Registration.model_validate(
         family(programme_id="RETIRED-PROGRAMME", arrival_date="2999-01-01")

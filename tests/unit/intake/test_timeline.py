@@ -23,7 +23,7 @@ def entry(minutes: int, source: Source, kind: str = "x") -> TimelineEntry:
     return TimelineEntry(occurred_at=T0 + timedelta(minutes=minutes), source=source, type=kind, summary=kind)
 
 
-def test_merge_orders_by_time_and_puts_intake_first_on_a_tie():
+def test_merge_orders_by_time_and_puts_intake_first_on_a_tie() -> None:
     own = [entry(0, Source.INTAKE, "Registered"), entry(10, Source.INTAKE, "PlanApproved")]
     consumed = [entry(10, Source.GRANTS, "GrantOpened"), entry(5, Source.REFERRAL, "ReferralStatusChanged")]
     assert [e.type for e in merge(own, consumed)] == [
@@ -34,7 +34,7 @@ def test_merge_orders_by_time_and_puts_intake_first_on_a_tie():
     ]
 
 
-def test_referral_events_are_described_with_codes_only():
+def test_referral_events_are_described_with_codes_only() -> None:
     changed = ReferralStatusChanged(
         referral_id=uuid4(),
         case_id=CASE,
@@ -58,7 +58,7 @@ def test_referral_events_are_described_with_codes_only():
     )
 
 
-def test_grant_events_are_described_with_their_amounts():
+def test_grant_events_are_described_with_their_amounts() -> None:
     eur = Money(amount=12_345, currency="EUR")
     failed = InstallmentFailed(
         grant_id=uuid4(), case_id=CASE, installment_id=uuid4(), amount=eur, reason="bank rejected"
@@ -68,7 +68,7 @@ def test_grant_events_are_described_with_their_amounts():
     assert describe(closed) == "Grant closed: case closed; EUR 123.45 released"
 
 
-def test_a_consumed_event_becomes_an_entry_for_its_case():
+def test_a_consumed_event_becomes_an_entry_for_its_case() -> None:
     event = ReferralStatusChanged(
         referral_id=uuid4(), case_id=CASE, partner_id="p-1", category="education", status="accepted"
     )
@@ -84,7 +84,7 @@ def test_a_consumed_event_becomes_an_entry_for_its_case():
     )
 
 
-def test_an_event_type_this_version_does_not_know_is_kept_by_its_type():
+def test_an_event_type_this_version_does_not_know_is_kept_by_its_type() -> None:
     known = new_envelope(
         ReferralStatusChanged(
             referral_id=uuid4(), case_id=CASE, partner_id=None, category="medical", status="issued"
@@ -97,7 +97,7 @@ def test_an_event_type_this_version_does_not_know_is_kept_by_its_type():
     assert (case_id, found.type, found.summary) == (CASE, "ReferralReassigned", "ReferralReassigned")
 
 
-def test_an_unknown_type_without_a_case_id_is_refused():
+def test_an_unknown_type_without_a_case_id_is_refused() -> None:
     known = new_envelope(
         ReferralStatusChanged(
             referral_id=uuid4(), case_id=CASE, partner_id=None, category="medical", status="issued"
@@ -110,13 +110,13 @@ def test_an_unknown_type_without_a_case_id_is_refused():
         consumed_entry(newer, Source.REFERRAL)
 
 
-def test_an_event_about_an_unknown_case_is_poison_the_consumer_may_dead_letter():
+def test_an_event_about_an_unknown_case_is_poison_the_consumer_may_dead_letter() -> None:
     assert is_poison(
         UnknownCase("ReferralStatusChanged is about case 0190..., which intake never registered")
     )
 
 
-def test_a_known_type_whose_data_does_not_fit_is_malformed():
+def test_a_known_type_whose_data_does_not_fit_is_malformed() -> None:
     known = new_envelope(
         ReferralStatusChanged(
             referral_id=uuid4(), case_id=CASE, partner_id=None, category="medical", status="issued"
