@@ -180,7 +180,8 @@ class SimulatedPartners:
         self.say(f"{handled.partner_id}: completed referral={handled.referral_id}")
 
     async def _send(self, message: dict[str, Any]) -> None:
-        assert self._producer is not None, "start() first"
+        if self._producer is None:
+            raise RuntimeError("start() the simulated partners first")
         await answer(self._producer, self.responses_topic, message)
 
 

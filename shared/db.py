@@ -47,7 +47,8 @@ async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int
         init=_init_connection,
         server_settings={"search_path": f"{schema},public", "application_name": f"homeward-{schema}"},
     )
-    assert pool is not None
+    if pool is None:  # asyncpg's type says so; a pool it made is never None
+        raise RuntimeError(f"asyncpg made no pool for schema {schema}")
     return pool
 
 

@@ -35,7 +35,8 @@ ADMIN_USER = "admin"
 
 def kafka_version() -> str:
     match = re.search(r"<kafka.version>([^<]+)</kafka.version>", POM.read_text())
-    assert match, "pom.xml names no kafka.version"
+    if match is None:
+        raise InfraError(f"{POM} names no <kafka.version>")
     return match.group(1)
 
 

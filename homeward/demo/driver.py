@@ -135,7 +135,8 @@ class Run:
     async def referrals_settled(self) -> bool:
         """Every assessed case has a referral per need, and every referral still issued is one its
         partner chose not to answer (it will escalate at its deadline)."""
-        assert self.partners is not None
+        if self.partners is None:
+            raise RuntimeError("the simulated partners were not started")
         if self.partners.busy():
             return False
         token = self.team.caseworkers[0].token
