@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-ROLES = ("caseworker", "supervisor", "finance", "auditor", "admin")
+from shared.identity.model import Role
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -18,7 +18,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     actions = parser.add_subparsers(dest="users_action", required=True, metavar="ACTION")
     add = actions.add_parser("add", help="add a user and print their token (shown once)")
     add.add_argument("name", help="a unique user name, e.g. a.petrovska")
-    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--role", required=True, choices=[role.value for role in Role])
     add.add_argument(
         "--expires-in-days", type=int, default=None, metavar="N", help="the token stops working after N days"
     )

@@ -16,6 +16,7 @@ class Role(StrEnum):
     FINANCE = "finance"
     AUDITOR = "auditor"
     ADMIN = "admin"
+    DPO = "dpo"  # the data-protection officer: reads who accessed which case, and why
 
 
 @dataclass(frozen=True)
