@@ -12,6 +12,8 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 
+from shared.access_log import ACCESS_LOG_MIGRATIONS
+from shared.http.access_log import access_log_router
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
 from shared.jobs import Jobs
@@ -44,7 +46,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await ServiceRuntime.start(settings, SERVICE, [MIGRATIONS], topics=service_topics(settings))
+        runtime = await ServiceRuntime.start(
+            settings, SERVICE, [MIGRATIONS, ACCESS_LOG_MIGRATIONS], topics=service_topics(settings)
+        )
         broker = create_broker(settings, SERVICE)
         jobs = Jobs()
         try:
@@ -75,6 +79,7 @@ def create_app(
     )
     for module in (programmes, grants, installments, ledger):
         app.include_router(module.router)
+    app.include_router(access_log_router())
     return app
 
 

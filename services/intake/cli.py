@@ -16,7 +16,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from services.intake.app import create_app
+    from services.intake.core.retention import RetentionError
     from shared.http.serve import serve
 
-    return serve("intake", create_app, host=args.host, port=args.port)
+    try:
+        return serve("intake", create_app, host=args.host, port=args.port)
+    except RetentionError as error:
+        print(f"homeward intake: {error}", file=sys.stderr)
+        return 2

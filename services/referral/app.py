@@ -17,7 +17,9 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.access_log import ACCESS_LOG_MIGRATIONS
 from shared.db import transaction
+from shared.http.access_log import access_log_router
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
 from shared.jobs import Jobs
@@ -67,7 +69,10 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await ServiceRuntime.start(
-            settings, SERVICE, [MIGRATIONS], topics=service_topics(context.topics, directory)
+            settings,
+            SERVICE,
+            [MIGRATIONS, ACCESS_LOG_MIGRATIONS],
+            topics=service_topics(context.topics, directory),
         )
         try:
             async with transaction(runtime.pool) as connection:
@@ -98,4 +103,5 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
     app.state.directory = directory
     app.include_router(referrals.router)
     app.include_router(partners.router)
+    app.include_router(access_log_router())
     return app

@@ -28,12 +28,23 @@ HEADER = f"# Generated from services/referral by `{REGENERATE}`. Do not edit by 
 DESCRIPTION = """\
 How partner organisations work with Homeward's referral service.
 
-Each partner reads its own topic `referrals.<partner_id>.v1` (ReferralIssued, ReferralWithdrawn) and
-answers on `referral.responses.v1` (ReferralAccepted, ReferralDeclined, ReferralCompleted). Every
-message is an envelope keyed by the case id: event_id (UUIDv7), type, schema_version, occurred_at,
-key, correlation_id, causation_id, producer, data. Answer with the referral's correlation_id, the
-ReferralIssued event_id as causation_id, and your partner id as producer. Within a topic version
-changes are additive: ignore fields you do not know.
+Each partner reads its own topic `referrals.<partner_id>.v1` (ReferralIssued, ReferralWithdrawn,
+ErasureRequested) and answers on `referral.responses.v1` (ReferralAccepted, ReferralDeclined,
+ReferralCompleted). Every message is an envelope keyed by the case id: event_id (UUIDv7), type,
+schema_version, occurred_at, key, correlation_id, causation_id, producer, data. Answer with the
+referral's correlation_id, the ReferralIssued event_id as causation_id, and your partner id as
+producer. Within a topic version changes are additive: ignore fields you do not know.
+
+Priority is the caseworker's urgency (normal, high, urgent) from the latest assessment; a normal
+case whose returnee arrived more than 30 days before the referral is issued is high. It is never
+derived from vulnerabilities, and neither is the choice of partner, except for the vulnerabilities
+a category declares (a medical partner may be told of a medical condition, a housing partner that
+a safe house is needed); those arrive in the payload's `vulnerabilities`, and only when the returnee
+consented to share with that category.
+
+ErasureRequested: delete everything you hold about the case (the referrals it names). It comes when
+the case's personal data is erased in Homeward (retention ended, the returnee's request) or the
+returnee withdrew consent to share with your category, also after a completed referral.
 """
 
 

@@ -164,3 +164,15 @@ def _json(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return dict(json.loads(value))
     return dict(value or {})
+
+
+async def forget_sent(connection: Connection, keys: Sequence[str]) -> int:
+    """Delete the sent rows of these keys (a case whose personal data is erased: what was
+    published about it need not wait for retention pruning). Unsent rows stay: they are the
+    events still to be told, the erasure's own among them. Returns how many went."""
+    if not keys:
+        return 0
+    status = await connection.execute(
+        "DELETE FROM outbox WHERE key = ANY($1::text[]) AND sent_at IS NOT NULL", list(keys)
+    )
+    return int(status.rsplit(" ", 1)[-1])

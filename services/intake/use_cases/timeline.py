@@ -14,9 +14,10 @@ async def record_reported_event(
 ) -> None:
     """Add a consumed event to its case's timeline, in the caller's (the inbox's) transaction.
     Raises UnknownCase, a poison, for an event about a case intake never registered."""
-    case_id, entry = consumed_entry(envelope, source)
-    if not await cases.case_exists(connection, case_id):
+    reported = consumed_entry(envelope, source)
+    if not await cases.case_exists(connection, reported.case_id):
         raise UnknownCase(
-            f"{envelope.type} {envelope.event_id} is about case {case_id}, which intake never registered"
+            f"{envelope.type} {envelope.event_id} is about case {reported.case_id},"
+            " which intake never registered"
         )
-    await timeline.add_consumed_event(connection, case_id, entry, topic)
+    await timeline.add_consumed_event(connection, reported, topic)

@@ -51,12 +51,16 @@ def _referral(row: asyncpg.Record) -> Referral:
 async def lock_cases(connection: Connection, case_ids: Iterable[UUID]) -> dict[UUID, Case]:
     """The cases of `case_ids` referral knows, locked (in id order, as every locker takes them)."""
     rows = await connection.fetch(
-        "SELECT case_id, facts, closed_at FROM cases WHERE case_id = ANY($1::uuid[])"
+        "SELECT case_id, facts, closed_at, erased_at FROM cases WHERE case_id = ANY($1::uuid[])"
         " ORDER BY case_id FOR UPDATE",
         sorted(case_ids),
     )
     return {
-        row["case_id"]: Case(CaseFacts.model_validate(row["facts"]), closed=row["closed_at"] is not None)
+        row["case_id"]: Case(
+            CaseFacts.model_validate(row["facts"]),
+            closed=row["closed_at"] is not None,
+            erased=row["erased_at"] is not None,
+        )
         for row in rows
     }
 
@@ -82,6 +86,27 @@ async def save_cases(connection: Connection, cases: Sequence[CaseFacts]) -> None
 
 async def close_cases(connection: Connection, case_ids: Sequence[UUID]) -> None:
     await connection.execute("UPDATE cases SET closed_at = now() WHERE case_id = ANY($1::uuid[])", case_ids)
+
+
+async def erase_cases(connection: Connection, case_ids: Sequence[UUID]) -> None:
+    """Drop what referral copied of these cases: their facts down to the programme and the
+    municipality (codes routing reports by), what each partner was sent, and the partners' own
+    words (a decline's reason, a completion's outcome: free text). Ids, categories, statuses and
+    partner ids stay, so counts still add up."""
+    await connection.execute(
+        "UPDATE cases SET facts = jsonb_build_object('case_id', case_id::text,"
+        " 'programme_id', facts->'programme_id', 'municipality', facts->'municipality',"
+        " 'household', '[]'::jsonb),"
+        " erased_at = now(), closed_at = coalesce(closed_at, now()), updated_at = now()"
+        " WHERE case_id = ANY($1::uuid[])",
+        case_ids,
+    )
+    await connection.execute(
+        "UPDATE referrals SET payload = '{}'::jsonb,"
+        " reason = CASE WHEN status IN ('declined', 'completed') THEN NULL ELSE reason END"
+        " WHERE case_id = ANY($1::uuid[])",
+        case_ids,
+    )
 
 
 # -- referrals

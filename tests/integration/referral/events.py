@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID, uuid4
 
-from shared.events import Category, Envelope, Relationship, Sex, Vulnerability, new_envelope
+from shared.events import Category, Envelope, Relationship, Sex, Urgency, Vulnerability, new_envelope
 from shared.events.intake import (
     CaseClosed,
     ConsentChanged,
@@ -33,6 +33,7 @@ def needs_assessed(
     vulnerabilities: list[Vulnerability] | None = None,
     household: list[HouseholdMember] | None = None,
     case_id: UUID | None = None,
+    urgency: Urgency = Urgency.NORMAL,
 ) -> Envelope:
     case = case_id or uuid4()
     event = NeedsAssessed(
@@ -46,6 +47,7 @@ def needs_assessed(
         skills=["tailoring", "bookkeeping"],
         work_history=[WorkExperience(sector="textiles", years=4)],
         assessed_by="caseworker-7",
+        urgency=urgency,
     )
     return new_envelope(event, key=case, producer="intake")
 
