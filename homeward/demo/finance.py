@@ -161,7 +161,7 @@ class Finance:
         key = {"Idempotency-Key": f"demo-{self.run_id}-{installment['id']}-1"}
         await self.api.call("POST", "grants", f"{path}/disburse", disburser.token, json=payment, headers=key)
         if payment["method"] == "bank_transfer" and rng.random() < RETURNED_TRANSFERS:
-            reason = "the bank returned the transfer: the account is closed"
+            reason = "account_closed"  # a code: the ledger keeps it
             await self.api.call("POST", "grants", f"{path}/fail", disburser.token, json={"reason": reason})
             self.returned += 1
             second_approver, second_disburser = self.team.four_eyes(number + 1)

@@ -65,6 +65,15 @@ async def lock_cases(connection: Connection, case_ids: Iterable[UUID]) -> dict[U
     }
 
 
+async def read_case(db: Connection | Pool, case_id: UUID) -> Case | None:
+    """The case as referral holds it, without locking it."""
+    row = await db.fetchrow("SELECT facts, closed_at, erased_at FROM cases WHERE case_id = $1", case_id)
+    if row is None:
+        return None
+    facts = CaseFacts.model_validate(row["facts"])
+    return Case(facts, closed=row["closed_at"] is not None, erased=row["erased_at"] is not None)
+
+
 async def cases_of_referrals(connection: Connection, referral_ids: Collection[UUID]) -> list[UUID]:
     """The ids of the cases these referrals belong to (unknown referral ids are skipped)."""
     rows = await connection.fetch(

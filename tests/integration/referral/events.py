@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID, uuid4
 
-from shared.events import Category, Envelope, Relationship, Sex, Urgency, Vulnerability, new_envelope
+from shared.events import (
+    Category,
+    Envelope,
+    ErasureReason,
+    Relationship,
+    Sex,
+    Urgency,
+    Vulnerability,
+    new_envelope,
+)
 from shared.events.intake import (
     CaseClosed,
     ConsentChanged,
     HouseholdMember,
     NeedsAssessed,
+    PersonalDataErased,
     PlannedAssistance,
     ReintegrationPlanApproved,
     ReturneeRegistered,
@@ -114,3 +124,7 @@ def answer(issued: Seen, decision: str, *, partner_id: str | None = None) -> Env
         event = ReferralCompleted(**ids, outcome="placed")
     incoming = Envelope.model_validate(issued.envelope)
     return new_envelope(event, key=data["case_id"], producer=ids["partner_id"], causation=incoming)
+
+
+def personal_data_erased(case_id: UUID, reason: ErasureReason = ErasureReason.RETENTION_ENDED) -> Envelope:
+    return new_envelope(PersonalDataErased(case_id=case_id, reason=reason), key=case_id, producer="intake")
