@@ -27,6 +27,15 @@ def sees_vulnerabilities(role: Role | str) -> bool:
     return role in VULNERABILITY_READERS
 
 
+# The same roles read personal data where a service holds any (intake's case, a supplier's name
+# an officer typed on a grant's installment); everyone else reads ids, codes and amounts.
+PERSONAL_DATA_READERS = VULNERABILITY_READERS
+
+
+def sees_personal_data(role: Role | str) -> bool:
+    return role in PERSONAL_DATA_READERS
+
+
 class Action(StrEnum):
     """What was done with a case's data (the access log's `action`)."""
 

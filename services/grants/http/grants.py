@@ -48,7 +48,7 @@ async def show_grant(grant_id: UUID, context: Context, reader: Reader) -> GrantV
         raise NotFound(f"no grant {grant_id}")
     installments = await installment_store.installments_of(context.pool, grant_id)
     await access_log.record(context.pool, Actor.of(reader), Action.READ, [grant.case_id])
-    return GrantView.of(grant, reader, [InstallmentView.of(i) for i in installments])
+    return GrantView.of(grant, reader, [InstallmentView.of(i, reader) for i in installments])
 
 
 @router.post("/{grant_id}/verify-business-plan", responses=CONFLICTS)

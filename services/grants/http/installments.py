@@ -62,7 +62,7 @@ async def list_installments(
         offset=offset,
     )
     await access_log.record(context.pool, Actor.of(reader), Action.LIST, (i.case_id for i in installments))
-    return [InstallmentView.of(i) for i in installments]
+    return [InstallmentView.of(i, reader) for i in installments]
 
 
 @router.get("/{installment_id}")
@@ -71,13 +71,13 @@ async def show_installment(installment_id: UUID, context: Context, reader: Reade
     if installment is None:
         raise NotFound(f"no installment {installment_id}")
     await access_log.record(context.pool, Actor.of(reader), Action.READ, [installment.case_id])
-    return InstallmentView.of(installment)
+    return InstallmentView.of(installment, reader)
 
 
 async def _paid(context: Context, officer: User, installment: Installment) -> InstallmentView:
     """The installment a payment step left, recorded in the access log as the officer's."""
     await access_log.record(context.pool, Actor.of(officer), Action.PAY, [installment.case_id])
-    return InstallmentView.of(installment)
+    return InstallmentView.of(installment, officer)
 
 
 @router.post("/{installment_id}/approve", responses=CONFLICTS)

@@ -14,7 +14,7 @@ from services.grants.core.ledger.postings import AccountKind
 from services.grants.store.ledger_reads import KindBalance
 from shared.identity.model import User
 from shared.money import Money
-from shared.privacy import sees_vulnerabilities
+from shared.privacy import sees_personal_data, sees_vulnerabilities
 
 
 class InstallmentView(BaseModel):
@@ -36,7 +36,7 @@ class InstallmentView(BaseModel):
     disbursed_by: str | None
     disbursed_at: datetime | None
     method: str | None
-    supplier: str | None
+    supplier: str | None  # free text an officer typed: None for readers who may not see personal data
     invoice_number: str | None
     payment_reference: str | None
     disbursement_transaction: UUID | None
@@ -45,7 +45,7 @@ class InstallmentView(BaseModel):
     attempts: int
 
     @classmethod
-    def of(cls, installment: Installment) -> InstallmentView:
+    def of(cls, installment: Installment, reader: User) -> InstallmentView:
         i = installment
         return cls(
             id=i.id,
@@ -66,7 +66,7 @@ class InstallmentView(BaseModel):
             disbursed_by=i.disbursed_by,
             disbursed_at=i.disbursed_at,
             method=i.method.value if i.method is not None else None,
-            supplier=i.supplier,
+            supplier=i.supplier if sees_personal_data(reader.role) else None,
             invoice_number=i.invoice_number,
             payment_reference=i.payment_reference,
             disbursement_transaction=i.disbursement_transaction,
