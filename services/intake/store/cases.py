@@ -126,8 +126,12 @@ async def due_for_erasure(
     return [row["id"] for row in rows]
 
 
-async def case_exists(connection: Connection, case_id: UUID) -> bool:
-    return bool(await connection.fetchval("SELECT true FROM cases WHERE id = $1", case_id))
+async def is_erased(connection: Connection, case_id: UUID) -> bool | None:
+    """Whether the case's personal data was erased; None for a case intake does not know."""
+    erased: bool | None = await connection.fetchval(
+        "SELECT erased_at IS NOT NULL FROM cases WHERE id = $1", case_id
+    )
+    return erased
 
 
 # --- registration: idempotency keys and likely duplicates -------------------------------------

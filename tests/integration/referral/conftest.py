@@ -98,7 +98,7 @@ async def referral(
     try:
         async with app.router.lifespan_context(app):
             tokens = {}
-            for role in (Role.CASEWORKER, Role.FINANCE):
+            for role in (Role.CASEWORKER, Role.FINANCE, Role.ADMIN, Role.DPO):
                 _, tokens[role] = await app.state.identity.add_user(f"{role.value}-{token}", role)
             recorder = TopicRecorder(kafka_bootstrap, prefix)
             await recorder.start([t.name for t in service_topics(topics, app.state.directory)])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, date, datetime
+from typing import Any
 from uuid import UUID
 
 from hypothesis import given, settings
@@ -75,7 +76,7 @@ def directories(draw: st.DrawFn, *, validated: bool = True) -> Directory:
                 draw(st.lists(st.sampled_from(sorted(allowed)), max_size=2, unique=True)) if allowed else ()
             ),
         )
-        fields = {
+        fields: dict[str, Any] = {
             "id": partner_id,
             "name": partner_id,
             "municipalities": tuple(draw(st.lists(st.sampled_from(MUNICIPALITIES), min_size=1, unique=True))),
