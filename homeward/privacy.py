@@ -66,9 +66,11 @@ async def _run(args: argparse.Namespace) -> int:
 
     from services.intake.core.errors import CaseNotFound
     from services.intake.core.retention import RetentionError
+    from shared.logging import configure_logging
     from shared.privacy import operator
 
     settings = Settings()
+    configure_logging("privacy", "INFO", "console")  # log lines to stderr: stdout is the export
     schemas = {s: getattr(args, f"{s}_schema") or settings.schema_for(s) for s in SERVICES}
     actor = operator(getpass.getuser())
     try:
