@@ -183,7 +183,9 @@ def run(args: argparse.Namespace) -> int:
     except InfraError as error:
         print(f"homeward run: {error}", file=sys.stderr)
         return 2
-    env = {**os.environ, **where.as_env()}
+    # each service runs as a database role of its own that owns nothing (shared/db_roles.py); the
+    # local server trusts local logins, so the role needs no password
+    env = {"HOMEWARD_DB_RUNTIME_ROLE": "homeward_{service}", **os.environ, **where.as_env()}
     seed_admin(env)
     parts = available_parts(args.only)
     if not parts:

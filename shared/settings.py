@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,16 @@ class Settings(BaseSettings):
         default="postgresql://postgres@127.0.0.1:15432/homeward",
         validation_alias=AliasChoices("HOMEWARD_DATABASE_URL", "DATABASE_URL"),
     )
+    # Least privilege (shared/db_roles.py): the owner role migrations run as, when it is not the
+    # DATABASE_URL's (production: DATABASE_URL is the service's own role); or, with one URL, the role
+    # the service runs as (`{service}` is its name; the local launcher and the tests), and its
+    # password when the server asks for one.
+    migration_database_url: str | None = None
+    db_runtime_role: str | None = None
+    db_runtime_password: SecretStr | None = None
+    # Apply migrations and privileges at start-up; off where an init container does it (`homeward
+    # <service> migrate`) so that the service never holds the owner's password.
+    migrate_on_start: bool = True
     # How clients authenticate to the brokers (deploy/k8s/settings.env): PLAINTEXT on the local
     # broker's loopback listener; SASL_SSL with SCRAM-SHA-512 in production, verifying the brokers
     # with the CA in `kafka_ssl_cafile`; SASL_PLAINTEXT on the local secured listener.
@@ -92,3 +103,33 @@ class Settings(BaseSettings):
 
     def schema_for(self, service: str) -> str:
         return self.db_schema or service
+
+    def owner_url(self) -> str:
+        """Where migrations and privileges are applied from."""
+        return self.migration_database_url or self.database_url
+
+    def runtime_role(self, service: str) -> str | None:
+        """The role `service` runs as, if it is not the owner (None: it runs as the owner)."""
+        if self.db_runtime_role:
+            return self.db_runtime_role.format(service=service)
+        if self.migration_database_url:
+            return urlsplit(self.database_url).username
+        return None
+
+    def runtime_url(self, service: str) -> str:
+        """What `service`'s pool connects to."""
+        if not self.db_runtime_role:
+            return self.database_url
+        password = self.db_runtime_password.get_secret_value() if self.db_runtime_password else None
+        return _as_user(self.database_url, self.db_runtime_role.format(service=service), password)
+
+
+def _as_user(dsn: str, user: str, password: str | None) -> str:
+    """`dsn` logging in as `user` (with `password`, or none: a server that trusts the login)."""
+    parts = urlsplit(dsn)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    credentials = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+    netloc = f"{credentials}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

@@ -25,6 +25,7 @@ from .core.policies import POLICY_FILE, load_policies
 from .http import grants, installments, ledger, programmes
 from .http.problems import PROBLEMS
 from .jobs import due_check
+from .store import PRIVILEGES
 from .store import programmes as programme_store
 from .use_cases.context import GrantsContext, utc_today
 
@@ -44,7 +45,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await ServiceRuntime.start(settings, SERVICE, [MIGRATIONS], topics=service_topics(settings))
+        runtime = await ServiceRuntime.start(
+            settings, SERVICE, [MIGRATIONS], privileges=PRIVILEGES, topics=service_topics(settings)
+        )
         broker = create_broker(settings, SERVICE)
         jobs = Jobs()
         try:

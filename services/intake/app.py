@@ -17,6 +17,7 @@ from services.intake.http import problems
 from services.intake.http.api import cases, consent, plans, timeline, users
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import case, home, registration, render
+from services.intake.store import PRIVILEGES
 from services.intake.use_cases.context import IntakeContext
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
@@ -37,7 +38,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await ServiceRuntime.start(settings, SERVICE, [MIGRATIONS], topics=_topics(settings))
+        runtime = await ServiceRuntime.start(
+            settings, SERVICE, [MIGRATIONS], privileges=PRIVILEGES, topics=_topics(settings)
+        )
         broker = create_broker(settings, SERVICE)
         subscribe_timeline(broker, runtime.pool, runtime.topics)
         try:

@@ -29,6 +29,7 @@ from .consumers import SERVICE, Consumers, build_broker
 from .core.directory import Directory, load_directory, load_municipalities
 from .http import partners, referrals
 from .jobs import escalation_sweep
+from .store import PRIVILEGES
 from .store.places import sync_partner_places
 from .use_cases.context import ReferralContext
 
@@ -67,7 +68,11 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await ServiceRuntime.start(
-            settings, SERVICE, [MIGRATIONS], topics=service_topics(context.topics, directory)
+            settings,
+            SERVICE,
+            [MIGRATIONS],
+            privileges=PRIVILEGES,
+            topics=service_topics(context.topics, directory),
         )
         try:
             async with transaction(runtime.pool) as connection:

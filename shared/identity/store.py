@@ -8,12 +8,15 @@ from datetime import datetime
 from pathlib import Path
 
 from shared.db import Pool, check_schema_name, migrate
+from shared.db_roles import TablePrivileges
 from shared.events.ids import uuid7
 
 from .model import TOKEN_PREFIX, Role, User, hash_token
 
 # the folder name is part of each migration's recorded version: it must not change
 IDENTITY_MIGRATIONS = Path(__file__).parent / "sql_identity"
+# every service reads users (and intake, which hosts the users API, adds and revokes them); none deletes
+IDENTITY_PRIVILEGES = TablePrivileges(default=frozenset({"SELECT", "INSERT", "UPDATE"}))
 
 
 async def migrate_identity(dsn: str, schema: str) -> None:

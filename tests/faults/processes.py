@@ -50,6 +50,7 @@ class Corner:
             KAFKA_BOOTSTRAP_SERVERS=self.bootstrap,
             DATABASE_URL=self.database_url,
             HOMEWARD_TOPIC_PREFIX=self.prefix,
+            HOMEWARD_DB_RUNTIME_ROLE="homeward_{service}",
             HOMEWARD_DB_SCHEMA=self.schema(service),
             HOMEWARD_IDENTITY_SCHEMA=self.identity_schema,
             HOMEWARD_CONFIG_DIR=str(self.config_dir),

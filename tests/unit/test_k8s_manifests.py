@@ -174,6 +174,19 @@ def test_each_service_runs_hardened_with_probes_and_its_own_credentials(service:
     assert Path(settings["HOMEWARD_KAFKA_SSL_CAFILE"]).parent.as_posix() in mounts
 
 
+@pytest.mark.parametrize("service", PORTS)
+def test_only_the_migration_step_holds_the_owners_credentials(service: str) -> None:
+    pod = of_kind("Deployment")[service]["spec"]["template"]["spec"]
+    (migrate,) = pod["initContainers"]
+    (container,) = pod["containers"]
+    assert migrate["args"] == [service, "migrate"]
+    owner = {e["name"]: e for e in migrate["env"]}["HOMEWARD_MIGRATION_DATABASE_URL"]
+    assert owner["valueFrom"]["secretKeyRef"] == {"name": "homeward-database", "key": "owner"}
+    assert "owner" not in str(container["env"])
+    assert env_file(K8S / "settings.env")["HOMEWARD_MIGRATE_ON_START"] == "false"
+    assert migrate["securityContext"]["readOnlyRootFilesystem"] is True
+
+
 def test_every_secret_and_config_map_a_pod_reads_is_provided() -> None:
     template = load(K8S / "secret-template.yaml")[0]
     # Strimzi makes a Secret per KafkaUser (key `password`) and the cluster CA certificate
@@ -183,11 +196,11 @@ def test_every_secret_and_config_map_a_pod_reads_is_provided() -> None:
     config_maps = of_kind("ConfigMap")
     for name, deployment in of_kind("Deployment").items():
         pod = deployment["spec"]["template"]["spec"]
-        (container,) = pod["containers"]
-        for ref in [e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e]:
-            assert ref["key"] in provided.get(ref["name"], set()), (name, ref)
-        for source in container["envFrom"]:
-            assert source["configMapRef"]["name"] in config_maps, name
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            for ref in [e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e]:
+                assert ref["key"] in provided.get(ref["name"], set()), (name, ref)
+            for source in container["envFrom"]:
+                assert source["configMapRef"]["name"] in config_maps, name
         for volume in pod["volumes"]:
             if "configMap" in volume:
                 assert volume["configMap"]["name"] in config_maps, name
@@ -207,7 +220,7 @@ def test_settings_name_only_what_shared_settings_reads() -> None:
 
 def test_the_secret_template_holds_placeholders_only() -> None:
     (secret,) = load(K8S / "secret-template.yaml")
-    assert set(secret["stringData"]) == set(PORTS)
+    assert set(secret["stringData"]) == {*PORTS, "owner"}
     assert all("CHANGE_ME" in url for url in secret["stringData"].values())
     assert not any(doc["kind"] == "Secret" for doc in applied())
 

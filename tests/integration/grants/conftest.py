@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -57,7 +59,19 @@ class GrantsService:
 
     @property
     def pool(self) -> Pool:
+        """The service's own pool: it runs as a role that owns nothing."""
         return self.context.pool
+
+    @asynccontextmanager
+    async def as_owner(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection as the owner of the grants tables (what migrations run as)."""
+        connection = await asyncpg.connect(
+            self.settings.owner_url(), server_settings={"search_path": self.schema}
+        )
+        try:
+            yield connection
+        finally:
+            await connection.close()
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
