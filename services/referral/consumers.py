@@ -36,7 +36,7 @@ from shared.settings import Settings
 
 from .contract import declare_contract
 from .use_cases.context import ReferralContext
-from .use_cases.responses import AnswerChannel, apply_partner_responses
+from .use_cases.responses import AnswerChannel, AnswerNotes, apply_partner_responses
 from .use_cases.returnees import apply_returnee_events
 
 SERVICE = "referral"
@@ -68,8 +68,10 @@ class Consumers:
             by_topic[topic].append(index)
         failures: dict[int, BaseException] = {}
         for topic, indexes in by_topic.items():
-            apply = partial(apply_partner_responses, self.context, self.answer_channel(topic))
+            channel, notes = self.answer_channel(topic), AnswerNotes()
+            apply = partial(apply_partner_responses, self.context, channel, notes)
             failed = await self._apply_batch(RESPONSES_CONSUMER, topic, [bodies[i] for i in indexes], apply)
+            notes.report(self.context, channel)  # committed: logged and counted once
             failures.update({indexes[i]: error for i, error in failed.items()})
         if failures:
             raise DeadLetters(failures)  # after the commits: the middleware dead-letters them

@@ -10,13 +10,17 @@ be the one the referral was sent to), each answer there logged and counted as de
 `apply_partner_responses` runs inside `shared.inbox.apply_batch`'s transaction, through one
 CaseBook, in order. An answer that can never be applied raises a Poison (UnexpectedEvent,
 UnknownReferral, WrongPartner, RefusedTransition, MalformedEvent) and is dead-lettered alone; one
-that repeats what the referral already is changes nothing.
+that repeats what the referral already is changes nothing. What is worth logging and counting —
+repeats, answers on the deprecated topic — is noted in `AnswerNotes` and reported once the
+transaction committed: `apply_batch` may apply a batch twice (all at once, rolled back by a poison
+message, then one by one), and a count taken as it goes would count those answers twice.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from uuid import UUID
 
 import structlog
 from prometheus_client import Counter
@@ -69,8 +73,55 @@ class AnswerChannel:
         return cls(topic, None)
 
 
+@dataclass(frozen=True)
+class Repeat:
+    event_type: str
+    referral_id: UUID
+    status: ReferralStatus
+
+
+@dataclass
+class AnswerNotes:
+    """What one `apply_batch` call's answers did, by event id: an answer applied again after a
+    rollback overwrites its own note. `report()` after the commit logs and counts each once."""
+
+    repeats: dict[UUID, Repeat] = field(default_factory=dict)
+    deprecated: dict[UUID, tuple[str, UUID]] = field(default_factory=dict)  # → (partner label, referral)
+
+    def report(self, context: ReferralContext, channel: AnswerChannel) -> None:
+        for event_id, repeat in self.repeats.items():
+            REPEATED_ANSWERS.labels(repeat.event_type).inc()
+            log.info(
+                "answer repeats the referral's state; nothing changed",
+                event_id=str(event_id),
+                event_type=repeat.event_type,
+                referral_id=str(repeat.referral_id),
+                status=repeat.status.value,
+                topic=channel.topic,
+            )
+        for event_id, (partner, referral_id) in self.deprecated.items():
+            DEPRECATED_ANSWERS.labels(partner).inc()
+            own = context.topics.partner_responses(partner).name if partner != UNKNOWN else "its own topic"
+            log.warning(
+                "answer on the deprecated shared topic; the partner should answer on its own topic",
+                deprecated=True,
+                event_id=str(event_id),
+                partner_id=partner,
+                referral_id=str(referral_id),
+                topic=channel.topic,
+                own_topic=own,
+            )
+
+
+UNKNOWN = "unknown"
+
+
 async def apply_partner_responses(
-    context: ReferralContext, channel: AnswerChannel, connection: Connection, envelopes: list[Envelope]
+    context: ReferralContext,
+    channel: AnswerChannel,
+    notes: AnswerNotes,
+    connection: Connection,
+    envelopes: list[Envelope],
 ) -> None:
     topic = channel.topic.removeprefix(context.topics.prefix)  # as partners know it
     responses = [(envelope, _partner_response(envelope, topic)) for envelope in envelopes]
@@ -82,9 +133,14 @@ async def apply_partner_responses(
             message_span(channel.topic, envelope.event_id, envelope.type),
         ):
             if channel.partner_id is None:
-                _note_deprecated(context, channel, response)
+                known = context.directory.partner(response.partner_id) is not None
+                # a metric label per id the directory holds, never one per string a message carries
+                label = response.partner_id if known else UNKNOWN
+                notes.deprecated[envelope.event_id] = (label, response.referral_id)
             partner_id = channel.partner_id or response.partner_id
-            await _respond(context, book, envelope, response, partner_id, context.clock())
+            repeat = await _respond(context, book, envelope, response, partner_id, context.clock())
+            if repeat is not None:
+                notes.repeats[envelope.event_id] = repeat
     await book.flush()
 
 
@@ -95,21 +151,15 @@ async def _respond(
     response: PartnerResponse,
     partner_id: str,
     now: datetime,
-) -> None:
+) -> Repeat | None:
+    """Apply one answer; the repeat it was, if it changed nothing."""
     referral = book.referral(response.referral_id)
     case = book.case(referral.case_id) if referral is not None else None
     if case is None or referral is None:
         raise UnknownReferral(f"no referral {response.referral_id} is known")
     target = respond(referral.state, response, partner_id)
     if target is None:
-        REPEATED_ANSWERS.labels(envelope.type).inc()
-        log.info(
-            "answer repeats the referral's state; nothing changes",
-            referral_id=str(referral.referral_id),
-            status=referral.state.status.value,
-            event_type=envelope.type,
-        )
-        return
+        return Repeat(envelope.type, referral.referral_id, referral.state.status)
     reason = (
         response.reason
         if isinstance(response, ReferralDeclined)
@@ -125,21 +175,7 @@ async def _respond(
         loads = await book.loads([referral.category])
         placement = place(case.facts, referral.category, context.directory, loads, now, excluded)
         changes.open(referral.case_id, placement, referral.correlation_id, referral.referral_id)
-
-
-def _note_deprecated(context: ReferralContext, channel: AnswerChannel, response: PartnerResponse) -> None:
-    known = context.directory.partner(response.partner_id) is not None
-    partner = response.partner_id if known else "unknown"  # a label per id the directory holds only
-    DEPRECATED_ANSWERS.labels(partner).inc()
-    own = context.topics.partner_responses(partner).name if known else "its own topic"
-    log.warning(
-        "answer on the deprecated shared topic; the partner should answer on its own topic",
-        partner_id=partner,
-        referral_id=str(response.referral_id),
-        topic=channel.topic,
-        own_topic=own,
-        deprecated=True,
-    )
+    return None
 
 
 def _partner_response(envelope: Envelope, topic: str) -> PartnerResponse:
