@@ -19,15 +19,19 @@ import time
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
 from aiokafka.client import AIOKafkaClient
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import (
+
+# confluent_kafka.admin exports these (its documented API), but imports them without the `as` that
+# tells mypy so
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
     AclBinding as KafkaAclBinding,
 )
-from confluent_kafka.admin import (
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
     AclBindingFilter,
     AclOperation,
     AclPermissionType,
@@ -106,13 +110,21 @@ def _to_kafka(binding: AclBinding) -> KafkaAclBinding:
 def _from_kafka(binding: KafkaAclBinding) -> AclBinding:
     return AclBinding(
         principal=binding.principal,
-        resource_type=binding.restype.name.lower(),
+        resource_type=_name(binding.restype).lower(),
         resource_name=binding.name,
-        pattern_type=binding.resource_pattern_type.name.lower(),
-        operation="".join(part.title() for part in binding.operation.name.split("_")),
+        pattern_type=_name(binding.resource_pattern_type).lower(),
+        operation="".join(part.title() for part in _name(binding.operation).split("_")),
         host=binding.host,
-        permission=binding.permission_type.name.lower(),
+        permission=_name(binding.permission_type).lower(),
     )
+
+
+def _name(value: Enum | str | int) -> str:
+    """An enum member's name (confluent-kafka types these fields as enum, name or number; the
+    bindings it returns hold enums)."""
+    if not isinstance(value, Enum):
+        raise AccessError(f"unexpected ACL field {value!r} from the admin client")
+    return value.name
 
 
 def _enum_name(operation: str) -> str:
@@ -152,12 +164,12 @@ class AccessAdmin:
             await self._result(future, f"{what} {key}")
 
     async def acls(self) -> set[AclBinding]:
-        every = AclBindingFilter(
+        every = AclBindingFilter(  # None matches any name, principal and host (as documented)
             ResourceType.ANY,
-            None,
+            None,  # type: ignore[arg-type]
             ResourcePatternType.ANY,
-            None,
-            None,
+            None,  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]
             AclOperation.ANY,
             AclPermissionType.ANY,
         )

@@ -86,7 +86,7 @@ def _quota_of(values: Mapping[str, float]) -> Quota | None:
 
 async def user_quotas(client: AIOKafkaClient) -> dict[str, Quota | None]:
     """Every user (by name; the default entity is not Homeward's) that has a quota of its own."""
-    request = DescribeClientQuotasRequest([(USER, MATCH_ANY_NAMED, None)], strict=True)  # type: ignore[list-item]
+    request = DescribeClientQuotasRequest([(USER, MATCH_ANY_NAMED, None)], strict=True)
     response = await client.send(client.get_random_node(), request)
     if response.error_code:
         raise QuotaError(f"listing quotas failed: {for_code(response.error_code).__name__}")

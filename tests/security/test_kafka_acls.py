@@ -289,7 +289,7 @@ async def test_the_partner_is_the_topics_and_an_answer_about_anothers_referral_c
                 topics.partner_responses("beta").name
             }
 
-            async def statuses() -> list[str]:
+            async def statuses() -> list[tuple[str, str]]:
                 records = await read_topic(synced.admin_bootstrap, topics.referral_status.name)
                 changes = [
                     Envelope.model_validate_json(r.value or b"") for r in records if r.key == case.encode()

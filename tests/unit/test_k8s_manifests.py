@@ -268,7 +268,7 @@ def test_kafka_runs_in_kraft_with_three_brokers_scram_and_acls() -> None:
 
 def test_every_topic_the_code_names_is_a_kafka_topic_with_replication_3() -> None:
     per_partner = [t for p in partners() for t in (TOPICS.partner(p), TOPICS.partner_responses(p))]
-    named = TOPICS.with_dlqs(TOPICS.fixed()) + [TOPICS.partner_responses_dlq, *per_partner]
+    named = [*TOPICS.with_dlqs(TOPICS.fixed()), TOPICS.partner_responses_dlq, *per_partner]
     wanted = {s.name: s for s in named}
     topics = of_kind("KafkaTopic")
     assert set(topics) == set(wanted)

@@ -27,7 +27,7 @@ def _not_a_version(partner_id: str) -> str:
     # partner `v1` would write by the prefix `referral.responses.v1.`, which reaches the deprecated
     # shared topic's dead letters (`referral.responses.v1.dlq`)
     if partner_id[0] == "v" and partner_id[1:].isdigit():
-        raise ValueError(f"{partner_id!r} reads like a topic version (v1, v2, ...): choose another id")
+        raise ValueError(f"{partner_id!r} reads like a topic version: choose another id")
     return partner_id
 
 

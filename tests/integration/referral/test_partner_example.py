@@ -26,7 +26,9 @@ pytestmark = pytest.mark.integration
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "partner_consumer.py"
 
 
-async def run_partner(referral: RunningReferral, partner_id: str, decide: str) -> asyncio.subprocess.Process:
+async def run_partner(
+    referral: RunningReferral, partner_id: str, decide: str, max_referrals: int = 1
+) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         str(EXAMPLE),
@@ -39,7 +41,7 @@ async def run_partner(referral: RunningReferral, partner_id: str, decide: str) -
         "--decide",
         decide,
         "--max-referrals",
-        "1",
+        str(max_referrals),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -95,7 +97,14 @@ async def test_the_example_partner_takes_a_referral_to_completion(referral: Runn
     # the recorder reads each topic at its own pace: wait until it has the whole story
     await published(referral, key=event.key, type="ReferralStatusChanged", count=5)
     await published(referral, key=event.key, type="ReferralIssued", count=2)
-    responses = await published(referral, key=event.key, type=None, count=3, topic="referral.responses.v1")
+    responses = [
+        *await published(
+            referral, key=event.key, type=None, count=1, topic="referral.responses.ohrid-jobs-a.v1"
+        ),
+        *await published(
+            referral, key=event.key, type=None, count=2, topic="referral.responses.ohrid-jobs-b.v1"
+        ),
+    ]
     issued = {
         s.data["referral_id"]: s.envelope
         for s in referral.recorder.find(key=event.key, type="ReferralIssued")
@@ -106,3 +115,26 @@ async def test_the_example_partner_takes_a_referral_to_completion(referral: Runn
         assert response.envelope["correlation_id"] == origin["correlation_id"] == str(event.correlation_id)
         assert response.envelope["producer"] == response.data["partner_id"]
     print(f"\ncase {event.key}: the events on the topics\n{timeline(referral.recorder.find(key=event.key))}")
+
+
+async def test_the_example_partner_acts_once_on_a_referral_delivered_twice(referral: RunningReferral) -> None:
+    """At least once: a ReferralIssued on the partner's topic twice, with the same event id (as after
+    a relay crashed between publishing and marking its batch sent). The example answers it once."""
+    first, second = (needs_assessed(municipality="bitola", needs=[Category.HOUSING]) for _ in range(2))
+    await referral.send(referral.topics.returnees, first)
+    [issued] = await published(referral, key=first.key, type="ReferralIssued", count=1)
+    topic = referral.topics.partner("bitola-homes")
+    await referral.send_raw(topic, issued.value, issued.key)  # the same bytes again, after the first
+    await referral.send(referral.topics.returnees, second)  # then another referral
+    await published(referral, key=second.key, type="ReferralIssued", count=1)
+
+    output = await finished(await run_partner(referral, "bitola-homes", "accept", max_referrals=2))
+    assert f"skipping ReferralIssued event={issued.envelope['event_id']}: delivered before" in output
+    assert output.count("ReferralAccepted") == 2  # one per referral
+    for case in (first.key, second.key):
+        await published(
+            referral, key=case, type="ReferralAccepted", count=1, topic="referral.responses.bitola-homes.v1"
+        )
+        await published(referral, key=case, type="ReferralStatusChanged", count=2)
+    assert len(referral.recorder.find(key=first.key, type="ReferralAccepted")) == 1
+    assert referral.recorder.find(topic="referral.responses.dlq", key=first.key) == []
