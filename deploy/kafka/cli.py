@@ -47,8 +47,9 @@ def run(args: argparse.Namespace) -> int:
     from shared.topics import Topics
 
     from .access import desired_access
-    from .admin import AccessError, sync_access
+    from .admin import AccessError
     from .quotas import QuotaError
+    from .sync import sync_access
 
     settings = Settings()
     access = desired_access(partner_ids(settings.config_dir), Topics(settings.topic_prefix))

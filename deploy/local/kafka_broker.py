@@ -266,7 +266,8 @@ class KafkaBroker:
         folder formatted before secured mode was turned on gets it too."""
         import secrets
 
-        from deploy.kafka.admin import AccessAdmin, loopback, write_password
+        from deploy.kafka.admin import AccessAdmin, loopback
+        from deploy.kafka.sync import write_password
 
         path = self.credentials_dir / f"{ADMIN_USER}.password"
         if not path.exists():
