@@ -3,8 +3,7 @@
 ACLs and SCRAM logins go through confluent-kafka's AdminClient (librdkafka: `create_acls`,
 `describe_acls`, `delete_acls`, `describe_user_scram_credentials`, `alter_user_scram_credentials`,
 which salts and hashes the password itself); quotas through `quotas` (no maintained Python client
-sets them yet); topics through `shared.topics.ensure_topics`, as the services create theirs.
-
+sets them yet). `sync` creates the topics with `shared.topics.ensure_topics`, as the services do.
 """
 
 from __future__ import annotations
