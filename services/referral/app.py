@@ -51,9 +51,17 @@ def service_directory(settings: Settings, partners_file: str = "partners.yaml") 
 
 
 def service_topics(topics: Topics, directory: Directory) -> list[TopicSpec]:
-    """Every topic referral reads (with its DLQ) or writes, including one per partner."""
+    """Every topic referral reads (with its dead-letter topic) or writes, including each partner's
+    referrals and answers."""
     consumed = topics.with_dlqs([topics.returnees, topics.referral_responses])
-    return [*consumed, topics.referral_status, *(topics.partner(pid) for pid in directory.ids())]
+    partners = directory.ids()
+    return [
+        *consumed,
+        *(topics.partner_responses(pid) for pid in partners),
+        topics.partner_responses_dlq,
+        topics.referral_status,
+        *(topics.partner(pid) for pid in partners),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, sweep_interval_s: float | None = None) -> FastAPI:

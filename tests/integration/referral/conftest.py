@@ -73,6 +73,14 @@ class RunningReferral:
         """Publish the way a well-behaved producer does: keyed by case, with the envelope headers."""
         await self.send_raw(topic, envelope.to_bytes(), envelope.key, envelope.kafka_headers())
 
+    async def answer_as(self, partner_id: str, envelope: Envelope) -> None:
+        """Publish `envelope` on `partner_id`'s own answer topic, as that partner's login would."""
+        await self.send(self.topics.partner_responses(partner_id), envelope)
+
+    async def reply(self, envelope: Envelope) -> None:
+        """A partner's answer on the answering partner's own topic (the one its data names)."""
+        await self.answer_as(envelope.data["partner_id"], envelope)
+
     async def send_raw(
         self, topic: TopicSpec, value: bytes, key: str, headers: list[tuple[str, bytes]] | None = None
     ) -> None:

@@ -20,7 +20,7 @@ from services.referral.core.errors import UnknownReferral
 from services.referral.store import places
 from services.referral.store import referrals as repo
 from services.referral.use_cases.context import ReferralContext
-from services.referral.use_cases.responses import apply_partner_responses
+from services.referral.use_cases.responses import AnswerChannel, AnswerNotes, apply_partner_responses
 from services.referral.use_cases.returnees import apply_returnee_events
 from shared.db import Pool, create_pool, migrate, transaction
 from shared.events import Category, MalformedEvent, new_envelope
@@ -80,7 +80,12 @@ class Handlers:
 
 def handlers(isolated: Isolated) -> Handlers:
     context = ReferralContext(DIRECTORY, Topics(isolated.topic_prefix))
-    return Handlers(partial(apply_returnee_events, context), partial(apply_partner_responses, context))
+    # answers from several partners in one batch: the (deprecated) shared topic, where each names its own
+    shared = AnswerChannel.shared_topic(context.topics.referral_responses.name)
+    return Handlers(
+        partial(apply_returnee_events, context),
+        partial(apply_partner_responses, context, shared, AnswerNotes()),
+    )
 
 
 async def places_match_the_referrals(pool: Pool) -> None:
