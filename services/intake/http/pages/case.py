@@ -21,9 +21,9 @@ from services.intake.core.views import sees_personal_data
 from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
 from services.intake.http.pages.render import label, options, render
-from services.intake.http.pages.session import page_user
 from services.intake.use_cases import cases as use_cases
 from shared.events.codes import AssistanceType, Category, ClosureReason, Vulnerability
+from shared.http.sessions import page_user
 from shared.identity.model import User
 from shared.money import MINOR_UNITS
 

@@ -17,9 +17,9 @@ from services.intake.core.validation import Invalid
 from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
 from services.intake.http.pages.render import options, render
-from services.intake.http.pages.session import page_user
 from services.intake.use_cases import cases as use_cases
 from shared.events.codes import Category, Relationship, Sex, Vulnerability
+from shared.http.sessions import page_user
 from shared.identity.model import User
 
 router = APIRouter(include_in_schema=False)
