@@ -51,7 +51,7 @@ class TokenStore:
         """A new token for `user_id`; the secret is returned once."""
         secret = new_token()
         row = await (connection or self.pool).fetchrow(
-            f"INSERT INTO {self.table} t (id, user_id, token_hash, created_by, expires_at)"
+            f"INSERT INTO {self.table} AS t (id, user_id, token_hash, created_by, expires_at)"
             f" VALUES ($1, $2, $3, $4, $5) RETURNING {TOKEN_COLUMNS}",
             uuid7(),
             user_id,
