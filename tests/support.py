@@ -180,7 +180,7 @@ async def sign_in(client: Any, name: str, password: str) -> dict[str, str]:
     return {"Cookie": f"{COOKIE}={session}"}
 
 
-TEST_PASSWORD = "a long pass phrase nobody guesses"  # noqa: S105 - the tests' users' password
+TEST_PASSWORD = "a long pass phrase nobody guesses"
 
 
 async def add_person(
