@@ -23,7 +23,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.identity.model import NAME_PATTERN, CaseScope, Role, User
+from shared.identity.model import CaseScope, Role, User
 from shared.identity.passwords import MAX_LENGTH, HashCost, PasswordPolicy, Passwords
 from shared.identity.store import IdentityStore
 from shared.identity.throttle import SignInThrottle, ThrottlePolicy
@@ -187,7 +187,7 @@ def page_routes(render_sign_in: SignInPage, *, home: str = "/") -> APIRouter:
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(pattern=NAME_PATTERN, description="the user name, in any letter case")
+    name: str = Field(min_length=1, max_length=100, description="the user name, in any letter case")
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
 
 
