@@ -14,7 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from services.intake.consumers import subscribe_timeline
 from services.intake.core.catalogue import load_catalogue
 from services.intake.http import problems
-from services.intake.http.api import cases, consent, plans, timeline, user_changes, users
+from services.intake.http.api import assignment, cases, consent, plans, timeline, user_changes, users
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import case, home, registration, render
 from services.intake.use_cases.context import IntakeContext
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install_error_handlers(app)
     describe_catalogue(app, catalogue)
-    for module in (cases, plans, consent, timeline, users, user_changes):
+    for module in (cases, assignment, plans, consent, timeline, users, user_changes):
         app.include_router(module.router)
     app.include_router(signin.api_router)
     app.include_router(signin.page_routes(home.sign_in_page))

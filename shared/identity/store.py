@@ -129,6 +129,12 @@ class IdentityStore:
         )
         return (user_of(row), row["password_hash"]) if row else None
 
+    async def active_user(self, user_id: UUID) -> User | None:
+        row = await self.pool.fetchrow(
+            f"SELECT {USER_COLUMNS} FROM {self.table} u WHERE u.id = $1 AND u.revoked_at IS NULL", user_id
+        )
+        return user_of(row) if row else None
+
     async def account(self, user_id: UUID) -> Account | None:
         row = await self.pool.fetchrow(
             f"SELECT {USER_COLUMNS}, u.created_by, u.created_at, u.revoked_at,"
