@@ -57,7 +57,7 @@ class ReturneeRegistered(CaseFacts):
     arrival_date: date
     registered_by: str
     # the case's first assignment (additive: absent on events from before it)
-    assigned_to: str | None = None
+    assigned_to: UUID | None = None  # a user id
     office: str | None = None
 
 
@@ -77,7 +77,7 @@ class CaseAssigned(Event):
 
     case_id: UUID
     programme_id: str
-    assigned_to: str | None = None
+    assigned_to: UUID | None = None  # a user id
     office: str | None = None
     assigned_by: str
 

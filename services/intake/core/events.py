@@ -61,7 +61,7 @@ def returnee_registered(case: Case, today: date) -> ReturneeRegistered:
         sending_country=case.sending_country,
         arrival_date=case.arrival_date,
         registered_by=str(case.registered_by),
-        assigned_to=str(case.assigned_to) if case.assigned_to else None,
+        assigned_to=case.assigned_to,
         office=case.office,
     )
 
@@ -108,7 +108,7 @@ def case_assigned(case: Case, by: UUID) -> CaseAssigned:
     return CaseAssigned(
         case_id=case.id,
         programme_id=case.programme_id,
-        assigned_to=str(case.assigned_to) if case.assigned_to else None,
+        assigned_to=case.assigned_to,
         office=case.office,
         assigned_by=str(by),
     )

@@ -26,6 +26,7 @@ from shared.db import Pool, create_pool, migrate, transaction
 from shared.events import Category, MalformedEvent, new_envelope
 from shared.events.intake import CaseClosed
 from shared.events.referral import ReferralAccepted, ReferralDeclined
+from shared.identity.model import CaseLimit
 from shared.inbox import ApplyMany, apply_batch
 from shared.topics import Topics
 from tests.conftest import Isolated
@@ -159,7 +160,7 @@ async def test_a_partner_answer_for_an_unknown_referral_is_isolated_within_its_b
         [jobs.to_bytes(), homes.to_bytes()],
         consumer.on_returnee_events,
     )
-    referrals = {r.case_id: r for r in await repo.list_referrals(pool)}
+    referrals = {r.case_id: r for r in await repo.list_referrals(pool, programmes=None, case_limit=CaseLimit())}
     job, home = referrals[UUID(jobs.key)], referrals[UUID(homes.key)]
 
     accepted = ReferralAccepted(referral_id=job.referral_id, case_id=job.case_id, partner_id="jobs")
@@ -177,7 +178,7 @@ async def test_a_partner_answer_for_an_unknown_referral_is_isolated_within_its_b
 
     assert list(outcome.failures) == [1]
     assert isinstance(outcome.failures[1], UnknownReferral)
-    after = {(r.case_id, r.partner_id): r.status.value for r in await repo.list_referrals(pool)}
+    after = {(r.case_id, r.partner_id): r.status.value for r in await repo.list_referrals(pool, programmes=None, case_limit=CaseLimit())}
     other_homes = "homes-b" if home.partner_id == "homes-a" else "homes-a"
     assert after == {
         (job.case_id, "jobs"): "accepted",

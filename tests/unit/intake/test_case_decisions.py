@@ -217,7 +217,7 @@ def test_a_case_starts_with_its_registering_caseworker_and_their_office() -> Non
     assert (decision.case.assigned_to, decision.case.office) == (CASEWORKER, "skopje")
     event = decision.event
     assert isinstance(event, ReturneeRegistered)
-    assert (event.assigned_to, event.office) == (str(CASEWORKER), "skopje")
+    assert (event.assigned_to, event.office) == (CASEWORKER, "skopje")
     by_supervisor = decisions.first_assignment(SUPERVISOR, False, "bitola")
     assert (by_supervisor.assigned_to, by_supervisor.office) == (None, "bitola")
 
@@ -234,7 +234,7 @@ def test_reassigning_a_case_records_it_and_tells_referral() -> None:
     assert decision.kind == "CaseAssigned"
     assert isinstance(decision.event, CaseAssigned)
     assert (decision.event.assigned_to, decision.event.office, decision.event.programme_id) == (
-        str(other),
+        other,
         "bitola",
         case.programme_id,
     )
