@@ -17,6 +17,7 @@ from services.referral.app import MIGRATIONS
 from services.referral.consumers import RESPONSES_CONSUMER, RETURNEES_CONSUMER
 from services.referral.core.directory import Directory, Partner, Service
 from services.referral.core.errors import UnknownReferral
+from services.referral.core.referral import Referral
 from services.referral.store import places
 from services.referral.store import referrals as repo
 from services.referral.use_cases.context import ReferralContext
@@ -32,6 +33,12 @@ from shared.topics import Topics
 from tests.conftest import Isolated
 
 from .checks import places_in_use
+
+
+async def every_referral(pool: Pool) -> list[Referral]:
+    return await repo.list_referrals(pool, programmes=None, case_limit=CaseLimit())
+
+
 from .events import consent_changed, needs_assessed
 
 pytestmark = pytest.mark.integration
@@ -160,7 +167,7 @@ async def test_a_partner_answer_for_an_unknown_referral_is_isolated_within_its_b
         [jobs.to_bytes(), homes.to_bytes()],
         consumer.on_returnee_events,
     )
-    referrals = {r.case_id: r for r in await repo.list_referrals(pool, programmes=None, case_limit=CaseLimit())}
+    referrals = {r.case_id: r for r in await every_referral(pool)}
     job, home = referrals[UUID(jobs.key)], referrals[UUID(homes.key)]
 
     accepted = ReferralAccepted(referral_id=job.referral_id, case_id=job.case_id, partner_id="jobs")
@@ -178,7 +185,7 @@ async def test_a_partner_answer_for_an_unknown_referral_is_isolated_within_its_b
 
     assert list(outcome.failures) == [1]
     assert isinstance(outcome.failures[1], UnknownReferral)
-    after = {(r.case_id, r.partner_id): r.status.value for r in await repo.list_referrals(pool, programmes=None, case_limit=CaseLimit())}
+    after = {(r.case_id, r.partner_id): r.status.value for r in await every_referral(pool)}
     other_homes = "homes-b" if home.partner_id == "homes-a" else "homes-a"
     assert after == {
         (job.case_id, "jobs"): "accepted",
