@@ -33,15 +33,13 @@ from shared.topics import Topics
 from tests.conftest import Isolated
 
 from .checks import places_in_use
+from .events import consent_changed, needs_assessed
+
+pytestmark = pytest.mark.integration
 
 
 async def every_referral(pool: Pool) -> list[Referral]:
     return await repo.list_referrals(pool, programmes=None, case_limit=CaseLimit())
-
-
-from .events import consent_changed, needs_assessed
-
-pytestmark = pytest.mark.integration
 
 H, J = Category.HOUSING, Category.EMPLOYMENT
 DIRECTORY = Directory(
