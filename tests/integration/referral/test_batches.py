@@ -41,6 +41,7 @@ pytestmark = pytest.mark.integration
 async def every_referral(pool: Pool) -> list[Referral]:
     return await repo.list_referrals(pool, programmes=None, case_limit=CaseLimit())
 
+
 H, J = Category.HOUSING, Category.EMPLOYMENT
 DIRECTORY = Directory(
     partners=(
