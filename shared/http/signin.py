@@ -108,7 +108,7 @@ async def sign_in(request: Request, name: str, password: str) -> SignedIn:
     if wait > 0:
         log.info("sign-in throttled", wait_s=round(wait, 1))
         raise SignInThrottled(wait)
-    found = await store.user_by_name(name)
+    found = await store.user_by_name(name) if _storable(name) else None
     user, stored = found if found else (None, None)
     passwords = passwords_of(request)
     if not await passwords.verify(stored, password) or user is None or stored is None:
@@ -120,6 +120,15 @@ async def sign_in(request: Request, name: str, password: str) -> SignedIn:
     session_id = await store.sessions.start(user.id, timedelta(seconds=settings.session_lifetime_s))
     log.info("signed in", user_id=str(user.id))
     return SignedIn(user, session_id)
+
+
+def _storable(name: str) -> bool:
+    """Whether a user could have this name at all: PostgreSQL stores no NUL and no lone surrogate."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in name
 
 
 async def sign_out(request: Request) -> None:
@@ -187,7 +196,12 @@ def page_routes(render_sign_in: SignInPage, *, home: str = "/") -> APIRouter:
 class Credentials(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, description="the user name, in any letter case")
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="the user name, in any letter case",
+    )
     password: str = Field(min_length=1, max_length=MAX_LENGTH)
 
 

@@ -10,6 +10,7 @@ user has that name, so the answers never tell which names exist.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,7 +59,10 @@ def counted(attempts: Attempts, now: datetime, free: int, policy: ThrottlePolicy
 
 
 def account_key(name: str) -> str:
-    return "account:" + name.strip().casefold()
+    """The typed name's key, as a hash: what people type in the name box is sometimes their
+    password, and it is not kept (surrogates are kept too: a name nobody can have is throttled)."""
+    folded = name.strip().casefold().encode("utf-8", "surrogatepass")
+    return "account:" + hashlib.sha256(folded).hexdigest()
 
 
 def address_key(address: str) -> str:

@@ -18,6 +18,7 @@ from services.intake.app import create_app
 from shared.http.sessions import COOKIE, SECURE_COOKIE
 from shared.identity.model import Role, User, hash_token
 from shared.identity.store import IdentityStore
+from shared.identity.throttle import account_key
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
 from tests.support import TEST_PASSWORD, add_person, sign_in
@@ -206,7 +207,7 @@ async def test_failed_sign_ins_wait_longer_and_longer_on_the_page_and_the_api(se
     assert 1 <= int(throttled_api.headers["retry-after"]) <= 30
 
     # the wait is over (as if 30 s had passed): one more failure doubles it
-    key = "account:" + user.name.casefold()
+    key = account_key(user.name)
     table = f'"{served.identity.schema}".sign_in_throttle'
     await served.identity.pool.execute(f"UPDATE {table} SET blocked_until = now() WHERE key = $1", key)
     async with served.browser("10.0.1.3") as page:
@@ -231,6 +232,9 @@ async def test_a_name_nobody_has_is_answered_exactly_like_a_real_one(served: Ser
             answers[name] = seen
     assert answers[real.name] == answers["nobody.has.this.name"]
     assert [status for status, _, _ in answers[real.name]] == [401] * FREE_PER_ACCOUNT + [429]
+    # and the typed names are not kept (someone may have typed a password into the name box)
+    keys = await served.identity.pool.fetch(f'SELECT key FROM "{served.identity.schema}".sign_in_throttle')
+    assert not any(real.name.casefold() in r["key"] or "nobody" in r["key"] for r in keys)
 
 
 async def test_one_address_guessing_many_names_is_throttled_too(served: Served) -> None:
