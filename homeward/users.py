@@ -138,7 +138,8 @@ async def _run(args: argparse.Namespace, password: str | None) -> int:
     except InvalidUser as invalid:
         for field, message in invalid.problems:
             print(f"{command}: {field.replace('_', '-')}: {message}", file=sys.stderr)
-        return 2
+        # a taken name is a conflict with what exists (1); anything else, a wrong request (2)
+        return 1 if {field for field, _ in invalid.problems} == {"name"} else 2
     except (GrantRefused, UnknownUser) as refused:
         print(f"{command}: {refused}", file=sys.stderr)
         return 1
