@@ -104,7 +104,13 @@ async def case_page(
         "may_edit": user.role in EDITORS and case.status is not CaseStatus.CLOSED,
         "may_approve": user.role in APPROVERS
         and case.plan is not None
-        and case.plan.status is PlanStatus.PROPOSED,
+        and case.plan.status is PlanStatus.PROPOSED
+        and case.plan.proposed_by != user.id,
+        # separation of duties: whoever proposed the plan sees why they cannot approve it
+        "own_proposal": user.role in APPROVERS
+        and case.plan is not None
+        and case.plan.status is PlanStatus.PROPOSED
+        and case.plan.proposed_by == user.id,
         "plan_locked": case.plan is not None and case.plan.status is PlanStatus.APPROVED,
         "currency": currency,
         "plan_amounts": plan_amounts,
