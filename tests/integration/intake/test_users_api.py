@@ -111,6 +111,13 @@ async def test_revoking_a_user_ends_their_sessions_and_tokens_at_once(intake: In
     assert [g["change"] for g in revoked.json()["grants"]] == ["granted", "revoked"]
     assert (await intake.client.get("/v1/cases", headers=token)).status_code == 401
     assert (await intake.client.get("/v1/cases", headers=session)).status_code == 401
+    # ended on the server, not merely refused while the user stays revoked
+    assert [t["revoked_at"] is not None for t in revoked.json()["tokens"]] == [True]
+    ended = await intake.pool.fetch(
+        f'SELECT ended_because FROM "{intake.settings.identity_schema}".sessions WHERE user_id = $1',
+        body["id"],
+    )
+    assert [r["ended_because"] for r in ended] == ["user_revoked"]
     again = await intake.client.post(f"/v1/users/{body['id']}/revoke", headers=intake.auth(Role.ADMIN))
     assert again.status_code == 404
 
