@@ -215,7 +215,10 @@ async def test_a_caseworker_registers_a_family_and_sees_the_case_and_its_timelin
             # signing out ends the session on the server: the old cookie opens nothing any more
             await page.get_by_role("button", name="Sign out").click()
             await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
-            await context.add_cookies([{**cookie, "value": cookie["value"]}])  # kept, replayed
+            # the old cookie, kept and replayed
+            await context.add_cookies(
+                [{"name": cookie["name"], "value": cookie["value"], "url": served.url, "httpOnly": True}]
+            )
             await page.goto(f"{served.url}/cases/{case_id}")
             await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
         finally:

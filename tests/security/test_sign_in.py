@@ -41,6 +41,7 @@ class Served:
         user, _ = await add_person(
             self.identity, f"person-{self.counter}.{time.monotonic_ns()}", role, **scope
         )
+        assert isinstance(user, User)
         return user
 
     def browser(self, address: str = "10.0.0.1") -> httpx.AsyncClient:
