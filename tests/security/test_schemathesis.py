@@ -141,7 +141,10 @@ RULES_BEYOND_THE_SCHEMA: dict[str, dict[str, str]] = {
         "POST /v1/cases/{case_id}/assignment": "the assignee is an active caseworker or supervisor of the"
         " case's programme (a user id the schema cannot know)",
         "POST /v1/users": "the password policy (not the name, not a common or guessable password), the"
-        " programmes exist in the policy file, an admin names none, a user limited to their office has one",
+        " programmes exist in the policy file, an admin names none, a user limited to their office has one,"
+        " a token's lifetime within the api_token_days setting",
+        "POST /v1/users/{user_id}/tokens": "a token's lifetime within the api_token_days setting (the"
+        " schema states the most the shell may ask for)",
         "PUT /v1/users/{user_id}/grant": "the programmes exist in the policy file, an admin names none, a"
         " user limited to their office has one",
         "POST /v1/users/{user_id}/password": "the password policy (long enough, not the name, not a common"

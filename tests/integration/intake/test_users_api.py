@@ -186,6 +186,7 @@ async def test_a_taken_name_is_a_409_and_changes_nothing(intake: IntakeUnderTest
         ({"name": "x.w", "role": "caseworker", "password": "short"}, "password"),
         ({"name": "x.q", "role": "caseworker", "password": "qwertyuiopasdfghjkl"}, "password"),
         ({"name": "x.n", "role": "caseworker", "password": "x.n and some more words"}, "password"),
+        ({"name": "x.l", "role": "auditor", "expires_in_days": 91}, "expires_in_days"),
     ],
 )
 async def test_a_bad_request_names_its_field(

@@ -23,6 +23,7 @@ from services.intake.http.api.users import (
     admin_actor,
     detail,
     refused,
+    token_days,
     user_admin,
 )
 from shared.http.params import known_query_only
@@ -88,7 +89,7 @@ class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     expires_in_days: TokenDays | None = Field(
-        default=None, description="the token's lifetime (default: the api_token_days setting, 90)"
+        default=None, description="the token's lifetime (default and most over HTTP: api_token_days, 90)"
     )
 
 
@@ -101,8 +102,9 @@ class IssuedToken(TokenView):
 async def issue_token(
     user_id: UUID, body: TokenRequest, request: Request, admin: Admin, intake: Context
 ) -> IssuedToken:
-    """A new API token for the user (a machine's or a script's), answered once."""
-    days = body.expires_in_days or settings_of(request).api_token_days
+    """A new API token for the user (a machine's or a script's), answered once. A rule beyond this
+    schema, answered with 422: it lives at most `api_token_days` (90 by default) over HTTP."""
+    days = token_days(body.expires_in_days, settings_of(request).api_token_days)
     try:
         token, secret = await user_admin(request, intake).issue_token(user_id, days, admin_actor(admin))
     except UnknownUser as error:

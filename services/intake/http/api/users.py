@@ -71,8 +71,24 @@ class NewUser(ScopeFields):
     password: Password | None = Field(default=None, description="a person's first password")
     token: bool | None = Field(default=None, description="issue an API token (default: when no password)")
     expires_in_days: TokenDays | None = Field(
-        default=None, description="the token's lifetime (default: the api_token_days setting, 90)"
+        default=None, description="the token's lifetime (default and most over HTTP: api_token_days, 90)"
     )
+
+
+def token_days(asked: int | None, most: int) -> int:
+    """A token's lifetime over HTTP: `api_token_days` unless asked for less. A longer one is asked
+    for from the shell (`homeward users token NAME --expires-in-days N`), not with an admin token."""
+    if asked is not None and asked > most:
+        raise validation_error(
+            [
+                FieldProblem(
+                    in_="body",
+                    pointer="/expires_in_days",
+                    detail=f"at most {most} days over HTTP; a longer-lived token is issued from the shell",
+                )
+            ]
+        )
+    return asked or most
 
 
 class TokenView(BaseModel):
@@ -212,10 +228,11 @@ async def add_user(body: NewUser, request: Request, admin: Admin, intake: Contex
     """Admins only. A person gets `password`, a machine a token (`token`: the default when there is
     no password), answered once. Rules beyond this schema, answered with 422: the password meets
     the policy (long enough, not the name, not a common or easily guessed one), the programmes
-    exist, an admin names none, a user limited to their office has one."""
+    exist, an admin names none, a user limited to their office has one, and a token lives at most
+    `api_token_days` (90 by default; longer ones are issued from the shell)."""
     settings = settings_of(request)
     wants_token = body.token if body.token is not None else body.password is None
-    days = body.expires_in_days or settings.api_token_days
+    days = token_days(body.expires_in_days, settings.api_token_days)
     try:
         added = await user_admin(request, intake).add(
             body.name,

@@ -38,8 +38,14 @@ def registration_page(
 ) -> Response:
     status_code = extra.pop("status_code", 200)
     catalogue = intake_of(request).catalogue
+    user = getattr(request.state, "user", None)
     context = {
-        "programme_options": [(p.id, p.name) for p in catalogue.programmes.values()],
+        # the user's own programmes: a case of another could not be registered (and would be unseen)
+        "programme_options": [
+            (p.id, p.name)
+            for p in catalogue.programmes.values()
+            if user is not None and user.may_see_programme(p.id)
+        ],
         "country_options": [(code, c.name) for code, c in catalogue.countries.items()],
         "form": form,
         "members": members,
