@@ -94,6 +94,30 @@ class Settings(BaseSettings):
     api_writes_per_minute: float = Field(default=300.0, gt=0)
     api_write_burst: int = Field(default=60, ge=1)
 
+    # People (shared.identity, shared.http.sessions): a server-side session ends after this long
+    # without a request, and after `session_lifetime_s` whatever happens. `behind_tls`: the
+    # deployment is served over HTTPS (an ingress terminating TLS counts), so the session cookie is
+    # `Secure` (and named with the `__Host-` prefix, which browsers bind to this host over HTTPS).
+    session_idle_timeout_s: float = Field(default=30 * 60, gt=0)
+    session_lifetime_s: float = Field(default=12 * 60 * 60, gt=0)
+    behind_tls: bool = False
+    # Passwords: the shortest allowed (NIST SP 800-63B asks 15 when the password is the only
+    # factor), and argon2id's cost (RFC 9106's second recommended profile; lower it in tests only).
+    password_min_length: int = Field(default=15, ge=8, le=64)
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=8)
+    password_hash_parallelism: int = Field(default=4, ge=1)
+    # Failed sign-ins: this many per account name (and per client address: offices share one) are
+    # free; each next one waits twice as long as the last, from the initial delay up to the maximum.
+    # Failures older than the window are forgotten.
+    sign_in_free_failures_per_account: int = Field(default=5, ge=1)
+    sign_in_free_failures_per_address: int = Field(default=20, ge=1)
+    sign_in_delay_initial_s: float = Field(default=2.0, gt=0)
+    sign_in_delay_max_s: float = Field(default=15 * 60, gt=0)
+    sign_in_failure_window_s: float = Field(default=60 * 60, gt=0)
+    # API tokens (machines and scripts) expire after this many days unless the shell asks for more.
+    api_token_days: int = Field(default=90, ge=1, le=3650)
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     # whose X-Forwarded-For/-Proto headers are believed (the ingress or reverse proxy), comma-separated

@@ -140,6 +140,10 @@ def new_isolation(kafka_bootstrap: str, database_url: str, **settings: object) -
         "outbox_poll_interval_s": 0.2,
         "consumer_backoff_initial_s": 0.05,
         "consumer_backoff_max_s": 0.5,
+        # argon2id at its cheapest: the tests check what a password does, not what it costs
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 64,
+        "password_hash_parallelism": 1,
         **settings,
     }
     return Isolated(

@@ -14,11 +14,12 @@ from fastapi.staticfiles import StaticFiles
 from services.intake.consumers import subscribe_timeline
 from services.intake.core.catalogue import load_catalogue
 from services.intake.http import problems
-from services.intake.http.api import cases, consent, plans, timeline, users
+from services.intake.http.api import assignment, cases, consent, plans, timeline, user_changes, users
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import case, home, registration, render
 from services.intake.store import PRIVILEGES
 from services.intake.use_cases.context import IntakeContext
+from shared.http import signin
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
 from shared.kafka.broker import create_broker
@@ -67,8 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install_error_handlers(app)
     describe_catalogue(app, catalogue)
-    for module in (cases, plans, consent, timeline, users):
+    for module in (cases, assignment, plans, consent, timeline, users, user_changes):
         app.include_router(module.router)
+    app.include_router(signin.api_router)
+    app.include_router(signin.page_routes(home.sign_in_page))
     for page in (home, registration, case):
         app.include_router(page.router)
     home.install_page_errors(app)

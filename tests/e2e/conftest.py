@@ -77,11 +77,16 @@ class System:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
     def add_user(self, name: str, role: str) -> str:
-        """`homeward users add NAME --role ROLE`, as an operator runs it; returns the token."""
+        """`homeward users add NAME --role ROLE --all-programmes --password-stdin --token`, as an
+        operator runs it (an admin names no programme: they see all): the user signs in on the pages
+        with PASSWORD and calls the APIs with the token, which is returned."""
+        scope = [] if role == "admin" else ["--all-programmes"]
+        command = [sys.executable, "-m", "homeward.cli", "users", "add", name, "--role", role]
         done = subprocess.run(
-            [sys.executable, "-m", "homeward.cli", "users", "add", name, "--role", role],
+            [*command, *scope, "--password-stdin", "--token"],
             env=self.env,
             cwd=REPO,
+            input=(PASSWORD + "\n").encode(),
             capture_output=True,
             timeout=60,
             check=False,
@@ -91,6 +96,9 @@ class System:
         assert token.startswith("hw_"), done.stdout.decode()
         self.tokens[name] = token
         return token
+
+
+PASSWORD = "the end to end test's own pass phrase"
 
 
 def system_env(kafka_bootstrap: str, database_url: str, token: str) -> dict[str, str]:

@@ -36,7 +36,7 @@ MilestoneFilter = Literal["on_approval", "days_after_arrival", "business_plan_ve
 @router.get("")
 async def list_installments(
     context: Context,
-    _: Reader,
+    reader: Reader,
     grant_id: UUID | None = None,
     programme: ProgrammeFilter = None,
     status: InstallmentStatusFilter | None = None,
@@ -49,6 +49,7 @@ async def list_installments(
 ) -> list[InstallmentView]:
     installments = await installment_store.list_installments(
         context.pool,
+        programmes=reader.programme_scope(),
         grant_id=grant_id,
         programme_id=programme,
         status=status,
@@ -61,9 +62,9 @@ async def list_installments(
 
 
 @router.get("/{installment_id}")
-async def show_installment(installment_id: UUID, context: Context, _: Reader) -> InstallmentView:
+async def show_installment(installment_id: UUID, context: Context, reader: Reader) -> InstallmentView:
     installment = await installment_store.installment(context.pool, installment_id)
-    if installment is None:
+    if installment is None or not reader.may_see_programme(installment.programme_id):
         raise NotFound(f"no installment {installment_id}")
     return InstallmentView.of(installment)
 
@@ -103,5 +104,6 @@ class Failure(BaseModel):
 
 @router.post("/{installment_id}/fail", status_code=status.HTTP_200_OK, responses=CONFLICTS)
 async def fail(installment_id: UUID, body: Failure, context: Context, officer: Officer) -> InstallmentView:
-    """A failed or returned payment: the disbursement is reversed in the ledger."""
+    """A failed or returned payment: the disbursement is reversed in the ledger. Recorded by an
+    officer other than the one who disbursed it (403 four-eyes otherwise)."""
     return InstallmentView.of(await payments.record_failure(context, installment_id, body.reason, officer))

@@ -141,20 +141,24 @@ async def record_business_plan_verified(connection: Connection, grant_id: UUID, 
 async def list_grants(
     pool: Pool,
     *,
+    programmes: list[str] | None,
     programme_id: str | None,
     status: str | None,
     case_id: UUID | None,
     limit: int,
     offset: int,
 ) -> list[Grant]:
+    """Grants within `programmes` (the reader's; None: every programme), oldest first."""
     rows = await pool.fetch(
         "SELECT * FROM grants WHERE ($1::text IS NULL OR programme_id = $1)"
         " AND ($2::text IS NULL OR status = $2)"
-        " AND ($3::uuid IS NULL OR case_id = $3) ORDER BY created_at, id LIMIT $4 OFFSET $5",
+        " AND ($3::uuid IS NULL OR case_id = $3) AND ($6::text[] IS NULL OR programme_id = ANY($6::text[]))"
+        " ORDER BY created_at, id LIMIT $4 OFFSET $5",
         programme_id,
         status,
         case_id,
         limit,
         offset,
+        programmes,
     )
     return [_grant(r) for r in rows]

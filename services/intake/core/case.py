@@ -86,3 +86,7 @@ class Case(Stored):
     registered_at: datetime
     updated_by: UUID
     updated_at: datetime
+    # who works on the case and which office it belongs to (None on cases from before assignment):
+    # users limited to their office's or their own cases see it by these
+    assigned_to: UUID | None = None
+    office: str | None = None

@@ -53,18 +53,33 @@ async def list_referrals(
     status: ReferralStatus | None = None,
     limit: int = Query(100, ge=1, le=1000),
     database: Pool = Depends(pool),
-    _: User = Depends(readers),
+    user: User = Depends(readers),
 ) -> ReferralList:
+    """Within the reader's programmes (and, if they are limited to them, their own or their
+    office's cases): another programme's referrals are not there, even by case id."""
     found = await store.list_referrals(
-        database, case_id=case_id, partner_id=partner_id, statuses=[status] if status else [], limit=limit
+        database,
+        programmes=user.programme_scope(),
+        case_limit=user.case_limit(),
+        case_id=case_id,
+        partner_id=partner_id,
+        statuses=[status] if status else [],
+        limit=limit,
     )
     return ReferralList(referrals=[ReferralOut.of(r) for r in found])
 
 
 @router.get("/v1/referrals/unplaced", response_model=ReferralList)
 async def unplaced_referrals(
-    limit: int = Query(100, ge=1, le=1000), database: Pool = Depends(pool), _: User = Depends(readers)
+    limit: int = Query(100, ge=1, le=1000), database: Pool = Depends(pool), user: User = Depends(readers)
 ) -> ReferralList:
-    """Referrals no partner could take (none eligible, or all full): a caseworker must act."""
-    found = await store.list_referrals(database, statuses=[ReferralStatus.UNPLACED], limit=limit)
+    """Referrals no partner could take (none eligible, or all full): a caseworker must act. Within
+    the reader's programmes and cases, as every list."""
+    found = await store.list_referrals(
+        database,
+        programmes=user.programme_scope(),
+        case_limit=user.case_limit(),
+        statuses=[ReferralStatus.UNPLACED],
+        limit=limit,
+    )
     return ReferralList(referrals=[ReferralOut.of(r) for r in found])

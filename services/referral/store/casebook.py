@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 from uuid import UUID
 
-from services.referral.core.referral import Case, Referral
+from services.referral.core.referral import Assignment, Case, Referral
 from services.referral.core.routing import Loads
 from services.referral.core.status import OPEN
 from shared import outbox
@@ -45,6 +45,7 @@ class CaseBook:
         # written at the next flush, in this order (foreign keys and the one-live-referral index)
         self._saved_cases: dict[UUID, CaseFacts] = {}
         self._closed_cases: list[UUID] = []
+        self._assigned: dict[UUID, Assignment] = {}
         self._updated: dict[UUID, Referral] = {}
         self._inserted: dict[UUID, Referral] = {}
         self._outbox: list[tuple[TopicSpec, Envelope]] = []
@@ -111,6 +112,10 @@ class CaseBook:
         self._of_case.setdefault(facts.case_id, [])
         self._saved_cases[facts.case_id] = facts
 
+    def assign_case(self, assignment: Assignment) -> None:
+        """Record who works on a known case (read-scopes only: routing does not look at it)."""
+        self._assigned[assignment.case_id] = assignment
+
     def close_case(self, case_id: UUID) -> None:
         known = self._cases.get(case_id)
         if known is not None:
@@ -163,6 +168,8 @@ class CaseBook:
             await referrals.save_cases(connection, list(self._saved_cases.values()))
         if self._closed_cases:
             await referrals.close_cases(connection, self._closed_cases)
+        if self._assigned:
+            await referrals.assign_cases(connection, list(self._assigned.values()))
         if self._updated:
             await referrals.update_referrals(connection, list(self._updated.values()))
         if self._inserted:
@@ -171,6 +178,6 @@ class CaseBook:
             await places.move_places(connection, self._places_moved)
         if self._outbox:
             await outbox.append_many(connection, self._outbox, self._traces)
-        self._saved_cases, self._closed_cases = {}, []
+        self._saved_cases, self._closed_cases, self._assigned = {}, [], {}
         self._updated, self._inserted, self._outbox, self._traces = {}, {}, [], []
         self._places_moved = Counter()

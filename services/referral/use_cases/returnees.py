@@ -20,13 +20,20 @@ from datetime import datetime
 import structlog
 
 from services.referral.core.events import Occasion
-from services.referral.core.referral import Referral
+from services.referral.core.referral import Assignment, Referral
 from services.referral.core.routing import plan_referrals
 from services.referral.core.status import FINAL, PENDING, SETTLED, to_withdraw
 from services.referral.store.casebook import CaseBook
 from shared.db import Connection
 from shared.events import Category, Envelope, ReferralStatus
-from shared.events.intake import CaseClosed, CaseFacts, ConsentChanged, NeedsAssessed, ReturneeRegistered
+from shared.events.intake import (
+    CaseAssigned,
+    CaseClosed,
+    CaseFacts,
+    ConsentChanged,
+    NeedsAssessed,
+    ReturneeRegistered,
+)
 from shared.tracing import message_span
 
 from .context import ReferralContext
@@ -34,7 +41,7 @@ from .referral_changes import ReferralChanges
 
 log = structlog.get_logger("referral.returnees")
 
-ReturneeEvent = CaseFacts | ConsentChanged | CaseClosed
+ReturneeEvent = CaseFacts | ConsentChanged | CaseClosed | CaseAssigned
 
 
 async def apply_returnee_events(
@@ -57,6 +64,8 @@ async def apply_returnee_events(
                 await _consent_changed(context, book, envelope, event, now)
             elif isinstance(event, CaseClosed):
                 _case_closed(context, book, envelope, event, now)
+            elif isinstance(event, CaseAssigned):
+                _case_assigned(book, event)
             else:
                 # ReintegrationPlanApproved is for grants; types added later are not ours either
                 log.info("event not for referral; recorded and skipped", event_type=envelope.type)
@@ -71,9 +80,12 @@ async def _case_facts(
         log.info("case is closed; facts ignored", case_id=str(facts.case_id))
         return
     book.save_case(facts)
-    # a registration without needs only tells us the case exists; an assessment is the full list
-    if envelope.type == ReturneeRegistered.event_type and not facts.needs:
-        return
+    if envelope.type == ReturneeRegistered.event_type:
+        registered = envelope.event_as(ReturneeRegistered)
+        book.assign_case(Assignment(facts.case_id, registered.assigned_to, registered.office))
+        # a registration without needs only tells us the case exists; an assessment is the full list
+        if not facts.needs:
+            return
     await _reconcile(context, book, envelope, facts, now)
 
 
@@ -91,6 +103,15 @@ async def _consent_changed(
     facts = case.facts.model_copy(update={"consent": consent})
     book.save_case(facts)
     await _reconcile(context, book, envelope, facts, now)
+
+
+def _case_assigned(book: CaseBook, event: CaseAssigned) -> None:
+    """Who works on the case now: kept for read-scopes (a caseworker limited to their own or their
+    office's cases sees only those cases' referrals); routing does not look at it."""
+    if book.case(event.case_id) is None:
+        log.info("assignment of a case referral never saw; skipped", case_id=str(event.case_id))
+        return
+    book.assign_case(Assignment(event.case_id, event.assigned_to, event.office))
 
 
 def _case_closed(
@@ -146,6 +167,8 @@ def _returnee_event(envelope: Envelope) -> ReturneeEvent | None:
         return envelope.event_as(ConsentChanged)
     if envelope.type == CaseClosed.event_type:
         return envelope.event_as(CaseClosed)
+    if envelope.type == CaseAssigned.event_type:
+        return envelope.event_as(CaseAssigned)
     return None
 
 

@@ -28,9 +28,11 @@ from shared.events.intake import CaseClosed, ReintegrationPlanApproved
 from shared.identity.model import Role
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
-from tests.support import eventually, publish, read_topic
+from tests.support import eventually, every_programme, publish, read_topic
 
 OFFICERS = {"fin-a": Role.FINANCE, "fin-b": Role.FINANCE, "fin-c": Role.FINANCE, "aud-1": Role.AUDITOR}
+# readers of one programme each (test_scopes.py); the officers above see every programme
+SCOPED = {"fin-nl": (Role.FINANCE, "NL-AVRR"), "aud-de": (Role.AUDITOR, "DE-STARTHILFEPLUS")}
 
 
 @dataclass
@@ -164,9 +166,12 @@ async def service(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Gran
     try:
         async with app.router.lifespan_context(app):
             tokens = {}
+            identity = app.state.identity
             for name, role in OFFICERS.items():
-                _, tokens[name] = await app.state.identity.add_user(name, role)
-            _, tokens["cw-1"] = await app.state.identity.add_user("cw-1", Role.CASEWORKER)
+                _, tokens[name] = await identity.add_user(name, role, programmes=every_programme())
+            for name, (role, programme) in SCOPED.items():
+                _, tokens[name] = await identity.add_user(name, role, programmes=[programme])
+            _, tokens["cw-1"] = await identity.add_user("cw-1", Role.CASEWORKER, programmes=every_programme())
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://grants") as client:
                 yield GrantsService(app, client, settings, schema, tokens, clock)

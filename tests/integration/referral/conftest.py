@@ -24,6 +24,7 @@ from shared.identity.model import Role
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 from tests.conftest import new_isolation, release_isolation
+from tests.support import every_programme
 
 from .recorder import TopicRecorder
 
@@ -107,7 +108,9 @@ async def referral(
         async with app.router.lifespan_context(app):
             tokens = {}
             for role in (Role.CASEWORKER, Role.FINANCE):
-                _, tokens[role] = await app.state.identity.add_user(f"{role.value}-{token}", role)
+                _, tokens[role] = await app.state.identity.add_user(
+                    f"{role.value}-{token}", role, programmes=every_programme()
+                )
             recorder = TopicRecorder(kafka_bootstrap, prefix)
             await recorder.start([t.name for t in service_topics(topics, app.state.directory)])
             producer = AIOKafkaProducer(
