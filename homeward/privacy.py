@@ -11,7 +11,9 @@
 - purge: erase every case whose programme's retention period after closure is over (what intake's
   daily job does); `--dry-run` lists them and changes nothing.
 
-The operator's account name is recorded as the actor in the access logs (`operator <name>`).
+The operator's account name is recorded as the actor in the access logs (`operator <name>`). Each
+service's part runs as that service's own database role (`Settings.runtime_url`), with no more
+privilege than the service itself has.
 `--intake-schema` and the like name the schemas where they are not the services' names.
 """
 
@@ -105,13 +107,13 @@ async def export(settings: Settings, schemas: dict[str, str], case_id: UUID, act
     from shared.db import create_pool
 
     document: dict[str, Any] = {"case_id": str(case_id)}
-    intake_pool = await create_pool(settings.database_url, schemas["intake"], min_size=1, max_size=2)
+    intake_pool = await create_pool(settings.runtime_url("intake"), schemas["intake"], min_size=1, max_size=2)
     try:
         document["intake"] = await intake_privacy.export_case(_intake(settings, intake_pool), case_id, actor)
     finally:
         await intake_pool.close()
     for service, part in (("referral", referral_export), ("grants", grants_export)):
-        pool = await create_pool(settings.database_url, schemas[service], min_size=1, max_size=2)
+        pool = await create_pool(settings.runtime_url(service), schemas[service], min_size=1, max_size=2)
         try:
             document[service] = await part.export_case(pool, case_id, actor)
         finally:
@@ -123,7 +125,7 @@ async def erase(settings: Settings, schema: str, case_id: UUID, reason: ErasureR
     from services.intake.use_cases import privacy as intake_privacy
     from shared.db import create_pool
 
-    pool = await create_pool(settings.database_url, schema, min_size=1, max_size=2)
+    pool = await create_pool(settings.runtime_url("intake"), schema, min_size=1, max_size=2)
     try:
         gone = await intake_privacy.erase_case(_intake(settings, pool), case_id, reason, actor)
         return gone.id
@@ -140,7 +142,7 @@ async def purge(settings: Settings, schema: str, actor: Actor, *, dry_run: bool)
 
     catalogue = load_catalogue(settings.config_dir)
     retention = load_retention(settings.config_dir / RETENTION_FILE, catalogue.programmes)
-    pool = await create_pool(settings.database_url, schema, min_size=1, max_size=2)
+    pool = await create_pool(settings.runtime_url("intake"), schema, min_size=1, max_size=2)
     try:
         context = _intake(settings, pool)
         if dry_run:

@@ -150,6 +150,8 @@ def wait_ready(child: Child) -> bool:
 
 def seed_admin(env: dict[str, str]) -> None:
     """Create the first admin and print its token once; later runs only say it exists."""
+    from datetime import UTC, datetime, timedelta
+
     from shared.db import create_pool
     from shared.identity.model import Role
     from shared.identity.store import IdentityStore, migrate_identity
@@ -163,17 +165,19 @@ def seed_admin(env: dict[str, str]) -> None:
             store = IdentityStore(pool, settings.identity_schema)
             if await pool.fetchval(f"SELECT count(*) FROM {store.table} WHERE role = 'admin'"):
                 return None
-            _, token = await store.add_user("admin", Role.ADMIN)
+            expires = datetime.now(UTC) + timedelta(days=settings.api_token_days)
+            _, token = await store.add_user("admin", Role.ADMIN, expires, via="cli:make-run")
             return token
         finally:
             await pool.close()
 
     token = asyncio.run(seed())
     if token:
-        print(f"admin     token (shown once, keep it): {token}")
+        print(f"admin     token (shown once, keep it; `homeward users token admin` makes another): {token}")
     else:
         print(
-            "admin     exists already (its token was shown when it was made; `homeward users add` makes more)"
+            "admin     exists already (its token was shown when it was made; `homeward users token admin`"
+            " issues another)"
         )
 
 
@@ -183,7 +187,9 @@ def run(args: argparse.Namespace) -> int:
     except InfraError as error:
         print(f"homeward run: {error}", file=sys.stderr)
         return 2
-    env = {**os.environ, **where.as_env()}
+    # each service runs as a database role of its own that owns nothing (shared/db_roles.py); the
+    # local server trusts local logins, so the role needs no password
+    env = {"HOMEWARD_DB_RUNTIME_ROLE": "homeward_{service}", **os.environ, **where.as_env()}
     seed_admin(env)
     parts = available_parts(args.only)
     if not parts:

@@ -17,10 +17,56 @@ from uuid import UUID
 import asyncpg
 
 from shared.db import Connection, Pool
+from shared.identity.model import CaseLimit
 from shared.privacy import Action, Actor, Purpose, purpose_for
 
 # the table's migration: each service applies it after its own (see the file for why a folder)
 ACCESS_LOG_MIGRATIONS = Path(__file__).parent / "sql_access_log"
+
+
+@dataclass(frozen=True)
+class CaseIndex:
+    """Where a service finds each case's programme and assignment, so that the log is read within
+    the reader's scope: `query` is a constant of the service's store (never built from input),
+    returning one row per case with case_id, programme_id, assigned_to and office."""
+
+    query: str
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The cases a reader of the log may see: those `cases` places within `programmes` (None: every
+    programme) and, beyond them, `limit` (their office's or their own cases). A case the service's
+    index does not know is nobody's (fails closed)."""
+
+    cases: CaseIndex
+    programmes: list[str] | None
+    limit: CaseLimit
+
+
+def _within(scope: Scope, first: int) -> str:
+    """The condition that the log row `a` names a case within `scope` (parameters from `first`)."""
+    p = [f"${first + i}" for i in range(4)]
+    return (
+        f"EXISTS (SELECT 1 FROM ({scope.cases.query}) c WHERE c.case_id = a.case_id"
+        f" AND ({p[0]}::text[] IS NULL OR c.programme_id = ANY({p[0]}::text[]))"
+        f" AND ({p[1]}::uuid IS NULL OR c.assigned_to = {p[1]}::uuid)"
+        f" AND ({p[2]}::text IS NULL OR c.office = {p[2]}::text)) AND NOT {p[3]}::boolean"
+    )
+
+
+def _scope_values(scope: Scope) -> tuple[list[str] | None, UUID | None, str | None, bool]:
+    return scope.programmes, scope.limit.assigned_to, scope.limit.office, scope.limit.matches_nothing
+
+
+async def in_scope(db: Connection | Pool, scope: Scope, case_id: UUID) -> bool:
+    """Whether the case is one the reader may see in this service."""
+    found: bool | None = await db.fetchval(
+        f"SELECT true FROM (SELECT $1::uuid AS case_id) a WHERE {_within(scope, 2)}",
+        case_id,
+        *_scope_values(scope),
+    )
+    return bool(found)
 
 
 @dataclass(frozen=True)
@@ -76,14 +122,18 @@ async def for_case(db: Connection | Pool, case_id: UUID, *, limit: int = 1000) -
 
 
 async def for_actor(
-    db: Connection | Pool, actor_id: UUID, *, after_id: int = 0, limit: int = 1000
+    db: Connection | Pool, actor_id: UUID, scope: Scope, *, after_id: int = 0, limit: int = 1000
 ) -> list[AccessEntry]:
-    """What one user accessed, oldest first, after the entry `after_id`."""
+    """What one user accessed, oldest first, after the entry `after_id`: only the cases within
+    `scope` (the reader's), so another programme's cases never appear in it."""
+    columns = ", ".join(f"a.{c}" for c in _COLUMNS.split(", "))
     rows = await db.fetch(
-        f"SELECT {_COLUMNS} FROM access_log WHERE actor_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+        f"SELECT {columns} FROM access_log a WHERE a.actor_id = $1 AND a.id > $2 AND {_within(scope, 4)}"
+        " ORDER BY a.id LIMIT $3",
         actor_id,
         after_id,
         limit,
+        *_scope_values(scope),
     )
     return [_entry(row) for row in rows]
 

@@ -49,6 +49,7 @@ class Action(StrEnum):
     CHANGE_CONSENT = "change_consent"
     PROPOSE_PLAN = "propose_plan"
     APPROVE_PLAN = "approve_plan"
+    ASSIGN = "assign"  # a supervisor gave the case to another caseworker or office
     CLOSE = "close"
     ERASE = "erase"
     VERIFY = "verify"  # grants: a business plan verified
@@ -88,12 +89,13 @@ class PurposeRequired(ValueError):
 
 def purpose_for(role: str, action: Action, given: Purpose | None = None) -> Purpose:
     """The purpose of `action` by someone in `role`: `given` when the action must be explained,
-    else derived (a supervisor approving a plan supervises; otherwise the role's own purpose)."""
+    else derived (a supervisor approving a plan or reassigning a case supervises; otherwise the
+    role's own purpose)."""
     if given is not None:
         return given
     if action in EXPLAINED_ACTIONS:
         raise PurposeRequired(f"{action.value} needs an explicit purpose")
-    if role == Role.SUPERVISOR and action is Action.APPROVE_PLAN:
+    if role == Role.SUPERVISOR and action in (Action.APPROVE_PLAN, Action.ASSIGN):
         return Purpose.SUPERVISION
     try:
         return _BY_ROLE[Role(role)]

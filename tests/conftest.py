@@ -135,9 +135,15 @@ def new_isolation(kafka_bootstrap: str, database_url: str, **settings: object) -
     schema, prefix = f"t_{token}", f"t{token}."
     _created_prefixes.append(prefix)
     options: dict[str, object] = {
+        # every service under test runs as a role of its own that owns nothing (shared/db_roles.py)
+        "db_runtime_role": "homeward_{service}",
         "outbox_poll_interval_s": 0.2,
         "consumer_backoff_initial_s": 0.05,
         "consumer_backoff_max_s": 0.5,
+        # argon2id at its cheapest: the tests check what a password does, not what it costs
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 64,
+        "password_hash_parallelism": 1,
         **settings,
     }
     return Isolated(

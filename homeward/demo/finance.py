@@ -162,7 +162,9 @@ class Finance:
         await self.api.call("POST", "grants", f"{path}/disburse", disburser.token, json=payment, headers=key)
         if payment["method"] == "bank_transfer" and rng.random() < RETURNED_TRANSFERS:
             reason = "account_closed"  # a code: the ledger keeps it
-            await self.api.call("POST", "grants", f"{path}/fail", disburser.token, json={"reason": reason})
+            # recorded by another officer than the one who paid (separation of duties)
+            recorder = next(o for o in self.team.officers if o.name != disburser.name)
+            await self.api.call("POST", "grants", f"{path}/fail", recorder.token, json={"reason": reason})
             self.returned += 1
             second_approver, second_disburser = self.team.four_eyes(number + 1)
             await self.api.call("POST", "grants", f"{path}/approve", second_approver.token)

@@ -27,11 +27,15 @@ from .core.policies import POLICY_FILE, load_policies
 from .http import grants, installments, ledger, programmes
 from .http.problems import PROBLEMS
 from .jobs import due_check
+from .store import PRIVILEGES
 from .store import programmes as programme_store
+from .store.grants import ACCESS_LOG_CASES
 from .use_cases.context import GrantsContext, utc_today
 
 SERVICE = "grants"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# what the service starts with and `homeward grants migrate` applies: its own, then the access log
+MIGRATION_FOLDERS = (MIGRATIONS, ACCESS_LOG_MIGRATIONS)
 log = structlog.get_logger("grants.app")
 
 
@@ -47,7 +51,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await ServiceRuntime.start(
-            settings, SERVICE, [MIGRATIONS, ACCESS_LOG_MIGRATIONS], topics=service_topics(settings)
+            settings, SERVICE, MIGRATION_FOLDERS, privileges=PRIVILEGES, topics=service_topics(settings)
         )
         broker = create_broker(settings, SERVICE)
         jobs = Jobs()
@@ -79,7 +83,7 @@ def create_app(
     )
     for module in (programmes, grants, installments, ledger):
         app.include_router(module.router)
-    app.include_router(access_log_router())
+    app.include_router(access_log_router(ACCESS_LOG_CASES))
     return app
 
 

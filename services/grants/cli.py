@@ -1,5 +1,5 @@
-"""`homeward grants [--host] [--port 8003]` runs the service; `homeward ledger verify FILE.csv`
-checks a ledger export offline, with nothing but the file."""
+"""`homeward grants [--host] [--port 8003]` runs the service (`homeward grants migrate`: its migrations
+alone); `homeward ledger verify FILE.csv` checks a ledger export offline, with nothing but the file."""
 
 from __future__ import annotations
 
@@ -15,6 +15,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     grants.add_argument("--host", default="127.0.0.1")
     grants.add_argument("--port", type=int, default=DEFAULT_PORT)
     grants.set_defaults(handler=run_service)
+    sub = grants.add_subparsers(dest="grants_command", metavar="SUBCOMMAND")
+    sub.add_parser("migrate", help="apply the migrations and privileges as the owner, and exit").set_defaults(
+        handler=migrate
+    )
 
     ledger = commands.add_parser("ledger", help="audit a grants ledger export")
     actions = ledger.add_subparsers(dest="ledger_action", required=True, metavar="ACTION")
@@ -51,3 +55,12 @@ def verify_export(args: argparse.Namespace) -> int:
         return 1
     print(verdict.line())
     return 0 if verdict.ok else 1
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from shared.runtime import migrate_command
+
+    from .app import MIGRATION_FOLDERS
+    from .store import PRIVILEGES
+
+    return migrate_command("grants", MIGRATION_FOLDERS, PRIVILEGES)

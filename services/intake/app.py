@@ -19,12 +19,23 @@ from services.intake.consumers import subscribe_timeline
 from services.intake.core.catalogue import load_catalogue
 from services.intake.core.retention import RETENTION_FILE, load_retention
 from services.intake.http import problems
-from services.intake.http.api import access, cases, consent, plans, timeline, users
+from services.intake.http.api import (
+    access,
+    assignment,
+    cases,
+    consent,
+    plans,
+    timeline,
+    user_changes,
+    users,
+)
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import access_log, case, home, registration, render
 from services.intake.jobs import retention_purge
+from services.intake.store import PRIVILEGES
 from services.intake.use_cases.context import IntakeContext
 from shared.access_log import ACCESS_LOG_MIGRATIONS
+from shared.http import signin
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
 from shared.jobs import Jobs
@@ -35,6 +46,8 @@ from shared.topics import Topics, TopicSpec
 
 SERVICE = "intake"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# what the service starts with and `homeward intake migrate` applies: its own, then the access log
+MIGRATION_FOLDERS = (MIGRATIONS, ACCESS_LOG_MIGRATIONS)
 
 log = structlog.get_logger("intake.app")
 
@@ -56,8 +69,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        migrations = [MIGRATIONS, ACCESS_LOG_MIGRATIONS]
-        runtime = await ServiceRuntime.start(settings, SERVICE, migrations, topics=_topics(settings))
+        runtime = await ServiceRuntime.start(
+            settings, SERVICE, MIGRATION_FOLDERS, privileges=PRIVILEGES, topics=_topics(settings)
+        )
         broker = create_broker(settings, SERVICE)
         subscribe_timeline(broker, runtime.pool, runtime.topics)
         jobs = Jobs()
@@ -90,8 +104,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install_error_handlers(app)
     describe_catalogue(app, catalogue)
-    for module in (cases, plans, consent, timeline, users, access):
+    for module in (cases, assignment, plans, consent, timeline, users, user_changes, access):
         app.include_router(module.router)
+    app.include_router(signin.api_router)
+    app.include_router(signin.page_routes(home.sign_in_page))
     for page in (home, registration, case, access_log):
         app.include_router(page.router)
     home.install_page_errors(app)

@@ -69,12 +69,30 @@ class ReturneeRegistered(CaseFacts):
     sending_country: str = Field(min_length=2, max_length=2)
     arrival_date: date
     registered_by: str
+    # the case's first assignment (additive: absent on events from before it)
+    assigned_to: UUID | None = None  # a user id
+    office: str | None = None
 
 
 class NeedsAssessed(CaseFacts):
     event_type = "NeedsAssessed"
 
     assessed_by: str
+
+
+class CaseAssigned(Event):
+    """Who works on a case now: the caseworker (a user id) and the office it belongs to; either may
+    be none. A case's first assignment rides on ReturneeRegistered (`assigned_to`, `office`); this
+    event follows each reassignment by a supervisor. Referral keeps it, so that a caseworker limited
+    to their own or their office's cases sees only those cases' referrals there too."""
+
+    event_type = "CaseAssigned"
+
+    case_id: UUID
+    programme_id: str
+    assigned_to: UUID | None = None  # a user id
+    office: str | None = None
+    assigned_by: str
 
 
 class ConsentChanged(Event):

@@ -1,5 +1,6 @@
-"""Referral events: issued to one partner (`referrals.<partner_id>.v1`), answered by partners
-(`referral.responses.v1`), and followed on `referral.status.v1`. All keyed by case id."""
+"""Referral events: issued to one partner (`referrals.<partner_id>.v1`), answered by that partner
+on its own topic (`referral.responses.<partner_id>.v1`; the shared `referral.responses.v1` is
+deprecated), and followed on `referral.status.v1`. All keyed by case id."""
 
 from __future__ import annotations
 

@@ -1,15 +1,15 @@
 """The access log over HTTP, for the data-protection officer: per case and per user. The same two
 operations in every service, each reading its own service's log.
 
-    app.include_router(access_log_router(case_scope))
+    app.include_router(access_log_router(CASES))
 
-`case_scope(request, user, case_id)` answers whether the case is one this officer may see (intake
-checks the case's programme); a case they may not see is no case at all to them (404).
+`CASES` (an `access_log.CaseIndex`, a constant of the service's store) says where the service finds
+each case's programme and assignment: the officer reads the log of the cases within their scope
+only. A case outside it is no case at all to them (404), and a user's accesses to it are left out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Annotated
 from uuid import UUID
@@ -24,8 +24,6 @@ from shared.identity.model import Role, User
 from .auth import require_roles
 from .params import known_query_only
 from .problems import NOT_FOUND, ProblemError
-
-CaseScope = Callable[[Request, User, UUID], Awaitable[bool]]
 
 Officer = Annotated[User, Depends(require_roles(Role.DPO))]
 MAX_ID = 2**63 - 1
@@ -55,7 +53,11 @@ def _out(entries: list[access_log.AccessEntry]) -> AccessLog:
     return AccessLog(entries=[AccessEntryOut.model_validate(e, from_attributes=True) for e in entries])
 
 
-def access_log_router(case_scope: CaseScope | None = None) -> APIRouter:
+def _scope(cases: access_log.CaseIndex, officer: User) -> access_log.Scope:
+    return access_log.Scope(cases, officer.programme_scope(), officer.case_limit())
+
+
+def access_log_router(cases: access_log.CaseIndex) -> APIRouter:
     router = APIRouter(tags=["access log"], dependencies=[Depends(known_query_only)])
 
     @router.get("/v1/cases/{case_id}/access-log", response_model=AccessLog)
@@ -66,19 +68,22 @@ def access_log_router(case_scope: CaseScope | None = None) -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     ) -> AccessLog:
         """Who read or changed this case's data in this service, when, how and why; oldest first."""
-        if case_scope is not None and not await case_scope(request, officer, case_id):
+        if not await access_log.in_scope(_pool(request), _scope(cases, officer), case_id):
             raise ProblemError(NOT_FOUND, f"no case {case_id}")
         return _out(await access_log.for_case(_pool(request), case_id, limit=limit))
 
     @router.get("/v1/access-log", response_model=AccessLog)
     async def user_access_log(
         request: Request,
-        _: Officer,
+        officer: Officer,
         user_id: Annotated[UUID, Query(description="whose accesses")],
         after_id: Annotated[int, Query(ge=0, le=MAX_ID, description="continue after this entry")] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     ) -> AccessLog:
-        """Every case one user read or changed in this service, oldest first."""
-        return _out(await access_log.for_actor(_pool(request), user_id, after_id=after_id, limit=limit))
+        """Every case within your scope one user read or changed in this service, oldest first."""
+        scope = _scope(cases, officer)
+        return _out(
+            await access_log.for_actor(_pool(request), user_id, scope, after_id=after_id, limit=limit)
+        )
 
     return router

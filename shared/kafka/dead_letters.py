@@ -1,4 +1,5 @@
-"""Dead letters: a poison record goes to `<its topic>.dlq` with its own bytes, key and headers, plus
+"""Dead letters: a poison record goes to its topic's dead-letter topic (`<its topic>.dlq`, or the
+one `shared.topics.Topics.dead_letter_topic` names) with its own bytes, key and headers, plus
 headers saying why and where from (`x-dlq-*`).
 
 A batch handler names its poison with `DeadLetters`, raised AFTER its transaction committed the
@@ -48,8 +49,12 @@ def dead_letter_headers(record: Any, error: BaseException) -> dict[str, str]:
     return headers
 
 
-async def dead_letter(publish: PublishRaw, record: Any, error: BaseException) -> None:
-    """Publish `record` (an aiokafka ConsumerRecord) to `<its topic>.dlq`; raises when the broker
-    does not take it (the caller retries: the record is not acknowledged until this returns)."""
-    await publish(f"{record.topic}.dlq", record.value or b"", record.key, dead_letter_headers(record, error))
+async def dead_letter(
+    publish: PublishRaw, record: Any, error: BaseException, topic: str | None = None
+) -> None:
+    """Publish `record` (an aiokafka ConsumerRecord) to `topic` (default `<its topic>.dlq`); raises
+    when the broker does not take it (the caller retries: the record is not acknowledged until this
+    returns)."""
+    target = topic or f"{record.topic}.dlq"
+    await publish(target, record.value or b"", record.key, dead_letter_headers(record, error))
     log.warning("message dead-lettered", error_type=type(error).__name__, error=str(error)[:500])

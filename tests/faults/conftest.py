@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -35,14 +36,18 @@ ROUNDS = 3 if SOAK else 1
 
 
 @pytest.fixture(scope="package")
-def private_infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivateInfra]:
-    root = tmp_path_factory.mktemp("faults-infra")
+def private_infra() -> Iterator[PrivateInfra]:
+    # A folder of its own rather than pytest's: PostgreSQL runs as an unprivileged user that must
+    # walk down to it, and another pytest session starting meanwhile would close pytest's folder
+    # to everyone but root again.
+    root = Path(tempfile.mkdtemp(prefix="homeward-faults-"))
     infra = PrivateInfra.in_folder(root)
     try:
         infra.start()
         yield infra
     finally:
-        infra.stop()  # the folder stays, with both servers' logs; pytest keeps the last three runs
+        infra.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="package")

@@ -1,8 +1,8 @@
 """The rules of an installment's life, as plain functions: who may do what, in which state.
 
 scheduled ─milestone─► due ─approve─► approved ─disburse (another officer)─► disbursed
-                             ▲                                                 │ fail
-                             └───────────────── approve again ◄── failed ◄─────┘
+                             ▲                                                 │ fail (another
+                             └───────────────── approve again ◄── failed ◄─────┘  officer again)
 scheduled | due | approved | failed ─case closed─► cancelled
 """
 
@@ -52,6 +52,7 @@ class InstallmentFacts(BaseModel):
     paid_to: PaidTo
     approved_by_id: UUID | None = None
     approved_by: str | None = None
+    disbursed_by_id: UUID | None = None
 
 
 # A reference typed by an officer (a payment, an invoice, a donor transfer) goes into the hash-chained
@@ -134,9 +135,16 @@ def check_payment_method(paid_to: PaidTo, payment: Payment) -> None:
         raise InvalidRequest("method: this installment is paid to the returnee (cash or bank_transfer)")
 
 
-def check_failure(facts: InstallmentFacts) -> None:
+def check_failure(facts: InstallmentFacts, officer_id: UUID) -> None:
+    """A failed or returned payment is recorded by an officer other than the one who disbursed it:
+    whoever paid cannot also say, alone, that the money came back."""
     if facts.status is not InstallmentStatus.DISBURSED:
         raise Conflict(f"only a disbursed installment can fail; this one is {facts.status.value}")
+    if facts.disbursed_by_id == officer_id:
+        raise FourEyesViolation(
+            "four-eyes rule: you disbursed this installment, so another finance officer must record"
+            " its failure"
+        )
 
 
 def milestone_reached(milestone: str, due_on: date | None, today: date, business_plan_verified: bool) -> bool:

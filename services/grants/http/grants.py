@@ -34,8 +34,15 @@ async def list_grants(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> list[GrantView]:
+    """Within the reader's programmes: another programme's grants are not there."""
     grants = await grant_store.list_grants(
-        context.pool, programme_id=programme, status=status, case_id=case_id, limit=limit, offset=offset
+        context.pool,
+        programmes=reader.programme_scope(),
+        programme_id=programme,
+        status=status,
+        case_id=case_id,
+        limit=limit,
+        offset=offset,
     )
     await access_log.record(context.pool, Actor.of(reader), Action.LIST, (g.case_id for g in grants))
     return [GrantView.of(g, reader) for g in grants]
@@ -43,8 +50,9 @@ async def list_grants(
 
 @router.get("/{grant_id}")
 async def show_grant(grant_id: UUID, context: Context, reader: Reader) -> GrantView:
+    """A grant of another programme is, to the reader, no grant at all (404)."""
     grant = await grant_store.grant(context.pool, grant_id)
-    if grant is None:
+    if grant is None or not reader.may_see_programme(grant.programme_id):
         raise NotFound(f"no grant {grant_id}")
     installments = await installment_store.installments_of(context.pool, grant_id)
     await access_log.record(context.pool, Actor.of(reader), Action.READ, [grant.case_id])

@@ -53,6 +53,7 @@ async def list_installments(
 ) -> list[InstallmentView]:
     installments = await installment_store.list_installments(
         context.pool,
+        programmes=reader.programme_scope(),
         grant_id=grant_id,
         programme_id=programme,
         status=status,
@@ -68,7 +69,7 @@ async def list_installments(
 @router.get("/{installment_id}")
 async def show_installment(installment_id: UUID, context: Context, reader: Reader) -> InstallmentView:
     installment = await installment_store.installment(context.pool, installment_id)
-    if installment is None:
+    if installment is None or not reader.may_see_programme(installment.programme_id):
         raise NotFound(f"no installment {installment_id}")
     await access_log.record(context.pool, Actor.of(reader), Action.READ, [installment.case_id])
     return InstallmentView.of(installment, reader)
@@ -122,7 +123,8 @@ class Failure(BaseModel):
 
 @router.post("/{installment_id}/fail", status_code=status.HTTP_200_OK, responses=CONFLICTS)
 async def fail(installment_id: UUID, body: Failure, context: Context, officer: Officer) -> InstallmentView:
-    """A failed or returned payment: the disbursement is reversed in the ledger."""
+    """A failed or returned payment: the disbursement is reversed in the ledger. Recorded by an
+    officer other than the one who disbursed it (403 four-eyes otherwise)."""
     return await _paid(
         context, officer, await payments.record_failure(context, installment_id, body.reason, officer)
     )

@@ -54,16 +54,22 @@ def _normal(kind: AccountKind, net_debit: int) -> int:
 
 
 async def balances_by_kind(
-    connection: Connection | Pool, *, programme_id: str | None = None, before: datetime | None = None
+    connection: Connection | Pool,
+    *,
+    programmes: list[str] | None,
+    programme_id: str | None = None,
+    before: datetime | None = None,
 ) -> list[KindBalance]:
-    """Per programme, currency and account kind: the balance in the kind's normal direction,
-    counting entries recorded before `before` (all of them when None)."""
+    """Per programme (of `programmes`; None: every one), currency and account kind: the balance in
+    the kind's normal direction, counting entries recorded before `before` (all of them when None)."""
     rows = await connection.fetch(
         f"SELECT programme_id, currency, account_kind, {NET_DEBIT} AS net FROM ledger_entries"
         " WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::timestamptz IS NULL OR recorded_at < $2)"
+        " AND ($3::text[] IS NULL OR programme_id = ANY($3::text[]))"
         " GROUP BY programme_id, currency, account_kind ORDER BY programme_id, currency, account_kind",
         programme_id,
         before,
+        programmes,
     )
     return [
         KindBalance(
@@ -79,6 +85,7 @@ async def balances_by_kind(
 async def account_balances(
     pool: Pool,
     *,
+    programmes: list[str] | None,
     programme_id: str | None = None,
     grant_id: UUID | None = None,
     account: str | None = None,
@@ -89,11 +96,13 @@ async def account_balances(
         " FROM ledger_entries"
         " WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::uuid IS NULL OR grant_id = $2)"
         " AND ($3::text IS NULL OR account = $3) AND ($4::timestamptz IS NULL OR recorded_at < $4)"
+        " AND ($5::text[] IS NULL OR programme_id = ANY($5::text[]))"
         " GROUP BY account, account_kind, programme_id, grant_id, currency ORDER BY account, currency",
         programme_id,
         grant_id,
         account,
         before,
+        programmes,
     )
     return [
         AccountBalance(
@@ -122,6 +131,7 @@ def _entry(row: asyncpg.Record) -> ChainedEntry:
 async def entries(
     pool: Pool,
     *,
+    programmes: list[str] | None,
     programme_id: str | None = None,
     grant_id: UUID | None = None,
     account: str | None = None,
@@ -136,6 +146,7 @@ async def entries(
         " AND ($4::text IS NULL OR e.account = $4)"
         " AND ($5::timestamptz IS NULL OR e.recorded_at >= $5)"
         " AND ($6::timestamptz IS NULL OR e.recorded_at < $6)"
+        " AND ($8::text[] IS NULL OR e.programme_id = ANY($8::text[]))"
         " ORDER BY e.seq LIMIT $7",
         after_seq,
         programme_id,
@@ -144,6 +155,7 @@ async def entries(
         since,
         before,
         limit,
+        programmes,
     )
     return [_entry(r) for r in rows]
 

@@ -43,6 +43,8 @@ async def record_funding(
     replay; with other content, an IdempotencyConflict), and open the waiting grants it makes
     room for."""
     try:
+        if not officer.may_see_programme(programme_id):  # answered as a programme that does not exist
+            raise UnknownProgramme(f"no donor programme {programme_id!r} in the policy file")
         programme = context.policies.programme(programme_id)
     except UnknownProgramme as error:
         raise NotFound(str(error)) from error

@@ -22,13 +22,14 @@ EVERY = 100_000
 
 async def export_case(pool: Pool, case_id: UUID, actor: Actor) -> dict[str, Any]:
     await access_log.record(pool, actor, Action.EXPORT, [case_id], Purpose.SUBJECT_ACCESS)
+    # everything held about the subject: no reader's scope applies (an operator's command)
     grants = await grant_store.list_grants(
-        pool, programme_id=None, status=None, case_id=case_id, limit=EVERY, offset=0
+        pool, programmes=None, programme_id=None, status=None, case_id=case_id, limit=EVERY, offset=0
     )
     out = []
     for grant in grants:
         installments = await installment_store.installments_of(pool, grant.id)
-        entries = await ledger_reads.entries(pool, grant_id=grant.id, limit=EVERY)
+        entries = await ledger_reads.entries(pool, programmes=None, grant_id=grant.id, limit=EVERY)
         out.append(
             {
                 "grant": _jsonable(asdict(grant)),

@@ -96,6 +96,10 @@ class Case(Stored):
     registered_at: datetime
     updated_by: UUID
     updated_at: datetime
+    # who works on the case and which office it belongs to (None on cases from before assignment):
+    # users limited to their office's or their own cases see it by these
+    assigned_to: UUID | None = None
+    office: str | None = None
 
 
 # --- after erasure ----------------------------------------------------------------------------------
@@ -146,3 +150,7 @@ class ErasedCase(Stored):
     registered_by: UUID
     registered_at: datetime
     erasure: Erasure
+    # who worked on the case and its office stay (ids and codes): scopes limited to an office or to
+    # one's own cases still apply to what is left of it
+    assigned_to: UUID | None = None
+    office: str | None = None

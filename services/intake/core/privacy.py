@@ -68,6 +68,8 @@ def erased(case: Case, reason: ErasureReason, by: UUID | None, now: datetime) ->
         registered_by=case.registered_by,
         registered_at=case.registered_at,
         erasure=Erasure(reason=reason, erased_by=by, erased_at=now),
+        assigned_to=case.assigned_to,
+        office=case.office,
     )
 
 

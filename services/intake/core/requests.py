@@ -66,6 +66,13 @@ CountryCode = Annotated[
         upper=True,
     ),
 ]
+OfficeCode = Annotated[
+    str,
+    TypedText(
+        text_pattern(1, 50, inner="[A-Za-z0-9._-]", edge="[A-Za-z0-9._-]"),
+        "1 to 50 letters, digits, . _ or -",
+    ),
+]
 ShortText = Annotated[str, TypedText(text_pattern(1, 80), "1 to 80 characters, without control characters")]
 Note = Annotated[
     str,
@@ -240,6 +247,14 @@ class PlanApproval(Input):
     was replaced since the supervisor read it."""
 
     plan_id: CanonicalUuid | None = None
+
+
+class Reassignment(Input):
+    """`POST /v1/cases/{id}/assignment` (supervisors): who works on the case from now on, and its
+    office; either may be left out (the case is then nobody's, or no office's)."""
+
+    assigned_to: CanonicalUuid | None = None
+    office: OfficeCode | None = None
 
 
 class ConsentChange(Input):

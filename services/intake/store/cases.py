@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
@@ -17,7 +17,13 @@ import asyncpg
 from services.intake.core.case import Case, CaseStatus, ErasedCase
 from services.intake.core.errors import LikelyDuplicate
 from services.intake.core.people import name_key
+from shared.access_log import CaseIndex
 from shared.db import Connection, Pool
+from shared.identity.model import CaseLimit
+
+# each case's programme and assignment, for reading the access log within the reader's scope (an
+# erased case keeps all three)
+ACCESS_LOG_CASES = CaseIndex("SELECT id AS case_id, programme_id, assigned_to, office FROM cases")
 
 
 def _search_text(case: Case) -> str:
@@ -34,8 +40,8 @@ async def insert_case(connection: Connection, case: Case) -> None:
     # a registration is never closed: closed_at stays empty until update_case closes it
     await connection.execute(
         "INSERT INTO cases (id, programme_id, municipality, status, search_text, document,"
-        " registered_by, registered_at, updated_by, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        " registered_by, registered_at, updated_by, updated_at, assigned_to, office)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         case.id,
         case.programme_id,
         case.municipality,
@@ -46,6 +52,8 @@ async def insert_case(connection: Connection, case: Case) -> None:
         case.registered_at,
         case.updated_by,
         case.updated_at,
+        case.assigned_to,
+        case.office,
     )
     await connection.executemany(
         "INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth)"
@@ -59,14 +67,16 @@ async def insert_case(connection: Connection, case: Case) -> None:
 
 async def update_case(connection: Connection, case: Case) -> None:
     await connection.execute(
-        "UPDATE cases SET status = $2, document = $3, updated_by = $4, updated_at = $5, closed_at = $6"
-        " WHERE id = $1",
+        "UPDATE cases SET status = $2, document = $3, updated_by = $4, updated_at = $5, closed_at = $6,"
+        " assigned_to = $7, office = $8 WHERE id = $1",
         case.id,
         case.status.value,
         _document(case),
         case.updated_by,
         case.updated_at,
         case.closure.closed_at if case.closure else None,
+        case.assigned_to,
+        case.office,
     )
 
 
@@ -203,7 +213,10 @@ class CaseFilter:
     status: CaseStatus | None = None
     q: str | None = None  # a name, a document number or the start of a case id
     match_people: bool = True  # False: q matches case ids only
-    programmes: list[str] | None = None  # the reader's programmes; None: every programme
+    # the reader's programmes: none unless given (fails closed); None: every programme (admins)
+    programmes: list[str] | None = field(default_factory=list)
+    # the reader's own or office's cases only, where they are limited to those
+    case_limit: CaseLimit = field(default_factory=CaseLimit)
 
 
 def _like(text: str) -> str:
@@ -223,6 +236,7 @@ async def list_cases(
         " AND ($4::text IS NULL OR ($7 AND search_text LIKE '%' || $4 || '%') OR id::text LIKE $4 || '%')"
         " AND ($5::uuid IS NULL OR id < $5)"
         " AND ($8::text[] IS NULL OR programme_id = ANY($8))"
+        " AND ($9::uuid IS NULL OR assigned_to = $9) AND ($10::text IS NULL OR office = $10) AND NOT $11"
         " ORDER BY id DESC LIMIT $6",
         where.programme,
         where.municipality,
@@ -232,6 +246,9 @@ async def list_cases(
         limit + 1,
         where.match_people,
         where.programmes,
+        where.case_limit.assigned_to,
+        where.case_limit.office,
+        where.case_limit.matches_nothing,
     )
     cases = [_stored(row) for row in rows[:limit]]
     return cases, (cases[-1].id if len(rows) > limit else None)

@@ -6,7 +6,7 @@ recorded in the access log before its answer leaves (`record_reads`)."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,6 +25,7 @@ from services.intake.core.requests import (
     ConsentChange,
     PlanApproval,
     PlanProposal,
+    Reassignment,
     Registration,
 )
 from services.intake.core.rules import (
@@ -42,7 +43,7 @@ from services.intake.use_cases.context import IntakeContext
 from shared import access_log, outbox
 from shared.db import Connection, transaction
 from shared.events import new_envelope, uuid7
-from shared.identity.model import User
+from shared.identity.model import Role, User
 from shared.privacy import Action, Actor, sees_vulnerabilities
 
 PRODUCER = "intake"
@@ -91,7 +92,8 @@ async def register_case(
             matches = await store.likely_duplicates(connection, registration.programme_id, people)
             if matches:
                 raise DuplicateSuspected(matches)
-        decision = decisions.register(registration, case_id, user.id, now)
+        assignment = decisions.first_assignment(user.id, user.role is Role.CASEWORKER, user.office)
+        decision = decisions.register(registration, case_id, user.id, now, assignment)
         await store.insert_case(connection, decision.case)
         await record_decision(connection, context, decision)
         await access_log.record(connection, Actor.of(user), Action.REGISTER, [case_id])
@@ -116,9 +118,10 @@ def _scope_problems(registration: Registration, user: User) -> list[Problem]:
 
 
 def _visible(case: Case | ErasedCase | None, user: User) -> bool:
-    """Object-level authorization: a case outside the user's programmes is, to them, no case at
-    all (404, not 403: its existence is not revealed either)."""
-    return case is not None and user.may_see_programme(case.programme_id)
+    """Object-level authorization: a case outside the user's programmes (or, for a user limited to
+    their office's or their own cases, outside those) is, to them, no case at all (404, not 403:
+    its existence is not revealed either). An erased case keeps its programme and assignment."""
+    return case is not None and user.may_see_case(case.programme_id, case.assigned_to, case.office)
 
 
 async def _change(
@@ -193,6 +196,33 @@ async def approve_plan(context: IntakeContext, case_id: UUID, data: Any, user: U
     )
 
 
+# the user a case may be assigned to: found by id in the identity store, None if there is none
+FindUser = Callable[[UUID], Awaitable[User | None]]
+ASSIGNEE_ROLES = frozenset({Role.CASEWORKER, Role.SUPERVISOR})
+
+
+async def reassign_case(
+    context: IntakeContext, case_id: UUID, data: Any, user: User, find_user: FindUser
+) -> Case:
+    """A supervisor gives the case to another caseworker and/or office (CaseAssigned, so that
+    referral limits its lists the same way)."""
+    change = check(Reassignment, data, context.checks(context.clock()))
+    assignee = await find_user(change.assigned_to) if change.assigned_to else None
+
+    def decide(case: Case, now: datetime) -> Decision:
+        if change.assigned_to is not None and not (
+            assignee is not None
+            and assignee.role in ASSIGNEE_ROLES
+            and assignee.may_see_programme(case.programme_id)
+        ):
+            raise Invalid(
+                [Problem(("assigned_to",), "not a caseworker or supervisor of the case's programme")]
+            )
+        return decisions.reassign(case, change, user.id, now)
+
+    return await _change(context, case_id, user, Action.ASSIGN, decide)
+
+
 async def close_case(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
     closure = check(Closure, data, context.checks(context.clock()))
     return await _change(
@@ -258,7 +288,13 @@ async def find_cases(
     a case id; a reader who may not see personal data may not probe for it either, so for them it
     matches case ids only."""
     where = store.CaseFilter(
-        programme, municipality, status, q, sees_personal_data(user), programmes=user.programme_scope()
+        programme,
+        municipality,
+        status,
+        q,
+        sees_personal_data(user),
+        programmes=user.programme_scope(),
+        case_limit=user.case_limit(),
     )
     found, next_cursor = await store.list_cases(context.pool, where, limit, cursor)
     return CaseList(found, next_cursor)

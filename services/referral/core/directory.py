@@ -21,8 +21,17 @@ from shared.events.codes import Category, Sex, Vulnerability
 
 from .payloads import DECLARED_VULNERABILITIES
 
-# the same rule shared.topics applies: the id becomes part of `referrals.<id>.v1`
+# the same rule shared.topics applies: the id becomes part of `referrals.<id>.v1` and
+# `referral.responses.<id>.v1`
 PARTNER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+
+
+def _not_a_version(partner_id: str) -> str:
+    # partner `v1` would write by the prefix `referral.responses.v1.`, which reaches the deprecated
+    # shared topic's dead letters (`referral.responses.v1.dlq`)
+    if partner_id[0] == "v" and partner_id[1:].isdigit():
+        raise ValueError(f"{partner_id!r} reads like a topic version: choose another id")
+    return partner_id
 
 
 class AgeGroup(StrEnum):
@@ -64,7 +73,7 @@ class Service(BaseModel):
 class Partner(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=PARTNER_ID_PATTERN)
+    id: Annotated[str, Field(pattern=PARTNER_ID_PATTERN), AfterValidator(_not_a_version)]
     name: str = Field(min_length=1)
     municipalities: tuple[MunicipalityCode, ...] = Field(min_length=1)
     categories: dict[Category, Service] = Field(min_length=1)

@@ -45,3 +45,12 @@ class Case:
     facts: CaseFacts
     closed: bool
     erased: bool = False
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who works on a case in intake, and its office (either may be None): read-scopes only."""
+
+    case_id: UUID
+    assigned_to: UUID | None
+    office: str | None

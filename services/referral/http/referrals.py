@@ -72,12 +72,20 @@ async def list_referrals(
     database: Pool = Depends(pool),
     reader: User = Depends(readers),
 ) -> ReferralList:
-    """Newest first. `partner_id` is for readers who may see vulnerabilities (others: 403), since
-    the referrals a specialised partner holds would name the vulnerable cases."""
+    """Newest first, within the reader's programmes (and, if they are limited to them, their own or
+    their office's cases): another programme's referrals are not there, even by case id.
+    `partner_id` is for readers who may see vulnerabilities (others: 403), since the referrals a
+    specialised partner holds would name the vulnerable cases."""
     if partner_id is not None and not sees_vulnerabilities(reader.role):
         raise ProblemError(FORBIDDEN, f"role {reader.role.value!r} may not filter referrals by partner")
     found = await store.list_referrals(
-        database, case_id=case_id, partner_id=partner_id, statuses=[status] if status else [], limit=limit
+        database,
+        programmes=reader.programme_scope(),
+        case_limit=reader.case_limit(),
+        case_id=case_id,
+        partner_id=partner_id,
+        statuses=[status] if status else [],
+        limit=limit,
     )
     return await _answer(database, reader, found, Action.READ if case_id else Action.LIST)
 
@@ -86,6 +94,13 @@ async def list_referrals(
 async def unplaced_referrals(
     limit: int = Query(100, ge=1, le=1000), database: Pool = Depends(pool), reader: User = Depends(readers)
 ) -> ReferralList:
-    """Referrals no partner could take (none eligible, or all full): a caseworker must act."""
-    found = await store.list_referrals(database, statuses=[ReferralStatus.UNPLACED], limit=limit)
+    """Referrals no partner could take (none eligible, or all full): a caseworker must act. Within
+    the reader's programmes and cases, as every list."""
+    found = await store.list_referrals(
+        database,
+        programmes=reader.programme_scope(),
+        case_limit=reader.case_limit(),
+        statuses=[ReferralStatus.UNPLACED],
+        limit=limit,
+    )
     return await _answer(database, reader, found, Action.LIST)

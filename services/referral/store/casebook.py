@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 from uuid import UUID
 
-from services.referral.core.referral import Case, Referral
+from services.referral.core.referral import Assignment, Case, Referral
 from services.referral.core.routing import Loads
 from services.referral.core.status import OPEN
 from shared import outbox
@@ -47,6 +47,7 @@ class CaseBook:
         self._saved_cases: dict[UUID, CaseFacts] = {}
         self._closed_cases: list[UUID] = []
         self._erased_cases: list[UUID] = []
+        self._assigned: dict[UUID, Assignment] = {}
         self._updated: dict[UUID, Referral] = {}
         self._inserted: dict[UUID, Referral] = {}
         self._outbox: list[tuple[TopicSpec, Envelope]] = []
@@ -112,6 +113,10 @@ class CaseBook:
         self._cases[facts.case_id] = Case(facts, closed=known.closed if known else False)
         self._of_case.setdefault(facts.case_id, [])
         self._saved_cases[facts.case_id] = facts
+
+    def assign_case(self, assignment: Assignment) -> None:
+        """Record who works on a known case (read-scopes only: routing does not look at it)."""
+        self._assigned[assignment.case_id] = assignment
 
     def close_case(self, case_id: UUID) -> None:
         known = self._cases.get(case_id)
@@ -180,6 +185,8 @@ class CaseBook:
             await referrals.save_cases(connection, list(self._saved_cases.values()))
         if self._closed_cases:
             await referrals.close_cases(connection, self._closed_cases)
+        if self._assigned:
+            await referrals.assign_cases(connection, list(self._assigned.values()))
         if self._updated:
             await referrals.update_referrals(connection, list(self._updated.values()))
         if self._inserted:
@@ -191,6 +198,6 @@ class CaseBook:
             await forget_sent(connection, [str(case_id) for case_id in self._erased_cases])
         if self._outbox:
             await outbox.append_many(connection, self._outbox, self._traces)
-        self._saved_cases, self._closed_cases, self._erased_cases = {}, [], []
+        self._saved_cases, self._closed_cases, self._erased_cases, self._assigned = {}, [], [], {}
         self._updated, self._inserted, self._outbox, self._traces = {}, {}, [], []
         self._places_moved = Counter()

@@ -12,6 +12,7 @@ from uuid import UUID
 from services.referral.store import referrals
 from shared import access_log
 from shared.db import Pool
+from shared.identity.model import CaseLimit
 from shared.outbox.store import events_of_key
 from shared.privacy import Action, Actor, Purpose
 
@@ -21,7 +22,10 @@ EVERY_REFERRAL = 100_000
 async def export_case(pool: Pool, case_id: UUID, actor: Actor) -> dict[str, Any]:
     await access_log.record(pool, actor, Action.EXPORT, [case_id], Purpose.SUBJECT_ACCESS)
     case = await referrals.read_case(pool, case_id)
-    held = await referrals.list_referrals(pool, case_id=case_id, limit=EVERY_REFERRAL)
+    # everything held about the subject: no reader's scope applies (an operator's command)
+    held = await referrals.list_referrals(
+        pool, programmes=None, case_limit=CaseLimit(), case_id=case_id, limit=EVERY_REFERRAL
+    )
     return {
         "case": None
         if case is None

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -28,9 +30,11 @@ from shared.events.intake import CaseClosed, ReintegrationPlanApproved
 from shared.identity.model import Role
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
-from tests.support import eventually, publish, read_topic
+from tests.support import eventually, every_programme, publish, read_topic
 
 OFFICERS = {"fin-a": Role.FINANCE, "fin-b": Role.FINANCE, "fin-c": Role.FINANCE, "aud-1": Role.AUDITOR}
+# readers of one programme each (test_scopes.py); the officers above see every programme
+SCOPED = {"fin-nl": (Role.FINANCE, "NL-AVRR"), "aud-de": (Role.AUDITOR, "DE-STARTHILFEPLUS")}
 
 
 @dataclass
@@ -59,7 +63,19 @@ class GrantsService:
 
     @property
     def pool(self) -> Pool:
+        """The service's own pool: it runs as a role that owns nothing."""
         return self.context.pool
+
+    @asynccontextmanager
+    async def as_owner(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection as the owner of the grants tables (what migrations run as)."""
+        connection = await asyncpg.connect(
+            self.settings.owner_url(), server_settings={"search_path": self.schema}
+        )
+        try:
+            yield connection
+        finally:
+            await connection.close()
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -152,9 +168,12 @@ async def service(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Gran
     try:
         async with app.router.lifespan_context(app):
             tokens = {}
+            identity = app.state.identity
             for name, role in OFFICERS.items():
-                _, tokens[name] = await app.state.identity.add_user(name, role)
-            _, tokens["cw-1"] = await app.state.identity.add_user("cw-1", Role.CASEWORKER)
+                _, tokens[name] = await identity.add_user(name, role, programmes=every_programme())
+            for name, (role, programme) in SCOPED.items():
+                _, tokens[name] = await identity.add_user(name, role, programmes=[programme])
+            _, tokens["cw-1"] = await identity.add_user("cw-1", Role.CASEWORKER, programmes=every_programme())
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://grants") as client:
                 yield GrantsService(app, client, settings, schema, tokens, clock)

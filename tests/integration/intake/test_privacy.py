@@ -72,9 +72,7 @@ async def test_every_read_and_write_leaves_a_row_with_who_what_and_why(intake: I
         "/v1/cases", params={"q": case_id[:13]}, headers=intake.auth(Role.FINANCE)
     )
     assert [c["id"] for c in listed.json()["items"]] == [case_id]
-    page = await intake.client.get(
-        f"/cases/{case_id}", headers={"Cookie": f"homeward_token={intake.tokens[Role.SUPERVISOR]}"}
-    )
+    page = await intake.client.get(f"/cases/{case_id}", headers=await intake.page(Role.SUPERVISOR))
     assert page.status_code == 200
 
     entries = await access_log(intake, case_id)
@@ -100,7 +98,7 @@ async def test_every_read_and_write_leaves_a_row_with_who_what_and_why(intake: I
     officer_page = await intake.client.get(
         "/access-log",
         params={"case_id": case_id},
-        headers={"Cookie": f"homeward_token={intake.tokens[Role.DPO]}"},
+        headers=await intake.page(Role.DPO),
     )
     assert officer_page.status_code == 200
     assert "Register" in officer_page.text
@@ -164,9 +162,7 @@ async def test_an_erased_case_keeps_ids_and_codes_only_and_takes_no_change(intak
     # a name search no longer finds it
     by_name = await intake.client.get("/v1/cases", params={"q": name}, headers=intake.auth(Role.CASEWORKER))
     assert by_name.json()["items"] == []
-    page = await intake.client.get(
-        f"/cases/{case_id}", headers={"Cookie": f"homeward_token={intake.tokens[Role.CASEWORKER]}"}
-    )
+    page = await intake.client.get(f"/cases/{case_id}", headers=await intake.page(Role.CASEWORKER))
     assert page.status_code == 200
     assert "was erased" in page.text
     assert name not in page.text

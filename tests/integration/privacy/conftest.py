@@ -29,7 +29,7 @@ from shared.identity.model import Role
 from shared.settings import Settings
 from shared.topics import Topics
 from tests.conftest import new_isolation, release_isolation
-from tests.support import eventually, publish
+from tests.support import TEST_PASSWORD, add_person, eventually, publish, sign_in
 
 SERVICES = ("intake", "referral", "grants")
 ROLES = (Role.CASEWORKER, Role.SUPERVISOR, Role.FINANCE, Role.AUDITOR, Role.ADMIN, Role.DPO)
@@ -75,6 +75,10 @@ class System:
 
     def auth(self, role: Role) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
+
+    async def page(self, role: Role) -> dict[str, str]:
+        """The session cookie of `role`'s user, signed in on intake's page with their password."""
+        return await sign_in(self.clients["intake"], f"{role.value}-1", TEST_PASSWORD)
 
     async def call(self, service: str, method: str, path: str, role: Role, **kwargs: Any) -> httpx.Response:
         headers = {**self.auth(role), **kwargs.pop("headers", {})}
@@ -180,9 +184,9 @@ class System:
             ReferralCompleted(**ids, outcome=f"{person.name} moved into flat 4"),
         ):
             envelope = new_envelope(event, key=case_id, producer=housing["partner_id"])
-            await publish(
+            await publish(  # on the partner's own answer topic, as partners answer now
                 self.settings["referral"].kafka_bootstrap_servers,
-                self.topics.referral_responses.name,
+                self.topics.partner_responses(housing["partner_id"]).name,
                 [envelope.to_bytes()],
                 key=str(case_id).encode(),
             )
@@ -246,9 +250,10 @@ async def system(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Syste
             }
             system = System(apps, clients, settings, Topics(isolation.topic_prefix))
             identity = apps["intake"].state.identity
+            # every programme for each (an admin sees them all by role), and the tests' password
             for role in ROLES:
-                _, system.tokens[role] = await identity.add_user(f"{role.value}-1", role)
-            _, system.finance_b = await identity.add_user("finance-2", Role.FINANCE)
+                _, system.tokens[role] = await add_person(identity, f"{role.value}-1", role)
+            _, system.finance_b = await add_person(identity, "finance-2", Role.FINANCE)
             funding = {"amount": {"amount": 10_000_000, "currency": "EUR"}, "reference": "BMI-2025-1"}
             await system.ok(
                 "grants",

@@ -19,12 +19,13 @@ def test_the_committed_document_matches_the_code() -> None:
     )
 
 
-def test_the_document_describes_every_partner_topic_and_the_responses_topic() -> None:
+def test_the_document_describes_every_partner_topic_and_the_responses_topics() -> None:
     document = yaml.safe_load(contract_document())
     config = Settings.model_fields["config_dir"].default
     directory = load_directory(config / "partners.yaml", load_municipalities(config / "municipalities.yaml"))
     addresses = {channel["address"] for channel in document["channels"].values()}
     assert {f"referrals.{pid}.v1" for pid in directory.ids()} <= addresses
+    assert {f"referral.responses.{pid}.v1" for pid in directory.ids()} <= addresses
     assert {"referral.responses.v1", "referral.status.v1", "intake.returnees.v1"} <= addresses
     schemas = document["components"]["schemas"]
     assert set(schemas["ReferralIssued"]["properties"]) >= {
@@ -48,3 +49,13 @@ def test_the_document_describes_every_partner_topic_and_the_responses_topic() ->
     )
     assert f"more than {WAITED_TOO_LONG_DAYS} days" in document["info"]["description"]
     assert schemas["ErasureRequestedEnvelope"]["properties"]["type"]["const"] == "ErasureRequested"
+
+
+def test_the_document_tells_partners_how_to_move_and_to_deduplicate() -> None:
+    document = yaml.safe_load(contract_document())
+    shared = document["channels"]["referral.responses.v1:written-by-partners"]
+    assert shared["description"].startswith("DEPRECATED: answer on your own topic")
+    text = " ".join(document["info"]["description"].split())
+    assert "Delivery is at least once" in text
+    assert "the same event_id" in text
+    assert "write your answers to `referral.responses.<partner_id>.v1` instead" in text

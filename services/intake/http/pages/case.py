@@ -22,9 +22,9 @@ from services.intake.core.views import sees_personal_data
 from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
 from services.intake.http.pages.render import label, options, render
-from services.intake.http.pages.session import page_user
 from services.intake.use_cases import cases as use_cases
 from shared.events.codes import AssistanceType, Category, ClosureReason, Urgency, Vulnerability
+from shared.http.sessions import page_user
 from shared.identity.model import User
 from shared.money import MINOR_UNITS
 from shared.privacy import Action, sees_vulnerabilities
@@ -108,7 +108,13 @@ async def case_page(
         "may_edit": user.role in EDITORS and case.status is not CaseStatus.CLOSED,
         "may_approve": user.role in APPROVERS
         and case.plan is not None
-        and case.plan.status is PlanStatus.PROPOSED,
+        and case.plan.status is PlanStatus.PROPOSED
+        and case.plan.proposed_by != user.id,
+        # separation of duties: whoever proposed the plan sees why they cannot approve it
+        "own_proposal": user.role in APPROVERS
+        and case.plan is not None
+        and case.plan.status is PlanStatus.PROPOSED
+        and case.plan.proposed_by == user.id,
         "plan_locked": case.plan is not None and case.plan.status is PlanStatus.APPROVED,
         "currency": currency,
         "plan_amounts": plan_amounts,
