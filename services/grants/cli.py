@@ -38,7 +38,8 @@ def run_service(args: argparse.Namespace) -> int:
 
 def verify_export(args: argparse.Namespace) -> int:
     """Exit 0 when the chain is intact and every transaction balances, 1 otherwise; one line."""
-    from .core.ledger.chain import ExportFormatError, read_csv, verify_entries
+    from .core.ledger.audit import verify_entries
+    from .core.ledger.export import ExportFormatError, read_csv
 
     try:
         with args.file.open(newline="") as stream:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from homeward.cli import main
-from services.grants.core.ledger.chain import write_csv
+from services.grants.core.ledger.export import write_csv
 
 from .test_chain import a_grants_life, chained
 
