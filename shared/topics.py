@@ -42,8 +42,10 @@ class Topics:
     prefix: str = ""
     replication: int = 1
 
-    def _spec(self, name: str, partitions: int, retention_days: int) -> TopicSpec:
-        return TopicSpec(self.prefix + name, partitions, retention_days * DAY_MS, self.replication)
+    def _spec(self, name: str, partitions: int, retention_days: int | None) -> TopicSpec:
+        """`retention_days=None`: kept forever (`retention.ms=-1`)."""
+        retention_ms = -1 if retention_days is None else retention_days * DAY_MS
+        return TopicSpec(self.prefix + name, partitions, retention_ms, self.replication)
 
     @property
     def returnees(self) -> TopicSpec:
@@ -61,6 +63,13 @@ class Topics:
     def grants_installments(self) -> TopicSpec:
         return self._spec("grants.installments.v1", partitions=3, retention_days=30)
 
+    @property
+    def ledger_checkpoints(self) -> TopicSpec:
+        """Grants' signed ledger checkpoints, kept forever: an auditor checks an export against every
+        checkpoint ever signed. One partition under one fixed key: each checkpoint covers the whole
+        chain (every programme), so they are read in signing order."""
+        return self._spec("grants.ledger-checkpoints.v1", partitions=1, retention_days=None)
+
     def partner(self, partner_id: str) -> TopicSpec:
         """`referrals.<partner_id>.v1`: read by that partner only (a prefixed ACL in deployment)."""
         if not _PARTNER_ID.match(partner_id):
@@ -69,6 +78,11 @@ class Topics:
 
     def fixed(self) -> list[TopicSpec]:
         return [self.returnees, self.referral_responses, self.referral_status, self.grants_installments]
+
+    def read_outside(self) -> list[TopicSpec]:
+        """Fixed topics no Homeward service consumes (so they have no dead-letter topic): read by
+        auditors and donors' tools."""
+        return [self.ledger_checkpoints]
 
     def with_dlqs(self, specs: Iterable[TopicSpec]) -> list[TopicSpec]:
         return [t for spec in specs for t in (spec, spec.dlq)]

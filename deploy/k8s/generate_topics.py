@@ -49,10 +49,11 @@ def partner_ids(config_dir: Path = CONFIG) -> list[str]:
 
 
 def topic_specs(partners: list[str], topics: Topics | None = None) -> list[TopicSpec]:
-    """Every topic the deployment needs. All four fixed topics are consumed by a service, so each
-    has a dead-letter topic; partner topics are consumed outside Homeward, so they have none."""
+    """Every topic the deployment needs. The four fixed topics a service consumes have a
+    dead-letter topic each; those read outside Homeward (partners' topics, the ledger checkpoints)
+    have none."""
     topics = topics or Topics()
-    return [*topics.with_dlqs(topics.fixed()), *(topics.partner(p) for p in partners)]
+    return [*topics.with_dlqs(topics.fixed()), *topics.read_outside(), *(topics.partner(p) for p in partners)]
 
 
 def kafka_topic(spec: TopicSpec) -> dict[str, Any]:

@@ -68,7 +68,7 @@ def service_publishes(topics: Topics) -> dict[str, list[tuple[str, str]]]:
     return {
         "intake": [(topics.returnees.name, "literal")],
         "referral": [(f"{topics.prefix}referrals.", "prefixed"), (topics.referral_status.name, "literal")],
-        "grants": [(topics.grants_installments.name, "literal")],
+        "grants": [(topics.grants_installments.name, "literal"), (topics.ledger_checkpoints.name, "literal")],
     }
 
 
@@ -109,7 +109,11 @@ def desired_access(partner_ids: Iterable[str], topics: Topics | None = None) -> 
         acls |= service_acls(service, topics)
     for partner_id in partners:
         acls |= partner_acls(partner_id, topics)
-    specs = [*topics.with_dlqs(topics.fixed()), *(topics.partner(p) for p in partners)]
+    specs = [
+        *topics.with_dlqs(topics.fixed()),
+        *topics.read_outside(),
+        *(topics.partner(p) for p in partners),
+    ]
     return Access(
         users=frozenset([*SERVICES, *(partner_user(p) for p in partners)]),
         acls=frozenset(acls),

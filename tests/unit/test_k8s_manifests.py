@@ -33,7 +33,7 @@ CONSUMES: dict[str, list[TopicSpec]] = {
 PUBLISHES: dict[str, list[tuple[str, str]]] = {
     "intake": [(TOPICS.returnees.name, "literal")],
     "referral": [("referrals.", "prefix"), (TOPICS.referral_status.name, "literal")],
-    "grants": [(TOPICS.grants_installments.name, "literal")],
+    "grants": [(TOPICS.grants_installments.name, "literal"), (TOPICS.ledger_checkpoints.name, "literal")],
 }
 # Kafka client settings the Deployments set for issue 7 item 1 (SASL/SCRAM in shared.kafka), which
 # shared/settings.py does not define yet; pydantic-settings ignores them until it does.
@@ -262,7 +262,12 @@ def test_kafka_runs_in_kraft_with_three_brokers_scram_and_acls() -> None:
 
 
 def test_every_topic_the_code_names_is_a_kafka_topic_with_replication_3() -> None:
-    wanted = {s.name: s for s in TOPICS.with_dlqs(TOPICS.fixed()) + [TOPICS.partner(p) for p in partners()]}
+    wanted = {
+        s.name: s
+        for s in TOPICS.with_dlqs(TOPICS.fixed())
+        + TOPICS.read_outside()
+        + [TOPICS.partner(p) for p in partners()]
+    }
     topics = of_kind("KafkaTopic")
     assert set(topics) == set(wanted)
     for name, topic in topics.items():

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from services.grants.core.ledger.chain import ChainedEntry, ChainVerdict
+from services.grants.core.ledger.audit import ChainVerdict
+from services.grants.core.ledger.chain import ChainedEntry
 from services.grants.store import ledger_reads
 from services.grants.use_cases.audit import export_csv_chunks, verify_database_chain
 from shared.http.params import known_query_only
@@ -133,6 +134,7 @@ class VerifyResult(ChainVerdict):
 
 @router.get("/verify")
 async def verify(context: Context, _: Reader) -> VerifyResult:
-    """Recompute the hash chain from the stored entries; name the first entry that does not match."""
-    verdict = await verify_database_chain(context.pool)
+    """Recompute the hash chain from the stored entries and check it against every signed
+    checkpoint; name the first entry that does not match."""
+    verdict = await verify_database_chain(context.pool, context.signing.public_keys)
     return VerifyResult(**verdict.model_dump(), verdict=verdict.line())

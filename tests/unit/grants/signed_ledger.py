@@ -29,7 +29,12 @@ def grant_lives(count: int) -> tuple[list[Posting], list[str]]:
     for n in range(count):
         grant, installment = uuid4(), uuid4()
         paid = disbursement(
-            PROGRAMME, grant, installment, Money(amount=18_000, currency="EUR"), idempotency_key=f"d{n}", memo="x"
+            PROGRAMME,
+            grant,
+            installment,
+            Money(amount=18_000, currency="EUR"),
+            idempotency_key=f"d{n}",
+            memo="x",
         )
         postings += [
             funding_received(
@@ -70,7 +75,9 @@ def rechained(entries: list[ChainedEntry], **changes: object) -> list[ChainedEnt
     return result
 
 
-def checkpoints_at(entries: list[ChainedEntry], counts: list[int], signer: CheckpointSigner) -> list[Checkpoint]:
+def checkpoints_at(
+    entries: list[ChainedEntry], counts: list[int], signer: CheckpointSigner
+) -> list[Checkpoint]:
     """What the service signs when its ledger reaches each of `counts` entries."""
     frontier, signed = Frontier(), []
     for entry in entries:

@@ -12,7 +12,7 @@ from services.grants.core.ledger.audit import verify_entries
 from services.grants.core.ledger.chain import ChainedEntry
 from services.grants.core.ledger.checkpoint import Checkpoint, keys_by_id
 
-from .signed_ledger import SIGNED_AT, checkpoints_at, chained, grant_lives, new_signer, rechained
+from .signed_ledger import SIGNED_AT, chained, checkpoints_at, grant_lives, new_signer, rechained
 
 SIGNER = new_signer()
 KEYS = keys_by_id([SIGNER.public_key])

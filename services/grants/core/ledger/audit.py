@@ -78,7 +78,8 @@ class ChainVerdict(BaseModel):
         if self.covered_by_checkpoint is None:
             return text + f"; none of the {self.checkpoints_given} signed checkpoints given covers an entry"
         text += (
-            f"; covered up to entry {self.covered_entries} by signed checkpoint #{self.covered_by_checkpoint} "
+            f"; covered up to entry {self.covered_entries} by signed checkpoint "
+            f"#{self.covered_by_checkpoint} "
             f"({as_text(self.covered_signed_at)}, the latest of {self.checkpoints_given} given)"
         )
         if self.entries_checked > self.covered_entries:
@@ -100,12 +101,15 @@ class ChainVerifier:
     """Feed entries in sequence order; `verdict()` names the first one that does not hold.
 
     With `checkpoints`, each must carry a valid signature of one of `public_keys` (by key id),
-    and the entries must reproduce the head hash and Merkle root each one signed."""
+    and the entries must reproduce the head hash and Merkle root each one signed. `resume_from`
+    starts after a checkpoint already checked (its entries are not fed again)."""
 
     def __init__(
         self,
         checkpoints: Iterable[Checkpoint] = (),
         public_keys: Mapping[str, Ed25519PublicKey] | None = None,
+        *,
+        resume_from: tuple[Checkpoint, Frontier] | None = None,
     ) -> None:
         self.previous_hash = GENESIS_HASH
         self.previous_seq = 0
@@ -113,6 +117,10 @@ class ChainVerifier:
         self.transactions = 0
         self.failure: _Failure | None = None
         self.frontier = Frontier()
+        if resume_from is not None:
+            start, frontier = resume_from
+            self.previous_hash, self.previous_seq = start.head_hash, start.entry_count
+            self.frontier = frontier.copy()
         self._transaction: list[ChainedEntry] = []
         self._signed: dict[int, Checkpoint] = {}  # entry_count → the checkpoint signed there
         self._matched: Checkpoint | None = None
@@ -121,7 +129,11 @@ class ChainVerifier:
         for checkpoint in sorted(given, key=lambda c: (c.entry_count, c.number)):
             problem = signature_problem(checkpoint, public_keys or {})
             earlier = self._signed.get(checkpoint.entry_count)
-            if problem is None and earlier is not None and _signed_state(earlier) != _signed_state(checkpoint):
+            if (
+                problem is None
+                and earlier is not None
+                and _signed_state(earlier) != _signed_state(checkpoint)
+            ):
                 problem = (
                     f"{earlier.describe()} and {checkpoint.describe()} are both signed but record different "
                     "ledgers of the same length"
@@ -138,7 +150,11 @@ class ChainVerifier:
         # a gap in the chain first: a removed line also leaves its transaction unbalanced, and
         # the gap is what happened
         problem = self._link_problem(entry)
-        if problem is None and self._transaction and self._transaction[0].transaction_id != entry.transaction_id:
+        if (
+            problem is None
+            and self._transaction
+            and self._transaction[0].transaction_id != entry.transaction_id
+        ):
             self._close_transaction()
             if self.failure is not None:
                 return False
@@ -208,7 +224,8 @@ class ChainVerifier:
                 self.failure = _Failure(
                     self.previous_seq + 1,
                     None,
-                    f"the entries end at {self.previous_seq}, but {last.describe()} covers {last.entry_count}:"
+                    f"the entries end at {self.previous_seq}, but {last.describe()} covers "
+                    f"{last.entry_count}:"
                     f" entries {self.previous_seq + 1}-{last.entry_count} were cut off",
                 )
         verdict = ChainVerdict(
@@ -266,7 +283,8 @@ def transaction_problem(lines: list[ChainedEntry]) -> str | None:
     for currency, value in net.items():
         if value != 0:
             return (
-                f"transaction {first.transaction_id} does not balance in {currency} (debits - credits = {value})"
+                f"transaction {first.transaction_id} does not balance in {currency} "
+                f"(debits - credits = {value})"
             )
     for line in lines[1:]:
         differing = [c for c in TRANSACTION_COLUMNS if getattr(line, c) != getattr(first, c)]
@@ -300,7 +318,9 @@ def _fingerprint_problem(lines: list[ChainedEntry]) -> str | None:
             lines=[
                 Line(
                     account=Account(
-                        kind=AccountKind(line.account_kind or ""), programme_id=line.programme_id, grant_id=line.grant_id
+                        kind=AccountKind(line.account_kind or ""),
+                        programme_id=line.programme_id,
+                        grant_id=line.grant_id,
                     ),
                     direction=Direction(line.direction),
                     amount=Money(amount=line.amount, currency=line.currency),
@@ -311,7 +331,9 @@ def _fingerprint_problem(lines: list[ChainedEntry]) -> str | None:
     except ValueError as error:
         return f"its transaction is not a valid posting: {error}"
     if posting.fingerprint() != first.transaction_fingerprint:
-        return "its transaction's fingerprint is not the fingerprint of its lines: the transaction was altered"
+        return (
+            "its transaction's fingerprint is not the fingerprint of its lines: the transaction was altered"
+        )
     return None
 
 

@@ -22,7 +22,7 @@ import binascii
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -128,7 +128,9 @@ def public_key_from_pem(data: bytes) -> Ed25519PublicKey:
 
 
 def public_key_pem(public_key: Ed25519PublicKey) -> bytes:
-    return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def new_key_pair() -> tuple[bytes, bytes]:
@@ -155,3 +157,26 @@ def signature_problem(checkpoint: Checkpoint, public_keys: Mapping[str, Ed25519P
     except (InvalidSignature, binascii.Error, ValueError):
         return f"{checkpoint.describe()} does not carry a valid signature of key {checkpoint.key_id}"
     return None
+
+
+@dataclass(frozen=True)
+class CheckpointPolicy:
+    """When the service signs: once `every_entries` entries wait, or once the oldest waiting entry
+    is `every` old (so none waits longer for its signature), and at shutdown; never for nothing."""
+
+    every_entries: int
+    every: timedelta
+
+    def reason(
+        self, *, waiting: int, oldest_waiting_at: datetime | None, now: datetime, shutdown: bool = False
+    ) -> str | None:
+        """Why to sign now ('entries', 'interval', 'shutdown'), or None."""
+        if waiting <= 0:
+            return None
+        if waiting >= self.every_entries:
+            return "entries"
+        if shutdown:
+            return "shutdown"
+        if oldest_waiting_at is not None and now - oldest_waiting_at >= self.every:
+            return "interval"
+        return None

@@ -1,16 +1,19 @@
 """The ledger export: one CSV row per entry, header first, in chain order — every stored column
 of the entry and its transaction, and the hash. What `homeward ledger verify FILE.csv` reads; an
 export made before the full-form columns existed still reads (its entries are all version 1).
-Pure: no I/O beyond the text streams a caller hands in."""
+Beside it, the signed checkpoints (`FILE.checkpoints.json`, or any file of them). Pure: no I/O
+beyond the text a caller hands in."""
 
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import IO, Any
 
 from .chain import CHAINED_FIELDS, CSV_COLUMNS, TIME_FORMAT, ChainedEntry
+from .checkpoint import Checkpoint
 
 REQUIRED_COLUMNS = (*CHAINED_FIELDS, "hash")
 _TIMES = ("recorded_at", "transaction_recorded_at")
@@ -50,3 +53,31 @@ def read_csv(stream: IO[str]) -> Iterator[ChainedEntry]:
         except (ValueError, TypeError) as error:
             raise ExportFormatError(f"line {reader.line_num}: {error}") from error
 
+
+def parse_checkpoints(text: str) -> list[Checkpoint]:
+    """Checkpoints from a file as an auditor may hold them: the JSON array `GET /v1/ledger/checkpoints`
+    answers, or JSON lines — each a checkpoint, or an event envelope from `grants.ledger-checkpoints.v1`
+    (whose `data` is one), as a console consumer prints them. Raises ExportFormatError naming the line."""
+    stripped = text.strip()
+    if not stripped:
+        return []
+    try:
+        items: list[Any] = json.loads(stripped) if stripped.startswith("[") else []
+    except json.JSONDecodeError as error:
+        raise ExportFormatError(f"not a JSON array of checkpoints: {error}") from error
+    numbered = list(enumerate(items, start=1)) if stripped.startswith("[") else []
+    if not numbered:
+        for number, line in enumerate(stripped.splitlines(), start=1):
+            if line.strip():
+                try:
+                    numbered.append((number, json.loads(line)))
+                except json.JSONDecodeError as error:
+                    raise ExportFormatError(f"line {number}: not JSON: {error}") from error
+    checkpoints = []
+    for number, item in numbered:
+        value = item.get("data", item) if isinstance(item, dict) else item
+        try:
+            checkpoints.append(Checkpoint.model_validate(value))
+        except ValueError as error:
+            raise ExportFormatError(f"item {number}: not a checkpoint: {error}") from error
+    return checkpoints

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import groupby
-from typing import Literal
+from typing import Final, Literal
 from uuid import UUID
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -28,7 +28,7 @@ from .chain import FIELDS_BY_VERSION, ChainedEntry, as_text, entry_hash
 from .checkpoint import Checkpoint, signature_problem
 from .merkle import InclusionProofError, inclusion_path, leaf_hash, root_from_inclusion
 
-PROOF_FORMAT = "homeward-payment-proof/1"
+PROOF_FORMAT: Final = "homeward-payment-proof/1"
 
 
 class ProvenEntry(BaseModel):
@@ -63,9 +63,13 @@ def build_payment_proof(
     `checkpoint`, given the hashed leaves of the tree it signed (`leaf_hash` of entries
     1..entry_count, in order)."""
     if len(hashed_leaves) != checkpoint.entry_count:
-        raise ValueError(f"{checkpoint.describe()} needs {checkpoint.entry_count} leaves, not {len(hashed_leaves)}")
+        raise ValueError(
+            f"{checkpoint.describe()} needs {checkpoint.entry_count} leaves, not {len(hashed_leaves)}"
+        )
     if not entries:
-        raise ProofNotPossible(f"installment {installment_id} has no entry covered by {checkpoint.describe()}")
+        raise ProofNotPossible(
+            f"installment {installment_id} has no entry covered by {checkpoint.describe()}"
+        )
     return PaymentProof(
         installment_id=installment_id,
         checkpoint=checkpoint,
@@ -95,7 +99,9 @@ def verify_payment_proof(proof: PaymentProof, public_keys: Mapping[str, Ed25519P
         problem = _entry_problem(proof.installment_id, proven, checkpoint)
         if problem is not None:
             entry = proven.entry
-            return ProofVerdict(ok=False, lines=[f"FAILED at entry {entry.seq} (id {entry.entry_id}): {problem}"])
+            return ProofVerdict(
+                ok=False, lines=[f"FAILED at entry {entry.seq} (id {entry.entry_id}): {problem}"]
+            )
     entries = [p.entry for p in proof.entries]
     summaries = []
     for _, lines in groupby(entries, key=lambda e: e.transaction_id):
@@ -103,7 +109,9 @@ def verify_payment_proof(proof: PaymentProof, public_keys: Mapping[str, Ed25519P
         problem = transaction_problem(transaction)
         if problem is not None:
             first = transaction[0]
-            return ProofVerdict(ok=False, lines=[f"FAILED at entry {first.seq} (id {first.entry_id}): {problem}"])
+            return ProofVerdict(
+                ok=False, lines=[f"FAILED at entry {first.seq} (id {first.entry_id}): {problem}"]
+            )
         summaries.append(_summary(transaction))
     return ProofVerdict(
         ok=True,
@@ -144,7 +152,9 @@ def _summary(transaction: list[ChainedEntry]) -> str:
     debits = [e for e in transaction if e.direction == "debit"]
     amounts = ", ".join(str(Money(amount=e.amount, currency=e.currency)) for e in debits)
     seqs = f"{transaction[0].seq}-{transaction[-1].seq}" if len(transaction) > 1 else str(first.seq)
-    moved = "; ".join(f"{e.direction} {e.account} {Money(amount=e.amount, currency=e.currency)}" for e in transaction)
+    moved = "; ".join(
+        f"{e.direction} {e.account} {Money(amount=e.amount, currency=e.currency)}" for e in transaction
+    )
     return (
         f"  {first.kind} of {amounts} (programme {first.programme_id}, grant "
         f"{first.transaction_grant_id or first.grant_id}), recorded {as_text(first.recorded_at)} by "
