@@ -112,6 +112,7 @@ def _checkpoints_from_topic() -> list[Checkpoint]:
     import asyncio
 
     from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
 
     from shared.kafka.security import kafka_security_options
     from shared.settings import Settings
@@ -120,28 +121,38 @@ def _checkpoints_from_topic() -> list[Checkpoint]:
     from .core.ledger.export import parse_checkpoints
 
     settings = Settings()
+    security = kafka_security_options(settings)
     topic = Topics(settings.topic_prefix).ledger_checkpoints.name
 
+    async def partitions() -> list[TopicPartition]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers, **security)
+        await admin.start()
+        try:
+            (described,) = await admin.describe_topics([topic])
+        finally:
+            await admin.close()
+        if described["error_code"] != 0:
+            raise OSError(
+                0, f"the topic {topic} is not readable here (error {described['error_code']})", topic
+            )
+        return [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+
     async def read() -> list[Checkpoint]:
+        assigned = await partitions()
         consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             enable_auto_commit=False,
             group_id=None,
-            **kafka_security_options(settings),
+            **security,
         )
         await consumer.start()
         try:
-            partitions = [
-                TopicPartition(topic, p) for p in sorted(await consumer.partitions_for_topic(topic) or ())
-            ]
-            if not partitions:
-                raise OSError(0, f"the topic {topic} does not exist here", topic)
-            consumer.assign(partitions)
-            await consumer.seek_to_beginning(*partitions)
-            ends = await consumer.end_offsets(partitions)
+            consumer.assign(assigned)
+            await consumer.seek_to_beginning(*assigned)
+            ends = await consumer.end_offsets(assigned)
             lines: list[str] = []
-            while any([await consumer.position(p) < ends[p] for p in partitions]):
-                batch = await consumer.getmany(*partitions, timeout_ms=1000)
+            while any([await consumer.position(p) < ends[p] for p in assigned]):
+                batch = await consumer.getmany(*assigned, timeout_ms=1000)
                 lines += [
                     record.value.decode() for records in batch.values() for record in records if record.value
                 ]

@@ -9,15 +9,18 @@ hold are never signed: the round fails as an alert, and keeps failing until a pe
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import structlog
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from prometheus_client import Counter, Gauge
 
 from services.grants.core.ledger.audit import ChainVerifier
-from services.grants.core.ledger.checkpoint import Checkpoint
+from services.grants.core.ledger.checkpoint import Checkpoint, signature_problem
 from services.grants.store import checkpoints as checkpoint_store
 from services.grants.store import ledger_reads
+from services.grants.store.checkpoints import StoredCheckpoint
 from shared import outbox
 from shared.db import transaction
 from shared.events import new_envelope
@@ -71,6 +74,8 @@ async def sign_checkpoint_if_due(
             raise LedgerDoesNotVerify(
                 f"the checkpoint bookkeeping ({head}) does not name the last stored checkpoint"
             )
+        if latest is not None:
+            _check_resumable(latest, signing.public_keys)
         verifier = ChainVerifier(resume_from=(latest.checkpoint, latest.frontier) if latest else None)
         async for entry in ledger_reads.every_entry(connection, after=head.entry_count, upto=chain.seq):
             if not verifier.feed(entry):
@@ -106,6 +111,22 @@ async def sign_checkpoint_if_due(
         key_id=checkpoint.key_id,
     )
     return checkpoint
+
+
+def _check_resumable(latest: StoredCheckpoint, public_keys: Mapping[str, Ed25519PublicKey]) -> None:
+    """The stored checkpoint the new one continues from is one this service signed, and its
+    frontier (not signed itself) is the tree it signed: else whoever wrote it chooses what the
+    next signature covers."""
+    checkpoint, frontier = latest.checkpoint, latest.frontier
+    problem = signature_problem(checkpoint, public_keys)
+    if problem is None and (frontier.size, frontier.root().hex()) != (
+        checkpoint.entry_count,
+        checkpoint.merkle_root,
+    ):
+        problem = f"the Merkle frontier stored with {checkpoint.describe()} is not the tree it signed"
+    if problem is not None:
+        CHECKPOINTS_REFUSED.inc()
+        raise LedgerDoesNotVerify(f"not signing: the last stored checkpoint was altered: {problem}")
 
 
 async def _oldest(context: GrantsContext, covered: int) -> datetime | None:
