@@ -79,9 +79,10 @@ async def paid(service: GrantsService) -> dict[str, Any]:
 
 async def _waiting(service: GrantsService, *, below: int) -> bool:
     """Fewer than `below` entries wait for a checkpoint."""
-    head = (await service.get("/v1/ledger/verify"))["entries_checked"]
+    head: int = (await service.get("/v1/ledger/verify"))["entries_checked"]
     checkpoints = await service.get("/v1/ledger/checkpoints")
-    return head - (checkpoints[-1]["entry_count"] if checkpoints else 0) < below
+    covered: int = checkpoints[-1]["entry_count"] if checkpoints else 0
+    return head - covered < below
 
 
 async def _export(service: GrantsService, folder: Path) -> tuple[Path, list[Checkpoint]]:

@@ -79,7 +79,7 @@ def checkpoints_at(
     entries: list[ChainedEntry], counts: list[int], signer: CheckpointSigner
 ) -> list[Checkpoint]:
     """What the service signs when its ledger reaches each of `counts` entries."""
-    frontier, signed = Frontier(), []
+    frontier, signed = Frontier(), list[Checkpoint]()
     for entry in entries:
         frontier.append(bytes.fromhex(entry.hash))
         if entry.seq in counts:
