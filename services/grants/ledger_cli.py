@@ -216,25 +216,29 @@ def verify_proof(args: argparse.Namespace) -> int:
 
 
 def make_key(args: argparse.Namespace) -> int:
-    from .core.ledger.checkpoint import key_id_of, new_key_pair, signer_from_pem
+    from .core.ledger.checkpoint import key_id_of, signer_from_pem
 
     private_path: Path = args.file
     public_path = private_path.with_name(private_path.name + ".pub")
-    if private_path.exists():
-        if not args.if_missing:
-            print(f"homeward ledger keygen: {private_path} exists; keeping it", file=sys.stderr)
-            return 1
-        signer = signer_from_pem(private_path.read_bytes())
-    else:
-        private, public = new_key_pair()
-        private_path.parent.mkdir(parents=True, exist_ok=True)
-        # created 0600 from the start: never readable by anyone else, not even for a moment
-        descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as out:
-            out.write(private)
-        public_path.write_bytes(public)
-        signer = signer_from_pem(private)
-    print(
-        f"key {key_id_of(signer.public_key)}: private {private_path} (keep it secret), public {public_path}"
-    )
+    if private_path.exists() and not args.if_missing:
+        print(f"homeward ledger keygen: {private_path} exists; keeping it", file=sys.stderr)
+        return 1
+    if not private_path.exists():
+        write_new_key_pair(private_path)
+    signer = signer_from_pem(private_path.read_bytes())
+    key_id = key_id_of(signer.public_key)
+    print(f"key {key_id}: private {private_path} (keep it secret), public {public_path}")
     return 0
+
+
+def write_new_key_pair(private_path: Path) -> None:
+    """A fresh Ed25519 key pair: the private key at `private_path`, created 0600 from the start
+    (never readable by anyone else, not even for a moment), the public key beside it (`.pub`)."""
+    from .core.ledger.checkpoint import new_key_pair
+
+    private, public = new_key_pair()
+    private_path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(private_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        out.write(private)
+    private_path.with_name(private_path.name + ".pub").write_bytes(public)
