@@ -175,11 +175,11 @@ def test_each_service_runs_hardened_with_probes_and_its_own_credentials(service:
 
 
 def test_every_secret_and_config_map_a_pod_reads_is_provided() -> None:
-    template = load(K8S / "secret-template.yaml")[0]
     # Strimzi makes a Secret per KafkaUser (key `password`) and the cluster CA certificate
     provided = {name: {"password", "sasl.jaas.config"} for name in of_kind("KafkaUser")}
     provided[f"{next(iter(of_kind('Kafka')))}-cluster-ca-cert"] = {"ca.crt"}
-    provided[template["metadata"]["name"]] = set(template["stringData"])
+    for template in load(K8S / "secret-template.yaml"):
+        provided[template["metadata"]["name"]] = set(template["stringData"])
     config_maps = of_kind("ConfigMap")
     for name, deployment in of_kind("Deployment").items():
         pod = deployment["spec"]["template"]["spec"]
@@ -206,9 +206,10 @@ def test_settings_name_only_what_shared_settings_reads() -> None:
 
 
 def test_the_secret_template_holds_placeholders_only() -> None:
-    (secret,) = load(K8S / "secret-template.yaml")
+    secret, signing_key = load(K8S / "secret-template.yaml")
     assert set(secret["stringData"]) == set(PORTS)
     assert all("CHANGE_ME" in url for url in secret["stringData"].values())
+    assert signing_key["stringData"] == {"signing-key.pem": "CHANGE_ME (the PEM of `homeward ledger keygen`)"}
     assert not any(doc["kind"] == "Secret" for doc in applied())
 
 
@@ -317,3 +318,20 @@ def test_a_partner_prefix_never_reaches_another_partners_topic() -> None:
         assert prefixes
         assert not any(TOPICS.partner(other).name.startswith(p) for p in prefixes)
         assert TOPICS.partner(partner_id).name.startswith(prefixes[0])
+
+
+def test_only_grants_mounts_the_ledger_signing_key_read_only() -> None:
+    mounting = {}
+    for name, deployment in of_kind("Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        (container,) = pod["containers"]
+        for mount in container["volumeMounts"]:
+            secret = volumes[mount["name"]].get("secret", {})
+            if secret.get("secretName") == "homeward-ledger-signing-key":
+                mounting[name] = (mount, secret, {e["name"]: e.get("value") for e in container["env"]})
+    (mount, secret, env) = mounting.pop("grants")
+    assert mounting == {}
+    assert mount["readOnly"] is True
+    assert secret["defaultMode"] == 0o400
+    assert env["HOMEWARD_LEDGER_SIGNING_KEY_FILE"] == f"{mount['mountPath']}/signing-key.pem"
