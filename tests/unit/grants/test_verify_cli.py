@@ -74,7 +74,8 @@ def test_make_runs_grants_with_a_dev_key_it_makes_once(
     key = tmp_path / "ledger" / "signing-key.pem"
     assert env[LEDGER_KEY_SETTING] == str(key)
     first = key.read_bytes()
-    dev_ledger_key(again := {})
+    again: dict[str, str] = {}
+    dev_ledger_key(again)
     assert key.read_bytes() == first
     assert again == env
     given = {LEDGER_KEY_SETTING: "/run/secrets/ledger-key"}
