@@ -121,7 +121,9 @@ class CsvResponse(StreamingResponse):
     },
 )
 async def export_csv(context: Context, _: Reader) -> CsvResponse:
-    """The whole ledger, one row per entry with its hash chain: `homeward ledger verify FILE.csv`."""
+    """The whole ledger, one row per entry (every stored column of the entry and its transaction)
+    with its hash chain: `homeward ledger verify FILE.csv`. Save `GET /v1/ledger/checkpoints` beside
+    it as `FILE.checkpoints.json` and add `--public-key KEY` to check it against the signatures."""
     return CsvResponse(
         export_csv_chunks(context.pool),
         headers={"Content-Disposition": 'attachment; filename="ledger.csv"'},

@@ -243,7 +243,7 @@ async def test_a_ledger_rewritten_with_every_hash_recomputed_is_refused_offline(
     named = forged[signed.entry_count - 1]
     assert out.startswith(
         f"FAILED at entry {signed.entry_count} (id {named.entry_id}): "
-        f"it is not the entry {signed.describe()} signed"
+        f"{signed.describe()} signed a different entry {signed.entry_count}"
     )
     assert out.endswith(
         f"the change lies in entries {before.entry_count + 1}-{signed.entry_count} "

@@ -74,8 +74,8 @@ def test_a_ledger_rewritten_with_every_hash_recomputed_is_refused_at_the_next_ch
     assert not verdict.ok
     assert (verdict.first_bad_seq, verdict.first_bad_entry_id) == (16, forged[15].entry_id)
     assert verdict.problem == (
-        f"it is not the entry checkpoint #2 (16 entries, signed 2025-03-01T13:01:00.000000Z) signed "
-        f"(signed head {ledger[15].hash}, here {forged[15].hash}): the ledger was rewritten, every hash "
+        f"checkpoint #2 (16 entries, signed 2025-03-01T13:01:00.000000Z) signed a different entry 16 "
+        f"(hash {ledger[15].hash}; this one's is {forged[15].hash}): the ledger was rewritten, every hash "
         "after the change recomputed; the change lies in entries 9-16 (checkpoint #1 (8 entries, signed "
         "2025-03-01T13:00:00.000000Z) still matches)"
     )

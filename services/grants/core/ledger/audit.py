@@ -197,9 +197,9 @@ class ChainVerifier:
             after = self._matched.entry_count if self._matched else 0
             still = f"{self._matched.describe()} still matches" if self._matched else "no earlier checkpoint"
             return (
-                f"it is not the entry {checkpoint.describe()} signed (signed head {checkpoint.head_hash}, "
-                f"here {entry.hash}): the ledger was rewritten, every hash after the change recomputed; "
-                f"the change lies in entries {after + 1}-{entry.seq} ({still})"
+                f"{checkpoint.describe()} signed a different entry {entry.seq} (hash {checkpoint.head_hash}; "
+                f"this one's is {entry.hash}): the ledger was rewritten, every hash after the change "
+                f"recomputed; the change lies in entries {after + 1}-{entry.seq} ({still})"
             )
         self._matched = checkpoint
         return None
