@@ -157,3 +157,18 @@ def test_relabelling_the_hash_version_does_not_pass(legacy: list[ChainedEntry]) 
     relabelled = list(legacy)
     relabelled[4] = relabelled[4].model_copy(update={"hash_version": 2})
     assert verify_entries(relabelled).first_bad_seq == 5
+
+
+def test_the_policy_signs_every_n_entries_or_m_minutes_and_at_shutdown_never_for_nothing() -> None:
+    from datetime import timedelta
+
+    from services.grants.core.ledger.checkpoint import CheckpointPolicy
+
+    policy = CheckpointPolicy(every_entries=100, every=timedelta(minutes=10))
+    old, now = SIGNED_AT, SIGNED_AT + timedelta(minutes=10)
+    assert policy.reason(waiting=100, oldest_waiting_at=now, now=now) == "entries"
+    assert policy.reason(waiting=99, oldest_waiting_at=now, now=now) is None
+    assert policy.reason(waiting=2, oldest_waiting_at=old, now=now) == "interval"
+    assert policy.reason(waiting=2, oldest_waiting_at=old + timedelta(seconds=1), now=now) is None
+    assert policy.reason(waiting=2, oldest_waiting_at=now, now=now, shutdown=True) == "shutdown"
+    assert policy.reason(waiting=0, oldest_waiting_at=None, now=now, shutdown=True) is None

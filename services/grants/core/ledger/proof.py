@@ -23,9 +23,9 @@ from pydantic import BaseModel, Field
 
 from shared.money import Money
 
-from .audit import transaction_problem
 from .chain import FIELDS_BY_VERSION, ChainedEntry, as_text, entry_hash
 from .checkpoint import Checkpoint, signature_problem
+from .columns import transaction_problem
 from .merkle import InclusionProofError, inclusion_path, leaf_hash, root_from_inclusion
 
 PROOF_FORMAT: Final = "homeward-payment-proof/1"
