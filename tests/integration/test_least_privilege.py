@@ -36,7 +36,7 @@ SERVICES: dict[str, tuple[Path, TablePrivileges]] = {
 # what each service's append-only tables are: rows may be added and read, never changed
 APPEND_ONLY = {
     "intake": ["access_log", "case_changes"],
-    "grants": ["ledger_entries", "ledger_transactions"],
+    "grants": ["ledger_entries", "ledger_transactions", "ledger_checkpoints"],
 }
 ANY_TABLE = {"intake": "cases", "referral": "referrals", "grants": "ledger_entries"}
 
