@@ -181,6 +181,26 @@ def seed_admin(env: dict[str, str]) -> None:
         )
 
 
+LEDGER_KEY_SETTING = "HOMEWARD_LEDGER_SIGNING_KEY_FILE"
+
+
+def dev_ledger_key(env: dict[str, str]) -> None:
+    """Grants signs ledger checkpoints and does not start without a key: unless one is set, use
+    (or make, the first time) a development key pair under the local folder, never in the database."""
+    if env.get(LEDGER_KEY_SETTING):
+        print(f"ledger    signing key {env[LEDGER_KEY_SETTING]} (from {LEDGER_KEY_SETTING})")
+        return
+    from services.grants.core.ledger.checkpoint import key_id_of, signer_from_pem
+    from services.grants.ledger_cli import write_new_key_pair
+
+    private_path = infra.local_dir() / "ledger" / "signing-key.pem"
+    if not private_path.exists():
+        write_new_key_pair(private_path)
+    key_id = key_id_of(signer_from_pem(private_path.read_bytes()).public_key)
+    env[LEDGER_KEY_SETTING] = str(private_path)
+    print(f"ledger    dev signing key {key_id}: {private_path} (public key beside it, .pub)")
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         where = infra.up(print)
@@ -191,6 +211,8 @@ def run(args: argparse.Namespace) -> int:
     # local server trusts local logins, so the role needs no password
     env = {"HOMEWARD_DB_RUNTIME_ROLE": "homeward_{service}", **os.environ, **where.as_env()}
     seed_admin(env)
+    if any(part.name == "grants" for part in available_parts(args.only)):
+        dev_ledger_key(env)
     parts = available_parts(args.only)
     if not parts:
         print("no service is installed yet: the infrastructure is up; Ctrl-C to leave")

@@ -45,8 +45,10 @@ class Topics:
     prefix: str = ""
     replication: int = 1
 
-    def _spec(self, name: str, partitions: int, retention_days: int) -> TopicSpec:
-        return TopicSpec(self.prefix + name, partitions, retention_days * DAY_MS, self.replication)
+    def _spec(self, name: str, partitions: int, retention_days: int | None) -> TopicSpec:
+        """`retention_days=None`: kept forever (`retention.ms=-1`)."""
+        retention_ms = -1 if retention_days is None else retention_days * DAY_MS
+        return TopicSpec(self.prefix + name, partitions, retention_ms, self.replication)
 
     @property
     def returnees(self) -> TopicSpec:
@@ -102,6 +104,13 @@ class Topics:
     def grants_installments(self) -> TopicSpec:
         return self._spec("grants.installments.v1", partitions=3, retention_days=30)
 
+    @property
+    def ledger_checkpoints(self) -> TopicSpec:
+        """Grants' signed ledger checkpoints, kept forever: an auditor checks an export against every
+        checkpoint ever signed. One partition under one fixed key: each checkpoint covers the whole
+        chain (every programme), so they are read in signing order."""
+        return self._spec("grants.ledger-checkpoints.v1", partitions=1, retention_days=None)
+
     def partner(self, partner_id: str) -> TopicSpec:
         """`referrals.<partner_id>.v1`: read by that partner only (a prefixed ACL in deployment)."""
         check_partner_id(partner_id)
@@ -110,12 +119,19 @@ class Topics:
     def fixed(self) -> list[TopicSpec]:
         return [self.returnees, self.referral_responses, self.referral_status, self.grants_installments]
 
+    def read_outside(self) -> list[TopicSpec]:
+        """Fixed topics no Homeward service consumes (so they have no dead-letter topic): read by
+        auditors and donors' tools."""
+        return [self.ledger_checkpoints]
+
     def deployment(self, partner_ids: Iterable[str]) -> list[TopicSpec]:
         """Every topic a deployment with these partners needs: the fixed ones with their dead-letter
-        topics, and per partner its referrals and its answers (whose dead letters share one topic)."""
+        topics, those read outside Homeward, and per partner its referrals and its answers (whose
+        dead letters share one topic)."""
         partners = sorted(set(partner_ids))
         return [
             *self.with_dlqs(self.fixed()),
+            *self.read_outside(),
             self.partner_responses_dlq,
             *(self.partner(p) for p in partners),
             *(self.partner_responses(p) for p in partners),

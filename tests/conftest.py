@@ -16,6 +16,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -37,6 +38,28 @@ install_provider("tests", SimpleSpanProcessor(SPANS))
 @pytest.fixture
 def spans() -> InMemorySpanExporter:
     return SPANS
+
+
+LEDGER_KEY_SETTING = "HOMEWARD_LEDGER_SIGNING_KEY_FILE"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ledger_signing_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's own Ed25519 key for grants' ledger checkpoints (grants does not start
+    without one), in the environment every grants app and process of the session inherits."""
+    from services.grants.core.ledger.checkpoint import new_key_pair
+
+    private, public = new_key_pair()
+    folder = tmp_path_factory.mktemp("ledger-key")
+    (folder / "grants-ledger.pem").write_bytes(private)
+    (folder / "grants-ledger.pem.pub").write_bytes(public)
+    before = os.environ.get(LEDGER_KEY_SETTING)
+    os.environ[LEDGER_KEY_SETTING] = str(folder / "grants-ledger.pem")
+    yield folder / "grants-ledger.pem"
+    if before is None:
+        os.environ.pop(LEDGER_KEY_SETTING, None)
+    else:
+        os.environ[LEDGER_KEY_SETTING] = before
 
 
 @dataclass(frozen=True)

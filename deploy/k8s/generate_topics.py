@@ -52,8 +52,8 @@ def partner_ids(config_dir: Path = CONFIG) -> list[str]:
 
 
 def topic_specs(partners: list[str], topics: Topics | None = None) -> list[TopicSpec]:
-    """Every topic the deployment needs. All four fixed topics are consumed by a service, so each
-    has a dead-letter topic; partners' referral topics are consumed outside Homeward, so they have
+    """Every topic the deployment needs. The four fixed topics a service consumes have a dead-letter
+    topic each; those read outside Homeward (partners' referral topics, the ledger checkpoints) have
     none; partners' answer topics share one (`referral.responses.dlq`)."""
     return (topics or Topics()).deployment(partners)
 

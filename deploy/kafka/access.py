@@ -85,7 +85,7 @@ def service_publishes(topics: Topics) -> dict[str, list[tuple[str, str]]]:
     return {
         "intake": [(topics.returnees.name, "literal")],
         "referral": [(f"{topics.prefix}referrals.", "prefixed"), (topics.referral_status.name, "literal")],
-        "grants": [(topics.grants_installments.name, "literal")],
+        "grants": [(topics.grants_installments.name, "literal"), (topics.ledger_checkpoints.name, "literal")],
     }
 
 

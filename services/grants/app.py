@@ -24,9 +24,10 @@ from shared.topics import Topics, TopicSpec
 
 from .consumers import subscribe
 from .core.policies import POLICY_FILE, load_policies
-from .http import grants, installments, ledger, programmes
+from .http import grants, installments, ledger, ledger_proofs, programmes
 from .http.problems import PROBLEMS
-from .jobs import due_check
+from .jobs import checkpoint_signing, due_check, sign_last_checkpoint
+from .settings import LedgerSettings, load_signing
 from .store import PRIVILEGES
 from .store import programmes as programme_store
 from .store.grants import ACCESS_LOG_CASES
@@ -42,11 +43,14 @@ log = structlog.get_logger("grants.app")
 def create_app(
     settings: Settings | None = None,
     *,
+    ledger_settings: LedgerSettings | None = None,
     due_check_interval_s: float = 300.0,
     today: Callable[[], date] = utc_today,
 ) -> FastAPI:
     settings = settings or Settings()
+    ledger_settings = ledger_settings or LedgerSettings()
     policies = load_policies(settings.config_dir / POLICY_FILE)  # a bad file stops the start here
+    signing = load_signing(ledger_settings)  # and so does a missing or unusable signing key
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -55,13 +59,19 @@ def create_app(
         )
         broker = create_broker(settings, SERVICE)
         jobs = Jobs()
+        context: GrantsContext | None = None
         try:
             async with runtime.pool.acquire() as connection:
                 await programme_store.sync_programmes(connection, policies)
-            context = GrantsContext(runtime.pool, runtime.topics, policies, today)
+            context = GrantsContext(runtime.pool, runtime.topics, policies, signing, today)
             subscribe(broker, context)
             await broker.start()
-            jobs = Jobs([due_check(context, due_check_interval_s)])
+            jobs = Jobs(
+                [
+                    due_check(context, due_check_interval_s),
+                    checkpoint_signing(context, ledger_settings.checkpoint_check_interval_s),
+                ]
+            )
             jobs.start()
             app.state.grants, app.state.runtime, app.state.broker = context, runtime, broker
             app.state.identity = runtime.identity
@@ -70,6 +80,8 @@ def create_app(
             yield
         finally:
             await jobs.stop()
+            if context is not None:
+                await sign_last_checkpoint(context, ledger_settings.checkpoint_shutdown_timeout_s)
             await broker.stop()
             await runtime.stop()
 
@@ -81,7 +93,7 @@ def create_app(
         lifespan=lifespan,
         problems=PROBLEMS,
     )
-    for module in (programmes, grants, installments, ledger):
+    for module in (programmes, grants, installments, ledger, ledger_proofs):
         app.include_router(module.router)
     app.include_router(access_log_router(ACCESS_LOG_CASES))
     return app
@@ -90,4 +102,4 @@ def create_app(
 def service_topics(settings: Settings) -> list[TopicSpec]:
     """The topics grants consumes (with their dead-letter topics) and publishes."""
     topics = Topics(settings.topic_prefix)
-    return [*topics.with_dlqs([topics.returnees]), topics.grants_installments]
+    return [*topics.with_dlqs([topics.returnees]), topics.grants_installments, topics.ledger_checkpoints]

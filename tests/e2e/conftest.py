@@ -112,6 +112,7 @@ def system_env(kafka_bootstrap: str, database_url: str, token: str) -> dict[str,
         "HOMEWARD_IDENTITY_SCHEMA": f"e_{token}_identity",
         "HOMEWARD_OUTBOX_POLL_INTERVAL_S": "0.5",
         "HOMEWARD_LOG_FORMAT": "json",
+        "HOMEWARD_LEDGER_SIGNING_KEY_FILE": os.environ["HOMEWARD_LEDGER_SIGNING_KEY_FILE"],
         "PYTHONUNBUFFERED": "1",
     }
 

@@ -38,7 +38,7 @@ READS_BY_PREFIX: dict[str, list[tuple[str, str]]] = {
 PUBLISHES: dict[str, list[tuple[str, str]]] = {
     "intake": [(TOPICS.returnees.name, "literal")],
     "referral": [("referrals.", "prefix"), (TOPICS.referral_status.name, "literal")],
-    "grants": [(TOPICS.grants_installments.name, "literal")],
+    "grants": [(TOPICS.grants_installments.name, "literal"), (TOPICS.ledger_checkpoints.name, "literal")],
 }
 # Kafka client settings the Deployments set for issue 7 item 1 (SASL/SCRAM in shared.kafka), which
 # shared/settings.py does not define yet; pydantic-settings ignores them until it does.
@@ -193,11 +193,11 @@ def test_only_the_migration_step_holds_the_owners_credentials(service: str) -> N
 
 
 def test_every_secret_and_config_map_a_pod_reads_is_provided() -> None:
-    template = load(K8S / "secret-template.yaml")[0]
     # Strimzi makes a Secret per KafkaUser (key `password`) and the cluster CA certificate
     provided = {name: {"password", "sasl.jaas.config"} for name in of_kind("KafkaUser")}
     provided[f"{next(iter(of_kind('Kafka')))}-cluster-ca-cert"] = {"ca.crt"}
-    provided[template["metadata"]["name"]] = set(template["stringData"])
+    for template in load(K8S / "secret-template.yaml"):
+        provided[template["metadata"]["name"]] = set(template["stringData"])
     config_maps = of_kind("ConfigMap")
     for name, deployment in of_kind("Deployment").items():
         pod = deployment["spec"]["template"]["spec"]
@@ -224,9 +224,10 @@ def test_settings_name_only_what_shared_settings_reads() -> None:
 
 
 def test_the_secret_template_holds_placeholders_only() -> None:
-    (secret,) = load(K8S / "secret-template.yaml")
+    secret, signing_key = load(K8S / "secret-template.yaml")
     assert set(secret["stringData"]) == {*PORTS, "owner"}
     assert all("CHANGE_ME" in url for url in secret["stringData"].values())
+    assert signing_key["stringData"] == {"signing-key.pem": "CHANGE_ME (the PEM of `homeward ledger keygen`)"}
     assert not any(doc["kind"] == "Secret" for doc in applied())
 
 
@@ -281,7 +282,12 @@ def test_kafka_runs_in_kraft_with_three_brokers_scram_and_acls() -> None:
 
 def test_every_topic_the_code_names_is_a_kafka_topic_with_replication_3() -> None:
     per_partner = [t for p in partners() for t in (TOPICS.partner(p), TOPICS.partner_responses(p))]
-    named = [*TOPICS.with_dlqs(TOPICS.fixed()), TOPICS.partner_responses_dlq, *per_partner]
+    named = [
+        *TOPICS.with_dlqs(TOPICS.fixed()),
+        *TOPICS.read_outside(),
+        TOPICS.partner_responses_dlq,
+        *per_partner,
+    ]
     wanted = {s.name: s for s in named}
     topics = of_kind("KafkaTopic")
     assert set(topics) == set(wanted)
@@ -344,3 +350,20 @@ def test_a_partner_prefix_never_reaches_another_partners_topic() -> None:
             assert not any(others.name.startswith(p) for p in prefixes), others.name
         own = (TOPICS.partner(partner_id).name, TOPICS.partner_responses(partner_id).name)
         assert all(any(name.startswith(p) for p in prefixes) for name in own)
+
+
+def test_only_grants_mounts_the_ledger_signing_key_read_only() -> None:
+    mounting = {}
+    for name, deployment in of_kind("Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        (container,) = pod["containers"]
+        for mount in container["volumeMounts"]:
+            secret = volumes[mount["name"]].get("secret", {})
+            if secret.get("secretName") == "homeward-ledger-signing-key":
+                mounting[name] = (mount, secret, {e["name"]: e.get("value") for e in container["env"]})
+    (mount, secret, env) = mounting.pop("grants")
+    assert mounting == {}
+    assert mount["readOnly"] is True
+    assert secret["defaultMode"] == 0o400
+    assert env["HOMEWARD_LEDGER_SIGNING_KEY_FILE"] == f"{mount['mountPath']}/signing-key.pem"

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from services.grants.core.ledger.chain import ChainedEntry, ChainVerdict
+from services.grants.core.ledger.audit import ChainVerdict
+from services.grants.core.ledger.chain import ChainedEntry
 from services.grants.store import ledger_reads
 from services.grants.use_cases.audit import export_csv_chunks, verify_database_chain
 from shared.http.params import known_query_only
@@ -142,9 +143,11 @@ class CsvResponse(StreamingResponse):
     },
 )
 async def export_csv(context: Context, reader: Reader) -> CsvResponse:
-    """The whole ledger, one row per entry with its hash chain: `homeward ledger verify FILE.csv`.
-    It holds every programme's entries (the chain runs through all of them), so only a reader of
-    every programme may take it (403 otherwise)."""
+    """The whole ledger, one row per entry (every stored column of the entry and its transaction)
+    with its hash chain: `homeward ledger verify FILE.csv`. Save `GET /v1/ledger/checkpoints` beside
+    it as `FILE.checkpoints.json` and add `--public-key KEY` to check it against the signatures. It
+    holds every programme's entries (the chain runs through all of them), so only a reader of every
+    programme may take it (403 otherwise)."""
     whole_ledger_reader(context, reader)
     return CsvResponse(
         export_csv_chunks(context.pool),
@@ -158,8 +161,9 @@ class VerifyResult(ChainVerdict):
 
 @router.get("/verify")
 async def verify(context: Context, reader: Reader) -> VerifyResult:
-    """Recompute the hash chain from the stored entries; name the first entry that does not match.
-    The verdict speaks of every programme's entries: readers of every programme only (403)."""
+    """Recompute the hash chain from the stored entries and check it against every signed
+    checkpoint; name the first entry that does not match. The verdict speaks of every programme's
+    entries: readers of every programme only (403)."""
     whole_ledger_reader(context, reader)
-    verdict = await verify_database_chain(context.pool)
+    verdict = await verify_database_chain(context.pool, context.signing.public_keys)
     return VerifyResult(**verdict.model_dump(), verdict=verdict.line())

@@ -19,6 +19,9 @@ PRIVILEGES = TablePrivileges(
         "ledger_entries": APPEND_ONLY,
         "ledger_transactions": APPEND_ONLY,
         "ledger_chain_head": frozenset({"SELECT", "UPDATE"}),
+        "ledger_checkpoints": APPEND_ONLY,
+        # the signer's bookkeeping row: locked FOR UPDATE so replicas sign one after another
+        "ledger_checkpoint_head": frozenset({"SELECT", "UPDATE"}),
         "grants": KEEP_ROWS,
         "installments": KEEP_ROWS,
         "programmes": KEEP_ROWS,

@@ -116,10 +116,13 @@ async def account_balances(
     ]
 
 
+# every stored column of the entry and of its transaction: what the hash (version 2) covers
 ENTRY_SELECT = (
     "SELECT e.seq, e.entry_id, e.transaction_id, t.kind, t.idempotency_key, t.reverses, e.programme_id,"
     " e.grant_id, t.installment_id, e.account, e.direction, e.amount, e.currency, t.memo, t.recorded_by,"
-    " e.recorded_at, e.prev_hash, e.hash"
+    " e.recorded_at, e.prev_hash, e.hash_version, e.account_kind, t.programme_id AS transaction_programme_id,"
+    " t.grant_id AS transaction_grant_id, t.fingerprint AS transaction_fingerprint,"
+    " t.recorded_at AS transaction_recorded_at, e.hash"
     " FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id"
 )
 
@@ -160,12 +163,19 @@ async def entries(
     return [_entry(r) for r in rows]
 
 
-async def every_entry(pool: Pool, chunk: int = 2000) -> AsyncIterator[ChainedEntry]:
-    """The whole ledger in chain order, read in chunks (entries are never changed, so a chunked
-    read sees a consistent prefix)."""
-    after = 0
+async def every_entry(
+    pool: Pool | Connection, chunk: int = 2000, *, after: int = 0, upto: int | None = None
+) -> AsyncIterator[ChainedEntry]:
+    """The ledger in chain order from entry `after + 1` (to `upto`, else the end), read in chunks
+    (entries are never changed, so a chunked read sees a consistent prefix)."""
     while True:
-        rows = await pool.fetch(ENTRY_SELECT + " WHERE e.seq > $1 ORDER BY e.seq LIMIT $2", after, chunk)
+        rows = await pool.fetch(
+            ENTRY_SELECT
+            + " WHERE e.seq > $1 AND ($3::bigint IS NULL OR e.seq <= $3) ORDER BY e.seq LIMIT $2",
+            after,
+            chunk,
+            upto,
+        )
         for row in rows:
             yield _entry(row)
         if len(rows) < chunk:
@@ -173,6 +183,39 @@ async def every_entry(pool: Pool, chunk: int = 2000) -> AsyncIterator[ChainedEnt
         after = int(rows[-1]["seq"])
 
 
-async def chain_head(pool: Pool) -> ChainHead:
+async def recorded_at(connection: Pool | Connection, seq: int) -> datetime | None:
+    """When entry `seq` was recorded (None: there is no such entry yet)."""
+    value: datetime | None = await connection.fetchval(
+        "SELECT recorded_at FROM ledger_entries WHERE seq = $1", seq
+    )
+    return value
+
+
+async def installment_entries(pool: Pool, installment_id: UUID, *, upto: int) -> list[ChainedEntry]:
+    """Every entry of every transaction that names the installment (its payments and their
+    reversals), up to entry `upto`, in chain order."""
+    rows = await pool.fetch(
+        ENTRY_SELECT + " WHERE t.installment_id = $1 AND e.seq <= $2 ORDER BY e.seq", installment_id, upto
+    )
+    return [_entry(r) for r in rows]
+
+
+async def entry_hashes(pool: Pool, *, upto: int, chunk: int = 50_000) -> list[bytes]:
+    """The hashes of entries 1..upto, in order, as bytes: the leaves of the Merkle tree."""
+    hashes: list[bytes] = []
+    while len(hashes) < upto:
+        rows = await pool.fetch(
+            "SELECT hash FROM ledger_entries WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+            len(hashes),
+            upto,
+            chunk,
+        )
+        if not rows:
+            break
+        hashes.extend(bytes.fromhex(r["hash"]) for r in rows)
+    return hashes
+
+
+async def chain_head(pool: Pool | Connection) -> ChainHead:
     row = await pool.fetchrow("SELECT last_seq, last_hash FROM ledger_chain_head WHERE id = 1")
     return ChainHead(int(row["last_seq"]), str(row["last_hash"])) if row else ChainHead(0, GENESIS_HASH)

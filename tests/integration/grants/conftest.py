@@ -160,11 +160,19 @@ def case_closed(case_id: UUID, reason: str = "reintegrated") -> Envelope:
 
 
 @pytest.fixture(scope="module")
-async def service(kafka_bootstrap: str, database_url: str) -> AsyncIterator[GrantsService]:
+async def service(
+    kafka_bootstrap: str, database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[GrantsService]:
+    """A test module may define `ledger_settings()` (a LedgerSettings) to sign checkpoints its way."""
     isolation = new_isolation(kafka_bootstrap, database_url)
     settings, schema = isolation.settings, isolation.schema
     clock = Clock()
-    app = create_app(settings, due_check_interval_s=3600, today=clock)
+    app = create_app(
+        settings,
+        ledger_settings=getattr(request.module, "ledger_settings", lambda: None)(),
+        due_check_interval_s=3600,
+        today=clock,
+    )
     try:
         async with app.router.lifespan_context(app):
             tokens = {}
