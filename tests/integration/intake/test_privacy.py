@@ -23,7 +23,7 @@ from shared.identity.store import IdentityStore
 from shared.privacy import RETENTION_JOB, Actor
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import envelopes, family
-from tests.support import eventually, problem_fields, publish
+from tests.support import TEST_PASSWORD, add_person, eventually, problem_fields, publish, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -122,6 +122,39 @@ async def test_only_the_data_protection_officer_reads_the_log_and_only_in_their_
     assert elsewhere.status_code == 404
     unknown = await intake.client.get(f"/v1/cases/{UUID(int=7)}/access-log", headers=intake.auth(Role.DPO))
     assert unknown.status_code == 404
+
+
+async def test_a_users_accesses_are_read_within_the_officers_programmes_on_the_api_and_the_page(
+    intake: IntakeUnderTest,
+) -> None:
+    """A supervisor of every programme reads a DE case and an NL case: the officer of NL sees the
+    NL read only, per user as per case, on the API and on the page (signed in by session)."""
+    theirs = (await registered(intake))["id"]  # DE-STARTHILFEPLUS
+    ours = (await registered(intake, programme_id="NL-AVRR"))["id"]
+    supervisor = intake.users[Role.SUPERVISOR]
+    for case_id in (theirs, ours):
+        read = await intake.client.get(f"/v1/cases/{case_id}", headers=intake.auth(Role.SUPERVISOR))
+        assert read.status_code == 200
+    identity = IdentityStore(intake.pool, intake.settings.identity_schema)
+    name = f"dpo-nl-{uuid4().hex[:6]}"
+    _, token = await add_person(identity, name, Role.DPO, programmes=["NL-AVRR"])
+    officer = {"Authorization": f"Bearer {token}"}
+
+    by_user = await intake.client.get(
+        "/v1/access-log", params={"user_id": str(supervisor.id), "limit": "1000"}, headers=officer
+    )
+    assert by_user.status_code == 200, by_user.text
+    cases = {e["case_id"] for e in by_user.json()["entries"]}
+    assert ours in cases
+    assert theirs not in cases
+    page = await intake.client.get(
+        "/access-log",
+        params={"user_id": str(supervisor.id)},
+        headers=await sign_in(intake.client, name, TEST_PASSWORD),
+    )
+    assert page.status_code == 200
+    assert ours in page.text
+    assert theirs not in page.text
 
 
 async def test_a_high_or_urgent_assessment_must_say_why(intake: IntakeUnderTest) -> None:
