@@ -7,11 +7,15 @@ messages are plain JSON, described in Homeward's AsyncAPI document (docs/asyncap
     python partner_consumer.py --bootstrap kafka:9092 --partner-id vardar-housing-cooperative --decide accept
 
 For each message on your topic `referrals.<partner-id>.v1`:
-  ReferralIssued    answer on your own topic `referral.responses.<partner-id>.v1`: ReferralAccepted,
+  ReferralIssued    keep what it says (`Holdings`; with `--store FILE`, in that JSON file) and answer
+                    on your own topic `referral.responses.<partner-id>.v1`: ReferralAccepted,
                     ReferralDeclined (with a reason), or, with `--decide complete`, ReferralAccepted
                     and then ReferralCompleted (with an outcome): a real partner completes days
                     later, when the help was given.
   ReferralWithdrawn stop working on that referral (consent withdrawn, need removed, case closed).
+  ErasureRequested  delete everything you hold about the case: its personal data was erased in
+                    Homeward (retention ended, the returnee asked), or the returnee withdrew consent
+                    to share with your category. Delete it from your own systems too; no answer.
   anything else     ignored: Homeward may add event types and fields; ignore what you do not know.
 
 Every answer is an envelope, keyed by the case id, that points back at the referral: the same
@@ -40,6 +44,7 @@ import sys
 import uuid
 from collections import OrderedDict
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -122,6 +127,31 @@ def answers(
     return [("ReferralAccepted", ids), ("ReferralCompleted", {**ids, "outcome": outcome})]
 
 
+class Holdings:
+    """What this partner keeps about the cases referred to it: each referral's data, by case id.
+    With a path, kept in that JSON file (so a restart still knows what it must delete)."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.cases: dict[str, dict[str, Any]] = {}
+        if path is not None and path.exists():
+            self.cases = json.loads(path.read_text(encoding="utf-8"))
+
+    def keep(self, referral: dict[str, Any]) -> None:
+        self.cases.setdefault(referral["case_id"], {})[referral["referral_id"]] = referral
+        self._save()
+
+    def erase(self, case_id: str) -> int:
+        """Delete everything held about `case_id`; how many referrals that was."""
+        gone = len(self.cases.pop(case_id, {}))
+        self._save()
+        return gone
+
+    def _save(self) -> None:
+        if self.path is not None:
+            self.path.write_text(json.dumps(self.cases, indent=2), encoding="utf-8")
+
+
 def decide(args: argparse.Namespace, referral: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     """The answers to one ReferralIssued. Replace this with your own intake process."""
     return answers(args.decide, referral, args.partner_id, reason=args.reason, outcome=args.outcome)
@@ -174,6 +204,7 @@ async def run(args: argparse.Namespace) -> int:
     await consumer.start()
     await producer.start()
     print(f"{args.partner_id}: reading {referrals_topic}, answering on {answers_topic}", flush=True)
+    holdings = Holdings(args.store)
     answered = 0
     try:
         async for record in consumer:
@@ -189,6 +220,7 @@ async def run(args: argparse.Namespace) -> int:
                 await consumer.commit()
                 continue
             if kind == "ReferralIssued":
+                holdings.keep(data)
                 for event_type, answer_data in decide(args, data):
                     await answer(
                         producer, answers_topic, envelope(event_type, answer_data, message, args.partner_id)
@@ -197,6 +229,12 @@ async def run(args: argparse.Namespace) -> int:
                 answered += 1
             elif kind == "ReferralWithdrawn":
                 print(f"withdrawn referral={data['referral_id']} reason={data['reason']}", flush=True)
+            elif kind == "ErasureRequested":
+                gone = holdings.erase(data["case_id"])
+                print(f"erased case={data['case_id']} referrals={gone} reason={data['reason']}", flush=True)
+                if args.stop_after_erasure:
+                    await consumer.commit()
+                    break
             await consumer.commit()
             if args.max_referrals and answered >= args.max_referrals:
                 break
@@ -215,6 +253,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--reason", default="no place available this month", help="why you decline")
     parser.add_argument("--outcome", default="assistance provided", help="what was done, on completion")
     parser.add_argument("--max-referrals", type=int, default=0, help="stop after answering N (0: never)")
+    parser.add_argument("--store", type=Path, default=None, help="keep what you hold in this JSON file")
+    parser.add_argument(
+        "--stop-after-erasure", action="store_true", help="stop after the first erasure request (tests)"
+    )
     parser.add_argument(
         "--answer-on",
         choices=["own", "shared"],

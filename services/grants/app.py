@@ -12,6 +12,8 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 
+from shared.access_log import ACCESS_LOG_MIGRATIONS
+from shared.http.access_log import access_log_router
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
 from shared.jobs import Jobs
@@ -28,10 +30,13 @@ from .jobs import checkpoint_signing, due_check, sign_last_checkpoint
 from .settings import LedgerSettings, load_signing
 from .store import PRIVILEGES
 from .store import programmes as programme_store
+from .store.grants import ACCESS_LOG_CASES
 from .use_cases.context import GrantsContext, utc_today
 
 SERVICE = "grants"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# what the service starts with and `homeward grants migrate` applies: its own, then the access log
+MIGRATION_FOLDERS = (MIGRATIONS, ACCESS_LOG_MIGRATIONS)
 log = structlog.get_logger("grants.app")
 
 
@@ -50,7 +55,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await ServiceRuntime.start(
-            settings, SERVICE, [MIGRATIONS], privileges=PRIVILEGES, topics=service_topics(settings)
+            settings, SERVICE, MIGRATION_FOLDERS, privileges=PRIVILEGES, topics=service_topics(settings)
         )
         broker = create_broker(settings, SERVICE)
         jobs = Jobs()
@@ -90,6 +95,7 @@ def create_app(
     )
     for module in (programmes, grants, installments, ledger, ledger_proofs):
         app.include_router(module.router)
+    app.include_router(access_log_router(ACCESS_LOG_CASES))
     return app
 
 

@@ -41,7 +41,7 @@ def run_service(args: argparse.Namespace) -> int:
 def migrate(args: argparse.Namespace) -> int:
     from shared.runtime import migrate_command
 
-    from .app import MIGRATIONS
+    from .app import MIGRATION_FOLDERS
     from .store import PRIVILEGES
 
-    return migrate_command("grants", [MIGRATIONS], PRIVILEGES)
+    return migrate_command("grants", MIGRATION_FOLDERS, PRIVILEGES)

@@ -20,15 +20,22 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
 
 
 def run(args: argparse.Namespace) -> int:
+    import sys
+
     from services.intake.app import create_app
+    from services.intake.core.retention import RetentionError
     from shared.http.serve import serve
 
-    return serve("intake", create_app, host=args.host, port=args.port)
+    try:
+        return serve("intake", create_app, host=args.host, port=args.port)
+    except RetentionError as error:
+        print(f"homeward intake: {error}", file=sys.stderr)
+        return 2
 
 
 def migrate(args: argparse.Namespace) -> int:
-    from services.intake.app import MIGRATIONS
+    from services.intake.app import MIGRATION_FOLDERS
     from services.intake.store import PRIVILEGES
     from shared.runtime import migrate_command
 
-    return migrate_command("intake", [MIGRATIONS], PRIVILEGES)
+    return migrate_command("intake", MIGRATION_FOLDERS, PRIVILEGES)

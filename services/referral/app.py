@@ -17,7 +17,9 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.access_log import ACCESS_LOG_MIGRATIONS
 from shared.db import transaction
+from shared.http.access_log import access_log_router
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
 from shared.jobs import Jobs
@@ -31,9 +33,12 @@ from .http import partners, referrals
 from .jobs import escalation_sweep
 from .store import PRIVILEGES
 from .store.places import sync_partner_places
+from .store.referrals import ACCESS_LOG_CASES
 from .use_cases.context import ReferralContext
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# what the service starts with and `homeward referral migrate` applies: its own, then the access log
+MIGRATION_FOLDERS = (MIGRATIONS, ACCESS_LOG_MIGRATIONS)
 
 
 class ReferralSettings(BaseSettings):
@@ -78,7 +83,7 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
         runtime = await ServiceRuntime.start(
             settings,
             SERVICE,
-            [MIGRATIONS],
+            MIGRATION_FOLDERS,
             privileges=PRIVILEGES,
             topics=service_topics(context.topics, directory),
         )
@@ -111,4 +116,5 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
     app.state.directory = directory
     app.include_router(referrals.router)
     app.include_router(partners.router)
+    app.include_router(access_log_router(ACCESS_LOG_CASES))
     return app

@@ -57,7 +57,7 @@ def asyncapi(args: argparse.Namespace) -> int:
 def migrate(args: argparse.Namespace) -> int:
     from shared.runtime import migrate_command
 
-    from .app import MIGRATIONS
+    from .app import MIGRATION_FOLDERS
     from .store import PRIVILEGES
 
-    return migrate_command("referral", [MIGRATIONS], PRIVILEGES)
+    return migrate_command("referral", MIGRATION_FOLDERS, PRIVILEGES)

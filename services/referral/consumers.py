@@ -132,8 +132,10 @@ def build_broker(settings: Settings, consumers: Consumers) -> KafkaBroker:
         topics.returnees.name,
         **batch_subscriber_options(f"{prefix}{RETURNEES_CONSUMER}", BATCH_RECORDS),
         description="Intake's case events. NeedsAssessed (and ReturneeRegistered carrying needs) issue "
-        "referrals, ConsentChanged withdraws or issues them, CaseClosed withdraws every open one; other "
-        "types are recorded and skipped. Raw envelope bytes: a malformed one is dead-lettered.",
+        "referrals, ConsentChanged withdraws or issues them (a withdrawn consent asks the category's "
+        "partners to delete the case), CaseClosed withdraws every open one, PersonalDataErased asks "
+        "every partner that received the case to delete it; other types are recorded and skipped. "
+        "Raw envelope bytes: a malformed one is dead-lettered.",
     )(on_returnee_event)
     broker.subscriber(
         *answer_topics(consumers.context),

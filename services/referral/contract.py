@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, create_model
 
 from shared.events import Envelope, Event
 from shared.events.referral import (
+    ErasureRequested,
     ReferralAccepted,
     ReferralCompleted,
     ReferralDeclined,
@@ -36,7 +37,9 @@ ReferralIssuedData: type[BaseModel] = create_model(
         Field(
             description="Only what the category may see: housing → HousingPayload, education → "
             "EducationPayload, employment → EmploymentPayload, medical and counselling → CarePayload. "
-            "Never a name, a contact or a vulnerability; urgency is `priority`."
+            "Never a name or a contact. A vulnerability only where the category declares it (the "
+            "payload's `vulnerabilities`), and only with the returnee's consent to share with that "
+            "category; urgency is `priority`."
         ),
     ),
 )
@@ -59,7 +62,9 @@ def _one_of(*models: type[Envelope]) -> Any:
 
 
 PARTNER_TOPIC_MESSAGES = _one_of(
-    envelope_of(ReferralIssued, ReferralIssuedData), envelope_of(ReferralWithdrawn)
+    envelope_of(ReferralIssued, ReferralIssuedData),
+    envelope_of(ReferralWithdrawn),
+    envelope_of(ErasureRequested),
 )
 RESPONSE_MESSAGES = _one_of(
     envelope_of(ReferralAccepted), envelope_of(ReferralDeclined), envelope_of(ReferralCompleted)
@@ -78,7 +83,9 @@ def declare_contract(broker: KafkaBroker, topics: Topics, directory: Directory) 
             title=topic,
             description=f"Referrals for {partner.name} ({served}), keyed by case id. Only this partner "
             f"reads it. ReferralIssued asks for an answer on {answers} by `respond_by`; "
-            "ReferralWithdrawn ends a referral (consent withdrawn, need removed, case closed). At least "
+            "ReferralWithdrawn ends a referral (consent withdrawn, need removed, case closed); "
+            "ErasureRequested asks to delete everything held about the case (its personal data was "
+            "erased, or consent to share with this category withdrawn) and needs no answer. At least "
             "once: the same event (same event_id) may arrive twice; act on an event_id once.",
             schema=PARTNER_TOPIC_MESSAGES,
         )

@@ -13,7 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.money import Money
 
-from .codes import AssistanceType, Category, ClosureReason, Relationship, Sex, Vulnerability
+from .codes import (
+    AssistanceType,
+    Category,
+    ClosureReason,
+    ErasureReason,
+    Relationship,
+    Sex,
+    Urgency,
+    Vulnerability,
+)
 from .envelope import Event
 
 
@@ -47,6 +56,10 @@ class CaseFacts(Event):
     consent: dict[Category, bool] = {}
     skills: list[str] = []
     work_history: list[WorkExperience] = []
+    # the caseworker's judgement (the assessment's; normal until assessed): referral priority
+    # comes from it and from the arrival date, never from the vulnerabilities
+    urgency: Urgency = Urgency.NORMAL
+    arrival_date: date | None = None
 
 
 class ReturneeRegistered(CaseFacts):
@@ -120,3 +133,16 @@ class CaseClosed(Event):
     case_id: UUID
     reason: ClosureReason
     closed_by: str
+
+
+class PersonalDataErased(Event):
+    """The case's personal data is gone from intake (names, dates of birth, documents, contacts,
+    free text); ids and codes stay. Every service drops what it copied of the case, and referral
+    asks each partner that ever received the case to delete what it holds."""
+
+    event_type = "PersonalDataErased"
+
+    case_id: UUID
+    reason: ErasureReason
+    # the user who erased it; None when the retention job did
+    erased_by: str | None = None

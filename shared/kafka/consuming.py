@@ -34,7 +34,7 @@ from faststream.exceptions import HandlerException
 from faststream.message import StreamMessage
 
 from shared.events.envelope import current_correlation_id
-from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, topic_label
 from shared.poison import is_poison
 from shared.tracing import batch_of, consuming, trace_headers
 from shared.transient import is_transient
@@ -85,7 +85,7 @@ class _ConsumingMiddleware(BaseMiddleware):
         records = records_of(msg)
         group = self._group()
         for record in records:
-            EVENTS_CONSUMED.labels(group, record.topic).inc()
+            EVENTS_CONSUMED.labels(group, topic_label(record.topic)).inc()
         report_lag(msg, records, group)
         if isinstance(msg.raw_message, tuple):  # a batch: its handler binds each message's ids
             ids: dict[str, Any] = {
@@ -151,7 +151,7 @@ class _ConsumingMiddleware(BaseMiddleware):
                     if is_transient(fault)
                     else "unrecognised"
                 )
-                CONSUMER_RETRIES.labels(group, topic, kind).inc()
+                CONSUMER_RETRIES.labels(group, topic_label(topic), kind).inc()
                 delay = self.rules.backoff(attempt)
                 giving_up = attempt >= self.rules.max_attempts
                 _log_fault(fault, kind, attempt, delay, giving_up)
@@ -182,7 +182,7 @@ class _ConsumingMiddleware(BaseMiddleware):
         while pending:
             record, error = pending[0]
             await dead_letter(self.rules.publish, record, error, self.rules.dead_letter_topic(record.topic))
-            EVENTS_DEAD_LETTERED.labels(group, record.topic).inc()
+            EVENTS_DEAD_LETTERED.labels(group, topic_label(record.topic)).inc()
             pending.pop(0)
 
 

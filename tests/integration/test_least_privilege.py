@@ -5,18 +5,18 @@ those tables run as the owner."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 
 import asyncpg
 import pytest
 
-from services.grants.app import MIGRATIONS as GRANTS_MIGRATIONS
+from services.grants.app import MIGRATION_FOLDERS as GRANTS_MIGRATIONS
 from services.grants.store import PRIVILEGES as GRANTS_PRIVILEGES
-from services.intake.app import MIGRATIONS as INTAKE_MIGRATIONS
+from services.intake.app import MIGRATION_FOLDERS as INTAKE_MIGRATIONS
 from services.intake.store import PRIVILEGES as INTAKE_PRIVILEGES
-from services.referral.app import MIGRATIONS as REFERRAL_MIGRATIONS
+from services.referral.app import MIGRATION_FOLDERS as REFERRAL_MIGRATIONS
 from services.referral.store import PRIVILEGES as REFERRAL_PRIVILEGES
 from shared.db import create_pool
 from shared.db_roles import TablePrivileges
@@ -28,7 +28,9 @@ from tests.conftest import Isolated, new_isolation, release_isolation
 
 pytestmark = pytest.mark.integration
 
-SERVICES: dict[str, tuple[Path, TablePrivileges]] = {
+# each service's migrations as it starts and as `homeward <service> migrate` applies them: its own,
+# then the access log (shared/sql_access_log)
+SERVICES: dict[str, tuple[Sequence[Path], TablePrivileges]] = {
     "intake": (INTAKE_MIGRATIONS, INTAKE_PRIVILEGES),
     "referral": (REFERRAL_MIGRATIONS, REFERRAL_PRIVILEGES),
     "grants": (GRANTS_MIGRATIONS, GRANTS_PRIVILEGES),
@@ -36,7 +38,8 @@ SERVICES: dict[str, tuple[Path, TablePrivileges]] = {
 # what each service's append-only tables are: rows may be added and read, never changed
 APPEND_ONLY = {
     "intake": ["access_log", "case_changes"],
-    "grants": ["ledger_entries", "ledger_transactions", "ledger_checkpoints"],
+    "referral": ["access_log"],
+    "grants": ["access_log", "ledger_entries", "ledger_transactions", "ledger_checkpoints"],
 }
 ANY_TABLE = {"intake": "cases", "referral": "referrals", "grants": "ledger_entries"}
 
@@ -46,7 +49,7 @@ async def migrated(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Iso
     isolation = new_isolation(kafka_bootstrap, database_url)
     for service, (migrations, privileges) in SERVICES.items():
         settings = isolation.with_schema(service)
-        await migrate_service(settings, service, [migrations], privileges)
+        await migrate_service(settings, service, migrations, privileges)
     yield isolation
     await release_isolation(isolation)
 

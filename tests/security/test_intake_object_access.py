@@ -152,13 +152,18 @@ async def test_every_read_of_a_case_is_in_the_access_log_with_ids_only(secured_i
     await app.client.get(url, headers=app.auth("de-caseworker"))  # refused: not a read
 
     rows = await app.pool.fetch("SELECT * FROM access_log WHERE case_id = $1 ORDER BY id", case["id"])
-    assert [(r["user_id"], r["action"]) for r in rows] == [
-        (reader.id, "read"),
-        (reader.id, "timeline"),
-        (reader.id, "list"),
-        (reader.id, "page"),
+    writer = app.users["nl-caseworker"]
+    assert [(r["actor_id"], r["action"], r["purpose"]) for r in rows] == [
+        (writer.id, "register", "case_management"),  # a write is in it too
+        (reader.id, "read", "case_management"),
+        (reader.id, "timeline", "case_management"),
+        (reader.id, "list", "case_management"),
+        (reader.id, "page", "case_management"),
     ]
-    assert set(rows[0].keys()) == {"id", "user_id", "case_id", "action", "read_at"}  # ids, no content
+    # who (id, user name, role), what, when, which case, why: no content of the case
+    assert set(rows[0].keys()) == {"id", "at", "actor_id", "actor", "role", "action", "case_id", "purpose"}
+    # the page's reader is known by their session: their name and role, as for the API
+    assert {(r["actor"], r["role"]) for r in rows[1:]} == {(reader.name, "supervisor")}
 
 
 async def test_a_user_with_no_programme_sees_nothing_at_all(secured_intake: SecuredIntake) -> None:

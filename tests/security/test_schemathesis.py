@@ -57,13 +57,20 @@ def grants_app(settings: Settings) -> Any:
 
 
 def intake_role(method: str, path: str) -> Role:
+    if path.endswith("access-log"):
+        return Role.DPO
     return Role.ADMIN if path.startswith(("/v1/users", "/v1/tokens")) else Role.SUPERVISOR
+
+
+def role_of(role: Role) -> Callable[[str, str], Role]:
+    """`role`, except for the access log, which only the data-protection officer reads."""
+    return lambda method, path: Role.DPO if path.endswith("access-log") else role
 
 
 SERVICES: dict[str, tuple[Callable[[Settings], Any], Callable[[str, str], Role]]] = {
     "intake": (intake_app, intake_role),
-    "referral": (referral_app, lambda method, path: Role.SUPERVISOR),
-    "grants": (grants_app, lambda method, path: Role.FINANCE),
+    "referral": (referral_app, role_of(Role.SUPERVISOR)),
+    "grants": (grants_app, role_of(Role.FINANCE)),
 }
 
 

@@ -11,7 +11,9 @@ from services.grants.core.errors import NotFound
 from services.grants.store import grants as grant_store
 from services.grants.store import installments as installment_store
 from services.grants.use_cases.milestones import verify_business_plan
+from shared import access_log
 from shared.http.params import known_query_only
+from shared.privacy import Action, Actor
 
 from .deps import MAX_OFFSET, Context, Officer, ProgrammeFilter, Reader
 from .problems import CONFLICTS
@@ -42,7 +44,8 @@ async def list_grants(
         limit=limit,
         offset=offset,
     )
-    return [GrantView.of(g) for g in grants]
+    await access_log.record(context.pool, Actor.of(reader), Action.LIST, (g.case_id for g in grants))
+    return [GrantView.of(g, reader) for g in grants]
 
 
 @router.get("/{grant_id}")
@@ -52,7 +55,8 @@ async def show_grant(grant_id: UUID, context: Context, reader: Reader) -> GrantV
     if grant is None or not reader.may_see_programme(grant.programme_id):
         raise NotFound(f"no grant {grant_id}")
     installments = await installment_store.installments_of(context.pool, grant_id)
-    return GrantView.of(grant, [InstallmentView.of(i) for i in installments])
+    await access_log.record(context.pool, Actor.of(reader), Action.READ, [grant.case_id])
+    return GrantView.of(grant, reader, [InstallmentView.of(i, reader) for i in installments])
 
 
 @router.post("/{grant_id}/verify-business-plan", responses=CONFLICTS)

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from services.grants.core.errors import NotFound
 from services.grants.core.policies import Programme, UnknownProgramme
+from services.grants.core.rules import REFERENCE, REFERENCE_DESCRIPTION
 from services.grants.store import ledger_reads
 from services.grants.store import programmes as programme_store
 from services.grants.use_cases.funding import record_funding
@@ -99,7 +100,10 @@ class FundingAmount(BaseModel):
 
 class FundingReceived(BaseModel):
     amount: FundingAmount
-    reference: str = Field(min_length=1, max_length=200, description="the donor's transfer reference")
+    # written into the hash-chained ledger, never erased: a reference, not free text
+    reference: str = Field(
+        pattern=REFERENCE, description=f"the donor's transfer reference: {REFERENCE_DESCRIPTION}"
+    )
 
 
 class FundingRecordedView(BaseModel):

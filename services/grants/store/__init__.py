@@ -9,11 +9,13 @@ from shared.db_roles import APPEND_ONLY, TablePrivileges
 
 KEEP_ROWS = frozenset({"SELECT", "INSERT", "UPDATE"})
 
-# What the grants runtime role may do: the ledger is append-only (the triggers say so too, and the
-# role cannot disable them: it owns nothing); grants, installments and programmes change state but
-# are never deleted.
+# What the grants runtime role may do: the ledger and the access log (shared/sql_access_log) are
+# append-only (the triggers say so too, and the role cannot disable them: it owns nothing); grants,
+# installments and programmes change state (erasure drops an installment's free text) but are never
+# deleted.
 PRIVILEGES = TablePrivileges(
     {
+        "access_log": APPEND_ONLY,
         "ledger_entries": APPEND_ONLY,
         "ledger_transactions": APPEND_ONLY,
         "ledger_chain_head": frozenset({"SELECT", "UPDATE"}),

@@ -12,8 +12,15 @@ import asyncpg
 from services.grants.core.grant import Grant
 from services.grants.core.rules import GrantStatus
 from services.grants.core.schedule import Adjustment, GrantSchedule
+from shared.access_log import CaseIndex
 from shared.db import Connection, Pool
 from shared.money import Money
+
+# each case's programme, for reading the access log within the reader's scope: grants know no
+# assignment, so a reader limited to their office's or their own cases sees none of it (fails closed)
+ACCESS_LOG_CASES = CaseIndex(
+    "SELECT case_id, programme_id, NULL::uuid AS assigned_to, NULL::text AS office FROM grants"
+)
 
 
 def _grant(row: asyncpg.Record) -> Grant:

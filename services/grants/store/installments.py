@@ -188,3 +188,15 @@ async def list_installments(
         programmes,
     )
     return [_installment(r) for r in rows]
+
+
+async def erase_free_text(connection: Connection, case_id: UUID) -> None:
+    """The case's personal data is erased: drop what officers typed freely on its installments
+    (the supplier's name, a failure reason from before reasons were codes). References, amounts,
+    dates and who paid stay: the ledger names them and audits need them."""
+    await connection.execute(
+        "UPDATE installments SET supplier = NULL,"
+        " failure_reason = CASE WHEN failure_reason ~ '^[a-z_]+$' THEN failure_reason END"
+        " WHERE grant_id IN (SELECT id FROM grants WHERE case_id = $1)",
+        case_id,
+    )

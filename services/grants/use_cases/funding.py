@@ -10,6 +10,7 @@ import structlog
 from services.grants.core.errors import InvalidRequest, NotFound
 from services.grants.core.ledger.postings import funding_received
 from services.grants.core.policies import UnknownProgramme
+from services.grants.core.rules import REFERENCE_DESCRIPTION, is_reference
 from services.grants.store import ledger as ledger_store
 from services.grants.store import programmes as programme_store
 from shared.db import transaction
@@ -51,6 +52,8 @@ async def record_funding(
         raise InvalidRequest(f"amount.currency: programme {programme_id} is funded in {programme.currency}")
     if amount.amount <= 0:
         raise InvalidRequest("amount.amount: funding received is a positive amount")
+    if not is_reference(reference):  # it is chained into the ledger, never erased
+        raise InvalidRequest(f"reference: {REFERENCE_DESCRIPTION}")
     posting = funding_received(
         programme_id, amount, idempotency_key=f"funding:{idempotency_key}", reference=reference
     )

@@ -15,15 +15,17 @@ from services.grants.core.ledger.postings import Posting, disbursement, release,
 from services.grants.core.rules import (
     GrantStatus,
     Payment,
+    PaymentFailure,
     check_approval,
     check_disbursement,
     check_failure,
+    disbursement_memo,
+    failure_memo,
 )
 from services.grants.store import installments as installment_store
 from services.grants.store import ledger as ledger_store
 from services.grants.store import programmes as programme_store
 from shared.db import Connection, transaction
-from shared.events.codes import DisbursementMethod
 from shared.events.grants import InstallmentApproved, InstallmentDisbursed, InstallmentFailed
 from shared.identity.model import User
 
@@ -61,9 +63,7 @@ async def approve(context: GrantsContext, installment_id: UUID, officer: User) -
 
 
 def _disbursement_posting(installment: Installment, payment: Payment, key: str) -> Posting:
-    memo = f"{payment.method.value}; ref {payment.payment_reference}"
-    if payment.method is DisbursementMethod.SUPPLIER_INVOICE:
-        memo += f"; invoice {payment.invoice_number} from {payment.supplier}"
+    memo = disbursement_memo(payment)  # references only: the ledger is never erased
     return disbursement(
         installment.programme_id,
         installment.grant_id,
@@ -115,7 +115,7 @@ async def disburse(
 
 
 async def record_failure(
-    context: GrantsContext, installment_id: UUID, reason: str, officer: User
+    context: GrantsContext, installment_id: UUID, reason: PaymentFailure, officer: User
 ) -> Installment:
     """A failed or returned payment: the disbursement is reversed and the installment can be
     approved again — unless the grant has closed, when the money also goes back to the budget."""
@@ -130,13 +130,13 @@ async def record_failure(
         if paid is None:  # a disbursed installment names its transaction (check_failure passed)
             raise LookupError(f"installment {installment_id} is disbursed but names no ledger transaction")
         original = await ledger_store.stored_posting(connection, paid)
-        undo = reversal(original, paid, memo=f"payment failed: {reason}")
+        undo = reversal(original, paid, memo=failure_memo(reason))
         stored = await ledger_store.append_posting(connection, undo, recorded_by=officer.name)
-        await installment_store.mark_failed(connection, installment_id, reason=reason, at=_now())
+        await installment_store.mark_failed(connection, installment_id, reason=reason.value, at=_now())
         await queue_grant_event(
             connection,
             context,
-            InstallmentFailed(**installment_event_fields(installment), reason=reason),
+            InstallmentFailed(**installment_event_fields(installment), reason=reason.value),
             correlation_id=installment.correlation_id,
         )
         if installment.grant_status is GrantStatus.CLOSED:

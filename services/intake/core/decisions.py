@@ -91,13 +91,16 @@ def assess(case: Case, assessment: Assessment, by: UUID, now: datetime) -> Decis
             "vulnerabilities": assessment.vulnerabilities,
             "skills": assessment.skills,
             "work_history": assessment.work_history,
+            "urgency": assessment.urgency,
+            "urgency_reason": assessment.urgency_reason,
             "status": status,
             "updated_by": by,
             "updated_at": now,
         }
     )
     needs = ", ".join(assessment.needs) or "none"
-    summary = f"Needs assessed: {needs}; {len(assessment.vulnerabilities)} vulnerabilities recorded"
+    # every reader of the timeline sees this line: not even how many vulnerabilities there are
+    summary = f"Needs assessed: {needs}; urgency {assessment.urgency.value}"
     return Decision(assessed, "NeedsAssessed", summary, events.needs_assessed(assessed, by, now.date()))
 
 

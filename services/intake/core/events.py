@@ -51,6 +51,8 @@ def _case_facts(case: Case, today: date) -> dict[str, Any]:
         "consent": _consent(case),
         "skills": case.skills,
         "work_history": _work_history(case),
+        "urgency": case.urgency,  # its reason stays here
+        "arrival_date": case.arrival_date,
     }
 
 
@@ -59,7 +61,6 @@ def returnee_registered(case: Case, today: date) -> ReturneeRegistered:
         **_case_facts(case, today),
         country_of_return=case.country_of_return,
         sending_country=case.sending_country,
-        arrival_date=case.arrival_date,
         registered_by=str(case.registered_by),
         assigned_to=case.assigned_to,
         office=case.office,

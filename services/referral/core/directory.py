@@ -15,8 +15,11 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo
+from pydantic import field_validator as validates
 
 from shared.events.codes import Category, Sex, Vulnerability
+
+from .payloads import DECLARED_VULNERABILITIES
 
 # the same rule shared.topics applies: the id becomes part of `referrals.<id>.v1` and
 # `referral.responses.<id>.v1`
@@ -75,6 +78,21 @@ class Partner(BaseModel):
     municipalities: tuple[MunicipalityCode, ...] = Field(min_length=1)
     categories: dict[Category, Service] = Field(min_length=1)
     eligibility: Eligibility = Eligibility()
+
+    @validates("eligibility")
+    @classmethod
+    def _requires_only_declared(cls, value: Eligibility, info: ValidationInfo) -> Eligibility:
+        # A partner chosen because of a vulnerability tells itself that the case has it: only a
+        # category that declares the vulnerability may be routed on it (payloads.py).
+        for category in info.data.get("categories") or {}:
+            undeclared = set(value.requires_any_of) - DECLARED_VULNERABILITIES[category]
+            if undeclared:
+                names = ", ".join(sorted(undeclared))
+                raise ValueError(
+                    f"requires_any_of: {category.value} partners may not be told of {names}"
+                    " (services/referral/core/payloads.py declares what each category may know)"
+                )
+        return value
 
     def serves(self, category: Category) -> bool:
         return category in self.categories

@@ -28,6 +28,7 @@ from shared.db import Connection
 from shared.events import Envelope
 from shared.events.codes import Category, ReferralStatus
 from shared.events.intake import CaseFacts
+from shared.outbox.store import forget_sent
 from shared.topics import TopicSpec
 from shared.tracing import current_trace
 
@@ -45,6 +46,7 @@ class CaseBook:
         # written at the next flush, in this order (foreign keys and the one-live-referral index)
         self._saved_cases: dict[UUID, CaseFacts] = {}
         self._closed_cases: list[UUID] = []
+        self._erased_cases: list[UUID] = []
         self._assigned: dict[UUID, Assignment] = {}
         self._updated: dict[UUID, Referral] = {}
         self._inserted: dict[UUID, Referral] = {}
@@ -122,6 +124,21 @@ class CaseBook:
             self._cases[case_id] = replace(known, closed=True)
         self._closed_cases.append(case_id)
 
+    def erase_case(self, case_id: UUID) -> None:
+        """Drop the case's copied facts, what its partners were sent and their free text
+        (`referrals.erase_cases`), and its sent outbox rows, at the next flush."""
+        known = self._cases.get(case_id)
+        if known is not None:
+            minimal = CaseFacts(
+                case_id=case_id,
+                programme_id=known.facts.programme_id,
+                municipality=known.facts.municipality,
+                household=[],
+            )
+            self._cases[case_id] = Case(minimal, closed=True, erased=True)
+        self._saved_cases.pop(case_id, None)
+        self._erased_cases.append(case_id)
+
     def insert_referral(self, referral: Referral) -> None:
         self._referrals[referral.referral_id] = referral
         self._of_case.setdefault(referral.case_id, []).append(referral.referral_id)
@@ -176,8 +193,11 @@ class CaseBook:
             await referrals.insert_referrals(connection, list(self._inserted.values()))
         if self._places_moved:
             await places.move_places(connection, self._places_moved)
+        if self._erased_cases:  # after the referral rows: their payloads are emptied here
+            await referrals.erase_cases(connection, self._erased_cases)
+            await forget_sent(connection, [str(case_id) for case_id in self._erased_cases])
         if self._outbox:
             await outbox.append_many(connection, self._outbox, self._traces)
-        self._saved_cases, self._closed_cases, self._assigned = {}, [], {}
+        self._saved_cases, self._closed_cases, self._erased_cases, self._assigned = {}, [], [], {}
         self._updated, self._inserted, self._outbox, self._traces = {}, {}, [], []
         self._places_moved = Counter()

@@ -16,6 +16,7 @@ import asyncpg
 
 from services.referral.core.referral import Assignment, Case, Referral
 from services.referral.core.status import OPEN
+from shared.access_log import CaseIndex
 from shared.db import Connection, Pool
 from shared.events.codes import Category, Priority, ReferralStatus
 from shared.events.intake import CaseFacts
@@ -25,6 +26,10 @@ REFERRAL_COLUMNS = (
     "referral_id, case_id, category, partner_id, status, priority, payload, respond_by, correlation_id,"
     " issued_event_id, previous_referral_id, reason, created_at, updated_at"
 )
+
+# each case's programme and assignment (from intake's events), for reading the access log within
+# the reader's scope
+ACCESS_LOG_CASES = CaseIndex("SELECT case_id, programme_id, assigned_to, office FROM cases")
 
 
 def _referral(row: asyncpg.Record) -> Referral:
@@ -52,14 +57,27 @@ def _referral(row: asyncpg.Record) -> Referral:
 async def lock_cases(connection: Connection, case_ids: Iterable[UUID]) -> dict[UUID, Case]:
     """The cases of `case_ids` referral knows, locked (in id order, as every locker takes them)."""
     rows = await connection.fetch(
-        "SELECT case_id, facts, closed_at FROM cases WHERE case_id = ANY($1::uuid[])"
+        "SELECT case_id, facts, closed_at, erased_at FROM cases WHERE case_id = ANY($1::uuid[])"
         " ORDER BY case_id FOR UPDATE",
         sorted(case_ids),
     )
     return {
-        row["case_id"]: Case(CaseFacts.model_validate(row["facts"]), closed=row["closed_at"] is not None)
+        row["case_id"]: Case(
+            CaseFacts.model_validate(row["facts"]),
+            closed=row["closed_at"] is not None,
+            erased=row["erased_at"] is not None,
+        )
         for row in rows
     }
+
+
+async def read_case(db: Connection | Pool, case_id: UUID) -> Case | None:
+    """The case as referral holds it, without locking it."""
+    row = await db.fetchrow("SELECT facts, closed_at, erased_at FROM cases WHERE case_id = $1", case_id)
+    if row is None:
+        return None
+    facts = CaseFacts.model_validate(row["facts"])
+    return Case(facts, closed=row["closed_at"] is not None, erased=row["erased_at"] is not None)
 
 
 async def cases_of_referrals(connection: Connection, referral_ids: Collection[UUID]) -> list[UUID]:
@@ -97,6 +115,27 @@ async def assign_cases(connection: Connection, assignments: Sequence[Assignment]
 
 async def close_cases(connection: Connection, case_ids: Sequence[UUID]) -> None:
     await connection.execute("UPDATE cases SET closed_at = now() WHERE case_id = ANY($1::uuid[])", case_ids)
+
+
+async def erase_cases(connection: Connection, case_ids: Sequence[UUID]) -> None:
+    """Drop what referral copied of these cases: their facts down to the programme and the
+    municipality (codes routing reports by), what each partner was sent, and the partners' own
+    words (a decline's reason, a completion's outcome: free text). Ids, categories, statuses and
+    partner ids stay, so counts still add up."""
+    await connection.execute(
+        "UPDATE cases SET facts = jsonb_build_object('case_id', case_id::text,"
+        " 'programme_id', facts->'programme_id', 'municipality', facts->'municipality',"
+        " 'household', '[]'::jsonb),"
+        " erased_at = now(), closed_at = coalesce(closed_at, now()), updated_at = now()"
+        " WHERE case_id = ANY($1::uuid[])",
+        case_ids,
+    )
+    await connection.execute(
+        "UPDATE referrals SET payload = '{}'::jsonb,"
+        " reason = CASE WHEN status IN ('declined', 'completed') THEN NULL ELSE reason END"
+        " WHERE case_id = ANY($1::uuid[])",
+        case_ids,
+    )
 
 
 # -- referrals

@@ -42,11 +42,12 @@ log = structlog.get_logger("referral.responses")
 
 RESPONSE_TYPES = ("ReferralAccepted", "ReferralDeclined", "ReferralCompleted")
 
+# Not by partner: a partner's series moving as it answers would tell a reader of /metrics which
+# partner holds a case (shared/metrics.py); the warning logged with each answer names the partner.
 DEPRECATED_ANSWERS = Counter(
     "homeward_referral_deprecated_answers_total",
-    "Partners' answers read on the deprecated shared topic referral.responses.v1, by the partner "
-    "they name (`unknown` for an id not in the directory); a batch read again after a fault counts again",
-    ["partner"],
+    "Partners' answers read on the deprecated shared topic referral.responses.v1 (which partner: the "
+    "warning logged with each); a batch read again after a fault counts again",
 )
 REPEATED_ANSWERS = Counter(
     "homeward_referral_repeated_answers_total",
@@ -86,7 +87,7 @@ class AnswerNotes:
     rollback overwrites its own note. `report()` after the commit logs and counts each once."""
 
     repeats: dict[UUID, Repeat] = field(default_factory=dict)
-    deprecated: dict[UUID, tuple[str, UUID]] = field(default_factory=dict)  # → (partner label, referral)
+    deprecated: dict[UUID, tuple[str, UUID]] = field(default_factory=dict)  # → (partner or unknown, referral)
 
     def report(self, context: ReferralContext, channel: AnswerChannel) -> None:
         for event_id, repeat in self.repeats.items():
@@ -100,7 +101,7 @@ class AnswerNotes:
                 topic=channel.topic,
             )
         for event_id, (partner, referral_id) in self.deprecated.items():
-            DEPRECATED_ANSWERS.labels(partner).inc()
+            DEPRECATED_ANSWERS.inc()
             own = context.topics.partner_responses(partner).name if partner != UNKNOWN else "its own topic"
             log.warning(
                 "answer on the deprecated shared topic; the partner should answer on its own topic",
@@ -134,7 +135,7 @@ async def apply_partner_responses(
         ):
             if channel.partner_id is None:
                 known = context.directory.partner(response.partner_id) is not None
-                # a metric label per id the directory holds, never one per string a message carries
+                # the warning names a partner the directory holds, never any string a message carries
                 label = response.partner_id if known else UNKNOWN
                 notes.deprecated[envelope.event_id] = (label, response.referral_id)
             partner_id = channel.partner_id or response.partner_id

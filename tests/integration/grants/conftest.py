@@ -7,6 +7,7 @@ identity schema) at module scope. After every test the books must balance (`book
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,6 +22,7 @@ import pytest
 from fastapi import FastAPI
 
 from services.grants.app import create_app
+from services.grants.core.rules import REFERENCE
 from services.grants.use_cases.context import GrantsContext, utc_today
 from shared.db import Pool
 from shared.events import Envelope, new_envelope, parse_envelope
@@ -92,7 +94,7 @@ class GrantsService:
             "fin-a",
             {
                 "amount": {"amount": amount, "currency": currency},
-                "reference": f"transfer {uuid.uuid4().hex[:8]}",
+                "reference": f"transfer-{uuid.uuid4().hex[:8]}",
             },
             **{"Idempotency-Key": uuid.uuid4().hex},
         )
@@ -187,10 +189,22 @@ async def service(
         await release_isolation(isolation)
 
 
+# Every memo grants writes into the chained ledger (which is never erased): a code, or a reference
+# (services/grants/core/rules.py REFERENCE), never free text a person could be named in.
+REF = REFERENCE.removeprefix("^").removesuffix("$")
+MEMO = re.compile(
+    rf"|{REF}|(cash|bank_transfer|supplier_invoice); ref {REF}(; invoice {REF})?"
+    r"|payment failed: [a-z_]+|case closed: [a-z_]+|payment returned after the case closed"
+)
+
+
 @pytest.fixture(autouse=True)
 async def books_balance(service: GrantsService) -> AsyncIterator[None]:
-    """After every test: debits equal credits in every currency, overall and per transaction."""
+    """After every test: debits equal credits in every currency, overall and per transaction; and
+    every memo in the ledger is a code or a reference."""
     yield
+    memos = {r["memo"] for r in await service.pool.fetch("SELECT DISTINCT memo FROM ledger_transactions")}
+    assert [m for m in memos if not MEMO.fullmatch(m)] == []
     async with service.pool.acquire() as connection:
         overall = await connection.fetch(
             "SELECT currency, sum(amount) FILTER (WHERE direction = 'debit') AS debits,"

@@ -1,7 +1,8 @@
 """Scopes fail closed in grants: a reader of programme A gets 404 for every grant, installment and
 programme of programme B (as for one that does not exist), B never appears in A's lists, ledger
 entries or balances, and B's objects cannot be acted on; the whole-ledger export is for readers of
-every programme only. Separation of duties: whoever disbursed a payment cannot record its failure."""
+every programme only; the access log is read within the officer's programmes too. Separation of
+duties: whoever disbursed a payment cannot record its failure."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from uuid import uuid4
 import pytest
 
 from shared.events.codes import AssistanceType as T
+from shared.identity.model import Role
 from tests.unit.grants.builders import plan
 
 from .conftest import GrantsService, plan_approved
@@ -85,7 +87,7 @@ async def test_a_reader_of_one_programme_cannot_act_on_another(service: GrantsSe
     writes = {
         f"/v1/installments/{their_installment}/approve": None,
         f"/v1/installments/{their_installment}/disburse": {"method": "cash", "payment_reference": "R-1"},
-        f"/v1/installments/{their_installment}/fail": {"reason": "bounced"},
+        f"/v1/installments/{their_installment}/fail": {"reason": "returned_by_bank"},
         f"/v1/grants/{theirs['id']}/verify-business-plan": None,
     }
     for path, body in writes.items():
@@ -113,10 +115,49 @@ async def test_the_whole_ledger_is_for_readers_of_every_programme(service: Grant
 async def test_whoever_disbursed_a_payment_cannot_record_its_failure(service: GrantsService) -> None:
     grant = await _paid_grant(service, NL)
     installment = grant["installments"][0]["id"]
-    refused = await service.post(f"/v1/installments/{installment}/fail", "fin-b", {"reason": "bounced"})
+    refused = await service.post(
+        f"/v1/installments/{installment}/fail", "fin-b", {"reason": "returned_by_bank"}
+    )
     assert refused.status_code == 403
     assert refused.json()["type"] == "/problems/four-eyes"
     assert (await service.get(f"/v1/installments/{installment}", "fin-a"))["status"] == "disbursed"
-    recorded = await service.post(f"/v1/installments/{installment}/fail", "fin-c", {"reason": "bounced"})
+    recorded = await service.post(
+        f"/v1/installments/{installment}/fail", "fin-c", {"reason": "returned_by_bank"}
+    )
     assert recorded.status_code == 200
     assert recorded.json()["status"] == "failed"
+
+
+async def test_the_access_log_is_read_within_the_officers_programmes_and_redacted_views_stay_redacted(
+    service: GrantsService,
+) -> None:
+    """Scopes and redaction together: the data-protection officer of NL reads the access log of
+    NL's cases only (another programme's case is a 404; a user's accesses to it are left out), and
+    NL's auditor reads NL's grants without the vulnerability flag or ceiling, and none of DE's."""
+    ours, theirs = await _paid_grant(service, NL), await _paid_grant(service, DE)
+    identity = service.app.state.identity
+    _, token = await identity.add_user(f"dpo-nl-{uuid4().hex[:6]}", Role.DPO, programmes=[NL])
+    dpo = {"Authorization": f"Bearer {token}"}
+
+    own = await service.client.get(f"/v1/cases/{ours['case_id']}/access-log", headers=dpo)
+    assert own.status_code == 200, own.text
+    assert {e["action"] for e in own.json()["entries"]} >= {"pay"}
+    other = await service.client.get(f"/v1/cases/{theirs['case_id']}/access-log", headers=dpo)
+    assert other.status_code == 404
+    # fin-a approved a payment in each programme: the officer of NL sees only NL's cases in it
+    found = await identity.user_by_name("fin-a")
+    assert found is not None
+    by_user = await service.client.get("/v1/access-log", params={"user_id": str(found[0].id)}, headers=dpo)
+    assert by_user.status_code == 200, by_user.text
+    cases = {e["case_id"] for e in by_user.json()["entries"]}
+    assert ours["case_id"] in cases
+    assert theirs["case_id"] not in cases
+    nl_cases = {g["case_id"] for g in await service.get("/v1/grants", "fin-a", programme=NL, limit=1000)}
+    assert cases <= nl_cases
+
+    _, audit_token = await identity.add_user(f"aud-nl-{uuid4().hex[:6]}", Role.AUDITOR, programmes=[NL])
+    auditor = {"Authorization": f"Bearer {audit_token}"}
+    seen = await service.client.get(f"/v1/grants/{ours['id']}", headers=auditor)
+    assert seen.status_code == 200
+    assert (seen.json()["vulnerable"], seen.json()["ceiling"]) == (None, None)
+    assert (await service.client.get(f"/v1/grants/{theirs['id']}", headers=auditor)).status_code == 404

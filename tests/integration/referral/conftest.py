@@ -107,9 +107,11 @@ async def referral(
     try:
         async with app.router.lifespan_context(app):
             tokens = {}
-            for role in (Role.CASEWORKER, Role.FINANCE):
+            for role in (Role.CASEWORKER, Role.FINANCE, Role.ADMIN, Role.DPO):
+                # an admin sees every programme without naming any; everyone else is given them all
+                programmes = () if role is Role.ADMIN else every_programme()
                 _, tokens[role] = await app.state.identity.add_user(
-                    f"{role.value}-{token}", role, programmes=every_programme()
+                    f"{role.value}-{token}", role, programmes=programmes
                 )
             recorder = TopicRecorder(kafka_bootstrap, prefix)
             await recorder.start([t.name for t in service_topics(topics, app.state.directory)])

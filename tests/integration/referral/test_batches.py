@@ -142,6 +142,7 @@ async def test_a_batch_applies_each_case_in_order_and_isolates_a_bad_event(
         ("ReferralWithdrawn", "referrals.homes-a.v1", None),
         ("ReferralStatusChanged", "referral.status.v1", "withdrawn"),
         ("ReferralStatusChanged", "referral.status.v1", "needs_consent"),  # still needed, not shared
+        ("ErasureRequested", "referrals.homes-a.v1", None),  # consent withdrawn: delete what you hold
     ]
     # places counted in memory across the batch: the next housing case goes to the partner
     # with fewer places in use (homes-a's one was freed by the withdrawal: a tie, by id)
@@ -155,7 +156,7 @@ async def test_a_batch_applies_each_case_in_order_and_isolates_a_bad_event(
     )
     assert (again.applied, again.redelivered) == (0, 3)
     assert list(again.failures) == [1]  # still bad: dead-lettered again, never silently dropped
-    assert await pool.fetchval("SELECT count(*) FROM outbox") == 9
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 10
 
 
 async def test_a_partner_answer_for_an_unknown_referral_is_isolated_within_its_batch(

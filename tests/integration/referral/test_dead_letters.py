@@ -156,8 +156,7 @@ async def test_the_deprecated_shared_topic_is_still_read_with_the_old_check_and_
     await referral.send(referral.topics.returnees, event)
     [issued] = await published(referral, key=event.key, type="ReferralIssued", count=1)
     shared = referral.topics.referral_responses
-    deprecated = {"partner": "kumanovo-jobs"}
-    before = await metric(referral, "homeward_referral_deprecated_answers_total", **deprecated)
+    before = await metric(referral, "homeward_referral_deprecated_answers_total")
 
     # the old check: the partner named in the message must be the one the referral was sent to
     await referral.send(shared, answer(issued, "accept", partner_id="kumanovo-homes"))
@@ -167,5 +166,7 @@ async def test_the_deprecated_shared_topic_is_still_read_with_the_old_check_and_
     assert statuses(referral, event.key) == [("employment", "issued"), ("employment", "accepted")]
     [dead] = await dead_letters(referral, "referral.responses.v1", event.key, 1)
     assert dead.headers[ERROR_TYPE] == "WrongPartner"
-    assert await metric(referral, "homeward_referral_deprecated_answers_total", **deprecated) == before + 1
-    assert await metric(referral, "homeward_referral_deprecated_answers_total", partner="kumanovo-homes") >= 1
+    # both answers are counted (the refused one again if its batch was read again), neither by
+    # partner: a partner's series moving as it answers would tell a reader of /metrics which partner
+    # holds a case (the warning logged with each names it)
+    assert await metric(referral, "homeward_referral_deprecated_answers_total") >= before + 2

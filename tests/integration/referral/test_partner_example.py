@@ -8,8 +8,10 @@ accepted → completed. The events seen on the topics are printed (run with `-s`
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
@@ -18,7 +20,7 @@ from tests.support import eventually
 
 from .checks import published
 from .conftest import RunningReferral
-from .events import needs_assessed
+from .events import needs_assessed, personal_data_erased
 from .recorder import Seen
 
 pytestmark = pytest.mark.integration
@@ -27,7 +29,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "partner_consumer.p
 
 
 async def run_partner(
-    referral: RunningReferral, partner_id: str, decide: str, max_referrals: int = 1
+    referral: RunningReferral, partner_id: str, decide: str, *options: str, max_referrals: int = 1
 ) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -42,6 +44,7 @@ async def run_partner(
         decide,
         "--max-referrals",
         str(max_referrals),
+        *options,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
@@ -115,6 +118,37 @@ async def test_the_example_partner_takes_a_referral_to_completion(referral: Runn
         assert response.envelope["correlation_id"] == origin["correlation_id"] == str(event.correlation_id)
         assert response.envelope["producer"] == response.data["partner_id"]
     print(f"\ncase {event.key}: the events on the topics\n{timeline(referral.recorder.find(key=event.key))}")
+
+
+async def test_the_example_partner_deletes_what_it_holds_when_asked_to(
+    referral: RunningReferral, tmp_path: Path
+) -> None:
+    """A completed referral's partner still holds the case: when the case's personal data is erased
+    it is asked to delete it (ErasureRequested on its own topic), and the example does."""
+    store = tmp_path / "holdings.json"
+    partner = await run_partner(
+        referral, "kumanovo-care", "complete", "--store", str(store), "--stop-after-erasure", max_referrals=0
+    )
+    event = needs_assessed(municipality="kumanovo", needs=[Category.MEDICAL])
+    await referral.send(referral.topics.returnees, event)
+
+    async def held() -> bool:
+        return store.exists() and event.key in json.loads(store.read_text())
+
+    await eventually(held, what="the partner to keep the referral")
+
+    async def completed() -> bool:
+        response = await referral.client.get("/v1/referrals", params={"case_id": event.key})
+        return [r["status"] for r in response.json()["referrals"]] == ["completed"]
+
+    await eventually(completed, what="the referral to be completed")
+    await referral.send(referral.topics.returnees, personal_data_erased(UUID(event.key)))
+
+    output = await finished(partner)
+    assert f"erased case={event.key} referrals=1 reason=retention_ended" in output
+    assert event.key not in json.loads(store.read_text())
+    [request] = await published(referral, key=event.key, type="ErasureRequested", count=1)
+    assert request.topic == "referrals.kumanovo-care.v1"
 
 
 async def test_the_example_partner_acts_once_on_a_referral_delivered_twice(referral: RunningReferral) -> None:

@@ -9,8 +9,10 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.referral.consumers import RESPONSES_CONSUMER
+from services.referral.core.payloads import DECLARED_VULNERABILITIES
 from services.referral.use_cases.escalation import escalate_overdue
-from shared.events import Category, Vulnerability
+from shared.events import Category, Urgency, Vulnerability
+from shared.metrics import topic_label
 from tests.support import eventually
 
 from .checks import VULNERABILITY_CODES, consumed_to_the_end, metric, published, statuses
@@ -30,6 +32,7 @@ async def test_needs_assessed_issues_one_referral_per_consented_need_to_the_righ
         needs=[H, E, J, C],
         consent={H: True, E: True, J: True, C: False},
         vulnerabilities=[Vulnerability.VICTIM_OF_TRAFFICKING, Vulnerability.SINGLE_PARENT],
+        urgency=Urgency.HIGH,
     )
     case_id = event.key
     await referral.send(referral.topics.returnees, event)
@@ -43,18 +46,26 @@ async def test_needs_assessed_issues_one_referral_per_consented_need_to_the_righ
         "referrals.kumanovo-shelter.v1",  # the specialised shelter before the general housing partner
     ]
     assert len(issued) == 3
+    # the caseworker's urgency, whatever the vulnerabilities
     assert {d["category"]: d["priority"] for d in by_topic.values()} == {
-        "housing": "urgent",
-        "education": "urgent",
-        "employment": "urgent",
+        "housing": "high",
+        "education": "high",
+        "employment": "high",
     }
     assert by_topic["referrals.kumanovo-classes.v1"]["payload"] == {
-        "school_age_members": [{"age": 10, "school_level": "primary"}]
+        "school_age_members": [{"age": 10, "school_level": "primary"}],
+        "vulnerabilities": [],
     }
+    # housing declares trafficking (the shelter must know); nothing else reaches any partner
+    assert by_topic["referrals.kumanovo-shelter.v1"]["payload"]["vulnerabilities"] == [
+        "victim_of_trafficking"
+    ]
     for record in issued:
         assert record.headers["event_type"] == "ReferralIssued"
         assert record.envelope["correlation_id"] == str(event.correlation_id)
-        assert not [code for code in VULNERABILITY_CODES if code in record.value.decode()]
+        declared = DECLARED_VULNERABILITIES[Category(record.envelope["data"]["category"])]
+        told = [code for code in VULNERABILITY_CODES if code in record.value.decode()]
+        assert set(told) <= {v.value for v in declared}
     # counselling had no consent: reported, not sent
     assert sorted(statuses(referral, case_id)) == [
         ("counselling", "needs_consent"),
@@ -82,7 +93,8 @@ async def test_an_event_delivered_twice_takes_effect_once(referral: RunningRefer
     [issued] = await published(referral, key=event.key, type="ReferralIssued", count=1)
     accepted = answer(issued, "accept")
     own_topic = referral.topics.partner_responses(issued.data["partner_id"])
-    redelivered = {"consumer": RESPONSES_CONSUMER, "topic": own_topic.name}
+    # (the series names every partner's answer topic alike: shared/metrics.py)
+    redelivered = {"consumer": RESPONSES_CONSUMER, "topic": topic_label(own_topic.name)}
     before = await metric(referral, "homeward_events_redelivered_total", **redelivered)
     await referral.reply(accepted)
     await referral.reply(accepted)  # a partner's retry: the same event, the same event id
@@ -196,10 +208,17 @@ async def test_consent_and_closure_withdraw_referrals_from_their_partners(referr
     await referral.send(referral.topics.returnees, changed)
     [withdrawn] = await published(referral, key=case_id, type="ReferralWithdrawn", count=1)
     assert (withdrawn.topic, withdrawn.data["reason"]) == ("referrals.kumanovo-jobs.v1", "consent_withdrawn")
+    # and the partner that held it is asked to delete what it was sent
+    [erase] = await published(referral, key=case_id, type="ErasureRequested", count=1)
+    assert (erase.topic, erase.data["reason"], erase.data["referral_ids"]) == (
+        "referrals.kumanovo-jobs.v1",
+        "consent_withdrawn",
+        [withdrawn.data["referral_id"]],
+    )
     [care] = await published(
         referral, key=case_id, type="ReferralIssued", count=1, topic="referrals.kumanovo-care.v1"
     )
-    assert care.data["payload"] == {"ages": [31, 10]}
+    assert care.data["payload"] == {"ages": [31, 10], "vulnerabilities": []}
 
     await referral.send(referral.topics.returnees, case_closed(case_id))
     ended = await published(referral, key=case_id, type="ReferralWithdrawn", count=3)

@@ -1,6 +1,7 @@
 """Scopes fail closed in referral too: it learns each case's programme from intake's events (and its
 assignment from ReturneeRegistered and CaseAssigned), and every list holds only the reader's
-programmes — and, for a caseworker limited to their own or their office's cases, only those."""
+programmes — and, for a caseworker limited to their own or their office's cases, only those. The
+access log too is read within the officer's programmes."""
 
 from __future__ import annotations
 
@@ -111,3 +112,26 @@ async def test_caseworkers_limited_to_their_own_or_their_office_see_those_cases_
     await eventually(reassigned, what="the case's referrals to follow it to the Bitola office")
     assert str(mine) not in await seen(referral, skopje)
     assert str(mine) not in await seen(referral, own_headers)
+
+
+async def test_the_access_log_is_read_within_the_officers_programmes(referral: RunningReferral) -> None:
+    """The data-protection officer of NL reads the access log of NL's cases (another programme's
+    case is a 404, as one that does not exist), and a user's accesses without DE's cases."""
+    ours = str(await registered(referral, NL, assigned_to=None, office=None))
+    theirs = str(await registered(referral, DE, assigned_to=None, office=None))
+    reader, every = await user(referral, "every", [NL, DE])
+    assert await seen(referral, every, case_id=ours) == {ours}
+    assert await seen(referral, every, case_id=theirs) == {theirs}
+    _, token = await referral.app.state.identity.add_user(
+        f"dpo-nl-{uuid4().hex[:6]}", Role.DPO, programmes=[NL]
+    )
+    dpo = {"Authorization": f"Bearer {token}"}
+
+    own = await referral.client.get(f"/v1/cases/{ours}/access-log", headers=dpo)
+    assert own.status_code == 200, own.text
+    assert [(e["actor_id"], e["action"]) for e in own.json()["entries"]] == [(str(reader.id), "read")]
+    for case in (theirs, str(uuid4())):
+        assert (await referral.client.get(f"/v1/cases/{case}/access-log", headers=dpo)).status_code == 404
+    by_user = await referral.client.get("/v1/access-log", params={"user_id": str(reader.id)}, headers=dpo)
+    assert by_user.status_code == 200, by_user.text
+    assert [e["case_id"] for e in by_user.json()["entries"]] == [ours]

@@ -23,6 +23,7 @@ from services.intake.core.requests import (
     Reassignment,
     Registration,
 )
+from services.intake.core.rules import urgency_problems
 from shared.events.codes import Category
 from shared.events.intake import (
     CaseAssigned,
@@ -105,7 +106,41 @@ def test_an_assessment_replaces_needs_and_vulnerabilities() -> None:
     assert isinstance(decision.event, NeedsAssessed)
     assert decision.event.skills == ["baking"]
     assert decision.event.assessed_by == str(SUPERVISOR)
-    assert decision.summary == "Needs assessed: employment; 0 vulnerabilities recorded"
+    # every reader sees the line: not even how many vulnerabilities there are
+    assert decision.summary == "Needs assessed: employment; urgency normal"
+
+
+def test_the_urgency_is_published_and_its_reason_stays_in_intake() -> None:
+    assessment = Assessment(
+        needs=["housing"],
+        vulnerabilities=["victim_of_trafficking"],
+        urgency="urgent",
+        urgency_reason="safety_risk",
+    )
+    decision = decisions.assess(registered().case, assessment, SUPERVISOR, NOW)
+    assert (decision.case.urgency, decision.case.urgency_reason) == ("urgent", "safety_risk")
+    assert isinstance(decision.event, NeedsAssessed)
+    assert decision.event.urgency == "urgent"
+    assert "safety_risk" not in decision.event.model_dump_json()
+    assert decision.summary == "Needs assessed: housing; urgency urgent"
+
+
+@pytest.mark.parametrize(
+    ("urgency", "reason", "problem"),
+    [
+        ("normal", None, None),
+        ("normal", "safety_risk", "a reason is given for a high or urgent case only"),
+        ("high", None, "say why the case is high"),
+        ("urgent", None, "say why the case is urgent"),
+        ("urgent", "no_shelter", None),
+    ],
+)
+def test_a_high_or_urgent_case_says_why_and_a_normal_one_does_not(
+    urgency: str, reason: str | None, problem: str | None
+) -> None:
+    assessment = Assessment(needs=[], vulnerabilities=[], urgency=urgency, urgency_reason=reason)
+    found = urgency_problems(assessment)
+    assert [(p.loc, p.message) for p in found] == ([(("urgency_reason",), problem)] if problem else [])
 
 
 def test_an_assessment_after_a_plan_keeps_the_plan_status() -> None:

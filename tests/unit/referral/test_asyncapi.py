@@ -6,6 +6,7 @@ import yaml
 
 from services.referral.asyncapi import DOCUMENT, REGENERATE, contract_document
 from services.referral.core.directory import load_directory, load_municipalities
+from services.referral.core.routing import WAITED_TOO_LONG_DAYS
 from shared.settings import Settings
 
 
@@ -35,8 +36,19 @@ def test_the_document_describes_every_partner_topic_and_the_responses_topics() -
     }
     for name in ("ReferralAcceptedEnvelope", "ReferralDeclinedEnvelope", "ReferralCompletedEnvelope"):
         assert schemas[name]["properties"]["type"]["const"] == name.removesuffix("Envelope")
-    for payload in ("HousingPayload", "EducationPayload", "EmploymentPayload", "CarePayload"):
-        assert not [field for field in schemas[payload]["properties"] if "vulnerab" in field]
+    # a vulnerability only where a category declares one: employment declares none
+    assert not [field for field in schemas["EmploymentPayload"]["properties"] if "vulnerab" in field]
+    for payload in ("HousingPayload", "EducationPayload", "CarePayload"):
+        assert [field for field in schemas[payload]["properties"] if "vulnerab" in field] == [
+            "vulnerabilities"
+        ]
+    # partners are told how priority is derived, and that erasure requests come on their topic
+    assert (
+        f"more than {WAITED_TOO_LONG_DAYS} days"
+        in schemas["ReferralIssued"]["properties"]["priority"]["description"]
+    )
+    assert f"more than {WAITED_TOO_LONG_DAYS} days" in document["info"]["description"]
+    assert schemas["ErasureRequestedEnvelope"]["properties"]["type"]["const"] == "ErasureRequested"
 
 
 def test_the_document_tells_partners_how_to_move_and_to_deduplicate() -> None:

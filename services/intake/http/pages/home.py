@@ -16,7 +16,8 @@ from services.intake.http.deps import intake_of
 from services.intake.http.pages.render import options, render
 from services.intake.use_cases import cases as use_cases
 from shared.http.sessions import PageForbidden, SignInRequired, settings_of, user_for_session
-from shared.identity.model import User
+from shared.identity.model import Role, User
+from shared.privacy import Action
 
 router = APIRouter(include_in_schema=False)
 
@@ -72,7 +73,7 @@ async def case_list(request: Request, user: User) -> Response:
         limit=20,
         cursor=_uuid(params.get("cursor")),
     )
-    await use_cases.record_reads(intake, user, "list", (c.id for c in found.cases))
+    await use_cases.record_reads(intake, user, Action.LIST, (c.id for c in found.cases))
     return render(
         request,
         "cases.html",
@@ -82,6 +83,7 @@ async def case_list(request: Request, user: User) -> Response:
             "filters": {k: params.get(k, "") for k in ("q", "programme", "municipality", "status")},
             "statuses": options(CaseStatus),
             "may_register": user.role in EDITORS,
+            "dpo": user.role is Role.DPO,  # reads each case's access log, not the case
         },
     )
 
