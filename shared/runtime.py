@@ -60,7 +60,10 @@ class ServiceRuntime:
         if applied:
             log.info("migrations applied", schema=schema, versions=applied)
         created = await ensure_topics(
-            settings.kafka_bootstrap_servers, topics, **kafka_security_options(settings)
+            settings.kafka_bootstrap_servers,
+            topics,
+            replication=settings.kafka_topic_replication,
+            **kafka_security_options(settings),
         )
         if created:
             log.info("topics created", topics=created)

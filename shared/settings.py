@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
+    # Copies of each topic the services create (shared.topics); unset: the cluster's
+    # default.replication.factor. min.insync.replicas follows (2 from three copies up).
+    kafka_topic_replication: int | None = Field(default=None, ge=1)
     # Prepended to every topic name: tests isolate themselves with it, and so can tenants.
     topic_prefix: str = ""
     # The PostgreSQL schema a service keeps its tables in; defaults to the service's name.
