@@ -178,7 +178,7 @@ class _ConsumingMiddleware(BaseMiddleware):
         retry after a failed publish sends only what is still missing."""
         while pending:
             record, error = pending[0]
-            await dead_letter(self.rules.publish, record, error)
+            await dead_letter(self.rules.publish, record, error, group)
             EVENTS_DEAD_LETTERED.labels(group, record.topic).inc()
             pending.pop(0)
 
