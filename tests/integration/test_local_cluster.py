@@ -16,6 +16,7 @@ from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from deploy.local import infra
 from shared.topics import Topics, ensure_topics
+from tests.support import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -78,16 +79,23 @@ async def test_three_nodes_come_up_as_one_cluster_and_go_down_together(local: di
 
     topics = Topics("launcher.")
     await ensure_topics(cluster.bootstrap, [topics.returnees])  # the cluster says how many copies
+    await ensure_topics(cluster.bootstrap, [topics.referral_status], replication=2)  # the settings say
     admin = AIOKafkaAdminClient(bootstrap_servers=cluster.bootstrap)
     await admin.start()
     try:
-        (described,) = await admin.describe_topics([topics.returnees.name])
-        assert {len(p["replicas"]) for p in described["partitions"]} == {3}
-        (answer,) = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, topics.returnees.name, {"min.insync.replicas": None})]
-        )
-        (entry,) = answer.to_object()["resources"][0]["config_entries"]
-        assert entry["config_value"] == "2"
+        for spec, copies, needed in ((topics.returnees, 3, "2"), (topics.referral_status, 2, "1")):
+
+            async def replicas(name: str = spec.name) -> set[int]:
+                # a topic just made may not be in every broker's metadata yet
+                (described,) = await admin.describe_topics([name])
+                return {len(p["replicas"]) for p in described["partitions"]}
+
+            assert await eventually(replicas, what=f"{spec.name}'s partitions") == {copies}
+            (answer,) = await admin.describe_configs(
+                [ConfigResource(ConfigResourceType.TOPIC, spec.name, {"min.insync.replicas": None})]
+            )
+            (entry,) = answer.to_object()["resources"][0]["config_entries"]
+            assert entry["config_value"] == needed
     finally:
         await admin.close()
 

@@ -41,3 +41,12 @@ def test_nonsense_is_refused_at_start_up(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("HOMEWARD_OUTBOX_BATCH_SIZE", "0")
     with pytest.raises(ValidationError, match="outbox_batch_size"):
         Settings()
+
+
+def test_heartbeats_must_fit_three_times_into_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOMEWARD_KAFKA_SESSION_TIMEOUT_MS", "6000")
+    monkeypatch.setenv("HOMEWARD_KAFKA_HEARTBEAT_INTERVAL_MS", "3000")
+    with pytest.raises(ValidationError, match="at most a third of kafka_session_timeout_ms"):
+        Settings()
+    monkeypatch.setenv("HOMEWARD_KAFKA_HEARTBEAT_INTERVAL_MS", "2000")
+    assert Settings().kafka_session_timeout_ms == 6000
