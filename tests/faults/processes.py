@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -144,6 +145,15 @@ class ServiceProcess:
             self.process.kill()
             self.process.wait(10)
             raise AssertionError(f"{self.name} did not stop within {grace:.0f}s of SIGTERM") from None
+
+    def led_relay_at(self) -> list[float]:
+        """When (epoch seconds) this process's outbox relay became its schema's leader, every start."""
+        moments = []
+        for line in self.log_file.read_text(errors="replace").splitlines():
+            if '"outbox relay leads"' in line:
+                with contextlib.suppress(ValueError, KeyError):
+                    moments.append(datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp())
+        return moments
 
     def redeliveries_ignored(self) -> int:
         """Events the inbox found already applied, over every start (from the service's log)."""

@@ -194,7 +194,8 @@ async def test_a_broker_and_a_replica_of_each_service_killed_lose_and_double_not
         f"records) SIGKILLed at t+{faults['broker'] - started:.1f}s, referral-b and grants-b at "
         f"t+{faults['replicas'] - started:.1f}s (ready again {restarted:.1f}s later); "
         f"{_stall_lines(stalls, faults, started)}; the killed replicas' partitions consumed again: "
-        f"{', '.join(t.line() for t in handed)}; {_readiness_line(watch, started)}; {books.line()} "
+        f"{', '.join(t.line() for t in handed)}; relay leaders {_leaders(referral + grants, started)}; "
+        f"{_readiness_line(watch, started)}; {books.line()} "
         f"[services up {started - began:.1f}s, run {time.time() - began:.1f}s]"
     )
     longest = stalls.longest("groups")
@@ -227,3 +228,10 @@ def _stall_lines(stalls: Stalls, faults: dict[str, float], origin: float) -> str
 def _readiness_line(watch: ReadinessWatch, origin: float) -> str:
     refused = [(round(moment - origin, 1), name, why) for moment, name, why in watch.refusals]
     return f"readiness of referral-a and grants-a: {watch.asked} asked, {len(refused)} refused {refused[:6]}"
+
+
+def _leaders(processes: list[ServiceProcess], origin: float) -> str:
+    """Which replica's relay led its service's schema, from when: one at a time, taken over when
+    the leader was killed."""
+    led = sorted((moment, p.name) for p in processes for moment in p.led_relay_at())
+    return ", ".join(f"{name} from t+{moment - origin:.1f}s" for moment, name in led)
