@@ -50,8 +50,9 @@ contracts: venv
 pytest: venv
 	$(BIN)/pytest
 
+# BROKERS=3: a three-node Kafka cluster instead of one broker (remembered until BROKERS=1)
 infra-up: venv
-	$(BIN)/homeward infra up
+	$(BIN)/homeward infra up $(if $(BROKERS),--brokers $(BROKERS))
 
 infra-down: venv
 	$(BIN)/homeward infra down

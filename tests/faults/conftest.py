@@ -72,7 +72,7 @@ def private_cluster(
 ) -> Iterator[PrivateCluster]:
     infra = PrivateCluster.in_folder(tmp_path_factory.mktemp("faults-cluster"), private_postgres)
     try:
-        infra.start()
+        infra.cluster.start()
         yield infra
     finally:
         infra.stop()  # the folder stays, with every node's log

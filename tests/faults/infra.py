@@ -89,8 +89,9 @@ class PrivateCluster:
     def database_url(self) -> str:
         return self.postgres.dsn
 
-    def start(self) -> float:
-        return self.cluster.start()
+    async def start(self) -> float:
+        """Every node up (those running are kept); the seconds until the cluster listed them all."""
+        return await asyncio.to_thread(self.cluster.start)
 
     def stop(self) -> None:
         self.cluster.stop()

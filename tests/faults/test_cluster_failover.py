@@ -13,8 +13,10 @@ stops answering, as a client behind a load balancer would.
 
 A third of the way through, the broker leading the most records is killed (and stays down: the
 rest runs on two nodes); two thirds through, referral-b and grants-b are killed and started again,
-as an orchestrator would. Then the full accounting, and how long consumption and publishing stalled
-around each fault, measured from the inbox's and outbox's own timestamps.
+as an orchestrator would. Then the full accounting; every topic still has three copies, two in sync;
+the lost broker comes back and catches up; and the figures: how long consumption and publishing
+stalled around each fault (from the inbox's and outbox's own timestamps), how long the killed
+replicas' partitions had no consumer (from the rebalances the services logged).
 
 `make soak` (HOMEWARD_SOAK=1) runs it three times, with 3,000 events each; `make test` once, shorter.
 """
@@ -33,6 +35,7 @@ import pytest
 
 from shared.events import Envelope
 from shared.identity.model import Role
+from tests.support import eventually
 
 from . import kafka_view
 from .accounting import account
@@ -99,6 +102,7 @@ async def test_a_broker_and_a_replica_of_each_service_killed_lose_and_double_not
     fault_config: Path,
     say: Callable[[str], None],
 ) -> None:
+    await private_cluster.start()  # all three nodes: an earlier run left the one it killed down
     began = time.time()
     tokens = await add_users(corner, OFFICERS)
     referral, grants = replicas(services, "referral"), replicas(services, "grants")
@@ -182,6 +186,16 @@ async def test_a_broker_and_a_replica_of_each_service_killed_lose_and_double_not
     kept = await kafka_view.copies(corner.bootstrap, names)
     assert all(copies == ({3}, live, "2") for copies in kept.values()), kept
     records = await kafka_view.read_all(corner.bootstrap, names)
+    # the lost broker comes back on its data and catches up: every partition in sync on three nodes
+    back = time.time()
+    await private_cluster.start_node(broker)
+
+    async def caught_up() -> bool:
+        kept = await kafka_view.copies(corner.bootstrap, names)
+        return all(isr == private_cluster.cluster.node_ids for _, isr, _ in kept.values())
+
+    await eventually(caught_up, timeout=60, interval=0.5, what=f"broker {broker} back in every in-sync set")
+    rejoined = time.time() - back
     stalls = await measure(corner, RUNNING, by_short_name(corner.prefix, records))
     handed = [
         t
@@ -192,7 +206,8 @@ async def test_a_broker_and_a_replica_of_each_service_killed_lose_and_double_not
         f"cluster run {run}: {EVENTS} events at {RATE:.0f}/s, {plans} installments paid "
         f"({', '.join(f'{n} {dict(o)}' for n, o in outcomes.items())}); broker {broker} (leading {led} "
         f"records) SIGKILLed at t+{faults['broker'] - started:.1f}s, referral-b and grants-b at "
-        f"t+{faults['replicas'] - started:.1f}s (ready again {restarted:.1f}s later); "
+        f"t+{faults['replicas'] - started:.1f}s (ready again {restarted:.1f}s later); broker {broker} "
+        f"back and in sync on every partition {rejoined:.1f}s after its restart; "
         f"{_stall_lines(stalls, faults, started)}; the killed replicas' partitions consumed again: "
         f"{', '.join(t.line() for t in handed)}; relay leaders {_leaders(referral + grants, started)}; "
         f"{_readiness_line(watch, started)}; {books.line()} "
