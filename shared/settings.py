@@ -33,11 +33,13 @@ class Settings(BaseSettings):
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
     # Consumer group membership (shared.kafka.broker, every subscriber of the process). An instance id
-    # makes each consumer a static member (KIP-345): a replica that restarts under the same id within
-    # the session timeout takes its partitions back without a rebalance of the whole group. Unique per
-    # replica, stable across its restarts (a StatefulSet's pod name, not a Deployment's); unset: dynamic
-    # members, which leave the group when they stop. A replica that dies is noticed after the session
-    # timeout; heartbeats go every heartbeat interval (at most a third of it).
+    # makes each consumer a static member (KIP-345): a replica that comes back under the same id within
+    # the session timeout takes its partitions back without a rebalance of the whole group, and its
+    # restart does not wait for one. The id must be unique per replica and outlive its restarts (a
+    # StatefulSet's pod name; a Deployment's pod name outlives a container restart, not a rollout).
+    # A static member does not leave its group when it stops: its partitions wait for the session
+    # timeout. Unset: dynamic members, which leave when they stop and rejoin as new ones. A replica
+    # that dies is noticed after the session timeout; heartbeats every interval (at most a third).
     kafka_group_instance_id: str | None = Field(default=None, min_length=1, max_length=200)
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000, le=1_800_000)
     kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
