@@ -92,6 +92,8 @@ class BenchSpace:
             "HOMEWARD_DATABASE_URL": self.infra.database_url,
             "HOMEWARD_TOPIC_PREFIX": self.prefix,
             "HOMEWARD_DB_SCHEMA": self.schema(schema),
+            # measured as they run in production: each service as a role that owns nothing
+            "HOMEWARD_DB_RUNTIME_ROLE": "homeward_{service}",
             "HOMEWARD_IDENTITY_SCHEMA": self.schema("identity"),
             "HOMEWARD_LOG_LEVEL": "WARNING",
             "HOMEWARD_LOG_FORMAT": "json",

@@ -163,6 +163,6 @@ async def ledger_benchmark(space: BenchSpace, report: Report, *, postings: int =
 
 async def _chain_ok(pool: asyncpg.Pool) -> bool:
     """The stored chain verifies (grants' own verifier): the benchmark wrote a real ledger."""
-    from services.grants.core.ledger.chain import verify_entries
+    from services.grants.core.ledger.audit import verify_entries
 
     return verify_entries([entry async for entry in ledger_reads.every_entry(pool)]).ok

@@ -18,9 +18,11 @@ from types import TracebackType
 
 import httpx
 
+from homeward.users import programme_ids
 from shared.db import create_pool
 from shared.identity.model import Role
 from shared.identity.store import IdentityStore, migrate_identity
+from shared.settings import Settings
 
 from .env import BenchSpace
 
@@ -133,7 +135,8 @@ async def caseworker_token(space: BenchSpace) -> str:
     pool = await create_pool(space.infra.database_url, schema, min_size=1, max_size=1)
     try:
         name = f"bench-{space.token}-{uuid.uuid4().hex[:6]}"
-        _, token = await IdentityStore(pool, schema).add_user(name, Role.CASEWORKER)
+        programmes = programme_ids(Settings().config_dir)  # a user of no programme sees nothing
+        _, token = await IdentityStore(pool, schema).add_user(name, Role.CASEWORKER, programmes=programmes)
     finally:
         await pool.close()
     return token

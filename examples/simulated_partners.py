@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Many simulated Homeward partners in one process, for demos: each reads its own topic the way
 partner_consumer.py does (its own consumer group, offsets committed only after its answers are
-acknowledged) and answers with partner_consumer's envelopes, but decides as a busy organisation
-might: it takes a while to answer, accepts most referrals, declines some, leaves a few unanswered
-(they escalate when their deadline passes), and completes part of what it accepted later on.
+acknowledged; an event delivered twice acted on once) and answers on its own topic with
+partner_consumer's envelopes, but decides as a busy organisation might: it takes a while to answer,
+accepts most referrals, declines some, leaves a few unanswered (they escalate when their deadline
+passes), and completes part of what it accepted later on.
 
     python simulated_partners.py --bootstrap 127.0.0.1:19092 --partner-id vardar-housing-cooperative \
         --partner-id learning-bridge-skopje --accept 0.75 --decline 0.15
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from partner_consumer import RESPONSES_TOPIC, answer, answers, envelope
+from partner_consumer import SeenEvents, answer, answers, envelope, responses_topic
 
 DECLINE_REASONS = (
     "no place available this month",
@@ -83,9 +84,8 @@ class SimulatedPartners:
     _producer: AIOKafkaProducer | None = None
     _stopping: asyncio.Event = field(default_factory=asyncio.Event)
 
-    @property
-    def responses_topic(self) -> str:
-        return f"{self.topic_prefix}{RESPONSES_TOPIC}"
+    def responses_topic(self, partner_id: str) -> str:
+        return responses_topic(partner_id, topic_prefix=self.topic_prefix)
 
     def busy(self) -> int:
         """Answers and completions still to send."""
@@ -123,6 +123,7 @@ class SimulatedPartners:
             await self._producer.stop()
 
     async def _read(self, partner_id: str, consumer: AIOKafkaConsumer) -> None:
+        seen = SeenEvents()  # at least once: an event delivered twice is acted on once
         try:
             while not self._stopping.is_set():
                 batch = await consumer.getmany(timeout_ms=300, max_records=100)
@@ -130,9 +131,11 @@ class SimulatedPartners:
                 for record in (r for records in batch.values() for r in records):
                     try:
                         message = json.loads(record.value)
-                        kind, data = message["type"], message["data"]
+                        kind, data, event_id = message["type"], message["data"], str(message["event_id"])
                     except (ValueError, KeyError, TypeError):
                         continue  # not an event: skipped, as partner_consumer.py does
+                    if not seen.first_time(event_id):
+                        continue
                     if kind == "ReferralIssued":
                         answering.append(self._answer(partner_id, message))
                     elif kind == "ReferralWithdrawn":
@@ -182,7 +185,8 @@ class SimulatedPartners:
     async def _send(self, message: dict[str, Any]) -> None:
         if self._producer is None:
             raise RuntimeError("start() the simulated partners first")
-        await answer(self._producer, self.responses_topic, message)
+        # every answer on the answering partner's own topic
+        await answer(self._producer, self.responses_topic(message["producer"]), message)
 
 
 async def main(args: argparse.Namespace) -> int:
@@ -191,7 +195,7 @@ async def main(args: argparse.Namespace) -> int:
         args.bootstrap, args.partner_id, args.topic_prefix, behaviour, args.seed, say=print
     )
     await partners.start()
-    print(f"{len(args.partner_id)} simulated partners answering on {partners.responses_topic}; Ctrl-C stops")
+    print(f"{len(args.partner_id)} simulated partners answering on their own topics; Ctrl-C stops")
     try:
         await asyncio.Event().wait()
     finally:

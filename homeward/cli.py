@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "homeward.demo",
     "homeward.users",
     "homeward.outbox",
+    "homeward.privacy",
     "services.intake.cli",
     "services.referral.cli",
     "services.grants.cli",

@@ -150,6 +150,8 @@ def wait_ready(child: Child) -> bool:
 
 def seed_admin(env: dict[str, str]) -> None:
     """Create the first admin and print its token once; later runs only say it exists."""
+    from datetime import UTC, datetime, timedelta
+
     from shared.db import create_pool
     from shared.identity.model import Role
     from shared.identity.store import IdentityStore, migrate_identity
@@ -163,18 +165,40 @@ def seed_admin(env: dict[str, str]) -> None:
             store = IdentityStore(pool, settings.identity_schema)
             if await pool.fetchval(f"SELECT count(*) FROM {store.table} WHERE role = 'admin'"):
                 return None
-            _, token = await store.add_user("admin", Role.ADMIN)
+            expires = datetime.now(UTC) + timedelta(days=settings.api_token_days)
+            _, token = await store.add_user("admin", Role.ADMIN, expires, via="cli:make-run")
             return token
         finally:
             await pool.close()
 
     token = asyncio.run(seed())
     if token:
-        print(f"admin     token (shown once, keep it): {token}")
+        print(f"admin     token (shown once, keep it; `homeward users token admin` makes another): {token}")
     else:
         print(
-            "admin     exists already (its token was shown when it was made; `homeward users add` makes more)"
+            "admin     exists already (its token was shown when it was made; `homeward users token admin`"
+            " issues another)"
         )
+
+
+LEDGER_KEY_SETTING = "HOMEWARD_LEDGER_SIGNING_KEY_FILE"
+
+
+def dev_ledger_key(env: dict[str, str]) -> None:
+    """Grants signs ledger checkpoints and does not start without a key: unless one is set, use
+    (or make, the first time) a development key pair under the local folder, never in the database."""
+    if env.get(LEDGER_KEY_SETTING):
+        print(f"ledger    signing key {env[LEDGER_KEY_SETTING]} (from {LEDGER_KEY_SETTING})")
+        return
+    from services.grants.core.ledger.checkpoint import key_id_of, signer_from_pem
+    from services.grants.ledger_cli import write_new_key_pair
+
+    private_path = infra.local_dir() / "ledger" / "signing-key.pem"
+    if not private_path.exists():
+        write_new_key_pair(private_path)
+    key_id = key_id_of(signer_from_pem(private_path.read_bytes()).public_key)
+    env[LEDGER_KEY_SETTING] = str(private_path)
+    print(f"ledger    dev signing key {key_id}: {private_path} (public key beside it, .pub)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -183,8 +207,12 @@ def run(args: argparse.Namespace) -> int:
     except InfraError as error:
         print(f"homeward run: {error}", file=sys.stderr)
         return 2
-    env = {**os.environ, **where.as_env()}
+    # each service runs as a database role of its own that owns nothing (shared/db_roles.py); the
+    # local server trusts local logins, so the role needs no password
+    env = {"HOMEWARD_DB_RUNTIME_ROLE": "homeward_{service}", **os.environ, **where.as_env()}
     seed_admin(env)
+    if any(part.name == "grants" for part in available_parts(args.only)):
+        dev_ledger_key(env)
     parts = available_parts(args.only)
     if not parts:
         print("no service is installed yet: the infrastructure is up; Ctrl-C to leave")

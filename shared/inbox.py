@@ -21,7 +21,7 @@ import structlog
 
 from .db import Connection, Pool, transaction
 from .events.envelope import Envelope, MalformedEvent, parse_envelope
-from .metrics import EVENTS_APPLIED, EVENTS_REDELIVERED
+from .metrics import EVENTS_APPLIED, EVENTS_REDELIVERED, topic_label
 from .poison import is_poison
 
 log = structlog.get_logger("shared.inbox")
@@ -70,7 +70,7 @@ async def apply_once(pool: Pool, consumer: str, topic: str, raw: bytes, apply: A
         else:
             await apply(connection, envelope)
             first = True
-    (EVENTS_APPLIED if first else EVENTS_REDELIVERED).labels(consumer, topic).inc()
+    (EVENTS_APPLIED if first else EVENTS_REDELIVERED).labels(consumer, topic_label(topic)).inc()
     return envelope if first else None
 
 
@@ -148,8 +148,8 @@ async def apply_batch(
 
 
 def _count(outcome: BatchOutcome, consumer: str, topic: str) -> None:
-    EVENTS_APPLIED.labels(consumer, topic).inc(outcome.applied)
-    EVENTS_REDELIVERED.labels(consumer, topic).inc(outcome.redelivered)
+    EVENTS_APPLIED.labels(consumer, topic_label(topic)).inc(outcome.applied)
+    EVENTS_REDELIVERED.labels(consumer, topic_label(topic)).inc(outcome.redelivered)
 
 
 async def _fresh(

@@ -7,7 +7,24 @@ service, consumer or schema they belong to.
 
 from __future__ import annotations
 
+import re
+
 from prometheus_client import Counter, Gauge, Histogram
+
+# A partner's own answer topic (`referral.responses.<partner_id>.v1`) names the partner. `/metrics`
+# is read without signing in, and a series per partner would move as that partner answers: read
+# beside a referral's status changing at the same moment, it would tell which partner holds the
+# case — and a specialised partner's id tells the case's vulnerability (DESIGN rule 7). So every
+# series names every partner's answer topic alike, as `referral.responses.<partner>.v1`; which
+# partner sent what stays in the logs (operators only) and in Kafka's own exporter.
+_PARTNER_ANSWER_TOPIC = re.compile(r"(referral\.responses\.)[a-z0-9][a-z0-9-]{1,62}(\.v[0-9]+)$")
+PARTNER_ANSWERS_LABEL = "<partner>"
+
+
+def topic_label(topic: str) -> str:
+    """The `topic` label of a series about records read from `topic`."""
+    return _PARTNER_ANSWER_TOPIC.sub(rf"\g<1>{PARTNER_ANSWERS_LABEL}\g<2>", topic)
+
 
 HTTP_REQUESTS = Counter(
     "homeward_http_requests_total",

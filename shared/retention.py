@@ -34,13 +34,15 @@ DELETE FROM outbox WHERE id IN (
 )
 """
 
+# No row locks here (unlike the outbox): locking needs the UPDATE privilege, which the runtime role
+# has no use for on the inbox; rows this old are touched by nothing else, and two replicas pruning
+# the same rows at once only wait for each other.
 _PRUNE_INBOX = """
 DELETE FROM inbox WHERE (consumer, event_id) IN (
     SELECT consumer, event_id FROM inbox
     WHERE processed_at < now() - $1::interval
     ORDER BY processed_at
     LIMIT $2
-    FOR UPDATE SKIP LOCKED
 )
 """
 

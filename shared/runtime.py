@@ -15,11 +15,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
 
 from .db import Pool, create_pool, migrate
-from .identity.store import IdentityStore, migrate_identity
+from .db_roles import TablePrivileges, ensure_login_role, grant_privileges, user_of
+from .identity.store import IDENTITY_PRIVILEGES, IdentityStore, migrate_identity
 from .jobs import Jobs, PeriodicJob
 from .kafka.producer import create_producer
 from .kafka.security import kafka_security_options
@@ -51,14 +53,15 @@ class ServiceRuntime:
         service: str,
         migrations: Sequence[Path],
         *,
+        privileges: TablePrivileges | None = None,
         topics: Iterable[TopicSpec] = (),
         run_relay: bool = True,
     ) -> ServiceRuntime:
+        """`privileges`: what the service's runtime role may do to its tables (default: read and
+        change rows; shared/db_roles.py)."""
         schema = settings.schema_for(service)
-        await migrate_identity(settings.database_url, settings.identity_schema)
-        applied = await migrate(settings.database_url, schema, migrations)
-        if applied:
-            log.info("migrations applied", schema=schema, versions=applied)
+        if settings.migrate_on_start:
+            await migrate_service(settings, service, migrations, privileges)
         created = await ensure_topics(
             settings.kafka_bootstrap_servers,
             topics,
@@ -68,7 +71,10 @@ class ServiceRuntime:
         if created:
             log.info("topics created", topics=created)
         pool = await create_pool(
-            settings.database_url, schema, min_size=settings.db_pool_min, max_size=settings.db_pool_max
+            settings.runtime_url(service),
+            schema,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
         )
         producer = create_producer(settings, client_id=f"homeward-{service}-relay")
         await producer.start()
@@ -127,3 +133,42 @@ class ServiceRuntime:
         await self.jobs.stop()
         await self.producer.stop()
         await self.pool.close()
+
+
+async def migrate_service(
+    settings: Settings, service: str, migrations: Sequence[Path], privileges: TablePrivileges | None = None
+) -> None:
+    """As the owner: apply the identity schema's and the service's migrations, then give the
+    service's runtime role exactly its declared privileges (making the role where it may)."""
+    owner_url, schema = settings.owner_url(), settings.schema_for(service)
+    await migrate_identity(owner_url, settings.identity_schema)
+    applied = await migrate(owner_url, schema, migrations)
+    if applied:
+        log.info("migrations applied", schema=schema, versions=applied)
+    role = settings.runtime_role(service)
+    if role is None or role == user_of(owner_url):
+        log.warning("the service runs as the owner of its tables: least privilege is off", service=service)
+        return
+    connection = await asyncpg.connect(owner_url)
+    try:
+        await ensure_login_role(connection, role)
+        await grant_privileges(
+            connection,
+            role,
+            {schema: privileges or TablePrivileges(), settings.identity_schema: IDENTITY_PRIVILEGES},
+        )
+    finally:
+        await connection.close()
+
+
+def migrate_command(service: str, migrations: Sequence[Path], privileges: TablePrivileges | None) -> int:
+    """`homeward <service> migrate`: the migration step alone, as the owner (an init container's
+    job where the service itself runs with HOMEWARD_MIGRATE_ON_START=false)."""
+    from .logging import configure_logging
+
+    settings = Settings()
+    configure_logging(service, settings.log_level, settings.log_format)
+    asyncio.run(migrate_service(settings, service, migrations, privileges))
+    role = settings.runtime_role(service) or "the owner"
+    print(f"{service}: schema {settings.schema_for(service)} migrated; the service runs as {role}")
+    return 0

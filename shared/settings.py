@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,16 @@ class Settings(BaseSettings):
         default="postgresql://postgres@127.0.0.1:15432/homeward",
         validation_alias=AliasChoices("HOMEWARD_DATABASE_URL", "DATABASE_URL"),
     )
+    # Least privilege (shared/db_roles.py): the owner role migrations run as, when it is not the
+    # DATABASE_URL's (production: DATABASE_URL is the service's own role); or, with one URL, the role
+    # the service runs as (`{service}` is its name; the local launcher and the tests), and its
+    # password when the server asks for one.
+    migration_database_url: str | None = None
+    db_runtime_role: str | None = None
+    db_runtime_password: SecretStr | None = None
+    # Apply migrations and privileges at start-up; off where an init container does it (`homeward
+    # <service> migrate`) so that the service never holds the owner's password.
+    migrate_on_start: bool = True
     # How clients authenticate to the brokers (deploy/k8s/settings.env): PLAINTEXT on the local
     # broker's loopback listener; SASL_SSL with SCRAM-SHA-512 in production, verifying the brokers
     # with the CA in `kafka_ssl_cafile`; SASL_PLAINTEXT on the local secured listener.
@@ -97,6 +108,30 @@ class Settings(BaseSettings):
     api_writes_per_minute: float = Field(default=300.0, gt=0)
     api_write_burst: int = Field(default=60, ge=1)
 
+    # People (shared.identity, shared.http.sessions): a server-side session ends after this long
+    # without a request, and after `session_lifetime_s` whatever happens. `behind_tls`: the
+    # deployment is served over HTTPS (an ingress terminating TLS counts), so the session cookie is
+    # `Secure` (and named with the `__Host-` prefix, which browsers bind to this host over HTTPS).
+    session_idle_timeout_s: float = Field(default=30 * 60, gt=0)
+    session_lifetime_s: float = Field(default=12 * 60 * 60, gt=0)
+    behind_tls: bool = False
+    # Passwords: the shortest allowed (NIST SP 800-63B asks 15 when the password is the only
+    # factor), and argon2id's cost (RFC 9106's second recommended profile; lower it in tests only).
+    password_min_length: int = Field(default=15, ge=8, le=64)
+    password_hash_time_cost: int = Field(default=3, ge=1)
+    password_hash_memory_kib: int = Field(default=65536, ge=8)
+    password_hash_parallelism: int = Field(default=4, ge=1)
+    # Failed sign-ins: this many per account name (and per client address: offices share one) are
+    # free; each next one waits twice as long as the last, from the initial delay up to the maximum.
+    # Failures older than the window are forgotten.
+    sign_in_free_failures_per_account: int = Field(default=5, ge=1)
+    sign_in_free_failures_per_address: int = Field(default=20, ge=1)
+    sign_in_delay_initial_s: float = Field(default=2.0, gt=0)
+    sign_in_delay_max_s: float = Field(default=15 * 60, gt=0)
+    sign_in_failure_window_s: float = Field(default=60 * 60, gt=0)
+    # API tokens (machines and scripts) expire after this many days unless the shell asks for more.
+    api_token_days: int = Field(default=90, ge=1, le=3650)
+
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     # whose X-Forwarded-For/-Proto headers are believed (the ingress or reverse proxy), comma-separated
@@ -115,3 +150,33 @@ class Settings(BaseSettings):
 
     def schema_for(self, service: str) -> str:
         return self.db_schema or service
+
+    def owner_url(self) -> str:
+        """Where migrations and privileges are applied from."""
+        return self.migration_database_url or self.database_url
+
+    def runtime_role(self, service: str) -> str | None:
+        """The role `service` runs as, if it is not the owner (None: it runs as the owner)."""
+        if self.db_runtime_role:
+            return self.db_runtime_role.format(service=service)
+        if self.migration_database_url:
+            return urlsplit(self.database_url).username
+        return None
+
+    def runtime_url(self, service: str) -> str:
+        """What `service`'s pool connects to."""
+        if not self.db_runtime_role:
+            return self.database_url
+        password = self.db_runtime_password.get_secret_value() if self.db_runtime_password else None
+        return _as_user(self.database_url, self.db_runtime_role.format(service=service), password)
+
+
+def _as_user(dsn: str, user: str, password: str | None) -> str:
+    """`dsn` logging in as `user` (with `password`, or none: a server that trusts the login)."""
+    parts = urlsplit(dsn)
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    credentials = quote(user, safe="") + (f":{quote(password, safe='')}" if password else "")
+    netloc = f"{credentials}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

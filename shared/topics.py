@@ -24,6 +24,9 @@ from aiokafka.errors import TopicAlreadyExistsError
 
 DAY_MS = 24 * 60 * 60 * 1000
 _PARTNER_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+# An id that reads like a topic version (`v1`) would make `referral.responses.v1.` — partner v1's
+# write prefix — cover the deprecated shared topic's dead letters: refused.
+_RESERVED_PARTNER_ID = re.compile(r"^v[0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -50,8 +53,10 @@ class Topics:
     prefix: str = ""
     replication: int | None = None  # None: as ensure_topics is told, else the cluster's default
 
-    def _spec(self, name: str, partitions: int, retention_days: int) -> TopicSpec:
-        return TopicSpec(self.prefix + name, partitions, retention_days * DAY_MS, self.replication)
+    def _spec(self, name: str, partitions: int, retention_days: int | None) -> TopicSpec:
+        """`retention_days=None`: kept forever (`retention.ms=-1`)."""
+        retention_ms = -1 if retention_days is None else retention_days * DAY_MS
+        return TopicSpec(self.prefix + name, partitions, retention_ms, self.replication)
 
     @property
     def returnees(self) -> TopicSpec:
@@ -59,7 +64,45 @@ class Topics:
 
     @property
     def referral_responses(self) -> TopicSpec:
+        """The shared answer topic every partner could write: deprecated (an answer there names its
+        partner itself). Read for one deprecation period; partners answer on `partner_responses`."""
         return self._spec("referral.responses.v1", partitions=3, retention_days=30)
+
+    def partner_responses(self, partner_id: str) -> TopicSpec:
+        """`referral.responses.<partner_id>.v1`: written by that partner only (a prefixed ACL), so an
+        answer read here is that partner's whatever the message says."""
+        check_partner_id(partner_id)
+        return self._spec(f"referral.responses.{partner_id}.v1", partitions=3, retention_days=30)
+
+    @property
+    def partner_responses_dlq(self) -> TopicSpec:
+        """Where answers from every partner's own topic are dead-lettered: one topic, named outside
+        any partner's write prefix (`referral.responses.<id>.`). Were it `<topic>.dlq`, a partner
+        could write dead letters of its own, naming another partner's topic as their source, for an
+        operator to replay there."""
+        return TopicSpec(
+            f"{self.prefix}referral.responses.dlq",
+            partitions=1,
+            retention_ms=90 * DAY_MS,
+            replication=self.replication,
+        )
+
+    def answering_partner(self, topic: str) -> str | None:
+        """The partner whose own answer topic `topic` is; None for any other topic."""
+        found = self._partner_answer_topic().fullmatch(topic)
+        return found.group(1) if found else None
+
+    def dead_letter_topic(self, topic: str) -> str:
+        """The dead-letter topic of a consumed topic: `<topic>.dlq`, except for partners' own answer
+        topics (see `partner_responses_dlq`)."""
+        if self.answering_partner(topic) is not None:
+            return self.partner_responses_dlq.name
+        return f"{topic}.dlq"
+
+    def _partner_answer_topic(self) -> re.Pattern[str]:
+        return re.compile(
+            re.escape(f"{self.prefix}referral.responses.") + r"([a-z0-9][a-z0-9-]{1,62})\.v[0-9]+"
+        )
 
     @property
     def referral_status(self) -> TopicSpec:
@@ -69,14 +112,38 @@ class Topics:
     def grants_installments(self) -> TopicSpec:
         return self._spec("grants.installments.v1", partitions=3, retention_days=30)
 
+    @property
+    def ledger_checkpoints(self) -> TopicSpec:
+        """Grants' signed ledger checkpoints, kept forever: an auditor checks an export against every
+        checkpoint ever signed. One partition under one fixed key: each checkpoint covers the whole
+        chain (every programme), so they are read in signing order."""
+        return self._spec("grants.ledger-checkpoints.v1", partitions=1, retention_days=None)
+
     def partner(self, partner_id: str) -> TopicSpec:
         """`referrals.<partner_id>.v1`: read by that partner only (a prefixed ACL in deployment)."""
-        if not _PARTNER_ID.match(partner_id):
-            raise ValueError(f"partner id {partner_id!r} is not usable in a topic name")
+        check_partner_id(partner_id)
         return self._spec(f"referrals.{partner_id}.v1", partitions=3, retention_days=14)
 
     def fixed(self) -> list[TopicSpec]:
         return [self.returnees, self.referral_responses, self.referral_status, self.grants_installments]
+
+    def read_outside(self) -> list[TopicSpec]:
+        """Fixed topics no Homeward service consumes (so they have no dead-letter topic): read by
+        auditors and donors' tools."""
+        return [self.ledger_checkpoints]
+
+    def deployment(self, partner_ids: Iterable[str]) -> list[TopicSpec]:
+        """Every topic a deployment with these partners needs: the fixed ones with their dead-letter
+        topics, those read outside Homeward, and per partner its referrals and its answers (whose
+        dead letters share one topic)."""
+        partners = sorted(set(partner_ids))
+        return [
+            *self.with_dlqs(self.fixed()),
+            *self.read_outside(),
+            self.partner_responses_dlq,
+            *(self.partner(p) for p in partners),
+            *(self.partner_responses(p) for p in partners),
+        ]
 
     def with_dlqs(self, specs: Iterable[TopicSpec]) -> list[TopicSpec]:
         return [t for spec in specs for t in (spec, spec.dlq)]
@@ -86,6 +153,12 @@ def min_insync_replicas(replication: int) -> int:
     """How many copies a write needs before `acks=all` acknowledges it: two once there are three
     (one broker may be lost, and writes go on), else one."""
     return 2 if replication >= 3 else 1
+
+
+def check_partner_id(partner_id: str) -> None:
+    """Refuse an id that cannot name a partner's topics (ValueError)."""
+    if not _PARTNER_ID.match(partner_id) or _RESERVED_PARTNER_ID.match(partner_id):
+        raise ValueError(f"partner id {partner_id!r} is not usable in a topic name")
 
 
 async def ensure_topics(

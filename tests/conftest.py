@@ -16,6 +16,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -37,6 +38,28 @@ install_provider("tests", SimpleSpanProcessor(SPANS))
 @pytest.fixture
 def spans() -> InMemorySpanExporter:
     return SPANS
+
+
+LEDGER_KEY_SETTING = "HOMEWARD_LEDGER_SIGNING_KEY_FILE"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def ledger_signing_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The session's own Ed25519 key for grants' ledger checkpoints (grants does not start
+    without one), in the environment every grants app and process of the session inherits."""
+    from services.grants.core.ledger.checkpoint import new_key_pair
+
+    private, public = new_key_pair()
+    folder = tmp_path_factory.mktemp("ledger-key")
+    (folder / "grants-ledger.pem").write_bytes(private)
+    (folder / "grants-ledger.pem.pub").write_bytes(public)
+    before = os.environ.get(LEDGER_KEY_SETTING)
+    os.environ[LEDGER_KEY_SETTING] = str(folder / "grants-ledger.pem")
+    yield folder / "grants-ledger.pem"
+    if before is None:
+        os.environ.pop(LEDGER_KEY_SETTING, None)
+    else:
+        os.environ[LEDGER_KEY_SETTING] = before
 
 
 @dataclass(frozen=True)
@@ -135,9 +158,15 @@ def new_isolation(kafka_bootstrap: str, database_url: str, **settings: object) -
     schema, prefix = f"t_{token}", f"t{token}."
     _created_prefixes.append(prefix)
     options: dict[str, object] = {
+        # every service under test runs as a role of its own that owns nothing (shared/db_roles.py)
+        "db_runtime_role": "homeward_{service}",
         "outbox_poll_interval_s": 0.2,
         "consumer_backoff_initial_s": 0.05,
         "consumer_backoff_max_s": 0.5,
+        # argon2id at its cheapest: the tests check what a password does, not what it costs
+        "password_hash_time_cost": 1,
+        "password_hash_memory_kib": 64,
+        "password_hash_parallelism": 1,
         **settings,
     }
     return Isolated(

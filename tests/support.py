@@ -154,3 +154,46 @@ def problem_fields(response: Any) -> list[str]:
         parts = [p.replace("~1", "/").replace("~0", "~") for p in error["pointer"].split("/")[1:]]
         fields.append(".".join(parts if error["in"] == "body" else [error["in"], *parts]))
     return fields
+
+
+def every_programme() -> tuple[str, ...]:
+    """The programmes of the donor policy file (deploy/config): a user needs them listed to see
+    anything, since an empty list sees nothing (scopes fail closed)."""
+    from homeward.users import programme_ids
+    from shared.settings import Settings
+
+    return tuple(sorted(programme_ids(Settings().config_dir)))
+
+
+async def sign_in(client: Any, name: str, password: str) -> dict[str, str]:
+    """Sign in on the pages' form as a browser would (in a client of its own: `client` keeps no
+    cookie); the session cookie as a header for later requests."""
+    import httpx
+
+    from shared.http.sessions import COOKIE
+
+    async with httpx.AsyncClient(transport=client._transport, base_url=client.base_url) as browser:
+        answer = await browser.post("/signin", data={"name": name, "password": password})
+    assert answer.status_code == 303, answer.text
+    session = answer.cookies.get(COOKIE)
+    assert session, answer.headers
+    return {"Cookie": f"{COOKIE}={session}"}
+
+
+TEST_PASSWORD = "a long pass phrase nobody guesses"
+
+
+async def add_person(
+    identity: Any, name: str, role: Any, programmes: Any = None, **scope: Any
+) -> tuple[Any, str]:
+    """A user with a token and the tests' password (cheap hashing): (user, token). `programmes`:
+    every programme unless given (admins get none: they see every programme by their role)."""
+    from shared.identity.model import Role
+    from shared.identity.passwords import HashCost, Passwords
+
+    if programmes is None:
+        programmes = () if role is Role.ADMIN else every_programme()
+    user, token = await identity.add_user(name, role, programmes=programmes, **scope)
+    hashed = await Passwords(HashCost(1, 64, 1)).hash(TEST_PASSWORD)
+    await identity.set_password(user.id, hashed, end_sessions=False)
+    return user, token

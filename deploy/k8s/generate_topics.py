@@ -1,9 +1,11 @@
 """Write the parts of `deploy/k8s/` that follow from the code and from `deploy/config/`.
 
 - `kafka/topics.yaml`: a KafkaTopic for every topic `shared.topics` names (each consumed topic with
-  its `.dlq`) and a `referrals.<id>.v1` for every partner in `partners.yaml`;
+  its dead-letter topic) and a `referrals.<id>.v1` and a `referral.responses.<id>.v1` for every
+  partner in `partners.yaml`;
 - `kafka/partner-users.yaml`: a KafkaUser per partner that may read its own referrals (a prefixed
-  ACL), use its own consumer groups, and write `referral.responses.v1` — nothing else;
+  ACL), use its own consumer groups, write its own answer topic (a prefixed ACL) and, for the
+  deprecation period, the shared `referral.responses.v1` — nothing else — at the partner quota;
 - `config/`: copies of `deploy/config/*.yaml` and the kustomization that turns them into the
   `homeward-data` ConfigMap (kustomize refuses files above its own folder, so it cannot read
   `deploy/config/` directly).
@@ -25,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from deploy.kafka.access import PARTNER_QUOTA
 from shared.topics import Topics, TopicSpec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,10 +52,10 @@ def partner_ids(config_dir: Path = CONFIG) -> list[str]:
 
 
 def topic_specs(partners: list[str], topics: Topics | None = None) -> list[TopicSpec]:
-    """Every topic the deployment needs. All four fixed topics are consumed by a service, so each
-    has a dead-letter topic; partner topics are consumed outside Homeward, so they have none."""
-    topics = topics or Topics()
-    return [*topics.with_dlqs(topics.fixed()), *(topics.partner(p) for p in partners)]
+    """Every topic the deployment needs. The four fixed topics a service consumes have a dead-letter
+    topic each; those read outside Homeward (partners' referral topics, the ledger checkpoints) have
+    none; partners' answer topics share one (`referral.responses.dlq`)."""
+    return (topics or Topics()).deployment(partners)
 
 
 def kafka_topic(spec: TopicSpec) -> dict[str, Any]:
@@ -72,7 +75,8 @@ def kafka_topic(spec: TopicSpec) -> dict[str, Any]:
 
 
 def partner_user(partner_id: str, topics: Topics | None = None) -> dict[str, Any]:
-    """The trailing dots matter: partner `abc` must not match `referrals.abc-shelter.v1`."""
+    """The trailing dots matter: partner `abc` must not match `referrals.abc-shelter.v1`, nor write
+    `referral.responses.abc-shelter.v1`."""
     topics = topics or Topics()
     return {
         "apiVersion": "kafka.strimzi.io/v1",
@@ -88,8 +92,20 @@ def partner_user(partner_id: str, topics: Topics | None = None) -> dict[str, Any
                 "acls": [
                     _acl("topic", f"{topics.prefix}referrals.{partner_id}.", "prefix", "Read", "Describe"),
                     _acl("group", f"partner.{partner_id}.", "prefix", "Read"),
+                    _acl(
+                        "topic",
+                        f"{topics.prefix}referral.responses.{partner_id}.",
+                        "prefix",
+                        "Write",
+                        "Describe",
+                    ),
+                    # deprecated: goes with the shared topic at the end of its deprecation period
                     _acl("topic", topics.referral_responses.name, "literal", "Write", "Describe"),
                 ],
+            },
+            "quotas": {
+                "producerByteRate": PARTNER_QUOTA.producer_byte_rate,
+                "consumerByteRate": PARTNER_QUOTA.consumer_byte_rate,
             },
         },
     }

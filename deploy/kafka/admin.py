@@ -1,69 +1,140 @@
-"""Apply `access.desired_access()` to a running broker: topics, SCRAM logins and ACLs.
+"""An admin connection to a running broker: ACLs, SCRAM logins and quotas, as `sync` applies them.
 
-Idempotent: a second run with the same partners changes nothing. Passwords of logins it creates
-go to files in a credentials folder (mode 0600), never to the terminal or a log.
+ACLs and SCRAM logins go through confluent-kafka's AdminClient (librdkafka: `create_acls`,
+`describe_acls`, `delete_acls`, `describe_user_scram_credentials`, `alter_user_scram_credentials`,
+which salts and hashes the password itself); quotas through `quotas` (no maintained Python client
+sets them yet). `sync` creates the topics with `shared.topics.ensure_topics`, as the services do.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
-import secrets
+import logging
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Mapping
+from concurrent.futures import Future
+from enum import Enum
+from typing import Any, TypeVar
 
 from aiokafka.client import AIOKafkaClient
-from aiokafka.errors import for_code
+from confluent_kafka import KafkaException
 
-from shared.topics import ensure_topics
+# confluent_kafka.admin exports these (its documented API), but imports them without the `as` that
+# tells mypy so
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AclBinding as KafkaAclBinding,
+)
+from confluent_kafka.admin import (  # type: ignore[attr-defined]
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    ResourcePatternType,
+    ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialDeletion,
+    UserScramCredentialUpsertion,
+)
 
-from . import protocol as p
-from .access import Access, AclBinding, acl_changes, user_changes
+from shared.kafka.security import kafka_security_options
+from shared.settings import Settings
 
-SCRAM_MECHANISM = "SCRAM-SHA-512"
+from .access import Access, AclBinding, Quota, acl_changes, quota_changes, user_changes
+from .quotas import alter_user_quotas, user_quotas
+
+SCRAM_MECHANISM = ScramMechanism.SCRAM_SHA_512
 SCRAM_ITERATIONS = 8192  # Kafka accepts 4096..16384
+REQUEST_TIMEOUT_S = 15.0
+
+T = TypeVar("T")
 
 
 class AccessError(RuntimeError):
     pass
 
 
-def _check(code: int, message: str | None, what: str) -> None:
-    if code != 0:
-        error = for_code(code)
-        raise AccessError(f"{what} failed: {error.__name__} ({code}){': ' + message if message else ''}")
-
-
-def _wire(binding: AclBinding) -> tuple[Any, ...]:
-    return (
-        p.RESOURCE_TYPES[binding.resource_type],
-        binding.resource_name,
-        p.PATTERN_TYPES[binding.pattern_type],
-        binding.principal,
-        binding.host,
-        p.OPERATIONS[binding.operation],
-        p.PERMISSIONS[binding.permission],
+def loopback(bootstrap_servers: str) -> Settings:
+    """Connection settings for a broker's loopback PLAINTEXT listener (the local launcher's
+    super-user door): no login."""
+    return Settings(
+        kafka_bootstrap_servers=bootstrap_servers,
+        kafka_security_protocol="PLAINTEXT",
+        kafka_sasl_username=None,
+        kafka_sasl_password=None,
     )
 
 
-def salted_password(password: str, salt: bytes, iterations: int = SCRAM_ITERATIONS) -> bytes:
-    """SCRAM's Hi(): PBKDF2 with HMAC-SHA-512 (RFC 5802, RFC 7677); the broker keeps only keys
-    derived from it."""
-    return hashlib.pbkdf2_hmac("sha512", password.encode(), salt, iterations)
+def librdkafka_config(settings: Settings) -> dict[str, Any]:
+    """The same connection as `shared.kafka.security.kafka_security_options`, in librdkafka's terms."""
+    config: dict[str, Any] = {
+        "bootstrap.servers": settings.kafka_bootstrap_servers,
+        "client.id": "homeward-kafka-access",
+        "security.protocol": settings.kafka_security_protocol,
+        "logger": logging.getLogger("deploy.kafka.admin"),
+    }
+    if settings.kafka_security_protocol.startswith("SASL_"):
+        if not settings.kafka_sasl_username or settings.kafka_sasl_password is None:
+            raise AccessError("a SASL connection needs HOMEWARD_KAFKA_SASL_USERNAME and _PASSWORD")
+        config |= {
+            "sasl.mechanism": settings.kafka_sasl_mechanism,
+            "sasl.username": settings.kafka_sasl_username,
+            "sasl.password": settings.kafka_sasl_password.get_secret_value(),
+        }
+    if settings.kafka_security_protocol in ("SSL", "SASL_SSL") and settings.kafka_ssl_cafile:
+        config["ssl.ca.location"] = str(settings.kafka_ssl_cafile)
+    return config
+
+
+# Homeward's names (the broker's words for them: `Read`, `prefixed`, ...) ↔ confluent-kafka's enums
+def _to_kafka(binding: AclBinding) -> KafkaAclBinding:
+    return KafkaAclBinding(
+        ResourceType[binding.resource_type.upper()],
+        binding.resource_name,
+        ResourcePatternType[binding.pattern_type.upper()],
+        binding.principal,
+        binding.host,
+        AclOperation[_enum_name(binding.operation)],
+        AclPermissionType[binding.permission.upper()],
+    )
+
+
+def _from_kafka(binding: KafkaAclBinding) -> AclBinding:
+    return AclBinding(
+        principal=binding.principal,
+        resource_type=_name(binding.restype).lower(),
+        resource_name=binding.name,
+        pattern_type=_name(binding.resource_pattern_type).lower(),
+        operation="".join(part.title() for part in _name(binding.operation).split("_")),
+        host=binding.host,
+        permission=_name(binding.permission_type).lower(),
+    )
+
+
+def _name(value: Enum | str | int) -> str:
+    """An enum member's name (confluent-kafka types these fields as enum, name or number; the
+    bindings it returns hold enums)."""
+    if not isinstance(value, Enum):
+        raise AccessError(f"unexpected ACL field {value!r} from the admin client")
+    return value.name
+
+
+def _enum_name(operation: str) -> str:
+    """`DescribeConfigs` → `DESCRIBE_CONFIGS`."""
+    return "".join(f"_{c}" if c.isupper() and i else c for i, c in enumerate(operation)).upper()
 
 
 class AccessAdmin:
-    """An admin connection to one cluster; use as `async with AccessAdmin(bootstrap, **security)`."""
+    """An admin connection to one cluster; use as `async with AccessAdmin(settings)`, where
+    `settings` say how to connect (`loopback(bootstrap)` for the local broker's super-user door)."""
 
-    def __init__(self, bootstrap_servers: str, **security: Any) -> None:
-        self.bootstrap_servers = bootstrap_servers
-        self.security = security
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.admin = AdminClient(librdkafka_config(settings))
         self.client = AIOKafkaClient(
-            bootstrap_servers=bootstrap_servers, client_id="homeward-kafka-access", **security
+            bootstrap_servers=settings.kafka_bootstrap_servers,
+            client_id="homeward-kafka-access",
+            **kafka_security_options(settings),
         )
 
     async def __aenter__(self) -> AccessAdmin:
@@ -73,134 +144,102 @@ class AccessAdmin:
     async def __aexit__(self, *_: object) -> None:
         await self.client.close()
 
-    async def _send(self, request: Any) -> Any:
-        return await self.client.send(self.client.get_random_node(), request)
+    @staticmethod
+    async def _result(future: Future[T], what: str) -> T:
+        try:
+            return await asyncio.wrap_future(future)
+        except KafkaException as error:
+            raise AccessError(f"{what} failed: {error.args[0]}") from error
+
+    async def _all(self, futures: Mapping[Any, Future[Any]], what: str) -> None:
+        for key, future in futures.items():
+            await self._result(future, f"{what} {key}")
 
     async def acls(self) -> set[AclBinding]:
-        response = await self._send(p.DescribeAcls())
-        _check(response.error_code, response.error_message, "listing ACLs")
-        found = set()
-        for resource_type, name, pattern, rules in response.resources:
-            for principal, host, operation, permission in rules:
-                found.add(
-                    AclBinding(
-                        principal=principal,
-                        resource_type=p.name_of(p.RESOURCE_TYPES, resource_type),
-                        resource_name=name,
-                        pattern_type=p.name_of(p.PATTERN_TYPES, pattern),
-                        operation=p.name_of(p.OPERATIONS, operation),
-                        host=host,
-                        permission=p.name_of(p.PERMISSIONS, permission),
-                    )
-                )
-        return found
+        every = AclBindingFilter(  # None matches any name, principal and host (as documented)
+            ResourceType.ANY,
+            None,  # type: ignore[arg-type]
+            ResourcePatternType.ANY,
+            None,  # type: ignore[arg-type]
+            None,  # type: ignore[arg-type]
+            AclOperation.ANY,
+            AclPermissionType.ANY,
+        )
+        found = await self._result(
+            self.admin.describe_acls(every, request_timeout=REQUEST_TIMEOUT_S), "listing ACLs"
+        )
+        return {_from_kafka(b) for b in found}
 
     async def create_acls(self, bindings: Iterable[AclBinding]) -> None:
-        wire = [_wire(b) for b in bindings]
-        if not wire:
-            return
-        response = await self._send(p.CreateAcls(wire))
-        for binding, (code, message) in zip(wire, response.results, strict=True):
-            _check(code, message, f"creating ACL {binding}")
+        wanted = [_to_kafka(b) for b in bindings]
+        if wanted:
+            await self._all(self.admin.create_acls(wanted, request_timeout=REQUEST_TIMEOUT_S), "creating ACL")
 
     async def delete_acls(self, bindings: Iterable[AclBinding]) -> None:
-        wire = [_wire(b) for b in bindings]  # exact filters: each matches its own binding only
-        if not wire:
-            return
-        response = await self._send(p.DeleteAcls(wire))
-        for code, message, _ in response.filter_results:
-            _check(code, message, "deleting ACLs")
+        # exact filters: each matches its own binding only
+        filters = [_exact_filter(b) for b in bindings]
+        if filters:
+            await self._all(
+                self.admin.delete_acls(filters, request_timeout=REQUEST_TIMEOUT_S), "deleting ACL"
+            )
 
     async def scram_users(self) -> set[str]:
-        response = await self._send(p.DescribeUserScramCredentials())
-        _check(response.error_code, response.error_message, "listing SCRAM users")
-        return {user for user, code, _, infos, _ in response.results if code == 0 and infos}
+        described = self.admin.describe_user_scram_credentials(request_timeout=REQUEST_TIMEOUT_S)
+        if not isinstance(described, Future):  # only a list of users gives one future per user
+            raise AccessError("listing SCRAM users: unexpected answer")
+        users = await self._result(described, "listing SCRAM users")
+        return {user for user, description in users.items() if description.scram_credential_infos}
 
     async def set_password(self, user: str, password: str) -> None:
-        salt = secrets.token_bytes(32)
-        upsert = (
-            user,
-            p.SCRAM_MECHANISMS[SCRAM_MECHANISM],
-            SCRAM_ITERATIONS,
-            salt,
-            salted_password(password, salt),
+        """Give `user` a SCRAM-SHA-512 login with `password` (librdkafka salts and hashes it)."""
+        upsert = UserScramCredentialUpsertion(
+            user, ScramCredentialInfo(SCRAM_MECHANISM, SCRAM_ITERATIONS), password.encode()
         )
-        response = await self._send(p.AlterUserScramCredentials([], [upsert]))
-        for name, code, message, _ in response.results:
-            _check(code, message, f"setting the password of {name}")
+        await self._all(
+            self.admin.alter_user_scram_credentials([upsert], request_timeout=REQUEST_TIMEOUT_S),
+            "setting the password of",
+        )
 
-    async def wait_until_applied(self, access: Access, timeout: float = 15.0) -> None:
-        """The controller acknowledges a change before the broker applies it to its authorizer
-        and logins; return once this broker answers with `access`, so a client connecting next
-        meets the new rules."""
+    async def delete_users(self, users: Iterable[str]) -> None:
+        deletions: list[Any] = [UserScramCredentialDeletion(u, SCRAM_MECHANISM) for u in users]
+        if deletions:
+            await self._all(
+                self.admin.alter_user_scram_credentials(deletions, request_timeout=REQUEST_TIMEOUT_S),
+                "deleting the login of",
+            )
+
+    async def quotas(self) -> dict[str, Quota | None]:
+        return await user_quotas(self.client)
+
+    async def alter_quotas(self, set_: Mapping[str, Quota], remove: list[str]) -> None:
+        await alter_user_quotas(self.client, set_, remove)
+
+    async def wait_until_applied(self, access: Access, timeout: float = REQUEST_TIMEOUT_S) -> None:
+        """The controller acknowledges a change before the broker applies it to its authorizer,
+        logins and quotas; return once this broker answers with `access`, so a client connecting
+        next meets the new rules."""
         deadline = time.monotonic() + timeout
         while True:
             acls = acl_changes(access.acls, await self.acls())
             users = user_changes(access.users, await self.scram_users())
-            if not (acls.create or acls.delete or users.create or users.delete):
+            quotas = quota_changes(access.quotas, await self.quotas())
+            if not (
+                acls.create or acls.delete or users.create or users.delete or quotas.set or quotas.remove
+            ):
                 return
             if time.monotonic() > deadline:
                 raise AccessError(f"the broker did not apply the changes within {timeout:.0f}s")
             await asyncio.sleep(0.05)
 
-    async def delete_users(self, users: Iterable[str]) -> None:
-        deletions = [(u, p.SCRAM_MECHANISMS[SCRAM_MECHANISM]) for u in users]
-        if not deletions:
-            return
-        response = await self._send(p.AlterUserScramCredentials(deletions, []))
-        for name, code, message, _ in response.results:
-            _check(code, message, f"deleting the login of {name}")
 
-
-@dataclass
-class SyncReport:
-    topics_created: list[str] = field(default_factory=list)
-    users_created: list[str] = field(default_factory=list)
-    users_deleted: list[str] = field(default_factory=list)
-    acls_created: list[AclBinding] = field(default_factory=list)
-    acls_deleted: list[AclBinding] = field(default_factory=list)
-
-    @property
-    def changed(self) -> bool:
-        users, acls = self.users_created + self.users_deleted, self.acls_created + self.acls_deleted
-        return bool(self.topics_created or users or acls)
-
-
-def write_password(folder: Path, user: str, password: str) -> Path:
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / f"{user}.password"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        out.write(password)
-    return path
-
-
-async def sync_access(
-    bootstrap_servers: str,
-    access: Access,
-    credentials_dir: Path,
-    *,
-    dry_run: bool = False,
-    **security: Any,
-) -> SyncReport:
-    """Make the cluster hold exactly `access`: missing topics created (never deleted: that would
-    delete data), logins created with a new password (written to `credentials_dir/<user>.password`)
-    or deleted for partners no longer listed, ACLs created or deleted."""
-    report = SyncReport()
-    async with AccessAdmin(bootstrap_servers, **security) as admin:
-        acls = acl_changes(access.acls, await admin.acls())
-        users = user_changes(access.users, await admin.scram_users())
-        report.users_created, report.users_deleted = list(users.create), list(users.delete)
-        report.acls_created, report.acls_deleted = list(acls.create), list(acls.delete)
-        if dry_run:
-            return report
-        report.topics_created = await ensure_topics(bootstrap_servers, access.topics, **security)
-        for user in users.create:
-            password = secrets.token_urlsafe(24)
-            write_password(credentials_dir, user, password)
-            await admin.set_password(user, password)
-        await admin.delete_users(users.delete)
-        await admin.delete_acls(acls.delete)
-        await admin.create_acls(acls.create)
-        await admin.wait_until_applied(access)
-    return report
+def _exact_filter(binding: AclBinding) -> AclBindingFilter:
+    exact = _to_kafka(binding)
+    return AclBindingFilter(
+        exact.restype,
+        exact.name,
+        exact.resource_pattern_type,
+        exact.principal,
+        exact.host,
+        exact.operation,
+        exact.permission_type,
+    )

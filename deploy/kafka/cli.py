@@ -1,4 +1,4 @@
-"""`homeward kafka acl sync`: make the broker's logins, ACLs and topics match `partners.yaml`.
+"""`homeward kafka acl sync`: make the broker's logins, ACLs, quotas and topics match `partners.yaml`.
 
 For a broker Homeward runs itself (the local launcher's secured mode, docker compose with SASL);
 on Kubernetes the Strimzi KafkaUsers in deploy/k8s/kafka/ say the same and the operator applies them.
@@ -14,13 +14,14 @@ from pathlib import Path
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = commands.add_parser("kafka", help="Kafka access control: principals and ACLs")
+    parser = commands.add_parser("kafka", help="Kafka access control: principals, ACLs and quotas")
     areas = parser.add_subparsers(dest="kafka_area", required=True, metavar="AREA")
     acl = areas.add_parser("acl", help="ACLs derived from partners.yaml")
     actions = acl.add_subparsers(dest="acl_action", required=True, metavar="ACTION")
     sync = actions.add_parser(
         "sync",
-        help="create missing topics, logins and ACLs; delete extra ACLs and removed partners' logins",
+        help="create missing topics, logins, ACLs and partner quotas; delete extra ACLs and removed "
+        "partners' logins and quotas",
         description=__doc__,
     )
     sync.add_argument("--dry-run", action="store_true", help="only print what would change")
@@ -38,30 +39,24 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     from aiokafka.errors import KafkaError
+    from confluent_kafka import KafkaException
 
     from deploy.k8s.generate_topics import partner_ids
     from deploy.local.infra import kafka_broker
-    from shared.kafka.security import kafka_security_options
     from shared.settings import Settings
     from shared.topics import Topics
 
     from .access import desired_access
-    from .admin import AccessError, sync_access
+    from .admin import AccessError
+    from .quotas import QuotaError
+    from .sync import sync_access
 
     settings = Settings()
     access = desired_access(partner_ids(settings.config_dir), Topics(settings.topic_prefix))
     credentials = args.credentials_dir or kafka_broker().credentials_dir
     try:
-        report = asyncio.run(
-            sync_access(
-                settings.kafka_bootstrap_servers,
-                access,
-                credentials,
-                dry_run=args.dry_run,
-                **kafka_security_options(settings),
-            )
-        )
-    except (AccessError, KafkaError, OSError) as error:
+        report = asyncio.run(sync_access(settings, access, credentials, dry_run=args.dry_run))
+    except (AccessError, QuotaError, KafkaError, KafkaException, OSError) as error:
         print(f"homeward kafka acl sync: {error}", file=sys.stderr)
         return 2
     verb = "would " if args.dry_run else ""
@@ -75,6 +70,13 @@ def run(args: argparse.Namespace) -> int:
         print(f"{verb}delete ACL: {binding.line()}")
     for binding in report.acls_created:
         print(f"{verb}create ACL: {binding.line()}")
+    for user, quota in report.quotas_set:
+        print(
+            f"{verb}set quota of {user}: produce {quota.producer_byte_rate} B/s, "
+            f"fetch {quota.consumer_byte_rate} B/s"
+        )
+    for user in report.quotas_removed:
+        print(f"{verb}remove the quota of {user}")
     print(
         f"{len(access.users)} logins, {len(access.acls)} ACLs wanted; "
         + ("in sync" if not report.changed else f"{verb}changed")

@@ -252,7 +252,8 @@ class KafkaBroker:
         folder formatted before secured mode was turned on gets it too."""
         import secrets
 
-        from deploy.kafka.admin import AccessAdmin, write_password
+        from deploy.kafka.admin import AccessAdmin, loopback
+        from deploy.kafka.sync import write_password
 
         path = self.credentials_dir / f"{ADMIN_USER}.password"
         if not path.exists():
@@ -260,7 +261,7 @@ class KafkaBroker:
         password = self.admin_password()
 
         async def set_login() -> None:
-            async with AccessAdmin(self.bootstrap) as admin:
+            async with AccessAdmin(loopback(self.bootstrap)) as admin:
                 await admin.set_password(ADMIN_USER, password)
 
         run_blocking(set_login())

@@ -258,12 +258,29 @@ def planned_case(number: int, rng: random.Random, today: date) -> PlannedCase:
         "work_history": [{"sector": rng.choice(SECTORS), "years": rng.randint(1, 15)}]
         if adult and rng.random() < 0.7
         else [],
+        **_urgency(number),
     }
     if stage in ("plan_proposed", "plan_approved"):
         case.plan = plan_for(rng, programme, members, needs, today)
         kinds = {line["assistance_type"] for line in case.plan["assistance"]}
         case.verify_business_plan = "micro_business" in kinds and rng.random() < 0.6
     return case
+
+
+URGENCY_REASONS = ["safety_risk", "health_risk", "no_shelter", "young_children", "loss_of_income"]
+
+
+def _urgency(number: int) -> dict[str, str]:
+    """The caseworker's judgement: about one case in ten urgent and one in five high, each with its
+    reason. Drawn apart from the caseload's own sequence, so the rest of a seeded caseload stays
+    as it was."""
+    rng = random.Random(f"urgency-{number}")  # noqa: S311 - an invented caseload, not a secret
+    roll = rng.random()
+    if roll < 0.1:
+        return {"urgency": "urgent", "urgency_reason": rng.choice(URGENCY_REASONS)}
+    if roll < 0.3:
+        return {"urgency": "high", "urgency_reason": rng.choice(URGENCY_REASONS)}
+    return {"urgency": "normal"}
 
 
 def caseload(count: int, seed: int, today: date) -> list[PlannedCase]:

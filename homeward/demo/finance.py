@@ -161,8 +161,10 @@ class Finance:
         key = {"Idempotency-Key": f"demo-{self.run_id}-{installment['id']}-1"}
         await self.api.call("POST", "grants", f"{path}/disburse", disburser.token, json=payment, headers=key)
         if payment["method"] == "bank_transfer" and rng.random() < RETURNED_TRANSFERS:
-            reason = "the bank returned the transfer: the account is closed"
-            await self.api.call("POST", "grants", f"{path}/fail", disburser.token, json={"reason": reason})
+            reason = "account_closed"  # a code: the ledger keeps it
+            # recorded by another officer than the one who paid (separation of duties)
+            recorder = next(o for o in self.team.officers if o.name != disburser.name)
+            await self.api.call("POST", "grants", f"{path}/fail", recorder.token, json={"reason": reason})
             self.returned += 1
             second_approver, second_disburser = self.team.four_eyes(number + 1)
             await self.api.call("POST", "grants", f"{path}/approve", second_approver.token)

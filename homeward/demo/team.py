@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from homeward.demo.caseload import PROGRAMMES
 from homeward.demo.client import Api, ApiError
 
 STAFF = {"caseworker": 4, "supervisor": 2, "finance": 3, "auditor": 1}
@@ -47,7 +48,8 @@ async def add_member(api: Api, admin_token: str, name: str, role: str) -> Member
             "intake",
             "/v1/users",
             admin_token,
-            json={"name": name, "role": role, "expires_in_days": 7},
+            # every programme the caseload uses: a user with none would see nothing
+            json={"name": name, "role": role, "expires_in_days": 7, "programmes": [p.id for p in PROGRAMMES]},
         )
     except ApiError as error:
         if error.status in (401, 403):

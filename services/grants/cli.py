@@ -1,11 +1,13 @@
-"""`homeward grants [--host] [--port 8003]` runs the service; `homeward ledger verify FILE.csv`
-checks a ledger export offline, with nothing but the file."""
+"""`homeward grants [--host] [--port 8003]` runs the service (`homeward grants migrate`: its migrations
+alone); `homeward ledger ...` audits its ledger (ledger_cli.py): verify an export offline, prove one
+payment, verify a proof, make a key."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
+
+from .ledger_cli import register_ledger
 
 DEFAULT_PORT = 8003
 
@@ -15,12 +17,11 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     grants.add_argument("--host", default="127.0.0.1")
     grants.add_argument("--port", type=int, default=DEFAULT_PORT)
     grants.set_defaults(handler=run_service)
-
-    ledger = commands.add_parser("ledger", help="audit a grants ledger export")
-    actions = ledger.add_subparsers(dest="ledger_action", required=True, metavar="ACTION")
-    verify = actions.add_parser("verify", help="recompute the hash chain of an export.csv")
-    verify.add_argument("file", type=Path, metavar="FILE.csv")
-    verify.set_defaults(handler=verify_export)
+    sub = grants.add_subparsers(dest="grants_command", metavar="SUBCOMMAND")
+    sub.add_parser("migrate", help="apply the migrations and privileges as the owner, and exit").set_defaults(
+        handler=migrate
+    )
+    register_ledger(commands)
 
 
 def run_service(args: argparse.Namespace) -> int:
@@ -28,26 +29,19 @@ def run_service(args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .core.policies import PolicyFileError
+    from .settings import SigningKeyError
 
     try:
         return serve("grants", create_app, host=args.host, port=args.port)
-    except PolicyFileError as error:
+    except (PolicyFileError, SigningKeyError) as error:
         print(f"homeward grants: {error}", file=sys.stderr)
         return 2
 
 
-def verify_export(args: argparse.Namespace) -> int:
-    """Exit 0 when the chain is intact and every transaction balances, 1 otherwise; one line."""
-    from .core.ledger.chain import ExportFormatError, read_csv, verify_entries
+def migrate(args: argparse.Namespace) -> int:
+    from shared.runtime import migrate_command
 
-    try:
-        with args.file.open(newline="") as stream:
-            verdict = verify_entries(read_csv(stream))
-    except OSError as error:
-        print(f"FAILED: cannot read {args.file}: {error.strerror}")
-        return 1
-    except ExportFormatError as error:
-        print(f"FAILED: {args.file} {error}")
-        return 1
-    print(verdict.line())
-    return 0 if verdict.ok else 1
+    from .app import MIGRATION_FOLDERS
+    from .store import PRIVILEGES
+
+    return migrate_command("grants", MIGRATION_FOLDERS, PRIVILEGES)

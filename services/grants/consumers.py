@@ -2,8 +2,9 @@
 case inside `apply_once`'s transaction, so the inbox row, the grant's rows, the ledger postings and
 the outbox commit together.
 
-ReintegrationPlanApproved opens a grant, CaseClosed closes it; every other type on the topic is
-recorded in the inbox (so it is not re-read) and otherwise ignored.
+ReintegrationPlanApproved opens a grant, CaseClosed closes it, PersonalDataErased drops the free
+text grants holds about the case; every other type on the topic is recorded in the inbox (so it is
+not re-read) and otherwise ignored.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from faststream.kafka import KafkaBroker
 
 from shared.db import Connection
 from shared.events.envelope import Envelope
-from shared.events.intake import CaseClosed, ReintegrationPlanApproved
+from shared.events.intake import CaseClosed, PersonalDataErased, ReintegrationPlanApproved
 from shared.inbox import apply_once
 from shared.kafka.subscriptions import subscriber_options
 
 from .use_cases.closing import close_grants_of_case
 from .use_cases.context import GrantsContext
+from .use_cases.erasure import forget_personal_data
 from .use_cases.opening import grant_for_approved_plan
 
 CONSUMER = "grants.returnees"
@@ -28,6 +30,7 @@ UseCase = Callable[[Connection, GrantsContext, Envelope], Awaitable[None]]
 USE_CASES: dict[str, UseCase] = {
     ReintegrationPlanApproved.event_type: grant_for_approved_plan,
     CaseClosed.event_type: close_grants_of_case,
+    PersonalDataErased.event_type: forget_personal_data,
 }
 
 

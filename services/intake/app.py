@@ -1,5 +1,7 @@
-"""`create_app()`: intake's HTTP API and caseworker page, its timeline consumers and outbox relay,
-started and stopped together by the FastAPI lifespan."""
+"""`create_app()`: intake's HTTP API and caseworker page, its timeline consumers, outbox relay and
+retention purge, started and stopped together by the FastAPI lifespan. The reference data and the
+retention periods are read and validated here, before anything starts: a bad file stops the service
+naming the field at fault."""
 
 from __future__ import annotations
 
@@ -10,16 +12,33 @@ from pathlib import Path
 import structlog
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.intake.consumers import subscribe_timeline
 from services.intake.core.catalogue import load_catalogue
+from services.intake.core.retention import RETENTION_FILE, load_retention
 from services.intake.http import problems
-from services.intake.http.api import cases, consent, plans, timeline, users
+from services.intake.http.api import (
+    access,
+    assignment,
+    cases,
+    consent,
+    plans,
+    timeline,
+    user_changes,
+    users,
+)
 from services.intake.http.api.document import describe_catalogue
-from services.intake.http.pages import case, home, registration, render
+from services.intake.http.pages import access_log, case, home, registration, render
+from services.intake.jobs import retention_purge
+from services.intake.store import PRIVILEGES
 from services.intake.use_cases.context import IntakeContext
+from shared.access_log import ACCESS_LOG_MIGRATIONS
+from shared.http import signin
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
+from shared.jobs import Jobs
 from shared.kafka.broker import create_broker
 from shared.runtime import ServiceRuntime
 from shared.settings import Settings
@@ -27,29 +46,50 @@ from shared.topics import Topics, TopicSpec
 
 SERVICE = "intake"
 MIGRATIONS = Path(__file__).parent / "migrations"
+# what the service starts with and `homeward intake migrate` applies: its own, then the access log
+MIGRATION_FOLDERS = (MIGRATIONS, ACCESS_LOG_MIGRATIONS)
 
 log = structlog.get_logger("intake.app")
 
 
+class IntakeSettings(BaseSettings):
+    """Intake's own knobs (environment prefix `HOMEWARD_INTAKE_`)."""
+
+    model_config = SettingsConfigDict(env_prefix="HOMEWARD_INTAKE_", extra="ignore", frozen=True)
+
+    purge_interval_s: float = Field(default=24 * 60 * 60, gt=0)
+    retention_file: str = RETENTION_FILE
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    options = IntakeSettings()
     catalogue = load_catalogue(settings.config_dir)
+    retention = load_retention(settings.config_dir / options.retention_file, catalogue.programmes)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await ServiceRuntime.start(settings, SERVICE, [MIGRATIONS], topics=_topics(settings))
+        runtime = await ServiceRuntime.start(
+            settings, SERVICE, MIGRATION_FOLDERS, privileges=PRIVILEGES, topics=_topics(settings)
+        )
         broker = create_broker(settings, SERVICE)
         subscribe_timeline(broker, runtime.pool, runtime.topics)
+        jobs = Jobs()
         try:
             await broker.start()
+            context = IntakeContext(runtime.pool, runtime.topics, catalogue)
             app.state.runtime = runtime
             app.state.broker = broker
             app.state.identity = runtime.identity
-            app.state.intake = IntakeContext(runtime.pool, runtime.topics, catalogue)
+            app.state.intake = context
+            app.state.retention = retention
             set_readiness(app, {"database": database_check(runtime.pool), "broker": broker_check(broker)})
+            jobs = Jobs([retention_purge(context, retention, options.purge_interval_s)])
+            jobs.start()
             log.info("intake started", schema=runtime.schema)
             yield
         finally:
+            await jobs.stop()
             await broker.stop()
             await runtime.stop()
             log.info("intake stopped")
@@ -64,9 +104,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install_error_handlers(app)
     describe_catalogue(app, catalogue)
-    for module in (cases, plans, consent, timeline, users):
+    for module in (cases, assignment, plans, consent, timeline, users, user_changes, access):
         app.include_router(module.router)
-    for page in (home, registration, case):
+    app.include_router(signin.api_router)
+    app.include_router(signin.page_routes(home.sign_in_page))
+    for page in (home, registration, case, access_log):
         app.include_router(page.router)
     home.install_page_errors(app)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")

@@ -17,7 +17,9 @@ from fastapi import FastAPI
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.access_log import ACCESS_LOG_MIGRATIONS
 from shared.db import transaction
+from shared.http.access_log import access_log_router
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
 from shared.jobs import Jobs
@@ -29,10 +31,14 @@ from .consumers import SERVICE, Consumers, build_broker
 from .core.directory import Directory, load_directory, load_municipalities
 from .http import partners, referrals
 from .jobs import escalation_sweep
+from .store import PRIVILEGES
 from .store.places import sync_partner_places
+from .store.referrals import ACCESS_LOG_CASES
 from .use_cases.context import ReferralContext
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# what the service starts with and `homeward referral migrate` applies: its own, then the access log
+MIGRATION_FOLDERS = (MIGRATIONS, ACCESS_LOG_MIGRATIONS)
 
 
 class ReferralSettings(BaseSettings):
@@ -50,9 +56,17 @@ def service_directory(settings: Settings, partners_file: str = "partners.yaml") 
 
 
 def service_topics(topics: Topics, directory: Directory) -> list[TopicSpec]:
-    """Every topic referral reads (with its DLQ) or writes, including one per partner."""
+    """Every topic referral reads (with its dead-letter topic) or writes, including each partner's
+    referrals and answers."""
     consumed = topics.with_dlqs([topics.returnees, topics.referral_responses])
-    return [*consumed, topics.referral_status, *(topics.partner(pid) for pid in directory.ids())]
+    partners = directory.ids()
+    return [
+        *consumed,
+        *(topics.partner_responses(pid) for pid in partners),
+        topics.partner_responses_dlq,
+        topics.referral_status,
+        *(topics.partner(pid) for pid in partners),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, sweep_interval_s: float | None = None) -> FastAPI:
@@ -67,7 +81,11 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await ServiceRuntime.start(
-            settings, SERVICE, [MIGRATIONS], topics=service_topics(context.topics, directory)
+            settings,
+            SERVICE,
+            MIGRATION_FOLDERS,
+            privileges=PRIVILEGES,
+            topics=service_topics(context.topics, directory),
         )
         try:
             async with transaction(runtime.pool) as connection:
@@ -98,4 +116,5 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
     app.state.directory = directory
     app.include_router(referrals.router)
     app.include_router(partners.router)
+    app.include_router(access_log_router(ACCESS_LOG_CASES))
     return app

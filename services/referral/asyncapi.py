@@ -28,12 +28,36 @@ HEADER = f"# Generated from services/referral by `{REGENERATE}`. Do not edit by 
 DESCRIPTION = """\
 How partner organisations work with Homeward's referral service.
 
-Each partner reads its own topic `referrals.<partner_id>.v1` (ReferralIssued, ReferralWithdrawn) and
-answers on `referral.responses.v1` (ReferralAccepted, ReferralDeclined, ReferralCompleted). Every
+Each partner reads its own topic `referrals.<partner_id>.v1` (ReferralIssued, ReferralWithdrawn,
+ErasureRequested) and answers on its own topic `referral.responses.<partner_id>.v1`
+(ReferralAccepted, ReferralDeclined, ReferralCompleted), which only its login may write: an answer
+counts as the partner's because of the topic it arrived on, never because of what it says. Every
 message is an envelope keyed by the case id: event_id (UUIDv7), type, schema_version, occurred_at,
 key, correlation_id, causation_id, producer, data. Answer with the referral's correlation_id, the
-ReferralIssued event_id as causation_id, and your partner id as producer. Within a topic version
-changes are additive: ignore fields you do not know.
+ReferralIssued event_id as causation_id, and your partner id as producer and data.partner_id. Within
+a topic version changes are additive: ignore fields you do not know.
+
+Delivery is at least once. After a fault on Homeward's side an event can arrive twice, with the same
+event_id: keep the event_ids you have acted on (a bounded set of recent ones is enough) and skip one
+you have seen. Answering a referral twice is harmless: an answer that repeats the referral's state
+(accepted twice, completed twice) changes nothing.
+
+Priority is the caseworker's urgency (normal, high, urgent) from the latest assessment; a normal
+case whose returnee arrived more than 30 days before the referral is issued is high. It is never
+derived from vulnerabilities, and neither is the choice of partner, except for the vulnerabilities
+a category declares (a medical partner may be told of a medical condition, a housing partner that
+a safe house is needed); those arrive in the payload's `vulnerabilities`, and only when the returnee
+consented to share with that category.
+
+ErasureRequested: delete everything you hold about the case (the referrals it names). It comes when
+the case's personal data is erased in Homeward (retention ended, the returnee's request) or the
+returnee withdrew consent to share with your category, also after a completed referral.
+
+Moving from the shared topic: `referral.responses.v1` is deprecated and read for one deprecation
+period only. To move, write your answers to `referral.responses.<partner_id>.v1` instead (same
+messages, same keys; your login already may), once your answers on the shared topic are acknowledged.
+Nothing else changes; answers still on the shared topic are applied with the old check and logged as
+deprecated until the topic is retired.
 """
 
 

@@ -1,4 +1,5 @@
-"""`homeward referral [--host] [--port]` runs the service; `homeward referral asyncapi` the contract."""
+"""`homeward referral [--host] [--port]` runs the service; `homeward referral asyncapi` the contract;
+`homeward referral migrate` its migrations alone."""
 
 from __future__ import annotations
 
@@ -19,6 +20,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     action.add_argument("--write", action="store_true", help="write docs/asyncapi/referral.yaml")
     action.add_argument("--check", action="store_true", help="exit 1 when the committed document is stale")
     document.set_defaults(handler=asyncapi)
+    sub.add_parser("migrate", help="apply the migrations and privileges as the owner, and exit").set_defaults(
+        handler=migrate
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,3 +52,12 @@ def asyncapi(args: argparse.Namespace) -> int:
         return 0 if current else 1
     sys.stdout.write(contract_document())
     return 0
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from shared.runtime import migrate_command
+
+    from .app import MIGRATION_FOLDERS
+    from .store import PRIVILEGES
+
+    return migrate_command("referral", MIGRATION_FOLDERS, PRIVILEGES)

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, create_model
 
 from shared.events import Envelope, Event
 from shared.events.referral import (
+    ErasureRequested,
     ReferralAccepted,
     ReferralCompleted,
     ReferralDeclined,
@@ -36,7 +37,9 @@ ReferralIssuedData: type[BaseModel] = create_model(
         Field(
             description="Only what the category may see: housing → HousingPayload, education → "
             "EducationPayload, employment → EmploymentPayload, medical and counselling → CarePayload. "
-            "Never a name, a contact or a vulnerability; urgency is `priority`."
+            "Never a name or a contact. A vulnerability only where the category declares it (the "
+            "payload's `vulnerabilities`), and only with the returnee's consent to share with that "
+            "category; urgency is `priority`."
         ),
     ),
 )
@@ -59,7 +62,9 @@ def _one_of(*models: type[Envelope]) -> Any:
 
 
 PARTNER_TOPIC_MESSAGES = _one_of(
-    envelope_of(ReferralIssued, ReferralIssuedData), envelope_of(ReferralWithdrawn)
+    envelope_of(ReferralIssued, ReferralIssuedData),
+    envelope_of(ReferralWithdrawn),
+    envelope_of(ErasureRequested),
 )
 RESPONSE_MESSAGES = _one_of(
     envelope_of(ReferralAccepted), envelope_of(ReferralDeclined), envelope_of(ReferralCompleted)
@@ -68,25 +73,41 @@ STATUS_MESSAGES = _one_of(envelope_of(ReferralStatusChanged), envelope_of(Referr
 
 
 def declare_contract(broker: KafkaBroker, topics: Topics, directory: Directory) -> None:
-    """Declare every topic referral writes, and the one partners write, for the document."""
+    """Declare every topic referral writes, and the ones partners write, for the document."""
     for partner in sorted(directory.partners, key=lambda p: p.id):
         served = ", ".join(c.value for c in partner.categories)
         topic = topics.partner(partner.id).name
+        answers = topics.partner_responses(partner.id).name
         broker.publisher(
             topic,
             title=topic,
             description=f"Referrals for {partner.name} ({served}), keyed by case id. Only this partner "
-            "reads it. ReferralIssued asks for an answer on referral.responses.v1 by `respond_by`; "
-            "ReferralWithdrawn ends a referral (consent withdrawn, need removed, case closed).",
+            f"reads it. ReferralIssued asks for an answer on {answers} by `respond_by`; "
+            "ReferralWithdrawn ends a referral (consent withdrawn, need removed, case closed); "
+            "ErasureRequested asks to delete everything held about the case (its personal data was "
+            "erased, or consent to share with this category withdrawn) and needs no answer. At least "
+            "once: the same event (same event_id) may arrive twice; act on an event_id once.",
             schema=PARTNER_TOPIC_MESSAGES,
+        )
+        broker.publisher(
+            answers,
+            title=f"{answers}:written-by-{partner.id}",
+            description=f"{partner.name} answers here, and only it can (its login alone may write this "
+            "topic): every answer on it is taken as this partner's. Keyed by case id, with "
+            "`correlation_id` copied from the referral, `causation_id` = the ReferralIssued event_id, "
+            f"`producer` and `data.partner_id` = {partner.id!r}. Accept or decline an issued referral, "
+            "then complete an accepted one. An answer about a referral sent to another partner, or one "
+            "the referral's state does not allow, is dead-lettered with the reason; an answer repeated "
+            "(accepted twice, completed twice) changes nothing.",
+            schema=RESPONSE_MESSAGES,
         )
     broker.publisher(
         topics.referral_responses.name,
         title=f"{topics.referral_responses.name}:written-by-partners",
-        description="Partners answer here, keyed by case id, with `correlation_id` copied from the "
-        "referral and `causation_id` = the ReferralIssued event_id, `producer` = the partner id. "
-        "Accept or decline an issued referral, then complete an accepted one. A response the "
-        "referral's state does not allow (or from another partner) is dead-lettered with the reason.",
+        description="DEPRECATED: answer on your own topic referral.responses.<partner_id>.v1 instead. "
+        "Still read during the deprecation period, where the partner named in the answer must be the "
+        "one the referral was sent to; every answer here is logged as deprecated. Same messages as on "
+        "the partners' own topics.",
         schema=RESPONSE_MESSAGES,
     )
     broker.publisher(

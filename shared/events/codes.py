@@ -50,6 +50,15 @@ class AssistanceType(StrEnum):
     JOB_PLACEMENT = "job_placement"
 
 
+class Urgency(StrEnum):
+    """How soon the caseworker judges the returnee needs help (the assessment's; its reason code
+    stays in intake). Referral priority is derived from it and from dates, never from vulnerabilities."""
+
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
 class Priority(StrEnum):
     NORMAL = "normal"
     HIGH = "high"
@@ -88,3 +97,16 @@ class ClosureReason(StrEnum):
     RE_MIGRATED = "re_migrated"
     DECEASED = "deceased"
     OTHER = "other"
+    # closed because its personal data was erased at the returnee's request (or by law) while open
+    ERASED = "erased"
+
+
+class ErasureReason(StrEnum):
+    """Why a case's personal data was erased (intake's PersonalDataErased), or why a partner is
+    asked to delete what it holds (ErasureRequested)."""
+
+    RETENTION_ENDED = "retention_ended"  # the programme's retention period after closure is over
+    SUBJECT_REQUEST = "subject_request"  # the returnee asked for erasure
+    CONSENT_WITHDRAWN = "consent_withdrawn"  # consent to share with the partner's category withdrawn
+    UNLAWFUL_PROCESSING = "unlawful_processing"  # the data should never have been held
+    LEGAL_OBLIGATION = "legal_obligation"  # a court or the law requires it

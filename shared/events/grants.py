@@ -1,8 +1,9 @@
-"""Events grants publishes on `grants.installments.v1`, keyed by case id."""
+"""Events grants publishes: on `grants.installments.v1`, keyed by case id; and its signed ledger
+checkpoints on `grants.ledger-checkpoints.v1`, under the one key `ledger`."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
@@ -80,3 +81,22 @@ class GrantClosed(GrantEvent):
     released: Money
     # the installments the closure cancelled (an additive field: older readers ignore it)
     cancelled_installments: list[UUID] = []
+
+
+LEDGER_CHECKPOINT_KEY = "ledger"
+
+
+class LedgerCheckpointSigned(Event):
+    """Grants signed its ledger as it stood at `entry_count` entries. The signature (Ed25519,
+    base64) is over the text `homeward-ledger-checkpoint/1` of these fields (see the README); check
+    it with the grants public key, given out of band, never taken from here."""
+
+    event_type = "LedgerCheckpointSigned"
+
+    number: int
+    entry_count: int
+    head_hash: str
+    merkle_root: str
+    signed_at: datetime
+    key_id: str
+    signature: str

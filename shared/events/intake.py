@@ -13,7 +13,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.money import Money
 
-from .codes import AssistanceType, Category, ClosureReason, Relationship, Sex, Vulnerability
+from .codes import (
+    AssistanceType,
+    Category,
+    ClosureReason,
+    ErasureReason,
+    Relationship,
+    Sex,
+    Urgency,
+    Vulnerability,
+)
 from .envelope import Event
 
 
@@ -47,6 +56,10 @@ class CaseFacts(Event):
     consent: dict[Category, bool] = {}
     skills: list[str] = []
     work_history: list[WorkExperience] = []
+    # the caseworker's judgement (the assessment's; normal until assessed): referral priority
+    # comes from it and from the arrival date, never from the vulnerabilities
+    urgency: Urgency = Urgency.NORMAL
+    arrival_date: date | None = None
 
 
 class ReturneeRegistered(CaseFacts):
@@ -56,12 +69,30 @@ class ReturneeRegistered(CaseFacts):
     sending_country: str = Field(min_length=2, max_length=2)
     arrival_date: date
     registered_by: str
+    # the case's first assignment (additive: absent on events from before it)
+    assigned_to: UUID | None = None  # a user id
+    office: str | None = None
 
 
 class NeedsAssessed(CaseFacts):
     event_type = "NeedsAssessed"
 
     assessed_by: str
+
+
+class CaseAssigned(Event):
+    """Who works on a case now: the caseworker (a user id) and the office it belongs to; either may
+    be none. A case's first assignment rides on ReturneeRegistered (`assigned_to`, `office`); this
+    event follows each reassignment by a supervisor. Referral keeps it, so that a caseworker limited
+    to their own or their office's cases sees only those cases' referrals there too."""
+
+    event_type = "CaseAssigned"
+
+    case_id: UUID
+    programme_id: str
+    assigned_to: UUID | None = None  # a user id
+    office: str | None = None
+    assigned_by: str
 
 
 class ConsentChanged(Event):
@@ -102,3 +133,16 @@ class CaseClosed(Event):
     case_id: UUID
     reason: ClosureReason
     closed_by: str
+
+
+class PersonalDataErased(Event):
+    """The case's personal data is gone from intake (names, dates of birth, documents, contacts,
+    free text); ids and codes stay. Every service drops what it copied of the case, and referral
+    asks each partner that ever received the case to delete what it holds."""
+
+    event_type = "PersonalDataErased"
+
+    case_id: UUID
+    reason: ErasureReason
+    # the user who erased it; None when the retention job did
+    erased_by: str | None = None

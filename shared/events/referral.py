@@ -1,5 +1,6 @@
-"""Referral events: issued to one partner (`referrals.<partner_id>.v1`), answered by partners
-(`referral.responses.v1`), and followed on `referral.status.v1`. All keyed by case id."""
+"""Referral events: issued to one partner (`referrals.<partner_id>.v1`), answered by that partner
+on its own topic (`referral.responses.<partner_id>.v1`; the shared `referral.responses.v1` is
+deprecated), and followed on `referral.status.v1`. All keyed by case id."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from .codes import Category, Priority, ReferralStatus
+from pydantic import Field
+
+from .codes import Category, ErasureReason, Priority, ReferralStatus
 from .envelope import Event
 
 
@@ -18,9 +21,14 @@ class ReferralIssued(Event):
     case_id: UUID
     partner_id: str
     category: Category
-    priority: Priority
+    priority: Priority = Field(
+        description="The caseworker's urgency (normal, high, urgent) at the last assessment; a normal "
+        "case whose returnee arrived more than 30 days before the referral is issued is high. Never "
+        "derived from vulnerabilities: a partner learns a vulnerability only where its category's "
+        "payload declares it (`vulnerabilities`) and the returnee consented to share with that category."
+    )
     respond_by: datetime
-    # only the fields this category may see (routing decides the list); no names, no flags
+    # only the fields this category may see (routing decides the list); no names, no contacts
     payload: dict[str, Any]
 
 
@@ -32,6 +40,19 @@ class ReferralWithdrawn(Event):
     partner_id: str
     category: Category
     reason: str
+
+
+class ErasureRequested(Event):
+    """Sent on a partner's own topic: delete everything held about `case_id` (the referrals
+    `referral_ids` brought), because its personal data was erased in Homeward or the returnee
+    withdrew consent to share with the partner's category. Nothing is to be answered."""
+
+    event_type = "ErasureRequested"
+
+    case_id: UUID
+    partner_id: str
+    referral_ids: list[UUID]
+    reason: ErasureReason
 
 
 class PartnerResponse(Event):

@@ -1,7 +1,9 @@
-"""Who is calling: FastAPI dependencies over the identity store (`shared.identity`).
+"""Who is calling the API: FastAPI dependencies over the identity store (`shared.identity`).
 
-`require_roles(...)`: 401 without a valid bearer token, 403 for a role that may not do this.
-The app keeps an IdentityStore in `app.state.identity`.
+A machine or a script sends `Authorization: Bearer <token>`; a person whose browser holds a session
+(signed in on a page, `shared.http.signin`) is taken from the session cookie, and a write made that
+way must come from our own pages (`sessions.same_origin`). `require_roles(...)`: 401 without either,
+403 for a role that may not do this. The app keeps an IdentityStore in `app.state.identity`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from shared.identity.model import Role, User
 from shared.identity.store import IdentityStore
 
 from .problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
+from .sessions import WRITE_METHODS, same_origin, session_id_of, user_for_session
 
 # The OpenAPI document marks the operations that depend on these (401 and 403 documented, bearer
 # security declared): `shared.http.openapi` looks for this attribute on a route's dependencies.
@@ -26,15 +29,21 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def authenticate(request: Request) -> User:
-    """The caller, from `Authorization: Bearer <token>`."""
+    """The caller, from a bearer token, else from a session cookie."""
     token = bearer_token(request)
     user = None
     if token:
         store: IdentityStore = request.app.state.identity
-        user = await store.user_for_token(token)
+        user = await store.tokens.user_for_token(token)
+    elif session_id_of(request) is not None:
+        if request.method in WRITE_METHODS and not same_origin(request):
+            raise ProblemError(FORBIDDEN, "a write with a session cookie must come from this site's pages")
+        user = await user_for_session(request)
     if user is None:
         raise ProblemError(
-            UNAUTHENTICATED, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+            UNAUTHENTICATED,
+            "a valid bearer token (or a live session) is required",
+            headers={"WWW-Authenticate": "Bearer"},
         )
     request.state.user = user
     return user

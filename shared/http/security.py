@@ -2,7 +2,7 @@
 
 - `BodySizeLimit` (API4, unrestricted resource consumption): a body above the limit is refused with
   413 — by its Content-Length before anything is read, or as soon as a chunked body passes it;
-- `WriteRateLimit` (API4): each bearer token (or page cookie; the client address when neither is
+- `WriteRateLimit` (API4): each bearer token (or session cookie; the client address when neither is
   sent, e.g. sign-in) gets a token bucket for writes; an empty bucket answers 429 with Retry-After.
   The buckets live in this process's memory: with N replicas a client gets up to N times the rate.
   That bounds a stolen token's damage per pod; a shared store (PostgreSQL, Redis) would be needed for
@@ -39,9 +39,9 @@ from .problems import (
     problem_bytes,
     problem_response,
 )
+from .sessions import SESSION_COOKIES
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-PAGE_COOKIE = "homeward_token"  # the caseworker page's session (services/intake/http/pages/session.py)
 # FastAPI's interactive docs load their scripts from a CDN; they carry no data of ours
 DOCS_PATHS = ("/docs", "/redoc")
 CONTENT_SECURITY_POLICY = (
@@ -147,7 +147,7 @@ class TokenBuckets:
 
 
 def caller_key(scope: Scope) -> str:
-    """Whose bucket: a hash of the bearer token or page cookie (never the secret itself), else
+    """Whose bucket: a hash of the bearer token or session cookie (never the secret itself), else
     the client address."""
     headers = dict(scope["headers"])
     scheme, _, credentials = headers.get(b"authorization", b"").decode("latin-1").partition(" ")
@@ -155,7 +155,7 @@ def caller_key(scope: Scope) -> str:
     if not secret:
         for part in headers.get(b"cookie", b"").decode("latin-1").split(";"):
             name, _, value = part.strip().partition("=")
-            if name == PAGE_COOKIE and value:
+            if name in SESSION_COOKIES and value:
                 secret = value
     if secret:
         return "token:" + hashlib.sha256(secret.encode()).hexdigest()

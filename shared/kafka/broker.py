@@ -10,6 +10,7 @@ from typing import Any
 from faststream.kafka import KafkaBroker
 
 from shared.settings import Settings
+from shared.topics import Topics
 
 from .consuming import ConsumingRules
 from .security import broker_security
@@ -55,6 +56,8 @@ def create_broker(settings: Settings, service: str, **options: Any) -> KafkaBrok
         max_attempts=settings.consumer_max_attempts,
         backoff_initial_s=settings.consumer_backoff_initial_s,
         backoff_max_s=settings.consumer_backoff_max_s,
+        # one naming rule for every service: `<topic>.dlq`, but partners' own answer topics share one
+        dead_letter_topic=Topics(settings.topic_prefix).dead_letter_topic,
     )
     broker = MemberBroker(
         bootstrap_list(settings.kafka_bootstrap_servers),

@@ -4,7 +4,8 @@ no subscriber-level ones):
 - each message is handled in a log context of its ids (topic, partition, offset, event id,
   correlation id; a batch: its topic, size and partitions);
 - only poison (`shared.poison.is_poison`: malformed, a refused transition, a rule broken, an unknown
-  case) is dead-lettered, to `<topic>.dlq`, and the consumer moves on. A batch handler names its
+  case) is dead-lettered, to `<topic>.dlq` (or where `dead_letter_topic` says), and the consumer
+  moves on. A batch handler names its
   poison with `DeadLetters` after its transaction committed the rest; an error that escapes a batch
   handler is never taken as poison (it would not say which message);
 - anything else is retried with backoff and never dead-lettered: quietly when it is transient (the
@@ -33,7 +34,7 @@ from faststream.exceptions import HandlerException
 from faststream.message import StreamMessage
 
 from shared.events.envelope import current_correlation_id
-from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
+from shared.metrics import CONSUMER_RETRIES, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED, topic_label
 from shared.poison import is_poison
 from shared.tracing import batch_of, consuming, trace_headers
 from shared.transient import is_transient
@@ -59,8 +60,10 @@ class ConsumingRules:
         max_attempts: int = 5,
         backoff_initial_s: float = 0.2,
         backoff_max_s: float = 5.0,
+        dead_letter_topic: Callable[[str], str] = lambda topic: f"{topic}.dlq",
     ) -> None:
         self.publish = publish
+        self.dead_letter_topic = dead_letter_topic
         self.max_attempts = max_attempts
         self.backoff_initial_s = backoff_initial_s
         self.backoff_max_s = backoff_max_s
@@ -82,7 +85,7 @@ class _ConsumingMiddleware(BaseMiddleware):
         records = records_of(msg)
         group = self._group()
         for record in records:
-            EVENTS_CONSUMED.labels(group, record.topic).inc()
+            EVENTS_CONSUMED.labels(group, topic_label(record.topic)).inc()
         report_lag(msg, records, group)
         if isinstance(msg.raw_message, tuple):  # a batch: its handler binds each message's ids
             ids: dict[str, Any] = {
@@ -148,7 +151,7 @@ class _ConsumingMiddleware(BaseMiddleware):
                     if is_transient(fault)
                     else "unrecognised"
                 )
-                CONSUMER_RETRIES.labels(group, topic, kind).inc()
+                CONSUMER_RETRIES.labels(group, topic_label(topic), kind).inc()
                 delay = self.rules.backoff(attempt)
                 giving_up = attempt >= self.rules.max_attempts
                 _log_fault(fault, kind, attempt, delay, giving_up)
@@ -178,8 +181,10 @@ class _ConsumingMiddleware(BaseMiddleware):
         retry after a failed publish sends only what is still missing."""
         while pending:
             record, error = pending[0]
-            await dead_letter(self.rules.publish, record, error, group)
-            EVENTS_DEAD_LETTERED.labels(group, record.topic).inc()
+            await dead_letter(
+                self.rules.publish, record, error, group, self.rules.dead_letter_topic(record.topic)
+            )
+            EVENTS_DEAD_LETTERED.labels(group, topic_label(record.topic)).inc()
             pending.pop(0)
 
 

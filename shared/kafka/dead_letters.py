@@ -1,4 +1,5 @@
-"""Dead letters: a poison record goes to `<its topic>.dlq` with its own bytes, key and headers, plus
+"""Dead letters: a poison record goes to its topic's dead-letter topic (`<its topic>.dlq`, or the
+one `shared.topics.Topics.dead_letter_topic` names) with its own bytes, key and headers, plus
 headers saying why, where from and who refused it (`x-dlq-*`).
 
 A dead letter can appear twice: a consumer that dies after publishing it and before committing its
@@ -54,10 +55,12 @@ def dead_letter_headers(record: Any, error: BaseException, group: str = "") -> d
     return headers
 
 
-async def dead_letter(publish: PublishRaw, record: Any, error: BaseException, group: str = "") -> None:
-    """Publish `record` (an aiokafka ConsumerRecord) that consumer group `group` refused to
-    `<its topic>.dlq`; raises when the broker does not take it (the caller retries: the record is
-    not acknowledged until this returns)."""
-    headers = dead_letter_headers(record, error, group)
-    await publish(f"{record.topic}.dlq", record.value or b"", record.key, headers)
+async def dead_letter(
+    publish: PublishRaw, record: Any, error: BaseException, group: str = "", topic: str | None = None
+) -> None:
+    """Publish `record` (an aiokafka ConsumerRecord) that consumer group `group` refused to `topic`
+    (default `<its topic>.dlq`); raises when the broker does not take it (the caller retries: the
+    record is not acknowledged until this returns)."""
+    target = topic or f"{record.topic}.dlq"
+    await publish(target, record.value or b"", record.key, dead_letter_headers(record, error, group))
     log.warning("message dead-lettered", error_type=type(error).__name__, error=str(error)[:500])

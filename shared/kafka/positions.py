@@ -14,7 +14,7 @@ from aiokafka import TopicPartition
 from aiokafka.errors import IllegalStateError
 from faststream.message import StreamMessage
 
-from shared.metrics import CONSUMER_LAG
+from shared.metrics import CONSUMER_LAG, topic_label
 
 log = structlog.get_logger("shared.kafka")
 
@@ -68,7 +68,16 @@ def report_lag(msg: StreamMessage[Any], records: tuple[Any, ...], group: str) ->
     for record in records:
         where = TopicPartition(record.topic, record.partition)
         last[where] = max(last.get(where, record.offset), record.offset)
+    changed: set[tuple[str, str, str]] = set()
     for where, offset in last.items():
         end = highwater(where) if where in held else None
         if end is not None:
-            CONSUMER_LAG.labels(group, where.topic, str(where.partition)).set(max(0, end - (offset + 1)))
+            series = (group, topic_label(where.topic), str(where.partition))
+            _lags.setdefault(series, {})[where.topic] = max(0, end - (offset + 1))
+            changed.add(series)
+    for series in changed:  # topics that share a label (partners' answer topics) add up
+        CONSUMER_LAG.labels(*series).set(sum(_lags[series].values()))
+
+
+# the last lag seen per topic behind each series, for the series that stand for several topics
+_lags: dict[tuple[str, str, str], dict[str, int]] = {}

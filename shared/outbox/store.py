@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from shared.db import Connection
+from shared.db import Connection, Pool
 
 
 @dataclass(frozen=True)
@@ -164,3 +164,32 @@ def _json(value: Any) -> dict[str, Any]:
     if isinstance(value, str):
         return dict(json.loads(value))
     return dict(value or {})
+
+
+async def forget_sent(connection: Connection, keys: Sequence[str]) -> int:
+    """Delete the sent rows of these keys (a case whose personal data is erased: what was
+    published about it need not wait for retention pruning). Unsent rows stay: they are the
+    events still to be told, the erasure's own among them. Returns how many went."""
+    if not keys:
+        return 0
+    status = await connection.execute(
+        "DELETE FROM outbox WHERE key = ANY($1::text[]) AND sent_at IS NOT NULL", list(keys)
+    )
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def events_of_key(connection: Connection | Pool, key: str) -> list[dict[str, Any]]:
+    """Every row still held for `key` (a case), oldest first, as JSON-ready data: its topic, when
+    it was sent (None: not yet) and the event itself (a subject access export)."""
+    rows = await connection.fetch(
+        "SELECT topic, created_at, sent_at, payload FROM outbox WHERE key = $1 ORDER BY id", key
+    )
+    return [
+        {
+            "topic": row["topic"],
+            "created_at": row["created_at"].isoformat(),
+            "sent_at": row["sent_at"].isoformat() if row["sent_at"] else None,
+            "event": json.loads(bytes(row["payload"])),
+        }
+        for row in rows
+    ]

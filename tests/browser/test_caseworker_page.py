@@ -21,10 +21,11 @@ from playwright.async_api import Page, async_playwright, expect
 from services.intake.app import create_app
 from shared.events import new_envelope, parse_envelope
 from shared.events.referral import ReferralStatusChanged
+from shared.http.sessions import COOKIE
 from shared.identity.model import Role
 from shared.topics import Topics
 from tests.conftest import Isolated
-from tests.support import eventually, publish, read_topic
+from tests.support import TEST_PASSWORD, add_person, eventually, publish, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -44,7 +45,7 @@ SCREENSHOT = Path("/tmp/intake-case-page.png")  # noqa: S108 - a file for people
 @dataclass
 class Served:
     url: str
-    token: str
+    name: str
     topics: Topics
     bootstrap: str
 
@@ -70,11 +71,11 @@ async def served(isolated: Isolated) -> AsyncIterator[Served]:
         return bool(server.started)
 
     await eventually(started, timeout=30, what="uvicorn to start intake")
-    _, token = await app.state.identity.add_user("m.trajkovska", Role.CASEWORKER)
+    await add_person(app.state.identity, "m.trajkovska", Role.CASEWORKER, office="tetovo")
     try:
         yield Served(
             f"http://127.0.0.1:{port}",
-            token,
+            "m.trajkovska",
             Topics(isolated.settings.topic_prefix),
             isolated.settings.kafka_bootstrap_servers,
         )
@@ -112,14 +113,19 @@ async def test_a_caseworker_registers_a_family_and_sees_the_case_and_its_timelin
             context = await browser.new_context(viewport={"width": 1280, "height": 1000})
             page = await context.new_page()
 
-            # sign in with the token `homeward users add` printed
+            # sign in with her name and password; a wrong password first
             await page.goto(served.url + "/")
-            await page.get_by_label("Access token").fill(served.token)
+            await page.get_by_label("Name").fill(served.name)
+            await page.get_by_label("Password").fill("not my password at all")
+            await page.get_by_role("button", name="Sign in").click()
+            await expect(page.get_by_text("The name or the password is wrong.")).to_be_visible()
+            await page.get_by_label("Password").fill(TEST_PASSWORD)
             await page.get_by_role("button", name="Sign in").click()
             await expect(page.get_by_role("heading", name="Cases")).to_be_visible()
-            cookie = next(c for c in await context.cookies() if c["name"] == "homeward_token")
+            cookie = next(c for c in await context.cookies() if c["name"] == COOKIE)
             assert cookie["httpOnly"] is True
             assert cookie["sameSite"] == "Strict"
+            assert not cookie["value"].startswith("hw_")  # a session id, not a token
 
             # the registration form: the principal, then one more member
             await page.get_by_role("link", name="Register a returnee").click()
@@ -159,6 +165,7 @@ async def test_a_caseworker_registers_a_family_and_sees_the_case_and_its_timelin
                 "Registered: a household of 2, programme DE-STARTHILFEPLUS"
             )
             await expect(page.locator("table").first).to_contain_text("Dion Aliu")
+            await expect(page.locator(".details")).to_contain_text("you · office tetovo")  # her case now
             case_id = UUID((await page.locator(".case-id code").inner_text()).strip())
 
             # the registration produced its event, through the outbox, without personal data
@@ -204,5 +211,15 @@ async def test_a_caseworker_registers_a_family_and_sees_the_case_and_its_timelin
             await page.get_by_role("searchbox", name="Search").fill("aliu")
             await page.get_by_role("button", name="Search").click()
             await expect(page.get_by_role("link", name="Fatmire Aliu")).to_be_visible()
+
+            # signing out ends the session on the server: the old cookie opens nothing any more
+            await page.get_by_role("button", name="Sign out").click()
+            await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+            # the old cookie, kept and replayed
+            await context.add_cookies(
+                [{"name": cookie["name"], "value": cookie["value"], "url": served.url, "httpOnly": True}]
+            )
+            await page.goto(f"{served.url}/cases/{case_id}")
+            await expect(page.get_by_role("button", name="Sign in")).to_be_visible()
         finally:
             await browser.close()

@@ -77,11 +77,16 @@ class System:
         return {"Authorization": f"Bearer {self.tokens[user]}"}
 
     def add_user(self, name: str, role: str) -> str:
-        """`homeward users add NAME --role ROLE`, as an operator runs it; returns the token."""
+        """`homeward users add NAME --role ROLE --all-programmes --password-stdin --token`, as an
+        operator runs it (an admin names no programme: they see all): the user signs in on the pages
+        with PASSWORD and calls the APIs with the token, which is returned."""
+        scope = [] if role == "admin" else ["--all-programmes"]
+        command = [sys.executable, "-m", "homeward.cli", "users", "add", name, "--role", role]
         done = subprocess.run(
-            [sys.executable, "-m", "homeward.cli", "users", "add", name, "--role", role],
+            [*command, *scope, "--password-stdin", "--token"],
             env=self.env,
             cwd=REPO,
+            input=(PASSWORD + "\n").encode(),
             capture_output=True,
             timeout=60,
             check=False,
@@ -93,6 +98,9 @@ class System:
         return token
 
 
+PASSWORD = "the end to end test's own pass phrase"
+
+
 def system_env(kafka_bootstrap: str, database_url: str, token: str) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("HOMEWARD_")}
     return {
@@ -100,9 +108,11 @@ def system_env(kafka_bootstrap: str, database_url: str, token: str) -> dict[str,
         "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "DATABASE_URL": database_url,
         "HOMEWARD_TOPIC_PREFIX": f"e{token}.",
+        "HOMEWARD_DB_RUNTIME_ROLE": "homeward_{service}",
         "HOMEWARD_IDENTITY_SCHEMA": f"e_{token}_identity",
         "HOMEWARD_OUTBOX_POLL_INTERVAL_S": "0.5",
         "HOMEWARD_LOG_FORMAT": "json",
+        "HOMEWARD_LEDGER_SIGNING_KEY_FILE": os.environ["HOMEWARD_LEDGER_SIGNING_KEY_FILE"],
         "PYTHONUNBUFFERED": "1",
     }
 

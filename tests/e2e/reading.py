@@ -68,9 +68,13 @@ async def ledger_totals(client: httpx.AsyncClient, system: System, user: str) ->
         after = page[-1]["seq"]
 
 
+# every dead-letter topic: each consumed topic's, and the one all partners' own answer topics share
+DEAD_LETTER_TOPICS = (*(f"{t}.dlq" for t in CONSUMED_TOPICS), "referral.responses.dlq")
+
+
 async def dead_letters(system: System) -> dict[str, int]:
-    """topic → how many messages its consumers dead-lettered (only topics that have some)."""
+    """dead-letter topic → how many messages consumers dead-lettered there (only topics that have some)."""
     counts = {
-        t: len(await read_topic(system.kafka_bootstrap, system.topic(f"{t}.dlq"))) for t in CONSUMED_TOPICS
+        dlq: len(await read_topic(system.kafka_bootstrap, system.topic(dlq))) for dlq in DEAD_LETTER_TOPICS
     }
     return {t: n for t, n in counts.items() if n}

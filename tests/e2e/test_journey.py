@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.async_api import Page, async_playwright, expect
 
-from tests.e2e.conftest import REPO, System
+from tests.e2e.conftest import PASSWORD, REPO, System
 from tests.e2e.reading import dead_letters, events_on, ledger_totals, partner_events, timeline_shows
 from tests.support import eventually
 
@@ -55,7 +55,8 @@ async def register_on_the_page(system: System, caseworker: str) -> str:
         try:
             page = await browser.new_page()
             await page.goto(system.url("intake") + "/")
-            await page.get_by_label("Access token").fill(system.tokens[caseworker])
+            await page.get_by_label("Name").fill(caseworker)
+            await page.get_by_label("Password").fill(PASSWORD)
             await page.get_by_role("button", name="Sign in").click()
             await page.get_by_role("link", name="Register a returnee").click()
             await page.get_by_label("Donor programme").select_option("DE-STARTHILFEPLUS")
@@ -100,7 +101,7 @@ async def run_partner(system: System, partner_id: str, decide: str) -> str:
 
 
 async def test_a_family_from_the_page_to_a_disbursed_installment(system: System) -> None:
-    # the staff, made with `homeward users add` as an operator does
+    # the staff, made with `homeward users add` as an operator does (a password and a token each)
     staff = {
         "caseworker": "caseworker",
         "supervisor": "supervisor",

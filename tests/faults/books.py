@@ -11,6 +11,7 @@ from services.referral.core.directory import Directory
 
 RETURNEES, RESPONSES = "intake.returnees.v1", "referral.responses.v1"
 STATUS, INSTALLMENTS = "referral.status.v1", "grants.installments.v1"
+CHECKPOINTS = "grants.ledger-checkpoints.v1"
 # (service, consumed topic) → (inbox consumer name, consumer group without the prefix)
 CONSUMERS = {
     ("referral", RETURNEES): ("referral.returnees", "referral.returnees"),
@@ -25,7 +26,7 @@ def publishes(service: str, topic: str) -> bool:
     """Topic names here are without the corner's prefix."""
     return {
         "referral": topic == STATUS or (topic.startswith("referrals.") and not topic.endswith(".dlq")),
-        "grants": topic == INSTALLMENTS,
+        "grants": topic in (INSTALLMENTS, CHECKPOINTS),
         "intake": topic == RETURNEES,
     }[service]
 

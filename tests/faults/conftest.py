@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
@@ -45,13 +46,18 @@ class MakeService(Protocol):
 
 
 @pytest.fixture(scope="package")
-def private_postgres(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
-    server = PostgresServer(tmp_path_factory.mktemp("faults-postgres"), port=free_port())
+def private_postgres() -> Iterator[PostgresServer]:
+    # A folder of its own rather than pytest's: PostgreSQL runs as an unprivileged user that must
+    # walk down to it, and another pytest session starting meanwhile would close pytest's folder
+    # to everyone but root again.
+    root = Path(tempfile.mkdtemp(prefix="homeward-faults-postgres-"))
+    server = PostgresServer(root, port=free_port())
     try:
         server.start()
         yield server
     finally:
-        server.stop()  # the folder stays, with the server's log; pytest keeps the last three runs
+        server.stop()
+    shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture(scope="package")

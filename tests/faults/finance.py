@@ -74,7 +74,7 @@ class Officer:
 
     async def fund(self, programme: str, amount: int, currency: str = "EUR") -> None:
         key = uuid.uuid4().hex
-        body = {"amount": {"amount": amount, "currency": currency}, "reference": f"transfer {key[:8]}"}
+        body = {"amount": {"amount": amount, "currency": currency}, "reference": f"transfer-{key[:8]}"}
         response = await self.call(
             "POST", f"/v1/programmes/{programme}/funding", json=body, headers={"Idempotency-Key": key}
         )

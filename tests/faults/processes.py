@@ -20,6 +20,7 @@ import httpx
 from shared.db import create_pool
 from shared.identity.model import Role
 from shared.identity.store import IdentityStore, migrate_identity
+from tests.support import every_programme
 
 from .infra import free_port
 
@@ -51,6 +52,7 @@ class Corner:
             KAFKA_BOOTSTRAP_SERVERS=self.bootstrap,
             DATABASE_URL=self.database_url,
             HOMEWARD_TOPIC_PREFIX=self.prefix,
+            HOMEWARD_DB_RUNTIME_ROLE="homeward_{service}",
             HOMEWARD_DB_SCHEMA=self.schema(service),
             HOMEWARD_IDENTITY_SCHEMA=self.identity_schema,
             HOMEWARD_CONFIG_DIR=str(self.config_dir),
@@ -181,6 +183,9 @@ async def add_users(corner: Corner, users: dict[str, Role]) -> dict[str, str]:
     pool = await create_pool(corner.database_url, corner.identity_schema, min_size=1, max_size=1)
     try:
         store = IdentityStore(pool, corner.identity_schema)
-        return {name: (await store.add_user(name, role))[1] for name, role in users.items()}
+        return {
+            name: (await store.add_user(name, role, programmes=every_programme()))[1]
+            for name, role in users.items()
+        }
     finally:
         await pool.close()

@@ -12,7 +12,7 @@ from fastapi import Depends, FastAPI
 from shared.db import Pool, create_pool
 from shared.http.auth import require_roles
 from shared.http.problems import install_problems
-from shared.identity.model import Role, User, hash_token
+from shared.identity.model import CaseScope, GrantChange, Role, User, hash_token
 from shared.identity.store import IdentityStore, migrate_identity
 from tests.conftest import Isolated
 
@@ -29,10 +29,11 @@ async def store(isolated: Isolated) -> AsyncIterator[IdentityStore]:
 
 
 @pytest.fixture
-async def client(store: IdentityStore) -> AsyncIterator[httpx.AsyncClient]:
+async def client(store: IdentityStore, isolated: Isolated) -> AsyncIterator[httpx.AsyncClient]:
     app = FastAPI()
     install_problems(app)
     app.state.identity = store
+    app.state.settings = isolated.settings  # as `service_app` leaves it (the session cookie's name)
 
     @app.post("/plans/approve")
     async def approve(user: User = Depends(require_roles(Role.SUPERVISOR))) -> dict[str, str]:
@@ -68,10 +69,38 @@ async def test_the_wrong_role_is_403_and_the_right_one_passes(
 
 
 async def test_tokens_are_stored_only_as_hashes(store: IdentityStore) -> None:
-    _, token = await store.add_user("vesna", Role.FINANCE)
-    stored = await store.pool.fetchval(f"SELECT token_hash FROM {store.table} WHERE name = 'vesna'")
+    user, token = await store.add_user("vesna", Role.FINANCE)
+    stored = await store.pool.fetchval(
+        f'SELECT token_hash FROM "{store.schema}".api_tokens WHERE user_id = $1', user.id
+    )
     assert stored == hash_token(token)
     assert token not in stored
+
+
+async def test_every_grant_is_recorded_and_the_record_cannot_be_rewritten(store: IdentityStore) -> None:
+    import asyncpg
+
+    admin, _ = await store.add_user("root-admin", Role.ADMIN)
+    user, _ = await store.add_user("petar", Role.CASEWORKER, programmes=["NL-AVRR"])
+    await store.change_grant(
+        user.id, role=Role.SUPERVISOR, programmes=["NL-AVRR"], office="skopje",
+        case_scope=CaseScope.PROGRAMMES, by=admin.id, via="http",
+    )  # fmt: skip
+    assert await store.revoke_user(user.id, by=admin.id, via="http")
+    grants = await store.grants_of(user.id)
+    assert [(g.change, g.role, g.granted_by, g.via) for g in grants] == [
+        (GrantChange.GRANTED, Role.CASEWORKER, None, "cli"),
+        (GrantChange.CHANGED, Role.SUPERVISOR, admin.id, "http"),
+        (GrantChange.REVOKED, Role.SUPERVISOR, admin.id, "http"),
+    ]
+    for tampering in (
+        f'UPDATE "{store.schema}".role_grants SET granted_by = NULL',
+        f'DELETE FROM "{store.schema}".role_grants',
+        f'TRUNCATE "{store.schema}".role_grants',
+    ):
+        with pytest.raises(asyncpg.RestrictViolationError, match="append-only"):
+            await store.pool.execute(tampering)
+    assert len(await store.grants_of(user.id)) == 3
 
 
 async def test_a_revoked_or_expired_token_stops_working(

@@ -25,7 +25,7 @@ from shared.identity.model import Role
 from shared.topics import Topics
 from tests.conftest import new_isolation, release_isolation
 from tests.integration.intake.helpers import family
-from tests.support import eventually, headers_of, read_topic
+from tests.support import eventually, every_programme, headers_of, read_topic
 
 pytestmark = pytest.mark.integration
 
@@ -64,7 +64,7 @@ async def system(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Syste
                 await stack.enter_async_context(app.router.lifespan_context(app))
             identity = apps["intake"].state.identity
             tokens = {
-                who: (await identity.add_user(f"{who}-traced", role))[1]
+                who: (await identity.add_user(f"{who}-traced", role, programmes=every_programme()))[1]
                 for who, role in [
                     ("caseworker", Role.CASEWORKER),
                     ("supervisor", Role.SUPERVISOR),

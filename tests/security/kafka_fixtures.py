@@ -13,7 +13,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from pydantic import SecretStr
 
 from deploy.kafka.access import desired_access
-from deploy.kafka.admin import SyncReport, sync_access
+from deploy.kafka.admin import loopback
+from deploy.kafka.sync import SyncReport, sync_access
 from deploy.local.infra import cache_dir
 from deploy.local.kafka_broker import KafkaBroker
 from shared.kafka.security import kafka_security_options
@@ -73,7 +74,7 @@ class SecuredKafka:
 
     async def sync(self, partners: list[str]) -> SyncReport:
         return await sync_access(
-            self.admin_bootstrap, desired_access(partners, self.topics), self.credentials
+            loopback(self.admin_bootstrap), desired_access(partners, self.topics), self.credentials
         )
 
 

@@ -35,8 +35,8 @@ def test_buckets_are_bounded_and_keyed_by_a_hash_of_the_token() -> None:
     key = caller_key(scope)
     assert key.startswith("token:")
     assert "hw_secret" not in key
-    cookie = {"headers": [(b"cookie", b"theme=dark; homeward_token=hw_secret")], "client": None}
-    assert caller_key(cookie) == key  # the page's session counts against the same bucket
+    cookie = {"headers": [(b"cookie", b"theme=dark; homeward_session=hw_secret")], "client": None}
+    assert caller_key(cookie) == key  # a session cookie gets a bucket of its own, keyed by its hash
     assert caller_key({"headers": [], "client": ("10.0.0.9", 1)}) == "address:10.0.0.9"
 
 

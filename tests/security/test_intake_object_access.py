@@ -5,6 +5,7 @@ that does not exist); auditors see no personal data; every read is in the access
 from __future__ import annotations
 
 import json
+from typing import Any
 from uuid import uuid4
 
 import pytest
@@ -25,11 +26,6 @@ WRITES = {
     "/plan/approve": {},
     "/close": {"reason": "other"},
 }
-
-
-def page_session(app: SecuredIntake, name: str) -> dict[str, str]:
-    """The caseworker page's session cookie, as a browser sends it after signing in."""
-    return {"Cookie": f"homeward_token={app.tokens[name]}"}
 
 
 async def test_another_programmes_case_is_a_404_like_a_case_that_does_not_exist(
@@ -92,7 +88,7 @@ async def test_the_caseworker_page_keeps_the_same_scope(secured_intake: SecuredI
     app = secured_intake
     theirs = await app.register("de-caseworker", DE)
     ours = await app.register("nl-caseworker", NL)
-    signed_in = page_session(app, "nl-caseworker")
+    signed_in = await app.page("nl-caseworker")
     page = await app.client.get(f"/cases/{theirs['id']}", headers=signed_in)
     own = await app.client.get(f"/cases/{ours['id']}", headers=signed_in)
     listing = await app.client.get("/", headers=signed_in)
@@ -130,8 +126,8 @@ async def test_auditors_see_no_personal_data_on_any_case_endpoint(secured_intake
         "case": await app.client.get(url, headers=auditor),
         "timeline": await app.client.get(f"{url}/timeline", headers=auditor),
         "list": await app.client.get("/v1/cases", params={"q": case["id"]}, headers=auditor),
-        "page": await app.client.get(f"/cases/{case['id']}", headers=page_session(app, "auditor")),
-        "page list": await app.client.get("/", headers=page_session(app, "auditor")),
+        "page": await app.client.get(f"/cases/{case['id']}", headers=await app.page("auditor")),
+        "page list": await app.client.get("/", headers=await app.page("auditor")),
     }
     for what, answer in answers.items():
         assert answer.status_code == 200, what
@@ -152,14 +148,104 @@ async def test_every_read_of_a_case_is_in_the_access_log_with_ids_only(secured_i
     await app.client.get(url, headers=app.auth("nl-supervisor"))
     await app.client.get(f"{url}/timeline", headers=app.auth("nl-supervisor"))
     await app.client.get("/v1/cases", params={"q": case["id"]}, headers=app.auth("nl-supervisor"))
-    await app.client.get(f"/cases/{case['id']}", headers=page_session(app, "nl-supervisor"))
+    await app.client.get(f"/cases/{case['id']}", headers=await app.page("nl-supervisor"))
     await app.client.get(url, headers=app.auth("de-caseworker"))  # refused: not a read
 
     rows = await app.pool.fetch("SELECT * FROM access_log WHERE case_id = $1 ORDER BY id", case["id"])
-    assert [(r["user_id"], r["action"]) for r in rows] == [
-        (reader.id, "read"),
-        (reader.id, "timeline"),
-        (reader.id, "list"),
-        (reader.id, "page"),
+    writer = app.users["nl-caseworker"]
+    assert [(r["actor_id"], r["action"], r["purpose"]) for r in rows] == [
+        (writer.id, "register", "case_management"),  # a write is in it too
+        (reader.id, "read", "case_management"),
+        (reader.id, "timeline", "case_management"),
+        (reader.id, "list", "case_management"),
+        (reader.id, "page", "case_management"),
     ]
-    assert set(rows[0].keys()) == {"id", "user_id", "case_id", "action", "read_at"}  # ids, no content
+    # who (id, user name, role), what, when, which case, why: no content of the case
+    assert set(rows[0].keys()) == {"id", "at", "actor_id", "actor", "role", "action", "case_id", "purpose"}
+    # the page's reader is known by their session: their name and role, as for the API
+    assert {(r["actor"], r["role"]) for r in rows[1:]} == {(reader.name, "supervisor")}
+
+
+async def test_a_user_with_no_programme_sees_nothing_at_all(secured_intake: SecuredIntake) -> None:
+    app = secured_intake
+    case = await app.register("nl-caseworker", NL)
+    nobody = app.auth("nobody's-caseworker")
+    listed = await app.client.get("/v1/cases", params={"limit": "100"}, headers=nobody)
+    assert (listed.status_code, listed.json()["items"]) == (200, [])
+    for suffix in READS:
+        assert (await app.client.get(f"/v1/cases/{case['id']}{suffix}", headers=nobody)).status_code == 404
+    page = await app.client.get("/", headers=await app.page("nobody's-caseworker"))
+    assert case["id"] not in page.text
+    assert "No cases match" in page.text
+
+
+async def test_caseworkers_limited_to_their_office_or_their_own_cases_see_only_those(
+    secured_intake: SecuredIntake,
+) -> None:
+    app = secured_intake
+    # registered by a caseworker of the Skopje office: assigned to her, in her office
+    skopje = await app.register("nl-caseworker", NL)
+    assert (skopje["assigned_to"], skopje["office"]) == (str(app.users["nl-caseworker"].id), "skopje")
+    own = await app.register("own-caseworker", NL)
+
+    async def listed(who: str) -> set[str]:
+        response = await app.client.get("/v1/cases", params={"limit": "100"}, headers=app.auth(who))
+        return {item["id"] for item in response.json()["items"]}
+
+    async def reads(who: str, case: dict[str, Any]) -> int:
+        return (await app.client.get(f"/v1/cases/{case['id']}", headers=app.auth(who))).status_code
+
+    assert {skopje["id"], own["id"]} <= await listed("skopje-caseworker")
+    assert (await reads("skopje-caseworker", skopje), await reads("bitola-caseworker", skopje)) == (200, 404)
+    assert skopje["id"] not in await listed("bitola-caseworker")
+    assert own["id"] in await listed("own-caseworker")
+    assert skopje["id"] not in await listed("own-caseworker")
+    assert (await reads("own-caseworker", own), await reads("own-caseworker", skopje)) == (200, 404)
+    refused = await app.client.post(
+        f"/v1/cases/{skopje['id']}/close", json={"reason": "other"}, headers=app.auth("bitola-caseworker")
+    )
+    assert refused.status_code == 404
+
+    # a supervisor gives the Skopje case to the Bitola office: the two offices swap what they see
+    moved = await app.client.post(
+        f"/v1/cases/{skopje['id']}/assignment",
+        json={"assigned_to": str(app.users["bitola-caseworker"].id), "office": "bitola"},
+        headers=app.auth("nl-supervisor"),
+    )
+    assert moved.status_code == 200, moved.text
+    assert (await reads("bitola-caseworker", skopje), await reads("skopje-caseworker", skopje)) == (200, 404)
+    timeline = await app.client.get(f"/v1/cases/{skopje['id']}/timeline", headers=app.auth("nl-supervisor"))
+    assert "CaseAssigned" in [entry["type"] for entry in timeline.json()]
+
+
+async def test_only_a_supervisor_reassigns_and_only_to_someone_of_the_programme(
+    secured_intake: SecuredIntake,
+) -> None:
+    app = secured_intake
+    case = await app.register("nl-caseworker", NL)
+    url = f"/v1/cases/{case['id']}/assignment"
+    by_caseworker = await app.client.post(url, json={"office": "bitola"}, headers=app.auth("nl-caseworker"))
+    assert by_caseworker.status_code == 403
+    outsider = await app.client.post(
+        url, json={"assigned_to": str(app.users["de-caseworker"].id)}, headers=app.auth("nl-supervisor")
+    )
+    assert outsider.status_code == 422
+    assert problem_fields(outsider) == ["assigned_to"]
+    stranger = await app.client.post(
+        url, json={"assigned_to": str(uuid4())}, headers=app.auth("nl-supervisor")
+    )
+    assert stranger.status_code == 422
+
+
+async def test_the_supervisor_who_proposed_a_plan_cannot_approve_it(secured_intake: SecuredIntake) -> None:
+    app = secured_intake
+    case = await app.register("nl-caseworker", NL)
+    url = f"/v1/cases/{case['id']}/plan"
+    assert (await app.client.post(url, json=PLAN, headers=app.auth("nl-supervisor"))).status_code == 200
+    refused = await app.client.post(f"{url}/approve", json={}, headers=app.auth("nl-supervisor"))
+    assert refused.status_code == 409
+    assert refused.json()["type"] == "/problems/duties-not-separated"
+    assert "another supervisor" in refused.json()["detail"]
+    approved = await app.client.post(f"{url}/approve", json={}, headers=app.auth("supervisor"))
+    assert approved.status_code == 200
+    assert approved.json()["plan"]["approved_by"] == str(app.users["supervisor"].id)

@@ -1,9 +1,7 @@
-"""Partners read only their own referrals: ACLs from `homeward kafka acl sync`, enforced by a real
-broker in the launcher's secured mode (SCRAM-SHA-512 logins, StandardAuthorizer, deny by default).
-
-The other half of "a partner answers only for its own referrals" is referral's: a response about a
-referral sent to another partner is dead-lettered with the reason (WrongPartner) — proven in
-tests/integration/referral/test_dead_letters.py::test_impossible_moves_are_dead_lettered_with_the_reason_and_change_nothing.
+"""Partners read only their own referrals and answer only for their own: ACLs and quotas from
+`homeward kafka acl sync`, enforced by a real broker in the launcher's secured mode (SCRAM-SHA-512
+logins, StandardAuthorizer, deny by default), and referral running under its own login, taking the
+partner from the answer's topic.
 """
 
 from __future__ import annotations
@@ -22,8 +20,8 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
 )
 
-from deploy.kafka.access import AclBinding, partner_acls
-from deploy.kafka.admin import AccessAdmin
+from deploy.kafka.access import PARTNER_QUOTA, AclBinding, Quota, partner_acls
+from deploy.kafka.admin import AccessAdmin, loopback
 from homeward.cli import main as homeward
 from services.referral.app import create_app
 from shared.events import Category, Envelope
@@ -70,7 +68,7 @@ async def first_record(consumer: AIOKafkaConsumer, timeout: float = 15.0) -> byt
         await consumer.stop()
 
 
-async def test_a_partner_reads_its_own_referrals_and_answers_on_the_responses_topic(
+async def test_a_partner_reads_its_own_referrals_and_answers_on_its_own_topic(
     synced: SecuredKafka,
 ) -> None:
     topics = synced.topics
@@ -80,11 +78,40 @@ async def test_a_partner_reads_its_own_referrals_and_answers_on_the_responses_to
     )
     assert got == b"referral for alpha"
 
-    await publish(synced, "partner-alpha", topics.referral_responses.name, b"accepted by alpha")
+    await publish(synced, "partner-alpha", topics.partner_responses("alpha").name, b"accepted by alpha")
     answer = await first_record(
-        synced.consumer("referral", topics.referral_responses.name, group="referral.responses")
+        synced.consumer("referral", topics.partner_responses("alpha").name, group="referral.responses")
     )
     assert answer == b"accepted by alpha"
+    # and, for the deprecation period, on the shared topic
+    await publish(synced, "partner-alpha", topics.referral_responses.name, b"accepted the old way")
+    old = await first_record(
+        synced.consumer("referral", topics.referral_responses.name, group="referral.responses-old")
+    )
+    assert old == b"accepted the old way"
+
+
+async def test_a_partner_cannot_write_another_partners_answer_topic_nor_a_dead_letter_topic(
+    synced: SecuredKafka,
+) -> None:
+    topics = synced.topics
+    # alpha-shelter's id starts like alpha's: the trailing dot in `referral.responses.alpha.` matters
+    for partner, other in [("beta", "alpha"), ("alpha", "alpha-shelter"), ("alpha-shelter", "alpha")]:
+        with pytest.raises(TopicAuthorizationFailedError):
+            await publish(synced, f"partner-{partner}", topics.partner_responses(other).name, b"forged")
+    # dead letters are replayed to their source by operators: no partner may plant one
+    for dead_letters in (topics.partner_responses_dlq, topics.referral_responses.dlq):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await publish(synced, "partner-beta", dead_letters.name, b"forged dead letter")
+
+
+async def test_each_partner_login_is_held_to_the_partner_quota(synced: SecuredKafka) -> None:
+    async with AccessAdmin(loopback(synced.admin_bootstrap)) as admin:
+        quotas = await admin.quotas()
+    assert {user: quotas.get(user) for user in (f"partner-{p}" for p in PARTNERS)} == {
+        f"partner-{p}": PARTNER_QUOTA for p in PARTNERS
+    }
+    assert not {"intake", "referral", "grants"} & set(quotas)  # the services are not throttled
 
 
 async def test_a_partner_cannot_read_another_partners_topic(synced: SecuredKafka) -> None:
@@ -120,11 +147,10 @@ async def test_a_partner_cannot_read_intakes_nor_the_other_partners_answers(sync
     denied = (TOPIC_AUTHORIZATION_FAILED, TOPIC_AUTHORIZATION_FAILED)
     for topic in (topics.returnees, topics.referral_status, topics.grants_installments):
         assert await broker_answers(synced, "partner-beta", topic.name) == denied, topic.name
-    # it may see that the responses topic exists (it writes there) but not read other answers
-    assert await broker_answers(synced, "partner-beta", topics.referral_responses.name) == (
-        0,
-        TOPIC_AUTHORIZATION_FAILED,
-    )
+    # it may see that the answer topics exist (it writes there) but not read answers, not even its own
+    for writable in (topics.referral_responses, topics.partner_responses("beta")):
+        assert await broker_answers(synced, "partner-beta", writable.name) == (0, TOPIC_AUTHORIZATION_FAILED)
+    assert await broker_answers(synced, "partner-beta", topics.partner_responses("alpha").name) == denied
 
 
 async def test_a_wrong_password_or_no_login_gets_nothing(synced: SecuredKafka) -> None:
@@ -142,16 +168,19 @@ async def test_the_sync_is_idempotent_removes_extras_and_revokes_a_removed_partn
     synced: SecuredKafka,
 ) -> None:
     stray = AclBinding("User:partner-alpha", "topic", "intake.", "prefixed", "Read")
-    async with AccessAdmin(synced.admin_bootstrap) as admin:
+    async with AccessAdmin(loopback(synced.admin_bootstrap)) as admin:
         await admin.create_acls([stray])
+        await admin.alter_quotas({"partner-alpha": Quota(1, 1)}, [])  # a quota changed by hand
     again = await synced.sync(PARTNERS)
     assert (again.acls_created, again.acls_deleted, again.users_created) == ([], [stray], [])
+    assert again.quotas_set == [("partner-alpha", PARTNER_QUOTA)]
     assert not (await synced.sync(PARTNERS)).changed
 
-    # beta leaves partners.yaml: its login and its ACLs go
+    # beta leaves partners.yaml: its login, its ACLs and its quota go
     without_beta = await synced.sync([p for p in PARTNERS if p != "beta"])
     assert without_beta.users_deleted == ["partner-beta"]
     assert set(without_beta.acls_deleted) == partner_acls("beta", synced.topics)
+    assert without_beta.quotas_removed == ["partner-beta"]
     producer = synced.producer("partner-beta")
     with pytest.raises((KafkaError, KafkaConnectionError)):
         await asyncio.wait_for(producer.start(), 15)
@@ -183,11 +212,12 @@ partners:
 """
 
 
-async def test_referral_runs_under_its_own_login_and_refuses_an_answer_from_the_wrong_partner(
+async def test_the_partner_is_the_topics_and_an_answer_about_anothers_referral_changes_nothing(
     synced: SecuredKafka, kafka_bootstrap: str, database_url: str, tmp_path: Path
 ) -> None:
-    """The service ACLs are enough for the service (no Create: the sync made the topics), and a
-    partner that learned another's referral id still cannot answer for it."""
+    """Referral runs under its own login (no Create: the sync made the topics). Beta learned the id
+    of a referral sent to alpha: it cannot write alpha's answer topic, and its answers on its own
+    topic — naming itself, or naming alpha — are dead-lettered with the reason and change nothing."""
     for name in ("municipalities.yaml", "donor-policies.yaml"):
         shutil.copy(Settings().config_dir / name, tmp_path / name)
     (tmp_path / "partners.yaml").write_text(PARTNER_DIRECTORY)
@@ -205,13 +235,13 @@ async def test_referral_runs_under_its_own_login_and_refuses_an_answer_from_the_
     try:
         async with app.router.lifespan_context(app):
             event = needs_assessed(municipality="skopje", needs=[Category.HOUSING])
+            case = str(event.key)
             intake = create_producer(synced.settings("intake"), "intake-test")
             await intake.start()
             try:
                 await intake.send_and_wait(
-                    topics.returnees.name, event.to_bytes(), key=str(event.key).encode(),
-                    headers=event.kafka_headers(),
-                )  # fmt: skip
+                    topics.returnees.name, event.to_bytes(), key=case.encode(), headers=event.kafka_headers()
+                )
             finally:
                 await intake.stop()
             consumer = synced.consumer(
@@ -219,29 +249,63 @@ async def test_referral_runs_under_its_own_login_and_refuses_an_answer_from_the_
             )
             raw = await referral_issued(consumer, event.key)
             issued = Envelope.model_validate_json(raw)
+            seen = Seen(topics.partner("alpha").name, case, raw, {}, 0)
 
-            # beta answers for alpha's referral (naming itself), then alpha answers its own
-            seen = Seen(topics.partner("alpha").name, str(issued.key), raw, {}, 0)
-            for partner, partner_id in (("partner-beta", "beta"), ("partner-alpha", None)):
-                envelope = answer(seen, "accept", partner_id=partner_id)
+            # beta cannot write alpha's answer topic at all
+            forged = answer(seen, "decline", partner_id="alpha")
+            with pytest.raises(TopicAuthorizationFailedError):
                 await publish(
-                    synced, partner, topics.referral_responses.name, envelope.to_bytes(), str(event.key)
+                    synced, "partner-beta", topics.partner_responses("alpha").name, forged.to_bytes(), case
                 )
+            # on its own topic it declines alpha's referral, naming itself and then naming alpha;
+            # were either applied, the referral would be declined and re-routed
+            for named in ("beta", "alpha"):
+                declined = answer(seen, "decline", partner_id=named)
+                await publish(
+                    synced, "partner-beta", topics.partner_responses("beta").name, declined.to_bytes(), case
+                )
+            # then alpha accepts on its own topic
+            accepted = answer(seen, "accept")
+            await publish(
+                synced, "partner-alpha", topics.partner_responses("alpha").name, accepted.to_bytes(), case
+            )
 
             async def dead_lettered() -> list[Any]:  # earlier tests' records are on the DLQ too
-                records = await read_topic(synced.admin_bootstrap, topics.referral_responses.dlq.name)
-                return [r for r in records if r.key == str(event.key).encode()]
+                records = await read_topic(synced.admin_bootstrap, topics.partner_responses_dlq.name)
+                mine = [r for r in records if r.key == case.encode()]
+                return mine if len(mine) == 2 else []
 
-            [dead] = await eventually(dead_lettered, what="beta's answer on the dead-letter topic")
-            headers = headers_of(dead)
-            assert headers["x-dlq-error-type"] == "WrongPartner"
-            assert "was not sent to partner 'beta'" in headers["x-dlq-error"]
+            dead = await eventually(dead_lettered, what="beta's two answers on the dead-letter topic")
+            reasons = [(headers_of(d)["x-dlq-error-type"], headers_of(d)["x-dlq-error"]) for d in dead]
+            referral_id = issued.data["referral_id"]
+            assert reasons == [
+                (
+                    "WrongPartner",
+                    f"referral {referral_id} was not sent to partner 'beta' (it was sent to 'alpha')",
+                ),
+                ("WrongPartner", "the answer names partner 'alpha' but came from partner 'beta'"),
+            ]
+            assert {headers_of(d)["x-dlq-source-topic"] for d in dead} == {
+                topics.partner_responses("beta").name
+            }
 
-            async def accepted() -> bool:
+            async def statuses() -> list[tuple[str, str]]:
                 records = await read_topic(synced.admin_bootstrap, topics.referral_status.name)
-                return any(b'"accepted"' in (r.value or b"") for r in records)
+                changes = [
+                    Envelope.model_validate_json(r.value or b"") for r in records if r.key == case.encode()
+                ]
+                found = [
+                    (c.data["partner_id"], c.data["status"])
+                    for c in changes
+                    if c.type == "ReferralStatusChanged"
+                ]
+                return found if ("alpha", "accepted") in found else []
 
-            await eventually(accepted, what="alpha's acceptance on referral.status.v1")
+            # alpha's acceptance is the only change: nothing declined, nothing re-routed
+            assert await eventually(statuses, what="alpha's acceptance on referral.status.v1") == [
+                ("alpha", "issued"),
+                ("alpha", "accepted"),
+            ]
     finally:
         await release_isolation(isolation)
 

@@ -30,6 +30,7 @@ from shared.identity.model import Role
 from shared.identity.store import IdentityStore
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
+from tests.support import every_programme
 
 pytestmark = pytest.mark.integration
 
@@ -56,13 +57,20 @@ def grants_app(settings: Settings) -> Any:
 
 
 def intake_role(method: str, path: str) -> Role:
-    return Role.ADMIN if path.startswith("/v1/users") else Role.SUPERVISOR
+    if path.endswith("access-log"):
+        return Role.DPO
+    return Role.ADMIN if path.startswith(("/v1/users", "/v1/tokens")) else Role.SUPERVISOR
+
+
+def role_of(role: Role) -> Callable[[str, str], Role]:
+    """`role`, except for the access log, which only the data-protection officer reads."""
+    return lambda method, path: Role.DPO if path.endswith("access-log") else role
 
 
 SERVICES: dict[str, tuple[Callable[[Settings], Any], Callable[[str, str], Role]]] = {
     "intake": (intake_app, intake_role),
-    "referral": (referral_app, lambda method, path: Role.SUPERVISOR),
-    "grants": (grants_app, lambda method, path: Role.FINANCE),
+    "referral": (referral_app, role_of(Role.SUPERVISOR)),
+    "grants": (grants_app, role_of(Role.FINANCE)),
 }
 
 
@@ -76,7 +84,14 @@ async def add_users(settings: Settings) -> dict[Role, str]:
     pool = await create_pool(settings.database_url, settings.identity_schema, min_size=1, max_size=1)
     try:
         store = IdentityStore(pool, settings.identity_schema)
-        return {role: (await store.add_user(f"fuzz-{role.value}", role))[1] for role in Role}
+        return {
+            role: (
+                await store.add_user(
+                    f"fuzz-{role.value}", role, programmes=() if role is Role.ADMIN else every_programme()
+                )
+            )[1]
+            for role in Role
+        }
     finally:
         await pool.close()
 
@@ -130,6 +145,17 @@ RULES_BEYOND_THE_SCHEMA: dict[str, dict[str, str]] = {
         "POST /v1/cases/{case_id}/assessment": "the vulnerabilities must fit the stored household",
         "POST /v1/cases/{case_id}/plan": "each assistance type once (uniqueness of a property across array"
         " items), amounts in the currency of the case's programme",
+        "POST /v1/cases/{case_id}/assignment": "the assignee is an active caseworker or supervisor of the"
+        " case's programme (a user id the schema cannot know)",
+        "POST /v1/users": "the password policy (not the name, not a common or guessable password), the"
+        " programmes exist in the policy file, an admin names none, a user limited to their office has one,"
+        " a token's lifetime within the api_token_days setting",
+        "POST /v1/users/{user_id}/tokens": "a token's lifetime within the api_token_days setting (the"
+        " schema states the most the shell may ask for)",
+        "PUT /v1/users/{user_id}/grant": "the programmes exist in the policy file, an admin names none, a"
+        " user limited to their office has one",
+        "POST /v1/users/{user_id}/password": "the password policy (long enough, not the name, not a common"
+        " or guessable password)",
     },
     "referral": {},
     "grants": {

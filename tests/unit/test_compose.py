@@ -10,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import yaml
@@ -93,9 +94,24 @@ def test_each_service_runs_from_the_image_on_its_port_with_a_healthcheck(name: s
     check = " ".join(service["healthcheck"]["test"])
     assert "urllib.request" in check
     assert f"http://127.0.0.1:{port}/healthz" in check
-    assert {"kafka", "postgres"} <= set(service["depends_on"])
+    assert service["depends_on"]["kafka"] == {"condition": "service_healthy"}
+    assert service["depends_on"][f"{name}-migrate"] == {"condition": "service_completed_successfully"}
     assert service["read_only"] is True
     assert service["cap_drop"] == ["ALL"]
+
+
+@pytest.mark.parametrize("name", ["intake", "referral", "grants"])
+def test_each_service_logs_in_as_its_own_role_and_only_its_migration_step_as_the_owner(name: str) -> None:
+    services = compose()["services"]
+    service, migrate = services[name], services[f"{name}-migrate"]
+    assert urlsplit(service["environment"]["DATABASE_URL"]).username == f"homeward_{name}"
+    assert service["environment"]["HOMEWARD_MIGRATE_ON_START"] == "false"
+    assert migrate["command"] == [name, "migrate"]
+    assert urlsplit(migrate["environment"]["DATABASE_URL"]).username == "homeward_owner"
+    assert migrate["environment"]["HOMEWARD_DB_RUNTIME_ROLE"].format(service=name) == f"homeward_{name}"
+    roles = (REPO / "deploy/docker/postgres-roles.sql").read_text()
+    assert f"CREATE ROLE homeward_{name} LOGIN NOINHERIT" in roles
+    assert "homeward_owner" not in str(service["environment"])
 
 
 class _Health(http.server.BaseHTTPRequestHandler):

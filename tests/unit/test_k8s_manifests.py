@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from deploy.k8s import generate_topics
+from deploy.kafka.access import PARTNER_QUOTA
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 
@@ -30,10 +31,14 @@ CONSUMES: dict[str, list[TopicSpec]] = {
     "referral": [TOPICS.returnees, TOPICS.referral_responses],
     "grants": [TOPICS.returnees],
 }
+# topics read by prefix (every partner's answer topic, including partners added later) → their DLQ
+READS_BY_PREFIX: dict[str, list[tuple[str, str]]] = {
+    "referral": [("referral.responses.", TOPICS.partner_responses_dlq.name)],
+}
 PUBLISHES: dict[str, list[tuple[str, str]]] = {
     "intake": [(TOPICS.returnees.name, "literal")],
     "referral": [("referrals.", "prefix"), (TOPICS.referral_status.name, "literal")],
-    "grants": [(TOPICS.grants_installments.name, "literal")],
+    "grants": [(TOPICS.grants_installments.name, "literal"), (TOPICS.ledger_checkpoints.name, "literal")],
 }
 # Kafka client settings the Deployments set for issue 7 item 1 (SASL/SCRAM in shared.kafka), which
 # shared/settings.py does not define yet; pydantic-settings ignores them until it does.
@@ -174,20 +179,33 @@ def test_each_service_runs_hardened_with_probes_and_its_own_credentials(service:
     assert Path(settings["HOMEWARD_KAFKA_SSL_CAFILE"]).parent.as_posix() in mounts
 
 
+@pytest.mark.parametrize("service", PORTS)
+def test_only_the_migration_step_holds_the_owners_credentials(service: str) -> None:
+    pod = of_kind("Deployment")[service]["spec"]["template"]["spec"]
+    (migrate,) = pod["initContainers"]
+    (container,) = pod["containers"]
+    assert migrate["args"] == [service, "migrate"]
+    owner = {e["name"]: e for e in migrate["env"]}["HOMEWARD_MIGRATION_DATABASE_URL"]
+    assert owner["valueFrom"]["secretKeyRef"] == {"name": "homeward-database", "key": "owner"}
+    assert "owner" not in str(container["env"])
+    assert env_file(K8S / "settings.env")["HOMEWARD_MIGRATE_ON_START"] == "false"
+    assert migrate["securityContext"]["readOnlyRootFilesystem"] is True
+
+
 def test_every_secret_and_config_map_a_pod_reads_is_provided() -> None:
-    template = load(K8S / "secret-template.yaml")[0]
     # Strimzi makes a Secret per KafkaUser (key `password`) and the cluster CA certificate
     provided = {name: {"password", "sasl.jaas.config"} for name in of_kind("KafkaUser")}
     provided[f"{next(iter(of_kind('Kafka')))}-cluster-ca-cert"] = {"ca.crt"}
-    provided[template["metadata"]["name"]] = set(template["stringData"])
+    for template in load(K8S / "secret-template.yaml"):
+        provided[template["metadata"]["name"]] = set(template["stringData"])
     config_maps = of_kind("ConfigMap")
     for name, deployment in of_kind("Deployment").items():
         pod = deployment["spec"]["template"]["spec"]
-        (container,) = pod["containers"]
-        for ref in [e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e]:
-            assert ref["key"] in provided.get(ref["name"], set()), (name, ref)
-        for source in container["envFrom"]:
-            assert source["configMapRef"]["name"] in config_maps, name
+        for container in [*pod.get("initContainers", []), *pod["containers"]]:
+            for ref in [e["valueFrom"]["secretKeyRef"] for e in container["env"] if "valueFrom" in e]:
+                assert ref["key"] in provided.get(ref["name"], set()), (name, ref)
+            for source in container["envFrom"]:
+                assert source["configMapRef"]["name"] in config_maps, name
         for volume in pod["volumes"]:
             if "configMap" in volume:
                 assert volume["configMap"]["name"] in config_maps, name
@@ -206,9 +224,10 @@ def test_settings_name_only_what_shared_settings_reads() -> None:
 
 
 def test_the_secret_template_holds_placeholders_only() -> None:
-    (secret,) = load(K8S / "secret-template.yaml")
-    assert set(secret["stringData"]) == set(PORTS)
+    secret, signing_key = load(K8S / "secret-template.yaml")
+    assert set(secret["stringData"]) == {*PORTS, "owner"}
     assert all("CHANGE_ME" in url for url in secret["stringData"].values())
+    assert signing_key["stringData"] == {"signing-key.pem": "CHANGE_ME (the PEM of `homeward ledger keygen`)"}
     assert not any(doc["kind"] == "Secret" for doc in applied())
 
 
@@ -262,7 +281,14 @@ def test_kafka_runs_in_kraft_with_three_brokers_scram_and_acls() -> None:
 
 
 def test_every_topic_the_code_names_is_a_kafka_topic_with_replication_3() -> None:
-    wanted = {s.name: s for s in TOPICS.with_dlqs(TOPICS.fixed()) + [TOPICS.partner(p) for p in partners()]}
+    per_partner = [t for p in partners() for t in (TOPICS.partner(p), TOPICS.partner_responses(p))]
+    named = [
+        *TOPICS.with_dlqs(TOPICS.fixed()),
+        *TOPICS.read_outside(),
+        TOPICS.partner_responses_dlq,
+        *per_partner,
+    ]
+    wanted = {s.name: s for s in named}
     topics = of_kind("KafkaTopic")
     assert set(topics) == set(wanted)
     for name, topic in topics.items():
@@ -281,26 +307,36 @@ def test_each_service_user_may_do_exactly_what_its_code_does(service: str) -> No
     for spec in CONSUMES[service]:
         expected.add(("topic", spec.name, "literal", frozenset({"Read", "Describe"})))
         expected.add(("topic", spec.dlq.name, "literal", frozenset({"Write", "Describe"})))
+    for prefix, dead_letters in READS_BY_PREFIX.get(service, []):
+        expected.add(("topic", prefix, "prefix", frozenset({"Read", "Describe"})))
+        expected.add(("topic", dead_letters, "literal", frozenset({"Write", "Describe"})))
     for name, pattern in PUBLISHES[service]:
         expected.add(("topic", name, pattern, frozenset({"Write", "Describe"})))
     assert acls(user) == expected
+    assert "quotas" not in user["spec"], "a service is not held to a partner's quota"
 
 
 def partner_acls(partner_id: str) -> set[Acl]:
     return {
         ("topic", f"referrals.{partner_id}.", "prefix", frozenset({"Read", "Describe"})),
         ("group", f"partner.{partner_id}.", "prefix", frozenset({"Read"})),
+        ("topic", f"referral.responses.{partner_id}.", "prefix", frozenset({"Write", "Describe"})),
+        # the deprecated shared topic, for its deprecation period
         ("topic", TOPICS.referral_responses.name, "literal", frozenset({"Write", "Describe"})),
     }
 
 
-def test_each_partner_user_has_exactly_its_three_acl_groups() -> None:
+def test_each_partner_user_has_exactly_its_acls_and_the_partner_quota() -> None:
     users = {name: u for name, u in of_kind("KafkaUser").items() if name.startswith("partner-")}
     assert set(users) == {f"partner-{p}" for p in partners()}
     for partner_id in partners():
         user = users[f"partner-{partner_id}"]
         assert user["spec"]["authentication"] == {"type": "scram-sha-512"}
         assert acls(user) == partner_acls(partner_id)
+        assert user["spec"]["quotas"] == {
+            "producerByteRate": PARTNER_QUOTA.producer_byte_rate,
+            "consumerByteRate": PARTNER_QUOTA.consumer_byte_rate,
+        }
 
 
 def test_a_partner_prefix_never_reaches_another_partners_topic() -> None:
@@ -309,6 +345,25 @@ def test_a_partner_prefix_never_reaches_another_partners_topic() -> None:
         rules = acls(generate_topics.partner_user(partner_id))
         assert rules == partner_acls(partner_id)
         prefixes = [name for kind, name, pattern, _ in rules if kind == "topic" and pattern == "prefix"]
-        assert prefixes
-        assert not any(TOPICS.partner(other).name.startswith(p) for p in prefixes)
-        assert TOPICS.partner(partner_id).name.startswith(prefixes[0])
+        assert len(prefixes) == 2
+        for others in (TOPICS.partner(other), TOPICS.partner_responses(other), TOPICS.partner_responses_dlq):
+            assert not any(others.name.startswith(p) for p in prefixes), others.name
+        own = (TOPICS.partner(partner_id).name, TOPICS.partner_responses(partner_id).name)
+        assert all(any(name.startswith(p) for p in prefixes) for name in own)
+
+
+def test_only_grants_mounts_the_ledger_signing_key_read_only() -> None:
+    mounting = {}
+    for name, deployment in of_kind("Deployment").items():
+        pod = deployment["spec"]["template"]["spec"]
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        (container,) = pod["containers"]
+        for mount in container["volumeMounts"]:
+            secret = volumes[mount["name"]].get("secret", {})
+            if secret.get("secretName") == "homeward-ledger-signing-key":
+                mounting[name] = (mount, secret, {e["name"]: e.get("value") for e in container["env"]})
+    (mount, secret, env) = mounting.pop("grants")
+    assert mounting == {}
+    assert mount["readOnly"] is True
+    assert secret["defaultMode"] == 0o400
+    assert env["HOMEWARD_LEDGER_SIGNING_KEY_FILE"] == f"{mount['mountPath']}/signing-key.pem"

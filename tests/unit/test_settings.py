@@ -50,3 +50,37 @@ def test_heartbeats_must_fit_three_times_into_the_session(monkeypatch: pytest.Mo
         Settings()
     monkeypatch.setenv("HOMEWARD_KAFKA_HEARTBEAT_INTERVAL_MS", "2000")
     assert Settings().kafka_session_timeout_ms == 6000
+
+
+def test_with_one_url_a_service_runs_as_its_own_role_and_migrates_as_the_owner() -> None:
+    settings = Settings(
+        database_url="postgresql://postgres@db:5432/homeward", db_runtime_role="homeward_{service}"
+    )
+    assert settings.owner_url() == "postgresql://postgres@db:5432/homeward"
+    assert settings.runtime_role("grants") == "homeward_grants"
+    assert settings.runtime_url("grants") == "postgresql://homeward_grants@db:5432/homeward"
+
+
+def test_in_production_the_service_holds_its_own_url_and_the_owner_is_separate() -> None:
+    settings = Settings(
+        database_url="postgresql://homeward_grants:s3cret@db:5432/homeward?sslmode=require",
+        migration_database_url="postgresql://homeward_owner:0wner@db:5432/homeward?sslmode=require",
+    )
+    assert settings.runtime_role("grants") == "homeward_grants"
+    assert settings.runtime_url("grants") == settings.database_url
+    assert settings.owner_url() == settings.migration_database_url
+
+
+def test_a_runtime_password_is_quoted_into_the_url() -> None:
+    settings = Settings(
+        database_url="postgresql://postgres@db/homeward",
+        db_runtime_role="homeward_{service}",
+        db_runtime_password="p@ss/word",
+    )
+    assert settings.runtime_url("intake") == "postgresql://homeward_intake:p%40ss%2Fword@db/homeward"
+
+
+def test_without_a_runtime_role_the_service_runs_as_the_owner() -> None:
+    settings = Settings(database_url="postgresql://postgres@db/homeward")
+    assert settings.runtime_role("intake") is None
+    assert settings.runtime_url("intake") == settings.owner_url()

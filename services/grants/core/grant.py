@@ -86,4 +86,5 @@ class Installment:
             paid_to=self.paid_to,
             approved_by_id=self.approved_by_id,
             approved_by=self.approved_by,
+            disbursed_by_id=self.disbursed_by_id,
         )

@@ -1,13 +1,14 @@
 """The rules of an installment's life, as plain functions: who may do what, in which state.
 
 scheduled ─milestone─► due ─approve─► approved ─disburse (another officer)─► disbursed
-                             ▲                                                 │ fail
-                             └───────────────── approve again ◄── failed ◄─────┘
+                             ▲                                                 │ fail (another
+                             └───────────────── approve again ◄── failed ◄─────┘  officer again)
 scheduled | due | approved | failed ─case closed─► cancelled
 """
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from enum import StrEnum
 from uuid import UUID
@@ -51,6 +52,26 @@ class InstallmentFacts(BaseModel):
     paid_to: PaidTo
     approved_by_id: UUID | None = None
     approved_by: str | None = None
+    disbursed_by_id: UUID | None = None
+
+
+# A reference typed by an officer (a payment, an invoice, a donor transfer) goes into the hash-chained
+# ledger, which is never erased: it is held to a reference's shape — letters, digits and . / : _ -,
+# no spaces — so that it cannot carry a name or a sentence (DESIGN rule 7). A supplier's name is
+# kept out of the chained memo altogether (it stays on the installment, erased with the case).
+REFERENCE = r"^[A-Za-z0-9][A-Za-z0-9./:_-]{0,63}$"
+REFERENCE_DESCRIPTION = "1 to 64 letters, digits and . / : _ - (no spaces): a reference, never a name"
+
+
+class PaymentFailure(StrEnum):
+    """Why a disbursed payment failed or came back: a code, since it is written in the ledger."""
+
+    RETURNED_BY_BANK = "returned_by_bank"
+    ACCOUNT_CLOSED = "account_closed"
+    WRONG_ACCOUNT_DETAILS = "wrong_account_details"
+    NOT_COLLECTED = "not_collected"
+    REJECTED_BY_SUPPLIER = "rejected_by_supplier"
+    OTHER = "other"
 
 
 class Payment(BaseModel):
@@ -114,9 +135,16 @@ def check_payment_method(paid_to: PaidTo, payment: Payment) -> None:
         raise InvalidRequest("method: this installment is paid to the returnee (cash or bank_transfer)")
 
 
-def check_failure(facts: InstallmentFacts) -> None:
+def check_failure(facts: InstallmentFacts, officer_id: UUID) -> None:
+    """A failed or returned payment is recorded by an officer other than the one who disbursed it:
+    whoever paid cannot also say, alone, that the money came back."""
     if facts.status is not InstallmentStatus.DISBURSED:
         raise Conflict(f"only a disbursed installment can fail; this one is {facts.status.value}")
+    if facts.disbursed_by_id == officer_id:
+        raise FourEyesViolation(
+            "four-eyes rule: you disbursed this installment, so another finance officer must record"
+            " its failure"
+        )
 
 
 def milestone_reached(milestone: str, due_on: date | None, today: date, business_plan_verified: bool) -> bool:
@@ -126,3 +154,26 @@ def milestone_reached(milestone: str, due_on: date | None, today: date, business
     if milestone == Milestone.DAYS_AFTER_ARRIVAL:
         return due_on is not None and due_on <= today
     return business_plan_verified
+
+
+def is_reference(text: str) -> bool:
+    return re.fullmatch(REFERENCE, text) is not None
+
+
+def disbursement_memo(payment: Payment) -> str:
+    """The chained memo of a disbursement: the method and the references, never the supplier's
+    name. InvalidRequest for a reference that is not one (the API refuses it before this)."""
+    for name, value in (
+        ("payment_reference", payment.payment_reference),
+        ("invoice_number", payment.invoice_number),
+    ):
+        if value is not None and not is_reference(value):
+            raise InvalidRequest(f"{name}: {REFERENCE_DESCRIPTION}")
+    memo = f"{payment.method.value}; ref {payment.payment_reference}"
+    if payment.method is DisbursementMethod.SUPPLIER_INVOICE and payment.invoice_number:
+        memo += f"; invoice {payment.invoice_number}"
+    return memo
+
+
+def failure_memo(reason: PaymentFailure) -> str:
+    return f"payment failed: {reason.value}"

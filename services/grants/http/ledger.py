@@ -11,10 +11,13 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from services.grants.core.ledger.chain import ChainedEntry, ChainVerdict
+from services.grants.core.ledger.audit import ChainVerdict
+from services.grants.core.ledger.chain import ChainedEntry
 from services.grants.store import ledger_reads
 from services.grants.use_cases.audit import export_csv_chunks, verify_database_chain
 from shared.http.params import known_query_only
+from shared.http.problems import FORBIDDEN, ProblemError
+from shared.identity.model import User
 from shared.money import Money
 
 from .deps import (
@@ -29,13 +32,22 @@ from .deps import (
 )
 from .views import ProgrammeBalance, programme_balances
 
+
+def whole_ledger_reader(context: Context, reader: User) -> None:
+    """The chain runs through every programme's entries: whoever reads all of it must see them all."""
+    if not reader.may_see_programmes(p.id for p in context.policies.programmes):
+        raise ProblemError(
+            FORBIDDEN, "the whole ledger holds every programme's entries; your programmes are not all of them"
+        )
+
+
 router = APIRouter(prefix="/v1/ledger", tags=["ledger"], dependencies=[Depends(known_query_only)])
 
 
 @router.get("/entries")
 async def list_entries(
     context: Context,
-    _: Reader,
+    reader: Reader,
     programme: ProgrammeFilter = None,
     grant_id: UUID | None = None,
     account: AccountFilter = None,
@@ -49,8 +61,10 @@ async def list_entries(
     after_seq: Annotated[int, Query(ge=0, le=MAX_BIGINT, description="continue after this entry")] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> list[ChainedEntry]:
+    """Entries of the reader's programmes only."""
     return await ledger_reads.entries(
         context.pool,
+        programmes=reader.programme_scope(),
         programme_id=programme,
         grant_id=grant_id,
         account=account,
@@ -78,16 +92,25 @@ class Balances(BaseModel):
 @router.get("/balances")
 async def balances(
     context: Context,
-    _: Reader,
+    reader: Reader,
     before: AsOf,
     programme: ProgrammeFilter = None,
     grant_id: UUID | None = None,
     account: AccountFilter = None,
 ) -> Balances:
-    """Balances as they stood at `as_of` (a date means the end of that day, UTC), or now."""
-    kinds = await ledger_reads.balances_by_kind(context.pool, programme_id=programme, before=before)
+    """Balances as they stood at `as_of` (a date means the end of that day, UTC), or now; of the
+    reader's programmes only."""
+    scope = reader.programme_scope()
+    kinds = await ledger_reads.balances_by_kind(
+        context.pool, programmes=scope, programme_id=programme, before=before
+    )
     accounts = await ledger_reads.account_balances(
-        context.pool, programme_id=programme, grant_id=grant_id, account=account, before=before
+        context.pool,
+        programmes=scope,
+        programme_id=programme,
+        grant_id=grant_id,
+        account=account,
+        before=before,
     )
     return Balances(
         as_of=before,
@@ -119,8 +142,13 @@ class CsvResponse(StreamingResponse):
         }
     },
 )
-async def export_csv(context: Context, _: Reader) -> CsvResponse:
-    """The whole ledger, one row per entry with its hash chain: `homeward ledger verify FILE.csv`."""
+async def export_csv(context: Context, reader: Reader) -> CsvResponse:
+    """The whole ledger, one row per entry (every stored column of the entry and its transaction)
+    with its hash chain: `homeward ledger verify FILE.csv`. Save `GET /v1/ledger/checkpoints` beside
+    it as `FILE.checkpoints.json` and add `--public-key KEY` to check it against the signatures. It
+    holds every programme's entries (the chain runs through all of them), so only a reader of every
+    programme may take it (403 otherwise)."""
+    whole_ledger_reader(context, reader)
     return CsvResponse(
         export_csv_chunks(context.pool),
         headers={"Content-Disposition": 'attachment; filename="ledger.csv"'},
@@ -132,7 +160,10 @@ class VerifyResult(ChainVerdict):
 
 
 @router.get("/verify")
-async def verify(context: Context, _: Reader) -> VerifyResult:
-    """Recompute the hash chain from the stored entries; name the first entry that does not match."""
-    verdict = await verify_database_chain(context.pool)
+async def verify(context: Context, reader: Reader) -> VerifyResult:
+    """Recompute the hash chain from the stored entries and check it against every signed
+    checkpoint; name the first entry that does not match. The verdict speaks of every programme's
+    entries: readers of every programme only (403)."""
+    whole_ledger_reader(context, reader)
+    verdict = await verify_database_chain(context.pool, context.signing.public_keys)
     return VerifyResult(**verdict.model_dump(), verdict=verdict.line())

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, field_validator
 
 from services.grants.core.errors import NotFound
 from services.grants.core.policies import Programme, UnknownProgramme
+from services.grants.core.rules import REFERENCE, REFERENCE_DESCRIPTION
 from services.grants.store import ledger_reads
 from services.grants.store import programmes as programme_store
 from services.grants.use_cases.funding import record_funding
@@ -31,7 +32,11 @@ router = APIRouter(prefix="/v1/programmes", tags=["programmes"], dependencies=[D
 async def _views(
     context: Context, programmes: list[Programme], before: datetime | None
 ) -> list[ProgrammeView]:
-    balances = programme_balances(await ledger_reads.balances_by_kind(context.pool, before=before))
+    """The views of `programmes` (already within the reader's scope)."""
+    ids = [p.id for p in programmes]
+    balances = programme_balances(
+        await ledger_reads.balances_by_kind(context.pool, programmes=ids, before=before)
+    )
     waiting = await programme_store.awaiting_funding(context.pool)
     nothing = programme_store.WaitingGrants(grants=0, total=0)
     return [
@@ -48,16 +53,21 @@ async def _views(
 
 
 @router.get("")
-async def list_programmes(context: Context, _: Reader, before: AsOf) -> list[ProgrammeView]:
-    return await _views(context, list(context.policies.programmes), before)
+async def list_programmes(context: Context, reader: Reader, before: AsOf) -> list[ProgrammeView]:
+    """The reader's programmes."""
+    visible = [p for p in context.policies.programmes if reader.may_see_programme(p.id)]
+    return await _views(context, visible, before)
 
 
 @router.get("/{programme_id}")
-async def show_programme(programme_id: str, context: Context, _: Reader, before: AsOf) -> ProgrammeView:
+async def show_programme(programme_id: str, context: Context, reader: Reader, before: AsOf) -> ProgrammeView:
+    """Another programme than the reader's is, to them, no programme (404)."""
     try:
         programme = context.policies.programme(programme_id)
     except UnknownProgramme as error:
         raise NotFound(str(error)) from error
+    if not reader.may_see_programme(programme.id):  # answered as a programme that does not exist
+        raise NotFound(f"no donor programme {programme_id!r} in the policy file")
     return (await _views(context, [programme], before))[0]
 
 
@@ -90,7 +100,10 @@ class FundingAmount(BaseModel):
 
 class FundingReceived(BaseModel):
     amount: FundingAmount
-    reference: str = Field(min_length=1, max_length=200, description="the donor's transfer reference")
+    # written into the hash-chained ledger, never erased: a reference, not free text
+    reference: str = Field(
+        pattern=REFERENCE, description=f"the donor's transfer reference: {REFERENCE_DESCRIPTION}"
+    )
 
 
 class FundingRecordedView(BaseModel):

@@ -12,7 +12,9 @@ from pydantic import BaseModel
 from services.grants.core.grant import Grant, Installment
 from services.grants.core.ledger.postings import AccountKind
 from services.grants.store.ledger_reads import KindBalance
+from shared.identity.model import User
 from shared.money import Money
+from shared.privacy import sees_personal_data, sees_vulnerabilities
 
 
 class InstallmentView(BaseModel):
@@ -34,7 +36,7 @@ class InstallmentView(BaseModel):
     disbursed_by: str | None
     disbursed_at: datetime | None
     method: str | None
-    supplier: str | None
+    supplier: str | None  # free text an officer typed: None for readers who may not see personal data
     invoice_number: str | None
     payment_reference: str | None
     disbursement_transaction: UUID | None
@@ -43,7 +45,7 @@ class InstallmentView(BaseModel):
     attempts: int
 
     @classmethod
-    def of(cls, installment: Installment) -> InstallmentView:
+    def of(cls, installment: Installment, reader: User) -> InstallmentView:
         i = installment
         return cls(
             id=i.id,
@@ -64,7 +66,7 @@ class InstallmentView(BaseModel):
             disbursed_by=i.disbursed_by,
             disbursed_at=i.disbursed_at,
             method=i.method.value if i.method is not None else None,
-            supplier=i.supplier,
+            supplier=i.supplier if sees_personal_data(reader.role) else None,
             invoice_number=i.invoice_number,
             payment_reference=i.payment_reference,
             disbursement_transaction=i.disbursement_transaction,
@@ -81,10 +83,12 @@ class GrantView(BaseModel):
     programme_id: str
     status: str
     total: Money
-    ceiling: Money
+    # None for readers who may not see vulnerabilities (auditors): whether a vulnerability
+    # supplement applied, and the ceiling that would show it
+    ceiling: Money | None
     arrival_date: date
     approved_on: date
-    vulnerable: bool
+    vulnerable: bool | None
     adjustments: list[dict[str, Any]]
     business_plan_verified_by: str | None
     business_plan_verified_at: datetime | None
@@ -95,8 +99,9 @@ class GrantView(BaseModel):
     installments: list[InstallmentView] | None = None
 
     @classmethod
-    def of(cls, grant: Grant, installments: list[InstallmentView] | None = None) -> GrantView:
+    def of(cls, grant: Grant, reader: User, installments: list[InstallmentView] | None = None) -> GrantView:
         g = grant
+        told = sees_vulnerabilities(reader.role)
         return cls(
             id=g.id,
             case_id=g.case_id,
@@ -104,10 +109,10 @@ class GrantView(BaseModel):
             programme_id=g.programme_id,
             status=g.status.value,
             total=g.total,
-            ceiling=g.ceiling,
+            ceiling=g.ceiling if told else None,
             arrival_date=g.arrival_date,
             approved_on=g.approved_on,
-            vulnerable=g.vulnerable,
+            vulnerable=g.vulnerable if told else None,
             adjustments=[a.model_dump(mode="json") for a in g.adjustments],
             business_plan_verified_by=g.business_plan_verified_by,
             business_plan_verified_at=g.business_plan_verified_at,

@@ -12,8 +12,15 @@ import asyncpg
 from services.grants.core.grant import Grant
 from services.grants.core.rules import GrantStatus
 from services.grants.core.schedule import Adjustment, GrantSchedule
+from shared.access_log import CaseIndex
 from shared.db import Connection, Pool
 from shared.money import Money
+
+# each case's programme, for reading the access log within the reader's scope: grants know no
+# assignment, so a reader limited to their office's or their own cases sees none of it (fails closed)
+ACCESS_LOG_CASES = CaseIndex(
+    "SELECT case_id, programme_id, NULL::uuid AS assigned_to, NULL::text AS office FROM grants"
+)
 
 
 def _grant(row: asyncpg.Record) -> Grant:
@@ -141,20 +148,24 @@ async def record_business_plan_verified(connection: Connection, grant_id: UUID, 
 async def list_grants(
     pool: Pool,
     *,
+    programmes: list[str] | None,
     programme_id: str | None,
     status: str | None,
     case_id: UUID | None,
     limit: int,
     offset: int,
 ) -> list[Grant]:
+    """Grants within `programmes` (the reader's; None: every programme), oldest first."""
     rows = await pool.fetch(
         "SELECT * FROM grants WHERE ($1::text IS NULL OR programme_id = $1)"
         " AND ($2::text IS NULL OR status = $2)"
-        " AND ($3::uuid IS NULL OR case_id = $3) ORDER BY created_at, id LIMIT $4 OFFSET $5",
+        " AND ($3::uuid IS NULL OR case_id = $3) AND ($6::text[] IS NULL OR programme_id = ANY($6::text[]))"
+        " ORDER BY created_at, id LIMIT $4 OFFSET $5",
         programme_id,
         status,
         case_id,
         limit,
         offset,
+        programmes,
     )
     return [_grant(r) for r in rows]

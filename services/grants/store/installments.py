@@ -162,6 +162,7 @@ async def waiting_installments_due_by(connection: Connection, today: date, limit
 async def list_installments(
     pool: Pool,
     *,
+    programmes: list[str] | None,
     grant_id: UUID | None,
     programme_id: str | None,
     status: str | None,
@@ -170,10 +171,12 @@ async def list_installments(
     limit: int,
     offset: int,
 ) -> list[Installment]:
+    """Installments within `programmes` (the reader's; None: every programme)."""
     rows = await pool.fetch(
         INSTALLMENT_WITH_GRANT + " WHERE ($1::uuid IS NULL OR i.grant_id = $1)"
         " AND ($2::text IS NULL OR g.programme_id = $2) AND ($3::text IS NULL OR i.status = $3)"
         " AND ($4::text IS NULL OR i.milestone = $4) AND ($5::date IS NULL OR i.due_on <= $5)"
+        " AND ($8::text[] IS NULL OR g.programme_id = ANY($8::text[]))"
         " ORDER BY g.created_at, i.grant_id, i.sequence LIMIT $6 OFFSET $7",
         grant_id,
         programme_id,
@@ -182,5 +185,18 @@ async def list_installments(
         due_by,
         limit,
         offset,
+        programmes,
     )
     return [_installment(r) for r in rows]
+
+
+async def erase_free_text(connection: Connection, case_id: UUID) -> None:
+    """The case's personal data is erased: drop what officers typed freely on its installments
+    (the supplier's name, a failure reason from before reasons were codes). References, amounts,
+    dates and who paid stay: the ledger names them and audits need them."""
+    await connection.execute(
+        "UPDATE installments SET supplier = NULL,"
+        " failure_reason = CASE WHEN failure_reason ~ '^[a-z_]+$' THEN failure_reason END"
+        " WHERE grant_id IN (SELECT id FROM grants WHERE case_id = $1)",
+        case_id,
+    )

@@ -16,6 +16,7 @@ from typing import Any
 from uuid import UUID
 
 from services.grants.core.errors import IdempotencyConflict
+from services.grants.core.ledger.chain import CURRENT_HASH_VERSION
 from services.grants.core.ledger.journal import journal_values
 from services.grants.core.ledger.postings import (
     Account,
@@ -72,10 +73,10 @@ _WRITE = (
     " SELECT *, $10::text, $11::timestamptz FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],"
     " $5::text[], $6::uuid[], $7::uuid[], $8::uuid[], $9::text[])),"
     " e AS (INSERT INTO ledger_entries (seq, entry_id, transaction_id, account, account_kind, programme_id,"
-    " grant_id, direction, amount, currency, recorded_at, prev_hash, hash)"
-    " SELECT s, i, x, a, k, p, g, d, m, c, $11::timestamptz, ph, h FROM unnest($12::bigint[], $13::uuid[],"
-    " $14::uuid[], $15::text[], $16::text[], $17::text[], $18::uuid[], $19::text[], $20::bigint[],"
-    " $21::text[], $22::text[], $23::text[]) AS u(s, i, x, a, k, p, g, d, m, c, ph, h))"
+    " grant_id, direction, amount, currency, recorded_at, prev_hash, hash, hash_version)"
+    " SELECT s, i, x, a, k, p, g, d, m, c, $11::timestamptz, ph, h, $26::smallint FROM unnest($12::bigint[],"
+    " $13::uuid[], $14::uuid[], $15::text[], $16::text[], $17::text[], $18::uuid[], $19::text[],"
+    " $20::bigint[], $21::text[], $22::text[], $23::text[]) AS u(s, i, x, a, k, p, g, d, m, c, ph, h))"
     " UPDATE ledger_chain_head SET last_seq = $24, last_hash = $25 WHERE id = 1"
 )
 
@@ -124,6 +125,7 @@ async def append_postings(
         entries = journal_values(
             posting,
             transaction_id=transaction_id,
+            fingerprint=fingerprint,
             recorded_by=recorded_by,
             recorded_at=recorded_at,
             after_seq=seq,
@@ -173,6 +175,7 @@ async def append_postings(
             *(list(column) for column in zip(*rows, strict=True)),
             seq,
             previous,
+            CURRENT_HASH_VERSION,
         )
     return results
 

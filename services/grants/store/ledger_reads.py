@@ -54,16 +54,22 @@ def _normal(kind: AccountKind, net_debit: int) -> int:
 
 
 async def balances_by_kind(
-    connection: Connection | Pool, *, programme_id: str | None = None, before: datetime | None = None
+    connection: Connection | Pool,
+    *,
+    programmes: list[str] | None,
+    programme_id: str | None = None,
+    before: datetime | None = None,
 ) -> list[KindBalance]:
-    """Per programme, currency and account kind: the balance in the kind's normal direction,
-    counting entries recorded before `before` (all of them when None)."""
+    """Per programme (of `programmes`; None: every one), currency and account kind: the balance in
+    the kind's normal direction, counting entries recorded before `before` (all of them when None)."""
     rows = await connection.fetch(
         f"SELECT programme_id, currency, account_kind, {NET_DEBIT} AS net FROM ledger_entries"
         " WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::timestamptz IS NULL OR recorded_at < $2)"
+        " AND ($3::text[] IS NULL OR programme_id = ANY($3::text[]))"
         " GROUP BY programme_id, currency, account_kind ORDER BY programme_id, currency, account_kind",
         programme_id,
         before,
+        programmes,
     )
     return [
         KindBalance(
@@ -79,6 +85,7 @@ async def balances_by_kind(
 async def account_balances(
     pool: Pool,
     *,
+    programmes: list[str] | None,
     programme_id: str | None = None,
     grant_id: UUID | None = None,
     account: str | None = None,
@@ -89,11 +96,13 @@ async def account_balances(
         " FROM ledger_entries"
         " WHERE ($1::text IS NULL OR programme_id = $1) AND ($2::uuid IS NULL OR grant_id = $2)"
         " AND ($3::text IS NULL OR account = $3) AND ($4::timestamptz IS NULL OR recorded_at < $4)"
+        " AND ($5::text[] IS NULL OR programme_id = ANY($5::text[]))"
         " GROUP BY account, account_kind, programme_id, grant_id, currency ORDER BY account, currency",
         programme_id,
         grant_id,
         account,
         before,
+        programmes,
     )
     return [
         AccountBalance(
@@ -107,10 +116,13 @@ async def account_balances(
     ]
 
 
+# every stored column of the entry and of its transaction: what the hash (version 2) covers
 ENTRY_SELECT = (
     "SELECT e.seq, e.entry_id, e.transaction_id, t.kind, t.idempotency_key, t.reverses, e.programme_id,"
     " e.grant_id, t.installment_id, e.account, e.direction, e.amount, e.currency, t.memo, t.recorded_by,"
-    " e.recorded_at, e.prev_hash, e.hash"
+    " e.recorded_at, e.prev_hash, e.hash_version, e.account_kind, t.programme_id AS transaction_programme_id,"
+    " t.grant_id AS transaction_grant_id, t.fingerprint AS transaction_fingerprint,"
+    " t.recorded_at AS transaction_recorded_at, e.hash"
     " FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.transaction_id"
 )
 
@@ -122,6 +134,7 @@ def _entry(row: asyncpg.Record) -> ChainedEntry:
 async def entries(
     pool: Pool,
     *,
+    programmes: list[str] | None,
     programme_id: str | None = None,
     grant_id: UUID | None = None,
     account: str | None = None,
@@ -136,6 +149,7 @@ async def entries(
         " AND ($4::text IS NULL OR e.account = $4)"
         " AND ($5::timestamptz IS NULL OR e.recorded_at >= $5)"
         " AND ($6::timestamptz IS NULL OR e.recorded_at < $6)"
+        " AND ($8::text[] IS NULL OR e.programme_id = ANY($8::text[]))"
         " ORDER BY e.seq LIMIT $7",
         after_seq,
         programme_id,
@@ -144,16 +158,24 @@ async def entries(
         since,
         before,
         limit,
+        programmes,
     )
     return [_entry(r) for r in rows]
 
 
-async def every_entry(pool: Pool, chunk: int = 2000) -> AsyncIterator[ChainedEntry]:
-    """The whole ledger in chain order, read in chunks (entries are never changed, so a chunked
-    read sees a consistent prefix)."""
-    after = 0
+async def every_entry(
+    pool: Pool | Connection, chunk: int = 2000, *, after: int = 0, upto: int | None = None
+) -> AsyncIterator[ChainedEntry]:
+    """The ledger in chain order from entry `after + 1` (to `upto`, else the end), read in chunks
+    (entries are never changed, so a chunked read sees a consistent prefix)."""
     while True:
-        rows = await pool.fetch(ENTRY_SELECT + " WHERE e.seq > $1 ORDER BY e.seq LIMIT $2", after, chunk)
+        rows = await pool.fetch(
+            ENTRY_SELECT
+            + " WHERE e.seq > $1 AND ($3::bigint IS NULL OR e.seq <= $3) ORDER BY e.seq LIMIT $2",
+            after,
+            chunk,
+            upto,
+        )
         for row in rows:
             yield _entry(row)
         if len(rows) < chunk:
@@ -161,6 +183,39 @@ async def every_entry(pool: Pool, chunk: int = 2000) -> AsyncIterator[ChainedEnt
         after = int(rows[-1]["seq"])
 
 
-async def chain_head(pool: Pool) -> ChainHead:
+async def recorded_at(connection: Pool | Connection, seq: int) -> datetime | None:
+    """When entry `seq` was recorded (None: there is no such entry yet)."""
+    value: datetime | None = await connection.fetchval(
+        "SELECT recorded_at FROM ledger_entries WHERE seq = $1", seq
+    )
+    return value
+
+
+async def installment_entries(pool: Pool, installment_id: UUID, *, upto: int) -> list[ChainedEntry]:
+    """Every entry of every transaction that names the installment (its payments and their
+    reversals), up to entry `upto`, in chain order."""
+    rows = await pool.fetch(
+        ENTRY_SELECT + " WHERE t.installment_id = $1 AND e.seq <= $2 ORDER BY e.seq", installment_id, upto
+    )
+    return [_entry(r) for r in rows]
+
+
+async def entry_hashes(pool: Pool, *, upto: int, chunk: int = 50_000) -> list[bytes]:
+    """The hashes of entries 1..upto, in order, as bytes: the leaves of the Merkle tree."""
+    hashes: list[bytes] = []
+    while len(hashes) < upto:
+        rows = await pool.fetch(
+            "SELECT hash FROM ledger_entries WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+            len(hashes),
+            upto,
+            chunk,
+        )
+        if not rows:
+            break
+        hashes.extend(bytes.fromhex(r["hash"]) for r in rows)
+    return hashes
+
+
+async def chain_head(pool: Pool | Connection) -> ChainHead:
     row = await pool.fetchrow("SELECT last_seq, last_hash FROM ledger_chain_head WHERE id = 1")
     return ChainHead(int(row["last_seq"]), str(row["last_hash"])) if row else ChainHead(0, GENESIS_HASH)

@@ -4,18 +4,27 @@ and exported for an auditor to check offline."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
-from services.grants.core.ledger.chain import ChainVerdict, ChainVerifier, write_csv
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from services.grants.core.ledger.audit import ChainVerdict, ChainVerifier
+from services.grants.core.ledger.export import write_csv
+from services.grants.store import checkpoints as checkpoint_store
 from services.grants.store import ledger_reads
 from shared.db import Pool
 
 
-async def verify_database_chain(pool: Pool) -> ChainVerdict:
+async def verify_database_chain(
+    pool: Pool, public_keys: Mapping[str, Ed25519PublicKey] | None = None
+) -> ChainVerdict:
     """Recompute every entry's hash up to the chain head as it stood when the check began (later
-    appends are left for the next check), then compare the last hash with the head's."""
+    appends are left for the next check), then compare the last hash with the head's. With
+    `public_keys`, also against every stored checkpoint (read first: each covers at most the head
+    read after it)."""
+    checkpoints = await checkpoint_store.listed(pool) if public_keys is not None else []
     head = await ledger_reads.chain_head(pool)
-    verifier = ChainVerifier()
+    verifier = ChainVerifier(checkpoints, public_keys)
     async for entry in ledger_reads.every_entry(pool):
         if entry.seq > head.seq or not verifier.feed(entry):
             break

@@ -10,6 +10,7 @@ import structlog
 from services.grants.core.errors import InvalidRequest, NotFound
 from services.grants.core.ledger.postings import funding_received
 from services.grants.core.policies import UnknownProgramme
+from services.grants.core.rules import REFERENCE_DESCRIPTION, is_reference
 from services.grants.store import ledger as ledger_store
 from services.grants.store import programmes as programme_store
 from shared.db import transaction
@@ -42,6 +43,8 @@ async def record_funding(
     replay; with other content, an IdempotencyConflict), and open the waiting grants it makes
     room for."""
     try:
+        if not officer.may_see_programme(programme_id):  # answered as a programme that does not exist
+            raise UnknownProgramme(f"no donor programme {programme_id!r} in the policy file")
         programme = context.policies.programme(programme_id)
     except UnknownProgramme as error:
         raise NotFound(str(error)) from error
@@ -49,6 +52,8 @@ async def record_funding(
         raise InvalidRequest(f"amount.currency: programme {programme_id} is funded in {programme.currency}")
     if amount.amount <= 0:
         raise InvalidRequest("amount.amount: funding received is a positive amount")
+    if not is_reference(reference):  # it is chained into the ledger, never erased
+        raise InvalidRequest(f"reference: {REFERENCE_DESCRIPTION}")
     posting = funding_received(
         programme_id, amount, idempotency_key=f"funding:{idempotency_key}", reference=reference
     )

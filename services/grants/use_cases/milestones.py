@@ -50,7 +50,7 @@ async def verify_business_plan(context: GrantsContext, grant_id: UUID, officer: 
     grant is open, when it opens otherwise). Returns the grant's installments as they are now."""
     async with transaction(context.pool) as connection:
         grant = await grant_store.grant(connection, grant_id, lock=True)
-        if grant is None:
+        if grant is None or not officer.may_see_programme(grant.programme_id):
             raise NotFound(f"no grant {grant_id}")
         if grant.status is GrantStatus.CLOSED:
             raise Conflict("the grant is closed")

@@ -15,15 +15,17 @@ from services.grants.core.ledger.postings import Posting, disbursement, release,
 from services.grants.core.rules import (
     GrantStatus,
     Payment,
+    PaymentFailure,
     check_approval,
     check_disbursement,
     check_failure,
+    disbursement_memo,
+    failure_memo,
 )
 from services.grants.store import installments as installment_store
 from services.grants.store import ledger as ledger_store
 from services.grants.store import programmes as programme_store
 from shared.db import Connection, transaction
-from shared.events.codes import DisbursementMethod
 from shared.events.grants import InstallmentApproved, InstallmentDisbursed, InstallmentFailed
 from shared.identity.model import User
 
@@ -34,9 +36,11 @@ from .opening import open_waiting_grants
 log = structlog.get_logger("grants.payments")
 
 
-async def _locked(connection: Connection, installment_id: UUID) -> Installment:
+async def _locked(connection: Connection, installment_id: UUID, officer: User) -> Installment:
+    """The installment, locked; NotFound for one that does not exist or is of a programme that is
+    not the officer's (the two are answered alike)."""
     installment = await installment_store.installment(connection, installment_id, lock=True)
-    if installment is None:
+    if installment is None or not officer.may_see_programme(installment.programme_id):
         raise NotFound(f"no installment {installment_id}")
     return installment
 
@@ -44,7 +48,7 @@ async def _locked(connection: Connection, installment_id: UUID) -> Installment:
 async def approve(context: GrantsContext, installment_id: UUID, officer: User) -> Installment:
     """Approve a due (or failed) installment; returns it as it is now."""
     async with transaction(context.pool) as connection:
-        installment = await _locked(connection, installment_id)
+        installment = await _locked(connection, installment_id, officer)
         check_approval(installment.facts())
         await installment_store.mark_approved(
             connection, installment_id, by=officer.name, by_id=officer.id, at=_now()
@@ -55,13 +59,11 @@ async def approve(context: GrantsContext, installment_id: UUID, officer: User) -
             InstallmentApproved(**installment_event_fields(installment), approved_by=officer.name),
             correlation_id=installment.correlation_id,
         )
-        return await _locked(connection, installment_id)
+        return await _locked(connection, installment_id, officer)
 
 
 def _disbursement_posting(installment: Installment, payment: Payment, key: str) -> Posting:
-    memo = f"{payment.method.value}; ref {payment.payment_reference}"
-    if payment.method is DisbursementMethod.SUPPLIER_INVOICE:
-        memo += f"; invoice {payment.invoice_number} from {payment.supplier}"
+    memo = disbursement_memo(payment)  # references only: the ledger is never erased
     return disbursement(
         installment.programme_id,
         installment.grant_id,
@@ -78,7 +80,7 @@ async def disburse(
     """(the installment, replayed). With `client_key`, a retry of the same request is answered
     with the installment as it is (replayed=True); the key reused for anything else is a 409."""
     async with transaction(context.pool) as connection:
-        installment = await _locked(connection, installment_id)
+        installment = await _locked(connection, installment_id, officer)
         attempt = installment.attempts + 1
         key = f"disbursement:{client_key}" if client_key else f"disbursement:{installment_id}:{attempt}"
         posting = _disbursement_posting(installment, payment, key)
@@ -109,32 +111,32 @@ async def disburse(
             correlation_id=installment.correlation_id,
         )
         log.info("installment disbursed", installment_id=str(installment_id), transaction_id=str(stored.id))
-        return await _locked(connection, installment_id), False
+        return await _locked(connection, installment_id, officer), False
 
 
 async def record_failure(
-    context: GrantsContext, installment_id: UUID, reason: str, officer: User
+    context: GrantsContext, installment_id: UUID, reason: PaymentFailure, officer: User
 ) -> Installment:
     """A failed or returned payment: the disbursement is reversed and the installment can be
     approved again — unless the grant has closed, when the money also goes back to the budget."""
     unlocked = await installment_store.installment(context.pool, installment_id)
-    if unlocked is None:
+    if unlocked is None or not officer.may_see_programme(unlocked.programme_id):
         raise NotFound(f"no installment {installment_id}")
     async with transaction(context.pool) as connection:
         await programme_store.lock_programme(connection, unlocked.programme_id)
-        installment = await _locked(connection, installment_id)
-        check_failure(installment.facts())
+        installment = await _locked(connection, installment_id, officer)
+        check_failure(installment.facts(), officer.id)
         paid = installment.disbursement_transaction
         if paid is None:  # a disbursed installment names its transaction (check_failure passed)
             raise LookupError(f"installment {installment_id} is disbursed but names no ledger transaction")
         original = await ledger_store.stored_posting(connection, paid)
-        undo = reversal(original, paid, memo=f"payment failed: {reason}")
+        undo = reversal(original, paid, memo=failure_memo(reason))
         stored = await ledger_store.append_posting(connection, undo, recorded_by=officer.name)
-        await installment_store.mark_failed(connection, installment_id, reason=reason, at=_now())
+        await installment_store.mark_failed(connection, installment_id, reason=reason.value, at=_now())
         await queue_grant_event(
             connection,
             context,
-            InstallmentFailed(**installment_event_fields(installment), reason=reason),
+            InstallmentFailed(**installment_event_fields(installment), reason=reason.value),
             correlation_id=installment.correlation_id,
         )
         if installment.grant_status is GrantStatus.CLOSED:
@@ -147,7 +149,7 @@ async def record_failure(
             )
             await ledger_store.append_posting(connection, back, recorded_by=officer.name)
             await open_waiting_grants(connection, context, installment.programme_id)
-        return await _locked(connection, installment_id)
+        return await _locked(connection, installment_id, officer)
 
 
 def _now() -> datetime:

@@ -10,8 +10,16 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from services.intake.core.requests import AssistanceRequest, Member, WorkExperience
-from shared.events.codes import Category, ClosureReason, Vulnerability
+from services.intake.core.requests import AssistanceRequest, Member, UrgencyReason, WorkExperience
+from shared.events.codes import (
+    Category,
+    ClosureReason,
+    ErasureReason,
+    Relationship,
+    Sex,
+    Urgency,
+    Vulnerability,
+)
 from shared.money import Money
 
 
@@ -80,9 +88,69 @@ class Case(Stored):
     consent: dict[Category, ConsentRecord] = {}
     skills: list[str] = []
     work_history: list[WorkExperience] = []
+    urgency: Urgency = Urgency.NORMAL
+    urgency_reason: UrgencyReason | None = None
     plan: Plan | None = None
     closure: ClosureRecord | None = None
     registered_by: UUID
     registered_at: datetime
     updated_by: UUID
     updated_at: datetime
+    # who works on the case and which office it belongs to (None on cases from before assignment):
+    # users limited to their office's or their own cases see it by these
+    assigned_to: UUID | None = None
+    office: str | None = None
+
+
+# --- after erasure ----------------------------------------------------------------------------------
+
+
+class ErasedMember(Stored):
+    """A household member once the personal data is gone: an age band at arrival, sex, relationship."""
+
+    age_band: str
+    sex: Sex
+    relationship: Relationship
+
+
+class ErasedPlan(Stored):
+    id: UUID
+    status: PlanStatus
+    assistance: list[AssistanceRequest]
+    proposed_by: UUID
+    approved_by: UUID | None = None
+
+
+class Erasure(Stored):
+    reason: ErasureReason
+    erased_by: UUID | None  # None: the retention job or an operator's command
+    erased_at: datetime
+
+
+class ErasedCase(Stored):
+    """What stays of a case once its personal data is erased (`privacy.erased`): ids, codes, age
+    bands and amounts — enough for reports and audits to add up, nothing that names the person.
+    Names, dates of birth, documents, free text (skills, work history, notes) are gone."""
+
+    id: UUID
+    status: CaseStatus
+    programme_id: str
+    country_of_return: str
+    municipality: str
+    sending_country: str
+    arrival_month: str  # YYYY-MM
+    household: list[ErasedMember]
+    vulnerabilities: list[Vulnerability]
+    needs: list[Category]
+    urgency: Urgency
+    consent: dict[Category, bool]
+    plan: ErasedPlan | None
+    closure_reason: ClosureReason | None
+    closed_at: datetime | None
+    registered_by: UUID
+    registered_at: datetime
+    erasure: Erasure
+    # who worked on the case and its office stay (ids and codes): scopes limited to an office or to
+    # one's own cases still apply to what is left of it
+    assigned_to: UUID | None = None
+    office: str | None = None

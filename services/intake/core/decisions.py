@@ -9,10 +9,31 @@ from uuid import UUID
 
 from services.intake.core import events
 from services.intake.core.case import Case, CaseStatus, ClosureRecord, ConsentRecord, Plan, PlanStatus
-from services.intake.core.errors import CaseConflict
-from services.intake.core.requests import Assessment, Closure, ConsentChange, PlanProposal, Registration
+from services.intake.core.errors import CaseConflict, DutiesNotSeparated
+from services.intake.core.requests import (
+    Assessment,
+    Closure,
+    ConsentChange,
+    PlanProposal,
+    Reassignment,
+    Registration,
+)
 from shared.events.codes import Category
 from shared.events.envelope import Event
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who works on a case and its office (either may be None)."""
+
+    assigned_to: UUID | None
+    office: str | None
+
+
+def first_assignment(registrant: UUID, registrant_is_caseworker: bool, office: str | None) -> Assignment:
+    """A case starts with the caseworker who registers it (a supervisor registering assigns no
+    one), in the registrant's office."""
+    return Assignment(registrant if registrant_is_caseworker else None, office)
 
 
 @dataclass(frozen=True)
@@ -23,7 +44,9 @@ class Decision:
     event: Event | None
 
 
-def register(registration: Registration, case_id: UUID, by: UUID, now: datetime) -> Decision:
+def register(
+    registration: Registration, case_id: UUID, by: UUID, now: datetime, assignment: Assignment
+) -> Decision:
     case = Case(
         id=case_id,
         status=CaseStatus.REGISTERED,
@@ -43,6 +66,8 @@ def register(registration: Registration, case_id: UUID, by: UUID, now: datetime)
         registered_at=now,
         updated_by=by,
         updated_at=now,
+        assigned_to=assignment.assigned_to,
+        office=assignment.office,
     )
     size = len(case.members)
     summary = (
@@ -66,13 +91,16 @@ def assess(case: Case, assessment: Assessment, by: UUID, now: datetime) -> Decis
             "vulnerabilities": assessment.vulnerabilities,
             "skills": assessment.skills,
             "work_history": assessment.work_history,
+            "urgency": assessment.urgency,
+            "urgency_reason": assessment.urgency_reason,
             "status": status,
             "updated_by": by,
             "updated_at": now,
         }
     )
     needs = ", ".join(assessment.needs) or "none"
-    summary = f"Needs assessed: {needs}; {len(assessment.vulnerabilities)} vulnerabilities recorded"
+    # every reader of the timeline sees this line: not even how many vulnerabilities there are
+    summary = f"Needs assessed: {needs}; urgency {assessment.urgency.value}"
     return Decision(assessed, "NeedsAssessed", summary, events.needs_assessed(assessed, by, now.date()))
 
 
@@ -125,6 +153,8 @@ def approve_plan(case: Case, plan_id: UUID | None, by: UUID, now: datetime) -> D
         raise CaseConflict(f"plan {plan_id} is not the case's current plan ({plan.id})")
     if plan.status is PlanStatus.APPROVED:
         raise CaseConflict("the plan is already approved")
+    if plan.proposed_by == by:
+        raise DutiesNotSeparated("you proposed this plan: another supervisor must approve it")
     approved = plan.model_copy(update={"status": PlanStatus.APPROVED, "approved_by": by, "approved_at": now})
     updated = case.model_copy(
         update={"plan": approved, "status": CaseStatus.PLAN_APPROVED, "updated_by": by, "updated_at": now}
@@ -133,6 +163,24 @@ def approve_plan(case: Case, plan_id: UUID | None, by: UUID, now: datetime) -> D
     summary = f"Plan approved: {total}" if total else "Plan approved"
     event = events.plan_approved(updated, approved, by, now.date())
     return Decision(updated, "ReintegrationPlanApproved", summary, event)
+
+
+def reassign(case: Case, change: Reassignment, by: UUID, now: datetime) -> Decision:
+    """A new caseworker and office for the case; no change, no event. Closed cases keep theirs."""
+    _open(case)
+    if (case.assigned_to, case.office) == (change.assigned_to, change.office):
+        return Decision(case, "AssignmentUnchanged", "Assignment unchanged", None)
+    updated = case.model_copy(
+        update={
+            "assigned_to": change.assigned_to,
+            "office": change.office,
+            "updated_by": by,
+            "updated_at": now,
+        }
+    )
+    who = f"user {str(change.assigned_to)[:8]}" if change.assigned_to else "nobody"
+    summary = f"Assigned to {who}, office {change.office or 'none'}"
+    return Decision(updated, "CaseAssigned", summary, events.case_assigned(updated, by))
 
 
 def close(case: Case, closure: Closure, by: UUID, now: datetime) -> Decision:

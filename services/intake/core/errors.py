@@ -17,6 +17,10 @@ class CaseConflict(Exception):
     """The case's state does not allow this (it is closed, the plan is approved...)."""
 
 
+class DutiesNotSeparated(CaseConflict):
+    """Separation of duties: the supervisor who proposed a plan may not approve it."""
+
+
 @dataclass(frozen=True)
 class LikelyDuplicate:
     member: int  # position in the new registration

@@ -12,6 +12,7 @@ from services.intake.core.case import Case, ClosureRecord, Plan
 from services.intake.core.people import ADULT_AGE, age_on
 from shared.events.codes import Category
 from shared.events.intake import (
+    CaseAssigned,
     CaseClosed,
     ConsentChanged,
     HouseholdMember,
@@ -50,6 +51,8 @@ def _case_facts(case: Case, today: date) -> dict[str, Any]:
         "consent": _consent(case),
         "skills": case.skills,
         "work_history": _work_history(case),
+        "urgency": case.urgency,  # its reason stays here
+        "arrival_date": case.arrival_date,
     }
 
 
@@ -58,8 +61,9 @@ def returnee_registered(case: Case, today: date) -> ReturneeRegistered:
         **_case_facts(case, today),
         country_of_return=case.country_of_return,
         sending_country=case.sending_country,
-        arrival_date=case.arrival_date,
         registered_by=str(case.registered_by),
+        assigned_to=case.assigned_to,
+        office=case.office,
     )
 
 
@@ -98,6 +102,16 @@ def plan_approved(case: Case, plan: Plan, approved_by: UUID, today: date) -> Rei
             for a in plan.assistance
         ],
         approved_by=str(approved_by),
+    )
+
+
+def case_assigned(case: Case, by: UUID) -> CaseAssigned:
+    return CaseAssigned(
+        case_id=case.id,
+        programme_id=case.programme_id,
+        assigned_to=case.assigned_to,
+        office=case.office,
+        assigned_by=str(by),
     )
 
 

@@ -27,7 +27,15 @@ from services.intake.core.formats import (
 )
 from services.intake.core.people import date_of_birth_problem
 from services.intake.core.validation import checks_of
-from shared.events.codes import AssistanceType, Category, ClosureReason, Relationship, Sex, Vulnerability
+from shared.events.codes import (
+    AssistanceType,
+    Category,
+    ClosureReason,
+    Relationship,
+    Sex,
+    Urgency,
+    Vulnerability,
+)
 from shared.money import Money
 
 MAX_MEMBERS = 20
@@ -56,6 +64,13 @@ CountryCode = Annotated[
         text_pattern(2, 2, inner="[A-Za-z]", edge="[A-Za-z]"),
         "a two-letter country code, e.g. DE",
         upper=True,
+    ),
+]
+OfficeCode = Annotated[
+    str,
+    TypedText(
+        text_pattern(1, 50, inner="[A-Za-z0-9._-]", edge="[A-Za-z0-9._-]"),
+        "1 to 50 letters, digits, . _ or -",
     ),
 ]
 ShortText = Annotated[str, TypedText(text_pattern(1, 80), "1 to 80 characters, without control characters")]
@@ -180,13 +195,31 @@ class WorkExperience(Input):
     years: Annotated[int, Field(ge=0, le=80), JSON_INTEGER]
 
 
+class UrgencyReason(StrEnum):
+    """Why a caseworker judged a case high or urgent. Kept in intake: never published, since a
+    reason such as `safety_risk` would tell a partner more than the urgency itself."""
+
+    SAFETY_RISK = "safety_risk"
+    HEALTH_RISK = "health_risk"
+    NO_SHELTER = "no_shelter"
+    YOUNG_CHILDREN = "young_children"
+    LOSS_OF_INCOME = "loss_of_income"
+    TIME_LIMITED_OPPORTUNITY = "time_limited_opportunity"
+    OTHER = "other"
+
+
 class Assessment(Input):
-    """`POST /v1/cases/{id}/assessment`: what the interview found; replaces needs and vulnerabilities."""
+    """`POST /v1/cases/{id}/assessment`: what the interview found; replaces needs and vulnerabilities.
+
+    `urgency` is the caseworker's judgement and sets the priority of the case's referrals (never
+    the vulnerabilities); high and urgent need an `urgency_reason`, normal takes none."""
 
     needs: Needs
     vulnerabilities: Vulnerabilities
     skills: list[ShortText] = Field(default=[], max_length=20)
     work_history: list[WorkExperience] = Field(default=[], max_length=20)
+    urgency: Urgency = Urgency.NORMAL
+    urgency_reason: UrgencyReason | None = None
 
 
 class AssistanceRequest(Input):
@@ -214,6 +247,14 @@ class PlanApproval(Input):
     was replaced since the supervisor read it."""
 
     plan_id: CanonicalUuid | None = None
+
+
+class Reassignment(Input):
+    """`POST /v1/cases/{id}/assignment` (supervisors): who works on the case from now on, and its
+    office; either may be left out (the case is then nobody's, or no office's)."""
+
+    assigned_to: CanonicalUuid | None = None
+    office: OfficeCode | None = None
 
 
 class ConsentChange(Input):

@@ -10,9 +10,9 @@ from datetime import date
 
 from services.intake.core.catalogue import Catalogue
 from services.intake.core.people import ADULT_AGE, ELDERLY_AGE, age_on, name_key
-from services.intake.core.requests import Member, PlanProposal, Registration
+from services.intake.core.requests import Assessment, Member, PlanProposal, Registration
 from services.intake.core.validation import Problem
-from shared.events.codes import Relationship, Vulnerability
+from shared.events.codes import Relationship, Urgency, Vulnerability
 
 MEMBERS = "members"
 VULNERABILITIES = "vulnerabilities"
@@ -132,3 +132,12 @@ def plan_problems(plan: PlanProposal, programme_id: str, catalogue: Catalogue) -
                 )
             )
     return problems
+
+
+def urgency_problems(assessment: Assessment) -> list[Problem]:
+    """High and urgent say why; normal needs no reason."""
+    if assessment.urgency is Urgency.NORMAL and assessment.urgency_reason is not None:
+        return [Problem(("urgency_reason",), "a reason is given for a high or urgent case only")]
+    if assessment.urgency is not Urgency.NORMAL and assessment.urgency_reason is None:
+        return [Problem(("urgency_reason",), f"say why the case is {assessment.urgency.value}")]
+    return []

@@ -1,9 +1,15 @@
 """A case's timeline: its own changes and what referral and grants reported about it, in time order.
-Summaries carry codes, ids and amounts only, so every reader role may see them."""
+Summaries carry codes, ids and amounts only.
+
+Each event referral reports has a second line for readers who may not see vulnerabilities
+(`withheld`): which partner holds a referral, its deadline and the partner's own words are left
+out, for every partner alike (a safe house's id, or its one-day deadline, would betray the case's
+vulnerability), and escalations are not shown to them at all (their timing gives the deadline)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -11,8 +17,11 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict
 
 from services.intake.core.errors import UnknownCase
-from shared.events import grants, referral
+from shared.events import ReferralStatus, grants, referral
 from shared.events.envelope import Envelope, Event, UnknownEventType
+
+# the statuses whose reason is the partner's own free text
+PARTNERS_WORDS = frozenset({ReferralStatus.DECLINED, ReferralStatus.COMPLETED})
 
 
 class Source(StrEnum):
@@ -71,8 +80,31 @@ def describe(event: Event) -> str:
     return event.event_type
 
 
-def consumed_entry(envelope: Envelope, source: Source) -> tuple[UUID, TimelineEntry]:
-    """(case id, entry) for an event consumed from referral or grants.
+def withheld(event: Event) -> str | None:
+    """The line for readers who may not see vulnerabilities; None: the entry is not shown to them."""
+    match event:
+        case referral.ReferralStatusChanged():
+            if event.status is ReferralStatus.ESCALATED:
+                return None
+            partner = " with a partner" if event.partner_id else ""
+            why = f": {event.reason}" if event.reason and event.status not in PARTNERS_WORDS else ""
+            return f"Referral for {event.category}{partner}: {event.status}{why}"
+        case referral.ReferralEscalated():
+            return None
+    return describe(event)
+
+
+@dataclass(frozen=True)
+class Reported:
+    """An event referral or grants reported, as the timeline keeps it."""
+
+    case_id: UUID
+    entry: TimelineEntry
+    withheld_summary: str | None  # for readers who may not see vulnerabilities; None: not shown
+
+
+def consumed_entry(envelope: Envelope, source: Source) -> Reported:
+    """The timeline entry of an event consumed from referral or grants.
 
     An event type this version does not know yet is kept with its type as summary (a producer may
     add types within a topic version); one whose data does not fit its model raises MalformedEvent."""
@@ -92,4 +124,5 @@ def consumed_entry(envelope: Envelope, source: Source) -> tuple[UUID, TimelineEn
         summary=describe(event) if event else envelope.type,
         event_id=envelope.event_id,
     )
-    return case_id, entry
+    # an unknown type is shown as its name: it carries nothing else
+    return Reported(case_id, entry, withheld(event) if event else envelope.type)

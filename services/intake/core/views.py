@@ -1,6 +1,8 @@
-"""What each role reads. Caseworkers, supervisors and finance see the case as stored; auditors see
-it without personal data: ages instead of names and dates of birth, no document numbers, no
-vulnerabilities, no free-text notes."""
+"""What each role reads. Caseworkers, supervisors and finance see the case as stored; auditors (and
+admins, the data-protection officer) see it without personal data: ages instead of names and dates
+of birth, no document numbers, no vulnerabilities, no urgency, no free-text notes. A case whose
+personal data was erased is an ErasedCase for everyone, without its vulnerabilities for those who
+may not see them; its timeline is read the same way (`timeline.withheld`)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,21 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from services.intake.core.case import Case, CaseStatus, PlanStatus
+from services.intake.core.case import (
+    Case,
+    CaseStatus,
+    ErasedCase,
+    ErasedMember,
+    ErasedPlan,
+    Erasure,
+    PlanStatus,
+)
 from services.intake.core.people import age_on
 from services.intake.core.permissions import PERSONAL_DATA_READERS
 from services.intake.core.requests import AssistanceRequest
 from shared.events.codes import Category, ClosureReason, Relationship, Sex
 from shared.identity.model import User
+from shared.privacy import sees_vulnerabilities
 
 
 class HouseholdMemberView(BaseModel):
@@ -52,15 +63,37 @@ class RedactedCase(BaseModel):
     updated_at: datetime
 
 
+class ErasedCaseView(BaseModel):
+    """An erased case for readers who may not see vulnerabilities."""
+
+    id: UUID
+    status: CaseStatus
+    programme_id: str
+    country_of_return: str
+    municipality: str
+    sending_country: str
+    arrival_month: str
+    household: list[ErasedMember]
+    needs: list[Category]
+    consent: dict[Category, bool]
+    plan: ErasedPlan | None
+    closure_reason: ClosureReason | None
+    closed_at: datetime | None
+    registered_by: UUID
+    registered_at: datetime
+    erasure: Erasure
+
+
 class CaseSummary(BaseModel):
     id: UUID
     status: CaseStatus
     programme_id: str
     municipality: str
     household_size: int
-    principal_name: str | None  # None for readers who may not see personal data
-    arrival_date: date
+    principal_name: str | None  # None for readers who may not see personal data, and once erased
+    arrival_date: date | None  # None once the case's personal data is erased
     registered_at: datetime
+    erased: bool = False
 
 
 class CasePage(BaseModel):
@@ -109,11 +142,29 @@ def redacted(case: Case, today: date) -> RedactedCase:
     )
 
 
-def case_for(user: User, case: Case, today: date) -> Case | RedactedCase:
+def case_for(
+    user: User, case: Case | ErasedCase, today: date
+) -> Case | RedactedCase | ErasedCase | ErasedCaseView:
+    if isinstance(case, ErasedCase):
+        if sees_vulnerabilities(user.role):
+            return case
+        return ErasedCaseView.model_validate(case.model_dump(exclude={"vulnerabilities", "urgency"}))
     return case if sees_personal_data(user) else redacted(case, today)
 
 
-def summary_for(user: User, case: Case) -> CaseSummary:
+def summary_for(user: User, case: Case | ErasedCase) -> CaseSummary:
+    if isinstance(case, ErasedCase):
+        return CaseSummary(
+            id=case.id,
+            status=case.status,
+            programme_id=case.programme_id,
+            municipality=case.municipality,
+            household_size=len(case.household),
+            principal_name=None,
+            arrival_date=None,
+            registered_at=case.registered_at,
+            erased=True,
+        )
     principal = next((m for m in case.members if m.relationship is Relationship.PRINCIPAL), case.members[0])
     return CaseSummary(
         id=case.id,

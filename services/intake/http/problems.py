@@ -6,7 +6,13 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from services.intake.core.errors import CaseConflict, CaseNotFound, DuplicateSuspected, IdempotencyKeyReused
+from services.intake.core.errors import (
+    CaseConflict,
+    CaseNotFound,
+    DuplicateSuspected,
+    DutiesNotSeparated,
+    IdempotencyKeyReused,
+)
 from services.intake.core.validation import Invalid, Problem
 from shared.http.problems import (
     CONFLICT,
@@ -40,7 +46,14 @@ DUPLICATE = ProblemType("likely-duplicate", 409, "A person in this request is li
 IDEMPOTENCY_KEY_REUSED = ProblemType("idempotency-key-reused", 422, "The Idempotency-Key was used before")
 
 # the refusals whose message is the detail; the others have handlers below
-PROBLEMS: dict[type[Exception], ProblemType] = {CaseConflict: CONFLICT}
+# separation of duties: the one who proposed a plan may not approve it (a conflict of its own kind,
+# so that a client can tell "ask another supervisor" from "the case's state does not allow this")
+DUTIES_NOT_SEPARATED = ProblemType("duties-not-separated", 409, "Another person must do this")
+
+PROBLEMS: dict[type[Exception], ProblemType] = {
+    CaseConflict: CONFLICT,
+    DutiesNotSeparated: DUTIES_NOT_SEPARATED,
+}
 
 # `responses=` of every route that changes a case: its state may refuse the change (CaseConflict)
 CASE_STATE_CONFLICT: dict[int | str, dict[str, object]] = {

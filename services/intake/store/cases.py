@@ -1,18 +1,29 @@
 """The cases: one JSON document per case beside the columns it is searched by, the people in it
-(for duplicate detection), and the registration's idempotency keys."""
+(for duplicate detection), and the registration's idempotency keys.
+
+A case whose personal data was erased keeps its row: the document is then an ErasedCase and
+`erased_at` is set. `load_case` (what commands change) never returns one; reads get either."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from uuid import UUID
 
-from services.intake.core.case import Case, CaseStatus
+import asyncpg
+
+from services.intake.core.case import Case, CaseStatus, ErasedCase
 from services.intake.core.errors import LikelyDuplicate
 from services.intake.core.people import name_key
+from shared.access_log import CaseIndex
 from shared.db import Connection, Pool
+from shared.identity.model import CaseLimit
+
+# each case's programme and assignment, for reading the access log within the reader's scope (an
+# erased case keeps all three)
+ACCESS_LOG_CASES = CaseIndex("SELECT id AS case_id, programme_id, assigned_to, office FROM cases")
 
 
 def _search_text(case: Case) -> str:
@@ -26,10 +37,11 @@ def _document(case: Case) -> dict[str, object]:
 
 
 async def insert_case(connection: Connection, case: Case) -> None:
+    # a registration is never closed: closed_at stays empty until update_case closes it
     await connection.execute(
         "INSERT INTO cases (id, programme_id, municipality, status, search_text, document,"
-        " registered_by, registered_at, updated_by, updated_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        " registered_by, registered_at, updated_by, updated_at, assigned_to, office)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         case.id,
         case.programme_id,
         case.municipality,
@@ -40,6 +52,8 @@ async def insert_case(connection: Connection, case: Case) -> None:
         case.registered_at,
         case.updated_by,
         case.updated_at,
+        case.assigned_to,
+        case.office,
     )
     await connection.executemany(
         "INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth)"
@@ -53,24 +67,81 @@ async def insert_case(connection: Connection, case: Case) -> None:
 
 async def update_case(connection: Connection, case: Case) -> None:
     await connection.execute(
-        "UPDATE cases SET status = $2, document = $3, updated_by = $4, updated_at = $5 WHERE id = $1",
+        "UPDATE cases SET status = $2, document = $3, updated_by = $4, updated_at = $5, closed_at = $6,"
+        " assigned_to = $7, office = $8 WHERE id = $1",
         case.id,
         case.status.value,
         _document(case),
         case.updated_by,
         case.updated_at,
+        case.closure.closed_at if case.closure else None,
+        case.assigned_to,
+        case.office,
     )
 
 
 async def load_case(connection: Connection | Pool, case_id: UUID, *, for_update: bool = False) -> Case | None:
+    """The case, unless it does not exist or its personal data was erased."""
     row = await connection.fetchrow(
-        "SELECT document FROM cases WHERE id = $1" + (" FOR UPDATE" if for_update else ""), case_id
+        "SELECT document FROM cases WHERE id = $1 AND erased_at IS NULL"
+        + (" FOR UPDATE" if for_update else ""),
+        case_id,
     )
     return Case.model_validate(row["document"]) if row else None
 
 
-async def case_exists(connection: Connection, case_id: UUID) -> bool:
-    return bool(await connection.fetchval("SELECT true FROM cases WHERE id = $1", case_id))
+def _stored(row: asyncpg.Record) -> Case | ErasedCase:
+    model = ErasedCase if row["erased_at"] is not None else Case
+    return model.model_validate(row["document"])
+
+
+async def read_case(connection: Connection | Pool, case_id: UUID) -> Case | ErasedCase | None:
+    """The case as it is stored: a Case, or an ErasedCase once its personal data is gone."""
+    row = await connection.fetchrow("SELECT document, erased_at FROM cases WHERE id = $1", case_id)
+    return _stored(row) if row else None
+
+
+async def erase_case(connection: Connection, erased: ErasedCase) -> None:
+    """Replace the case's document by what stays of it, and drop what else named the people in it:
+    their name keys and dates of birth (duplicate detection), the search text, the registration's
+    idempotency keys (the hash of a body that held names)."""
+    await connection.execute(
+        "UPDATE cases SET status = $2, document = $3, search_text = '', erased_at = $4,"
+        " closed_at = coalesce(closed_at, $4) WHERE id = $1",
+        erased.id,
+        erased.status.value,
+        erased.model_dump(mode="json"),
+        erased.erasure.erased_at,
+    )
+    await connection.execute("DELETE FROM case_people WHERE case_id = $1", erased.id)
+    await connection.execute("DELETE FROM idempotency_keys WHERE case_id = $1", erased.id)
+
+
+async def due_for_erasure(
+    connection: Connection | Pool, periods: Mapping[str, int], now: datetime, limit: int
+) -> list[UUID]:
+    """Closed cases, not erased yet, whose programme's period (days after closure) is over at
+    `now`; oldest closure first. A programme not in `periods` has none of its cases listed."""
+    rows = await connection.fetch(
+        "SELECT c.id FROM cases c JOIN unnest($1::text[], $2::int[]) AS p(programme_id, days)"
+        " ON p.programme_id = c.programme_id"
+        " WHERE c.closed_at IS NOT NULL AND c.erased_at IS NULL"
+        " AND c.closed_at + make_interval(days => p.days) <= $3"
+        " ORDER BY c.closed_at, c.id LIMIT $4",
+        list(periods),
+        list(periods.values()),
+        now,
+        limit,
+    )
+    return [row["id"] for row in rows]
+
+
+async def is_erased(connection: Connection, case_id: UUID) -> bool | None:
+    """Whether the case's personal data was erased; None for a case intake does not know."""
+    erased: bool | None = await connection.fetchval(
+        "SELECT erased_at IS NOT NULL FROM cases WHERE id = $1", case_id
+    )
+    return erased
 
 
 # --- registration: idempotency keys and likely duplicates -------------------------------------
@@ -142,7 +213,10 @@ class CaseFilter:
     status: CaseStatus | None = None
     q: str | None = None  # a name, a document number or the start of a case id
     match_people: bool = True  # False: q matches case ids only
-    programmes: list[str] | None = None  # the reader's programmes; None: every programme
+    # the reader's programmes: none unless given (fails closed); None: every programme (admins)
+    programmes: list[str] | None = field(default_factory=list)
+    # the reader's own or office's cases only, where they are limited to those
+    case_limit: CaseLimit = field(default_factory=CaseLimit)
 
 
 def _like(text: str) -> str:
@@ -151,17 +225,18 @@ def _like(text: str) -> str:
 
 async def list_cases(
     pool: Pool, where: CaseFilter, limit: int, before: UUID | None
-) -> tuple[list[Case], UUID | None]:
+) -> tuple[list[Case | ErasedCase], UUID | None]:
     """Newest first, `limit` at a time; the second value is the cursor of the next page."""
     q = name_key(where.q) if where.q else None
     rows = await pool.fetch(
-        "SELECT document FROM cases"
+        "SELECT document, erased_at FROM cases"
         " WHERE ($1::text IS NULL OR programme_id = $1)"
         " AND ($2::text IS NULL OR municipality = $2)"
         " AND ($3::text IS NULL OR status = $3)"
         " AND ($4::text IS NULL OR ($7 AND search_text LIKE '%' || $4 || '%') OR id::text LIKE $4 || '%')"
         " AND ($5::uuid IS NULL OR id < $5)"
         " AND ($8::text[] IS NULL OR programme_id = ANY($8))"
+        " AND ($9::uuid IS NULL OR assigned_to = $9) AND ($10::text IS NULL OR office = $10) AND NOT $11"
         " ORDER BY id DESC LIMIT $6",
         where.programme,
         where.municipality,
@@ -171,6 +246,9 @@ async def list_cases(
         limit + 1,
         where.match_people,
         where.programmes,
+        where.case_limit.assigned_to,
+        where.case_limit.office,
+        where.case_limit.matches_nothing,
     )
-    cases = [Case.model_validate(row["document"]) for row in rows[:limit]]
+    cases = [_stored(row) for row in rows[:limit]]
     return cases, (cases[-1].id if len(rows) > limit else None)

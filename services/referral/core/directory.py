@@ -15,11 +15,23 @@ from typing import Annotated, Any
 
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo
+from pydantic import field_validator as validates
 
 from shared.events.codes import Category, Sex, Vulnerability
 
-# the same rule shared.topics applies: the id becomes part of `referrals.<id>.v1`
+from .payloads import DECLARED_VULNERABILITIES
+
+# the same rule shared.topics applies: the id becomes part of `referrals.<id>.v1` and
+# `referral.responses.<id>.v1`
 PARTNER_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,62}$"
+
+
+def _not_a_version(partner_id: str) -> str:
+    # partner `v1` would write by the prefix `referral.responses.v1.`, which reaches the deprecated
+    # shared topic's dead letters (`referral.responses.v1.dlq`)
+    if partner_id[0] == "v" and partner_id[1:].isdigit():
+        raise ValueError(f"{partner_id!r} reads like a topic version: choose another id")
+    return partner_id
 
 
 class AgeGroup(StrEnum):
@@ -61,11 +73,26 @@ class Service(BaseModel):
 class Partner(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    id: str = Field(pattern=PARTNER_ID_PATTERN)
+    id: Annotated[str, Field(pattern=PARTNER_ID_PATTERN), AfterValidator(_not_a_version)]
     name: str = Field(min_length=1)
     municipalities: tuple[MunicipalityCode, ...] = Field(min_length=1)
     categories: dict[Category, Service] = Field(min_length=1)
     eligibility: Eligibility = Eligibility()
+
+    @validates("eligibility")
+    @classmethod
+    def _requires_only_declared(cls, value: Eligibility, info: ValidationInfo) -> Eligibility:
+        # A partner chosen because of a vulnerability tells itself that the case has it: only a
+        # category that declares the vulnerability may be routed on it (payloads.py).
+        for category in info.data.get("categories") or {}:
+            undeclared = set(value.requires_any_of) - DECLARED_VULNERABILITIES[category]
+            if undeclared:
+                names = ", ".join(sorted(undeclared))
+                raise ValueError(
+                    f"requires_any_of: {category.value} partners may not be told of {names}"
+                    " (services/referral/core/payloads.py declares what each category may know)"
+                )
+        return value
 
     def serves(self, category: Category) -> bool:
         return category in self.categories

@@ -5,19 +5,23 @@ transaction (DESIGN rule 1).
 - a new or re-placed referral ISSUED to a partner sends it ReferralIssued on its own topic;
 - withdrawing a referral a partner holds sends it ReferralWithdrawn;
 - escalating one (its deadline passed) sends ReferralEscalated on `referral.status.v1`;
-- every change sends ReferralStatusChanged on `referral.status.v1`, after the events above.
+- every change sends ReferralStatusChanged on `referral.status.v1`, after the events above;
+- erasure (the case's personal data erased, or consent to share with a category withdrawn) sends
+  each partner that was ever sent one of the referrals concerned an ErasureRequested on its topic.
 
 Every move is checked by the status machine first (RefusedTransition).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID
 
-from shared.events import Envelope, Event, ReferralStatus, new_envelope, uuid7
+from shared.events import Category, Envelope, ErasureReason, Event, ReferralStatus, new_envelope, uuid7
 from shared.events.referral import (
+    ErasureRequested,
     ReferralEscalated,
     ReferralIssued,
     ReferralStatusChanged,
@@ -133,6 +137,31 @@ def moved(
         messages.append(_about(occasion, referral, escalated))
     messages.append(_status_changed(occasion, changed, previous=referral.status, reason=reason))
     return Change(referral, changed, tuple(messages))
+
+
+def erasure_requests(
+    occasion: Occasion,
+    referrals: Sequence[Referral],
+    reason: ErasureReason,
+    categories: Collection[Category] | None = None,
+) -> list[Message]:
+    """One ErasureRequested per partner that was ever sent one of `referrals` (of `categories`,
+    when given), naming the referrals it received, in the order the partners first got one."""
+    received: dict[str, list[Referral]] = {}
+    for referral in referrals:
+        sent = referral.partner_id is not None and referral.issued_event_id is not None
+        if sent and (categories is None or referral.category in categories):
+            received.setdefault(str(referral.partner_id), []).append(referral)
+    messages = []
+    for partner_id, held in received.items():
+        request = ErasureRequested(
+            case_id=held[0].case_id,
+            partner_id=partner_id,
+            referral_ids=[r.referral_id for r in held],
+            reason=reason,
+        )
+        messages.append(_about(occasion, held[0], request, partner_id=partner_id))
+    return messages
 
 
 def _issued(

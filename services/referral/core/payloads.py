@@ -1,18 +1,46 @@
 """What each category of partner may see about a case (DESIGN rule 7): a minimal field list.
 
 The models below ARE the lists: a payload is built by filling one of them, so a field not declared
-here cannot reach a partner, and the AsyncAPI contract shows partners exactly these shapes. No
-vulnerability flag appears in any of them; a partner learns urgency only from the referral's priority.
+here cannot reach a partner, and the AsyncAPI contract shows partners exactly these shapes.
+
+A vulnerability reaches a partner only where its category declares it (`DECLARED_VULNERABILITIES`:
+a medical partner may be told of a medical condition, a housing partner that the returnee is a
+victim of trafficking, so that a safe house can be chosen) — and only with the returnee's consent
+to share with that category, without which no referral is issued at all. Routing looks at no other
+vulnerability (routing.py), so nothing a partner receives can betray one its category does not
+declare: not the payload, not the priority (the caseworker's urgency), not the choice of partner.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.codes import Category
+from shared.events.codes import Category, Vulnerability
 from shared.events.intake import CaseFacts, HouseholdMember, WorkExperience
+
+V = Vulnerability
+
+# What each category's partners may be told, with the returnee's consent to share with that
+# category. A partner whose eligibility requires a vulnerability (a specialised partner) may serve
+# only categories that declare it (the directory refuses anything else when it is loaded).
+DECLARED_VULNERABILITIES: dict[Category, frozenset[Vulnerability]] = {
+    Category.HOUSING: frozenset({V.VICTIM_OF_TRAFFICKING, V.UNACCOMPANIED_MINOR}),
+    Category.EDUCATION: frozenset({V.UNACCOMPANIED_MINOR}),
+    Category.EMPLOYMENT: frozenset(),
+    Category.MEDICAL: frozenset({V.MEDICAL_CONDITION, V.DISABILITY, V.VICTIM_OF_TRAFFICKING}),
+    Category.COUNSELLING: frozenset({V.VICTIM_OF_TRAFFICKING, V.UNACCOMPANIED_MINOR}),
+}
+
+
+def disclosed(category: Category, vulnerabilities: Iterable[Vulnerability]) -> list[Vulnerability]:
+    """The case's vulnerabilities a partner of `category` may be told of (in code order): the only
+    ones routing and the payload may depend on."""
+    present = set(vulnerabilities) & DECLARED_VULNERABILITIES[category]
+    return [v for v in Vulnerability if v in present]
+
 
 # Ages at which a member counts as school-age for an education referral.
 SCHOOL_AGE_MIN, SCHOOL_AGE_MAX = 5, 18
@@ -32,6 +60,9 @@ class HousingPayload(_Payload):
     household_size: int = Field(ge=0)
     ages: list[int]
     municipality: str
+    vulnerabilities: list[Vulnerability] = Field(
+        default=[], description="only those housing declares: victim_of_trafficking, unaccompanied_minor"
+    )
 
 
 class SchoolAgeMember(_Payload):
@@ -43,6 +74,9 @@ class EducationPayload(_Payload):
     """For education partners: the school-age members' ages and school levels."""
 
     school_age_members: list[SchoolAgeMember]
+    vulnerabilities: list[Vulnerability] = Field(
+        default=[], description="only the one education declares: unaccompanied_minor"
+    )
 
 
 class EmploymentPayload(_Payload):
@@ -53,9 +87,15 @@ class EmploymentPayload(_Payload):
 
 
 class CarePayload(_Payload):
-    """For medical and counselling partners: ages only (urgency is the referral's priority)."""
+    """For medical and counselling partners: ages, and the vulnerabilities the category declares
+    (urgency is the referral's priority)."""
 
     ages: list[int]
+    vulnerabilities: list[Vulnerability] = Field(
+        default=[],
+        description="medical: medical_condition, disability, victim_of_trafficking; counselling: "
+        "victim_of_trafficking, unaccompanied_minor — only those, and only the case's own",
+    )
 
 
 PAYLOAD_MODELS: dict[Category, type[_Payload]] = {
@@ -74,10 +114,14 @@ PAYLOAD_FIELDS: dict[Category, frozenset[str]] = {
 def payload_for(category: Category, facts: CaseFacts) -> dict[str, Any]:
     """The JSON-ready payload a partner of `category` receives about this case."""
     ages = [member.age for member in facts.household]
+    told = disclosed(category, facts.vulnerabilities)
     model: _Payload
     if category is Category.HOUSING:
         model = HousingPayload(
-            household_size=len(facts.household), ages=ages, municipality=facts.municipality
+            household_size=len(facts.household),
+            ages=ages,
+            municipality=facts.municipality,
+            vulnerabilities=told,
         )
     elif category is Category.EDUCATION:
         model = EducationPayload(
@@ -85,10 +129,11 @@ def payload_for(category: Category, facts: CaseFacts) -> dict[str, Any]:
                 SchoolAgeMember(age=m.age, school_level=m.school_level)
                 for m in facts.household
                 if is_school_age(m)
-            ]
+            ],
+            vulnerabilities=told,
         )
     elif category is Category.EMPLOYMENT:
         model = EmploymentPayload(skills=list(facts.skills), work_history=list(facts.work_history))
     else:
-        model = CarePayload(ages=ages)
+        model = CarePayload(ages=ages, vulnerabilities=told)
     return model.model_dump(mode="json")

@@ -39,7 +39,18 @@ class Referral:
 @dataclass(frozen=True)
 class Case:
     """What referral knows of a case: the routing facts of its latest assessment, and whether it
-    was closed (a closed case takes no new referral)."""
+    was closed (a closed case takes no new referral) or its personal data erased (then the facts
+    are only its programme and municipality)."""
 
     facts: CaseFacts
     closed: bool
+    erased: bool = False
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """Who works on a case in intake, and its office (either may be None): read-scopes only."""
+
+    case_id: UUID
+    assigned_to: UUID | None
+    office: str | None

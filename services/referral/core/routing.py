@@ -10,32 +10,30 @@ The rules, in order, for one needed category:
    shelter for victims of trafficking) comes before a general one; then the least loaded wins
    (places in use / capacity, compared exactly); ties go to the smaller partner id;
 4. no candidate → `unplaced`: kept and listed for the caseworker, never dropped.
+
+No inference (DESIGN rule 7): eligibility and rank see only the vulnerabilities the category
+declares (`payloads.disclosed`), and the priority is a function of the caseworker's urgency and
+the arrival date alone (`priority_for`). So two cases that differ only in vulnerabilities their
+category does not declare get the same partner, payload, priority and deadline.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from shared.events.codes import Category, Priority, ReferralStatus, Relationship, Vulnerability
+from shared.events.codes import Category, Priority, ReferralStatus, Relationship, Urgency, Vulnerability
 from shared.events.intake import CaseFacts, HouseholdMember
 
 from .directory import AgeGroup, Directory, Partner
-from .payloads import is_school_age, payload_for
+from .payloads import disclosed, is_school_age, payload_for
 
 ADULT_AGE = 18
 
-URGENT_VULNERABILITIES = frozenset({Vulnerability.VICTIM_OF_TRAFFICKING, Vulnerability.UNACCOMPANIED_MINOR})
-HIGH_VULNERABILITIES = frozenset(
-    {
-        Vulnerability.MEDICAL_CONDITION,
-        Vulnerability.DISABILITY,
-        Vulnerability.SINGLE_PARENT,
-        Vulnerability.ELDERLY,
-    }
-)
+# a returnee still waiting for this help this many days after arrival is not a normal case any more
+WAITED_TOO_LONG_DAYS = 30
 
 # Places in use (referrals issued, escalated or accepted) per (partner id, category).
 Loads = Mapping[tuple[str, Category], int]
@@ -53,13 +51,14 @@ class Placement:
     payload: dict[str, Any] = field(default_factory=dict)
 
 
-def priority_for(vulnerabilities: Collection[Vulnerability]) -> Priority:
-    present = set(vulnerabilities)
-    if present & URGENT_VULNERABILITIES:
-        return Priority.URGENT
-    if present & HIGH_VULNERABILITIES:
+def priority_for(urgency: Urgency, arrival_date: date | None, today: date) -> Priority:
+    """The caseworker's urgency; a normal case whose returnee arrived more than
+    WAITED_TOO_LONG_DAYS ago is high. Nothing else: never a vulnerability (a partner could read
+    one off the priority)."""
+    waited = (today - arrival_date).days if arrival_date is not None else 0
+    if urgency is Urgency.NORMAL and waited > WAITED_TOO_LONG_DAYS:
         return Priority.HIGH
-    return Priority.NORMAL
+    return Priority(urgency.value)
 
 
 def principal(household: list[HouseholdMember]) -> HouseholdMember | None:
@@ -80,13 +79,15 @@ def concerned_members(category: Category, household: list[HouseholdMember]) -> l
 
 
 def is_eligible(partner: Partner, category: Category, facts: CaseFacts) -> bool:
-    return _takes(partner, facts, concerned_members(category, facts.household))
+    told = disclosed(category, facts.vulnerabilities)
+    return _takes(partner, told, concerned_members(category, facts.household))
 
 
-def _takes(partner: Partner, facts: CaseFacts, people: list[HouseholdMember]) -> bool:
-    """`is_eligible`, with the people the referral concerns already worked out."""
+def _takes(partner: Partner, told: Collection[Vulnerability], people: list[HouseholdMember]) -> bool:
+    """`is_eligible`, with the people the referral concerns and the vulnerabilities its category
+    may know of (`told`) already worked out."""
     rules = partner.eligibility
-    if rules.requires_any_of and not set(rules.requires_any_of) & set(facts.vulnerabilities):
+    if rules.requires_any_of and not set(rules.requires_any_of) & set(told):
         return False
     if not people:
         return rules.age_group is AgeGroup.ANY and rules.sex is None
@@ -106,6 +107,7 @@ def candidates(
 ) -> list[Partner]:
     """Every partner that may take this referral, best first."""
     people = concerned_members(category, facts.household)  # the same for every partner
+    told = set(disclosed(category, facts.vulnerabilities))
     fitting = [
         p
         for p in directory.partners
@@ -113,12 +115,11 @@ def candidates(
         and p.covers(facts.municipality)
         and p.id not in excluded
         and loads.get((p.id, category), 0) < p.categories[category].capacity
-        and _takes(p, facts, people)
+        and _takes(p, told, people)
     ]
-    vulnerabilities = set(facts.vulnerabilities)
 
     def rank(p: Partner) -> tuple[bool, float, str]:
-        specialised = bool(vulnerabilities.intersection(p.eligibility.requires_any_of))
+        specialised = bool(told.intersection(p.eligibility.requires_any_of))
         # the share of places in use, compared exactly: a correctly rounded quotient of integers
         # this small (capacity <= 100,000, used < capacity) keeps their order and their ties
         used = loads.get((p.id, category), 0) / p.categories[category].capacity
@@ -136,7 +137,7 @@ def place(
     excluded: Collection[str] = (),
 ) -> Placement:
     """Decide the referral for one needed category (also used to re-route after a decline)."""
-    priority = priority_for(facts.vulnerabilities)
+    priority = priority_for(facts.urgency, facts.arrival_date, now.date())
     if not facts.consent.get(category, False):
         return Placement(category, ReferralStatus.NEEDS_CONSENT, priority)
     best = next(iter(candidates(directory, facts, category, loads, excluded)), None)

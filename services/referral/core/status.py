@@ -9,7 +9,10 @@
     unplaced | needs_consent ──► issued | unplaced | needs_consent | withdrawn
 
 A move the machine does not allow raises `RefusedTransition` with the reason; the consumer lets it
-propagate, so the message is dead-lettered with that reason in its headers.
+propagate, so the message is dead-lettered with that reason in its headers. A partner's answer that
+repeats what the referral already is (accepted twice, completed twice, an acceptance read again
+after the completion) changes nothing and is no dead letter: partners receive referrals at least
+once, and an answer sent again to a referral read again is no fault, nor a reason to alert anyone.
 """
 
 from __future__ import annotations
@@ -51,6 +54,15 @@ RESPONSE_STATUS: Mapping[type[PartnerResponse], ReferralStatus] = {
 }
 
 
+# answer → the statuses in which it has already been given (so it repeats the referral's history);
+# completed implies accepted, since only an accepted referral completes
+ALREADY_ANSWERED: Mapping[ReferralStatus, frozenset[ReferralStatus]] = {
+    S.ACCEPTED: frozenset({S.ACCEPTED, S.COMPLETED}),
+    S.DECLINED: frozenset({S.DECLINED}),
+    S.COMPLETED: frozenset({S.COMPLETED}),
+}
+
+
 @dataclass(frozen=True)
 class ReferralState:
     referral_id: UUID
@@ -69,16 +81,27 @@ def move(state: ReferralState, target: ReferralStatus) -> ReferralStatus:
     return target
 
 
-def respond(state: ReferralState, response: PartnerResponse) -> ReferralStatus:
-    """The status a partner's response moves the referral to, after checking it is theirs."""
-    if state.partner_id is None or response.partner_id != state.partner_id:
+def respond(state: ReferralState, response: PartnerResponse, partner_id: str) -> ReferralStatus | None:
+    """The status the answer of partner `partner_id` moves the referral to, after checking the
+    referral is that partner's; None when the answer repeats what the referral already is.
+
+    `partner_id` is who answered, as the channel says (the partner's own topic): the message's
+    `partner_id` field must agree with it, but never decides it."""
+    if response.partner_id != partner_id:
         raise WrongPartner(
-            f"referral {state.referral_id} was not sent to partner {response.partner_id!r}"
+            f"the answer names partner {response.partner_id!r} but came from partner {partner_id!r}"
+        )
+    if state.partner_id is None or partner_id != state.partner_id:
+        raise WrongPartner(
+            f"referral {state.referral_id} was not sent to partner {partner_id!r}"
             + (f" (it was sent to {state.partner_id!r})" if state.partner_id else " (it is not placed)")
         )
     if response.case_id != state.case_id:
         raise RefusedTransition(f"referral {state.referral_id} does not belong to case {response.case_id}")
-    return move(state, RESPONSE_STATUS[type(response)])
+    target = RESPONSE_STATUS[type(response)]
+    if state.status in ALREADY_ANSWERED[target]:
+        return None
+    return move(state, target)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,7 @@
-"""The partners in the directory and each one's load per category (read-only)."""
+"""The partners in the directory and each one's load per category (read-only).
+
+Readers who may not see vulnerabilities get the directory without the loads: a specialised
+partner's count moving when a referral is made would tell them which case it took."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from shared.db import Pool
 from shared.events import Category, ReferralStatus
 from shared.http.params import known_query_only
 from shared.identity.model import User
+from shared.privacy import sees_vulnerabilities
 
 from .deps import directory, pool, readers
 
@@ -21,9 +25,10 @@ class CategoryLoad(BaseModel):
     category: Category
     capacity: int
     deadline_hours: int
-    accepted: int
-    awaiting_answer: int  # issued or escalated: a place is held until the partner answers
-    available: int
+    # None for readers who may not see vulnerabilities
+    accepted: int | None
+    awaiting_answer: int | None  # issued or escalated: a place is held until the partner answers
+    available: int | None
 
 
 class PartnerOut(BaseModel):
@@ -40,9 +45,10 @@ class PartnerList(BaseModel):
 
 @router.get("/v1/partners", response_model=PartnerList)
 async def partners(
-    listed: Directory = Depends(directory), database: Pool = Depends(pool), _: User = Depends(readers)
+    listed: Directory = Depends(directory), database: Pool = Depends(pool), reader: User = Depends(readers)
 ) -> PartnerList:
-    counts = await store.open_counts(database)
+    told = sees_vulnerabilities(reader.role)
+    counts = await store.open_counts(database) if told else {}
     out = []
     for partner in sorted(listed.partners, key=lambda p: p.id):
         loads = []
@@ -56,9 +62,9 @@ async def partners(
                     category=category,
                     capacity=service.capacity,
                     deadline_hours=service.deadline_hours,
-                    accepted=accepted,
-                    awaiting_answer=awaiting,
-                    available=max(0, service.capacity - accepted - awaiting),
+                    accepted=accepted if told else None,
+                    awaiting_answer=awaiting if told else None,
+                    available=max(0, service.capacity - accepted - awaiting) if told else None,
                 )
             )
         out.append(

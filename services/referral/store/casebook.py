@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import replace
 from uuid import UUID
 
-from services.referral.core.referral import Case, Referral
+from services.referral.core.referral import Assignment, Case, Referral
 from services.referral.core.routing import Loads
 from services.referral.core.status import OPEN
 from shared import outbox
@@ -28,6 +28,7 @@ from shared.db import Connection
 from shared.events import Envelope
 from shared.events.codes import Category, ReferralStatus
 from shared.events.intake import CaseFacts
+from shared.outbox.store import forget_sent
 from shared.topics import TopicSpec
 from shared.tracing import current_trace
 
@@ -45,6 +46,8 @@ class CaseBook:
         # written at the next flush, in this order (foreign keys and the one-live-referral index)
         self._saved_cases: dict[UUID, CaseFacts] = {}
         self._closed_cases: list[UUID] = []
+        self._erased_cases: list[UUID] = []
+        self._assigned: dict[UUID, Assignment] = {}
         self._updated: dict[UUID, Referral] = {}
         self._inserted: dict[UUID, Referral] = {}
         self._outbox: list[tuple[TopicSpec, Envelope]] = []
@@ -111,11 +114,30 @@ class CaseBook:
         self._of_case.setdefault(facts.case_id, [])
         self._saved_cases[facts.case_id] = facts
 
+    def assign_case(self, assignment: Assignment) -> None:
+        """Record who works on a known case (read-scopes only: routing does not look at it)."""
+        self._assigned[assignment.case_id] = assignment
+
     def close_case(self, case_id: UUID) -> None:
         known = self._cases.get(case_id)
         if known is not None:
             self._cases[case_id] = replace(known, closed=True)
         self._closed_cases.append(case_id)
+
+    def erase_case(self, case_id: UUID) -> None:
+        """Drop the case's copied facts, what its partners were sent and their free text
+        (`referrals.erase_cases`), and its sent outbox rows, at the next flush."""
+        known = self._cases.get(case_id)
+        if known is not None:
+            minimal = CaseFacts(
+                case_id=case_id,
+                programme_id=known.facts.programme_id,
+                municipality=known.facts.municipality,
+                household=[],
+            )
+            self._cases[case_id] = Case(minimal, closed=True, erased=True)
+        self._saved_cases.pop(case_id, None)
+        self._erased_cases.append(case_id)
 
     def insert_referral(self, referral: Referral) -> None:
         self._referrals[referral.referral_id] = referral
@@ -163,14 +185,19 @@ class CaseBook:
             await referrals.save_cases(connection, list(self._saved_cases.values()))
         if self._closed_cases:
             await referrals.close_cases(connection, self._closed_cases)
+        if self._assigned:
+            await referrals.assign_cases(connection, list(self._assigned.values()))
         if self._updated:
             await referrals.update_referrals(connection, list(self._updated.values()))
         if self._inserted:
             await referrals.insert_referrals(connection, list(self._inserted.values()))
         if self._places_moved:
             await places.move_places(connection, self._places_moved)
+        if self._erased_cases:  # after the referral rows: their payloads are emptied here
+            await referrals.erase_cases(connection, self._erased_cases)
+            await forget_sent(connection, [str(case_id) for case_id in self._erased_cases])
         if self._outbox:
             await outbox.append_many(connection, self._outbox, self._traces)
-        self._saved_cases, self._closed_cases = {}, []
+        self._saved_cases, self._closed_cases, self._erased_cases, self._assigned = {}, [], [], {}
         self._updated, self._inserted, self._outbox, self._traces = {}, {}, [], []
         self._places_moved = Counter()

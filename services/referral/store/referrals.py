@@ -14,16 +14,22 @@ from uuid import UUID
 
 import asyncpg
 
-from services.referral.core.referral import Case, Referral
+from services.referral.core.referral import Assignment, Case, Referral
 from services.referral.core.status import OPEN
+from shared.access_log import CaseIndex
 from shared.db import Connection, Pool
 from shared.events.codes import Category, Priority, ReferralStatus
 from shared.events.intake import CaseFacts
+from shared.identity.model import CaseLimit
 
 REFERRAL_COLUMNS = (
     "referral_id, case_id, category, partner_id, status, priority, payload, respond_by, correlation_id,"
     " issued_event_id, previous_referral_id, reason, created_at, updated_at"
 )
+
+# each case's programme and assignment (from intake's events), for reading the access log within
+# the reader's scope
+ACCESS_LOG_CASES = CaseIndex("SELECT case_id, programme_id, assigned_to, office FROM cases")
 
 
 def _referral(row: asyncpg.Record) -> Referral:
@@ -51,14 +57,27 @@ def _referral(row: asyncpg.Record) -> Referral:
 async def lock_cases(connection: Connection, case_ids: Iterable[UUID]) -> dict[UUID, Case]:
     """The cases of `case_ids` referral knows, locked (in id order, as every locker takes them)."""
     rows = await connection.fetch(
-        "SELECT case_id, facts, closed_at FROM cases WHERE case_id = ANY($1::uuid[])"
+        "SELECT case_id, facts, closed_at, erased_at FROM cases WHERE case_id = ANY($1::uuid[])"
         " ORDER BY case_id FOR UPDATE",
         sorted(case_ids),
     )
     return {
-        row["case_id"]: Case(CaseFacts.model_validate(row["facts"]), closed=row["closed_at"] is not None)
+        row["case_id"]: Case(
+            CaseFacts.model_validate(row["facts"]),
+            closed=row["closed_at"] is not None,
+            erased=row["erased_at"] is not None,
+        )
         for row in rows
     }
+
+
+async def read_case(db: Connection | Pool, case_id: UUID) -> Case | None:
+    """The case as referral holds it, without locking it."""
+    row = await db.fetchrow("SELECT facts, closed_at, erased_at FROM cases WHERE case_id = $1", case_id)
+    if row is None:
+        return None
+    facts = CaseFacts.model_validate(row["facts"])
+    return Case(facts, closed=row["closed_at"] is not None, erased=row["erased_at"] is not None)
 
 
 async def cases_of_referrals(connection: Connection, referral_ids: Collection[UUID]) -> list[UUID]:
@@ -72,16 +91,51 @@ async def cases_of_referrals(connection: Connection, referral_ids: Collection[UU
 async def save_cases(connection: Connection, cases: Sequence[CaseFacts]) -> None:
     """Insert or replace the facts of each case (each case at most once), in one statement."""
     await connection.execute(
-        "INSERT INTO cases (case_id, facts) SELECT c.case_id, c.facts::jsonb"
-        " FROM unnest($1::uuid[], $2::text[]) AS c(case_id, facts)"
-        " ON CONFLICT (case_id) DO UPDATE SET facts = EXCLUDED.facts, updated_at = now()",
+        "INSERT INTO cases (case_id, facts, programme_id) SELECT c.case_id, c.facts::jsonb, c.programme_id"
+        " FROM unnest($1::uuid[], $2::text[], $3::text[]) AS c(case_id, facts, programme_id)"
+        " ON CONFLICT (case_id) DO UPDATE SET facts = EXCLUDED.facts, programme_id = EXCLUDED.programme_id,"
+        " updated_at = now()",
         [facts.case_id for facts in cases],
         [facts.model_dump_json() for facts in cases],
+        [facts.programme_id for facts in cases],
+    )
+
+
+async def assign_cases(connection: Connection, assignments: Sequence[Assignment]) -> None:
+    """Who works on each case and its office, as intake last said (each case at most once)."""
+    await connection.execute(
+        "UPDATE cases AS c SET assigned_to = a.assigned_to, office = a.office, updated_at = now()"
+        " FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS a(case_id, assigned_to, office)"
+        " WHERE c.case_id = a.case_id",
+        [a.case_id for a in assignments],
+        [a.assigned_to for a in assignments],
+        [a.office for a in assignments],
     )
 
 
 async def close_cases(connection: Connection, case_ids: Sequence[UUID]) -> None:
     await connection.execute("UPDATE cases SET closed_at = now() WHERE case_id = ANY($1::uuid[])", case_ids)
+
+
+async def erase_cases(connection: Connection, case_ids: Sequence[UUID]) -> None:
+    """Drop what referral copied of these cases: their facts down to the programme and the
+    municipality (codes routing reports by), what each partner was sent, and the partners' own
+    words (a decline's reason, a completion's outcome: free text). Ids, categories, statuses and
+    partner ids stay, so counts still add up."""
+    await connection.execute(
+        "UPDATE cases SET facts = jsonb_build_object('case_id', case_id::text,"
+        " 'programme_id', facts->'programme_id', 'municipality', facts->'municipality',"
+        " 'household', '[]'::jsonb),"
+        " erased_at = now(), closed_at = coalesce(closed_at, now()), updated_at = now()"
+        " WHERE case_id = ANY($1::uuid[])",
+        case_ids,
+    )
+    await connection.execute(
+        "UPDATE referrals SET payload = '{}'::jsonb,"
+        " reason = CASE WHEN status IN ('declined', 'completed') THEN NULL ELSE reason END"
+        " WHERE case_id = ANY($1::uuid[])",
+        case_ids,
+    )
 
 
 # -- referrals
@@ -99,11 +153,12 @@ async def lock_referrals_of(connection: Connection, case_ids: Collection[UUID]) 
 
 async def insert_referrals(connection: Connection, referrals: Sequence[Referral]) -> None:
     """One statement for them all, in the order given (a re-route names the referral before it)."""
+    # each referral carries its case's programme (saved before it: see CaseBook.flush), for scopes
     await connection.execute(
-        f"INSERT INTO referrals ({REFERRAL_COLUMNS})"
+        f"INSERT INTO referrals ({REFERRAL_COLUMNS}, programme_id)"
         " SELECT r.referral_id, r.case_id, r.category, r.partner_id, r.status, r.priority, r.payload::jsonb,"
         " r.respond_by, r.correlation_id, r.issued_event_id, r.previous_referral_id, r.reason,"
-        " r.created_at, r.updated_at"
+        " r.created_at, r.updated_at, (SELECT c.programme_id FROM cases c WHERE c.case_id = r.case_id)"
         " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
         " $8::timestamptz[], $9::uuid[], $10::uuid[], $11::uuid[], $12::text[], $13::timestamptz[],"
         " $14::timestamptz[]) WITH ORDINALITY AS r(referral_id, case_id, category, partner_id, status,"
@@ -162,21 +217,32 @@ async def overdue_referrals(connection: Connection, now: datetime, limit: int) -
 async def list_referrals(
     pool: Pool,
     *,
+    programmes: list[str] | None,
+    case_limit: CaseLimit,
     case_id: UUID | None = None,
     partner_id: str | None = None,
     statuses: Collection[ReferralStatus] = (),
     limit: int = 100,
 ) -> list[Referral]:
-    """Referrals, newest first, of one case and/or partner and/or in one of `statuses` (all: empty)."""
+    """Referrals, newest first, of one case and/or partner and/or in one of `statuses` (all: empty),
+    within the reader's programmes (None: every programme) and, where the reader is limited to them,
+    their own or their office's cases. A referral whose programme is unknown is nobody's."""
     rows = await pool.fetch(
-        f"SELECT {REFERRAL_COLUMNS} FROM referrals"
-        " WHERE ($1::uuid IS NULL OR case_id = $1) AND ($2::text IS NULL OR partner_id = $2)"
-        " AND (cardinality($3::text[]) = 0 OR status = ANY($3::text[]))"
-        " ORDER BY created_at DESC, referral_id DESC LIMIT $4",
+        f"SELECT {', '.join('r.' + c.strip() for c in REFERRAL_COLUMNS.split(','))}"
+        " FROM referrals r JOIN cases c ON c.case_id = r.case_id"
+        " WHERE ($1::uuid IS NULL OR r.case_id = $1) AND ($2::text IS NULL OR r.partner_id = $2)"
+        " AND (cardinality($3::text[]) = 0 OR r.status = ANY($3::text[]))"
+        " AND ($5::text[] IS NULL OR r.programme_id = ANY($5::text[]))"
+        " AND ($6::uuid IS NULL OR c.assigned_to = $6) AND ($7::text IS NULL OR c.office = $7) AND NOT $8"
+        " ORDER BY r.created_at DESC, r.referral_id DESC LIMIT $4",
         case_id,
         partner_id,
         [s.value for s in statuses],
         limit,
+        programmes,
+        case_limit.assigned_to,
+        case_limit.office,
+        case_limit.matches_nothing,
     )
     return [_referral(row) for row in rows]
 

@@ -5,13 +5,14 @@ rows and the outbox rows when it is flushed, in the caller's transaction."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection, Sequence
 from uuid import UUID
 
-from services.referral.core.events import Change, Occasion, moved, opened, placed
+from services.referral.core.events import Change, Occasion, erasure_requests, moved, opened, placed
 from services.referral.core.referral import Referral
 from services.referral.core.routing import Placement
 from services.referral.store.casebook import CaseBook
-from shared.events import ReferralStatus
+from shared.events import Category, ErasureReason, ReferralStatus
 from shared.topics import Topics, TopicSpec
 
 
@@ -44,6 +45,17 @@ class ReferralChanges:
         change = moved(self.occasion, referral, target, reason)
         self.book.update_referral(change.after)
         return self._send(change)
+
+    def request_erasure(
+        self,
+        referrals: Sequence[Referral],
+        reason: ErasureReason,
+        categories: Collection[Category] | None = None,
+    ) -> None:
+        """Ask every partner that was sent one of `referrals` (of `categories`) to delete it."""
+        for message in erasure_requests(self.occasion, referrals, reason, categories):
+            if message.partner_id is not None:
+                self.book.append(_partner_topic(self.topics, message.partner_id), message.envelope)
 
     def _send(self, change: Change) -> Referral:
         for message in change.messages:

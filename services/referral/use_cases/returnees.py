@@ -3,8 +3,13 @@ status: pure) → rows + outbox through one CaseBook, in the caller's transactio
 
 NeedsAssessed (and a ReturneeRegistered that carries needs) and ConsentChanged bring the case's
 referrals in line with its facts: those no longer needed or consented are withdrawn, every needed
-category without a live referral is placed. CaseClosed withdraws every referral still open. Other
-types are not referral's: they are recorded in the inbox and skipped.
+category without a live referral is placed; a category whose consent was withdrawn also sends each
+partner that was ever sent the case in it an ErasureRequested (a completed referral's partner holds
+data too). CaseClosed withdraws every referral still open. CaseAssigned records who works on the case
+(read-scopes only). PersonalDataErased withdraws any still
+open, asks every partner that ever received the case to delete it (ErasureRequested), and drops
+referral's copy of the case's facts. Other types are not referral's: they are recorded in the inbox
+and skipped.
 
 `apply_returnee_events` runs inside `shared.inbox.apply_batch`'s transaction and applies a batch
 strictly in order, so its inbox, referral and outbox rows commit together or not at all. A message
@@ -20,13 +25,21 @@ from datetime import datetime
 import structlog
 
 from services.referral.core.events import Occasion
-from services.referral.core.referral import Referral
+from services.referral.core.referral import Assignment, Referral
 from services.referral.core.routing import plan_referrals
 from services.referral.core.status import FINAL, PENDING, SETTLED, to_withdraw
 from services.referral.store.casebook import CaseBook
 from shared.db import Connection
-from shared.events import Category, Envelope, ReferralStatus
-from shared.events.intake import CaseClosed, CaseFacts, ConsentChanged, NeedsAssessed, ReturneeRegistered
+from shared.events import Category, Envelope, ErasureReason, ReferralStatus
+from shared.events.intake import (
+    CaseAssigned,
+    CaseClosed,
+    CaseFacts,
+    ConsentChanged,
+    NeedsAssessed,
+    PersonalDataErased,
+    ReturneeRegistered,
+)
 from shared.tracing import message_span
 
 from .context import ReferralContext
@@ -34,7 +47,7 @@ from .referral_changes import ReferralChanges
 
 log = structlog.get_logger("referral.returnees")
 
-ReturneeEvent = CaseFacts | ConsentChanged | CaseClosed
+ReturneeEvent = CaseFacts | ConsentChanged | CaseClosed | CaseAssigned | PersonalDataErased
 
 
 async def apply_returnee_events(
@@ -57,6 +70,10 @@ async def apply_returnee_events(
                 await _consent_changed(context, book, envelope, event, now)
             elif isinstance(event, CaseClosed):
                 _case_closed(context, book, envelope, event, now)
+            elif isinstance(event, CaseAssigned):
+                _case_assigned(book, event)
+            elif isinstance(event, PersonalDataErased):
+                _personal_data_erased(context, book, envelope, event, now)
             else:
                 # ReintegrationPlanApproved is for grants; types added later are not ours either
                 log.info("event not for referral; recorded and skipped", event_type=envelope.type)
@@ -71,9 +88,12 @@ async def _case_facts(
         log.info("case is closed; facts ignored", case_id=str(facts.case_id))
         return
     book.save_case(facts)
-    # a registration without needs only tells us the case exists; an assessment is the full list
-    if envelope.type == ReturneeRegistered.event_type and not facts.needs:
-        return
+    if envelope.type == ReturneeRegistered.event_type:
+        registered = envelope.event_as(ReturneeRegistered)
+        book.assign_case(Assignment(facts.case_id, registered.assigned_to, registered.office))
+        # a registration without needs only tells us the case exists; an assessment is the full list
+        if not facts.needs:
+            return
     await _reconcile(context, book, envelope, facts, now)
 
 
@@ -91,6 +111,35 @@ async def _consent_changed(
     facts = case.facts.model_copy(update={"consent": consent})
     book.save_case(facts)
     await _reconcile(context, book, envelope, facts, now)
+    if event.withdrawn:
+        changes = ReferralChanges(book, context.topics, Occasion(now, envelope))
+        changes.request_erasure(
+            book.referrals_of(event.case_id), ErasureReason.CONSENT_WITHDRAWN, event.withdrawn
+        )
+
+
+def _personal_data_erased(
+    context: ReferralContext, book: CaseBook, envelope: Envelope, event: PersonalDataErased, now: datetime
+) -> None:
+    case = book.case(event.case_id)
+    if case is None or case.erased:
+        log.info("erasure of a case referral holds nothing of; skipped", case_id=str(event.case_id))
+        return
+    changes = ReferralChanges(book, context.topics, Occasion(now, envelope))
+    for referral in book.referrals_of(event.case_id):
+        if referral.status not in FINAL:
+            changes.move(referral, ReferralStatus.WITHDRAWN, "personal_data_erased")
+    changes.request_erasure(book.referrals_of(event.case_id), event.reason)
+    book.erase_case(event.case_id)
+
+
+def _case_assigned(book: CaseBook, event: CaseAssigned) -> None:
+    """Who works on the case now: kept for read-scopes (a caseworker limited to their own or their
+    office's cases sees only those cases' referrals); routing does not look at it."""
+    if book.case(event.case_id) is None:
+        log.info("assignment of a case referral never saw; skipped", case_id=str(event.case_id))
+        return
+    book.assign_case(Assignment(event.case_id, event.assigned_to, event.office))
 
 
 def _case_closed(
@@ -146,6 +195,10 @@ def _returnee_event(envelope: Envelope) -> ReturneeEvent | None:
         return envelope.event_as(ConsentChanged)
     if envelope.type == CaseClosed.event_type:
         return envelope.event_as(CaseClosed)
+    if envelope.type == CaseAssigned.event_type:
+        return envelope.event_as(CaseAssigned)
+    if envelope.type == PersonalDataErased.event_type:
+        return envelope.event_as(PersonalDataErased)
     return None
 
 

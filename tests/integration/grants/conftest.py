@@ -7,18 +7,22 @@ identity schema) at module scope. After every test the books must balance (`book
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
 
 from services.grants.app import create_app
+from services.grants.core.rules import REFERENCE
 from services.grants.use_cases.context import GrantsContext, utc_today
 from shared.db import Pool
 from shared.events import Envelope, new_envelope, parse_envelope
@@ -26,9 +30,11 @@ from shared.events.intake import CaseClosed, ReintegrationPlanApproved
 from shared.identity.model import Role
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
-from tests.support import eventually, publish, read_topic
+from tests.support import eventually, every_programme, publish, read_topic
 
 OFFICERS = {"fin-a": Role.FINANCE, "fin-b": Role.FINANCE, "fin-c": Role.FINANCE, "aud-1": Role.AUDITOR}
+# readers of one programme each (test_scopes.py); the officers above see every programme
+SCOPED = {"fin-nl": (Role.FINANCE, "NL-AVRR"), "aud-de": (Role.AUDITOR, "DE-STARTHILFEPLUS")}
 
 
 @dataclass
@@ -57,7 +63,19 @@ class GrantsService:
 
     @property
     def pool(self) -> Pool:
+        """The service's own pool: it runs as a role that owns nothing."""
         return self.context.pool
+
+    @asynccontextmanager
+    async def as_owner(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection as the owner of the grants tables (what migrations run as)."""
+        connection = await asyncpg.connect(
+            self.settings.owner_url(), server_settings={"search_path": self.schema}
+        )
+        try:
+            yield connection
+        finally:
+            await connection.close()
 
     def auth(self, who: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -76,7 +94,7 @@ class GrantsService:
             "fin-a",
             {
                 "amount": {"amount": amount, "currency": currency},
-                "reference": f"transfer {uuid.uuid4().hex[:8]}",
+                "reference": f"transfer-{uuid.uuid4().hex[:8]}",
             },
             **{"Idempotency-Key": uuid.uuid4().hex},
         )
@@ -142,17 +160,28 @@ def case_closed(case_id: UUID, reason: str = "reintegrated") -> Envelope:
 
 
 @pytest.fixture(scope="module")
-async def service(kafka_bootstrap: str, database_url: str) -> AsyncIterator[GrantsService]:
+async def service(
+    kafka_bootstrap: str, database_url: str, request: pytest.FixtureRequest
+) -> AsyncIterator[GrantsService]:
+    """A test module may define `ledger_settings()` (a LedgerSettings) to sign checkpoints its way."""
     isolation = new_isolation(kafka_bootstrap, database_url)
     settings, schema = isolation.settings, isolation.schema
     clock = Clock()
-    app = create_app(settings, due_check_interval_s=3600, today=clock)
+    app = create_app(
+        settings,
+        ledger_settings=getattr(request.module, "ledger_settings", lambda: None)(),
+        due_check_interval_s=3600,
+        today=clock,
+    )
     try:
         async with app.router.lifespan_context(app):
             tokens = {}
+            identity = app.state.identity
             for name, role in OFFICERS.items():
-                _, tokens[name] = await app.state.identity.add_user(name, role)
-            _, tokens["cw-1"] = await app.state.identity.add_user("cw-1", Role.CASEWORKER)
+                _, tokens[name] = await identity.add_user(name, role, programmes=every_programme())
+            for name, (role, programme) in SCOPED.items():
+                _, tokens[name] = await identity.add_user(name, role, programmes=[programme])
+            _, tokens["cw-1"] = await identity.add_user("cw-1", Role.CASEWORKER, programmes=every_programme())
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://grants") as client:
                 yield GrantsService(app, client, settings, schema, tokens, clock)
@@ -160,10 +189,22 @@ async def service(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Gran
         await release_isolation(isolation)
 
 
+# Every memo grants writes into the chained ledger (which is never erased): a code, or a reference
+# (services/grants/core/rules.py REFERENCE), never free text a person could be named in.
+REF = REFERENCE.removeprefix("^").removesuffix("$")
+MEMO = re.compile(
+    rf"|{REF}|(cash|bank_transfer|supplier_invoice); ref {REF}(; invoice {REF})?"
+    r"|payment failed: [a-z_]+|case closed: [a-z_]+|payment returned after the case closed"
+)
+
+
 @pytest.fixture(autouse=True)
 async def books_balance(service: GrantsService) -> AsyncIterator[None]:
-    """After every test: debits equal credits in every currency, overall and per transaction."""
+    """After every test: debits equal credits in every currency, overall and per transaction; and
+    every memo in the ledger is a code or a reference."""
     yield
+    memos = {r["memo"] for r in await service.pool.fetch("SELECT DISTINCT memo FROM ledger_transactions")}
+    assert [m for m in memos if not MEMO.fullmatch(m)] == []
     async with service.pool.acquire() as connection:
         overall = await connection.fetch(
             "SELECT currency, sum(amount) FILTER (WHERE direction = 'debit') AS debits,"

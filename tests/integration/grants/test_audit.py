@@ -41,17 +41,29 @@ async def paid_grant(service: GrantsService) -> dict[str, Any]:
     return grant
 
 
-async def test_entries_cannot_be_updated_deleted_or_truncated(
+CHANGES = (
+    "UPDATE ledger_entries SET amount = amount + 1 WHERE seq = 1",
+    "DELETE FROM ledger_entries WHERE seq = 1",
+    "TRUNCATE ledger_entries CASCADE",
+    "UPDATE ledger_transactions SET memo = 'edited'",
+    "DELETE FROM ledger_transactions",
+)
+
+
+async def test_entries_cannot_be_updated_deleted_or_truncated_by_the_service(
     service: GrantsService, paid_grant: dict[str, Any]
 ) -> None:
     async with service.pool.acquire() as connection:
-        for statement in (
-            "UPDATE ledger_entries SET amount = amount + 1 WHERE seq = 1",
-            "DELETE FROM ledger_entries WHERE seq = 1",
-            "TRUNCATE ledger_entries CASCADE",
-            "UPDATE ledger_transactions SET memo = 'edited'",
-            "DELETE FROM ledger_transactions",
-        ):
+        for statement in CHANGES:
+            with pytest.raises(asyncpg.InsufficientPrivilegeError, match="permission denied"):
+                await connection.execute(statement)
+
+
+async def test_even_the_owner_of_the_ledger_is_refused_by_its_triggers(
+    service: GrantsService, paid_grant: dict[str, Any]
+) -> None:
+    async with service.as_owner() as connection:
+        for statement in CHANGES:
             with pytest.raises(asyncpg.RestrictViolationError, match="the ledger is append-only"):
                 await connection.execute(statement)
 
@@ -123,7 +135,8 @@ async def test_an_entry_altered_in_sql_is_named_by_verify(
 
 
 async def _tamper(service: GrantsService, transaction_id: str, amount: str) -> None:
-    async with service.pool.acquire() as connection, connection.transaction():
+    """What only the owner of the tables can do: switch the trigger off, edit, switch it on."""
+    async with service.as_owner() as connection, connection.transaction():
         await connection.execute(f"ALTER TABLE ledger_entries DISABLE TRIGGER {TRIGGER}")
         await connection.execute(
             f"UPDATE ledger_entries SET amount = {amount} WHERE transaction_id = $1", transaction_id

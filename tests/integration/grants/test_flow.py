@@ -88,7 +88,7 @@ async def test_a_grants_life_as_ledger_entries(service: GrantsService) -> None:
 
     await _pay(service, cash_now, approver="fin-a", payer="fin-b")
     failed = await service.post(
-        f"/v1/installments/{cash_now['id']}/fail", "fin-b", {"reason": "returned by the bank: account closed"}
+        f"/v1/installments/{cash_now['id']}/fail", "fin-c", {"reason": "account_closed"}
     )
     assert failed.status_code == 200
     assert failed.json()["status"] == "failed"
@@ -220,7 +220,7 @@ async def test_a_payment_returned_after_the_case_closed_goes_back_to_the_budget(
     available = (await service.get("/v1/programmes/DE-STARTHILFEPLUS"))["balances"][0]["available"]
 
     returned = await service.post(
-        f"/v1/installments/{first['id']}/fail", "fin-b", {"reason": "returned by the bank"}
+        f"/v1/installments/{first['id']}/fail", "fin-c", {"reason": "returned_by_bank"}
     )
     assert returned.status_code == 200
     assert returned.json()["status"] == "failed"

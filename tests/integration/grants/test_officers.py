@@ -76,7 +76,7 @@ async def test_an_installment_not_yet_approved_cannot_be_disbursed_and_says_why(
     assert early.status_code == 409
     assert "needs an approval first" in early.json()["detail"]
     not_paid = await service.post(
-        f"/v1/installments/{installment['id']}/fail", "fin-b", {"reason": "bounced"}
+        f"/v1/installments/{installment['id']}/fail", "fin-b", {"reason": "returned_by_bank"}
     )
     assert not_paid.status_code == 409
     assert "only a disbursed installment can fail" in not_paid.json()["detail"]
@@ -95,7 +95,7 @@ async def test_auditors_read_but_never_write_and_strangers_do_neither(service: G
 async def test_funding_with_the_same_key_is_one_posting_and_other_content_is_a_conflict(
     service: GrantsService,
 ) -> None:
-    body = {"amount": {"amount": 250_000, "currency": "EUR"}, "reference": "BMI transfer 2025-04"}
+    body = {"amount": {"amount": 250_000, "currency": "EUR"}, "reference": "BMI-2025-04"}
     key = {"Idempotency-Key": "bmi-2025-04"}
     first = await service.post("/v1/programmes/DE-STARTHILFEPLUS/funding", "fin-a", body, **key)
     again = await service.post("/v1/programmes/DE-STARTHILFEPLUS/funding", "fin-b", body, **key)

@@ -15,6 +15,7 @@ from shared.identity.model import Role, User
 from shared.settings import Settings
 from shared.topics import Topics
 from tests.conftest import new_isolation, release_isolation
+from tests.support import TEST_PASSWORD, add_person, sign_in
 
 
 @dataclass
@@ -28,6 +29,10 @@ class IntakeUnderTest:
 
     def auth(self, role: Role, **headers: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}", **headers}
+
+    async def page(self, role: Role) -> dict[str, str]:
+        """The session cookie of `role`'s user, signed in on the page with their password."""
+        return await sign_in(self.client, self.users[role].name, TEST_PASSWORD)
 
     async def count(self, sql: str, *args: object) -> int:
         return int(await self.pool.fetchval(sql, *args))
@@ -43,7 +48,7 @@ async def intake(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Intak
             users: dict[Role, User] = {}
             tokens: dict[Role, str] = {}
             for role in Role:
-                users[role], tokens[role] = await app.state.identity.add_user(f"{role.value}-1", role)
+                users[role], tokens[role] = await add_person(app.state.identity, f"{role.value}-1", role)
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as client:
                 yield IntakeUnderTest(

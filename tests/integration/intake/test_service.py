@@ -7,14 +7,18 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
+from shared.http.sessions import COOKIE
 from shared.identity.model import Role
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import today, unique_name
+from tests.support import TEST_PASSWORD
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -37,27 +41,36 @@ async def test_health_readiness_and_openapi(intake: IntakeUnderTest) -> None:
     assert (await intake.client.get("/docs")).status_code == 200
 
 
-async def test_signing_in_sets_an_httponly_strict_cookie(intake: IntakeUnderTest) -> None:
+async def test_signing_in_sets_an_httponly_strict_cookie_holding_a_session_id(
+    intake: IntakeUnderTest,
+) -> None:
+    name = intake.users[Role.CASEWORKER].name
     async with signed_in(intake, None) as browser:
-        refused = await browser.post("/signin", data={"token": "hw_wrong"})
-        accepted = await browser.post("/signin", data={"token": intake.tokens[Role.CASEWORKER]})
+        refused = await browser.post("/signin", data={"name": name, "password": "not her password"})
+        accepted = await browser.post("/signin", data={"name": name, "password": TEST_PASSWORD})
 
     assert refused.status_code == 401
-    assert "This token is not valid" in refused.text
+    assert "The name or the password is wrong" in refused.text
     assert "set-cookie" not in refused.headers
     assert accepted.status_code == 303
     cookie = accepted.headers["set-cookie"]
-    assert cookie.startswith("homeward_token=")
+    assert cookie.startswith(f"{COOKIE}=")
+    assert intake.tokens[Role.CASEWORKER] not in cookie  # never a token in a cookie
     assert "HttpOnly" in cookie
     assert "SameSite=strict" in cookie or "SameSite=Strict" in cookie
 
 
-def signed_in(intake: IntakeUnderTest, role: Role | None) -> httpx.AsyncClient:
-    """A browser-like client of its own (cookies are per client), signed in as `role`."""
-    cookies = {"homeward_token": intake.tokens[role]} if role else {}
-    return httpx.AsyncClient(
+@asynccontextmanager
+async def signed_in(intake: IntakeUnderTest, role: Role | None) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser-like client of its own (cookies are per client), signed in as `role`'s user with
+    their password (or not signed in)."""
+    cookies = {}
+    if role is not None:
+        cookies[COOKIE] = (await intake.page(role))["Cookie"].split("=", 1)[1]
+    async with httpx.AsyncClient(
         transport=intake.client._transport, base_url="http://intake.test", cookies=cookies
-    )
+    ) as browser:
+        yield browser
 
 
 async def test_the_registration_form_works_without_javascript(intake: IntakeUnderTest) -> None:
@@ -138,12 +151,14 @@ async def test_homeward_users_add_prints_a_token_once_that_the_api_accepts_until
     token = added.stdout.strip().splitlines()[-1]
     assert token.startswith("hw_")
     assert again.returncode == 1
-    assert "already exists" in again.stderr
+    assert "exists already" in again.stderr
     assert (
         await intake.client.get("/v1/cases", headers={"Authorization": f"Bearer {token}"})
     ).status_code == 200
     stored = await intake.pool.fetchval(
-        f'SELECT token_hash FROM "{intake.settings.identity_schema}".users WHERE name = $1', name
+        f'SELECT t.token_hash FROM "{intake.settings.identity_schema}".api_tokens t'
+        f' JOIN "{intake.settings.identity_schema}".users u ON u.id = t.user_id WHERE u.name = $1',
+        name,
     )
     assert stored != token  # only the hash is stored
 

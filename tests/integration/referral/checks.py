@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from services.referral.core.routing import Loads
 from services.referral.core.status import OPEN
@@ -31,11 +32,30 @@ async def published(
 
 
 async def dead_letters(referral: RunningReferral, topic: str, key: object, count: int) -> list[Seen]:
+    """Dead letters of `topic`'s consumer (`<topic>.dlq`) for case `key`, once `count` are there."""
+    return await dead_letters_on(referral, f"{topic}.dlq", key, count)
+
+
+async def dead_letters_on(referral: RunningReferral, dlq: str, key: object, count: int) -> list[Seen]:
+    """Records for case `key` on the dead-letter topic `dlq` (a name without the prefix)."""
+
     async def enough() -> list[Seen]:
-        found = referral.recorder.find(topic=f"{topic}.dlq", key=key)
+        found = referral.recorder.find(topic=dlq, key=key)
         return found if len(found) >= count else []
 
-    return await eventually(enough, timeout=15, what=f"{count} dead letters on {topic}.dlq")
+    return await eventually(enough, timeout=15, what=f"{count} dead letters on {dlq}")
+
+
+async def metric(referral: RunningReferral, name: str, **labels: str) -> float:
+    """The sum of `name`'s samples with these labels, as /metrics shows them now."""
+    page = await referral.client.get("/metrics")
+    assert page.status_code == 200
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(page.text)
+        for sample in family.samples
+        if sample.name == name and labels.items() <= sample.labels.items()
+    )
 
 
 def statuses(referral: RunningReferral, case_id: object) -> list[tuple[str, str]]:

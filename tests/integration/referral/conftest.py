@@ -24,6 +24,7 @@ from shared.identity.model import Role
 from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 from tests.conftest import new_isolation, release_isolation
+from tests.support import every_programme
 
 from .recorder import TopicRecorder
 
@@ -73,6 +74,14 @@ class RunningReferral:
         """Publish the way a well-behaved producer does: keyed by case, with the envelope headers."""
         await self.send_raw(topic, envelope.to_bytes(), envelope.key, envelope.kafka_headers())
 
+    async def answer_as(self, partner_id: str, envelope: Envelope) -> None:
+        """Publish `envelope` on `partner_id`'s own answer topic, as that partner's login would."""
+        await self.send(self.topics.partner_responses(partner_id), envelope)
+
+    async def reply(self, envelope: Envelope) -> None:
+        """A partner's answer on the answering partner's own topic (the one its data names)."""
+        await self.answer_as(envelope.data["partner_id"], envelope)
+
     async def send_raw(
         self, topic: TopicSpec, value: bytes, key: str, headers: list[tuple[str, bytes]] | None = None
     ) -> None:
@@ -98,8 +107,12 @@ async def referral(
     try:
         async with app.router.lifespan_context(app):
             tokens = {}
-            for role in (Role.CASEWORKER, Role.FINANCE):
-                _, tokens[role] = await app.state.identity.add_user(f"{role.value}-{token}", role)
+            for role in (Role.CASEWORKER, Role.FINANCE, Role.ADMIN, Role.DPO):
+                # an admin sees every programme without naming any; everyone else is given them all
+                programmes = () if role is Role.ADMIN else every_programme()
+                _, tokens[role] = await app.state.identity.add_user(
+                    f"{role.value}-{token}", role, programmes=programmes
+                )
             recorder = TopicRecorder(kafka_bootstrap, prefix)
             await recorder.start([t.name for t in service_topics(topics, app.state.directory)])
             producer = AIOKafkaProducer(

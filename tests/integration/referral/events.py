@@ -5,12 +5,22 @@ from __future__ import annotations
 from datetime import date
 from uuid import UUID, uuid4
 
-from shared.events import Category, Envelope, Relationship, Sex, Vulnerability, new_envelope
+from shared.events import (
+    Category,
+    Envelope,
+    ErasureReason,
+    Relationship,
+    Sex,
+    Urgency,
+    Vulnerability,
+    new_envelope,
+)
 from shared.events.intake import (
     CaseClosed,
     ConsentChanged,
     HouseholdMember,
     NeedsAssessed,
+    PersonalDataErased,
     PlannedAssistance,
     ReintegrationPlanApproved,
     ReturneeRegistered,
@@ -33,6 +43,7 @@ def needs_assessed(
     vulnerabilities: list[Vulnerability] | None = None,
     household: list[HouseholdMember] | None = None,
     case_id: UUID | None = None,
+    urgency: Urgency = Urgency.NORMAL,
 ) -> Envelope:
     case = case_id or uuid4()
     event = NeedsAssessed(
@@ -46,6 +57,7 @@ def needs_assessed(
         skills=["tailoring", "bookkeeping"],
         work_history=[WorkExperience(sector="textiles", years=4)],
         assessed_by="caseworker-7",
+        urgency=urgency,
     )
     return new_envelope(event, key=case, producer="intake")
 
@@ -112,3 +124,7 @@ def answer(issued: Seen, decision: str, *, partner_id: str | None = None) -> Env
         event = ReferralCompleted(**ids, outcome="placed")
     incoming = Envelope.model_validate(issued.envelope)
     return new_envelope(event, key=data["case_id"], producer=ids["partner_id"], causation=incoming)
+
+
+def personal_data_erased(case_id: UUID, reason: ErasureReason = ErasureReason.RETENTION_ENDED) -> Envelope:
+    return new_envelope(PersonalDataErased(case_id=case_id, reason=reason), key=case_id, producer="intake")

@@ -63,7 +63,7 @@ async def test_referrals_filter_by_partner_and_status_and_partners_show_their_lo
     await referral.send(referral.topics.returnees, second)
     [issued] = await published(referral, key=first.key, type="ReferralIssued", count=1)
     await published(referral, key=second.key, type="ReferralIssued", count=1)
-    await referral.send(referral.topics.referral_responses, answer(issued, "accept"))
+    await referral.reply(answer(issued, "accept"))
     await published(referral, key=first.key, type="ReferralStatusChanged", count=2)
     assert statuses(referral, first.key)[-1] == ("housing", "accepted")
 

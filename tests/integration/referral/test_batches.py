@@ -17,15 +17,17 @@ from services.referral.app import MIGRATIONS
 from services.referral.consumers import RESPONSES_CONSUMER, RETURNEES_CONSUMER
 from services.referral.core.directory import Directory, Partner, Service
 from services.referral.core.errors import UnknownReferral
+from services.referral.core.referral import Referral
 from services.referral.store import places
 from services.referral.store import referrals as repo
 from services.referral.use_cases.context import ReferralContext
-from services.referral.use_cases.responses import apply_partner_responses
+from services.referral.use_cases.responses import AnswerChannel, AnswerNotes, apply_partner_responses
 from services.referral.use_cases.returnees import apply_returnee_events
 from shared.db import Pool, create_pool, migrate, transaction
 from shared.events import Category, MalformedEvent, new_envelope
 from shared.events.intake import CaseClosed
 from shared.events.referral import ReferralAccepted, ReferralDeclined
+from shared.identity.model import CaseLimit
 from shared.inbox import ApplyMany, apply_batch
 from shared.topics import Topics
 from tests.conftest import Isolated
@@ -34,6 +36,11 @@ from .checks import places_in_use
 from .events import consent_changed, needs_assessed
 
 pytestmark = pytest.mark.integration
+
+
+async def every_referral(pool: Pool) -> list[Referral]:
+    return await repo.list_referrals(pool, programmes=None, case_limit=CaseLimit())
+
 
 H, J = Category.HOUSING, Category.EMPLOYMENT
 DIRECTORY = Directory(
@@ -80,7 +87,12 @@ class Handlers:
 
 def handlers(isolated: Isolated) -> Handlers:
     context = ReferralContext(DIRECTORY, Topics(isolated.topic_prefix))
-    return Handlers(partial(apply_returnee_events, context), partial(apply_partner_responses, context))
+    # answers from several partners in one batch: the (deprecated) shared topic, where each names its own
+    shared = AnswerChannel.shared_topic(context.topics.referral_responses.name)
+    return Handlers(
+        partial(apply_returnee_events, context),
+        partial(apply_partner_responses, context, shared, AnswerNotes()),
+    )
 
 
 async def places_match_the_referrals(pool: Pool) -> None:
@@ -130,6 +142,7 @@ async def test_a_batch_applies_each_case_in_order_and_isolates_a_bad_event(
         ("ReferralWithdrawn", "referrals.homes-a.v1", None),
         ("ReferralStatusChanged", "referral.status.v1", "withdrawn"),
         ("ReferralStatusChanged", "referral.status.v1", "needs_consent"),  # still needed, not shared
+        ("ErasureRequested", "referrals.homes-a.v1", None),  # consent withdrawn: delete what you hold
     ]
     # places counted in memory across the batch: the next housing case goes to the partner
     # with fewer places in use (homes-a's one was freed by the withdrawal: a tie, by id)
@@ -143,7 +156,7 @@ async def test_a_batch_applies_each_case_in_order_and_isolates_a_bad_event(
     )
     assert (again.applied, again.redelivered) == (0, 3)
     assert list(again.failures) == [1]  # still bad: dead-lettered again, never silently dropped
-    assert await pool.fetchval("SELECT count(*) FROM outbox") == 9
+    assert await pool.fetchval("SELECT count(*) FROM outbox") == 10
 
 
 async def test_a_partner_answer_for_an_unknown_referral_is_isolated_within_its_batch(
@@ -159,7 +172,7 @@ async def test_a_partner_answer_for_an_unknown_referral_is_isolated_within_its_b
         [jobs.to_bytes(), homes.to_bytes()],
         consumer.on_returnee_events,
     )
-    referrals = {r.case_id: r for r in await repo.list_referrals(pool)}
+    referrals = {r.case_id: r for r in await every_referral(pool)}
     job, home = referrals[UUID(jobs.key)], referrals[UUID(homes.key)]
 
     accepted = ReferralAccepted(referral_id=job.referral_id, case_id=job.case_id, partner_id="jobs")
@@ -177,7 +190,7 @@ async def test_a_partner_answer_for_an_unknown_referral_is_isolated_within_its_b
 
     assert list(outcome.failures) == [1]
     assert isinstance(outcome.failures[1], UnknownReferral)
-    after = {(r.case_id, r.partner_id): r.status.value for r in await repo.list_referrals(pool)}
+    after = {(r.case_id, r.partner_id): r.status.value for r in await every_referral(pool)}
     other_homes = "homes-b" if home.partner_id == "homes-a" else "homes-a"
     assert after == {
         (job.case_id, "jobs"): "accepted",

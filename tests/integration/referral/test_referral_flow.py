@@ -9,11 +9,13 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.referral.consumers import RESPONSES_CONSUMER
+from services.referral.core.payloads import DECLARED_VULNERABILITIES
 from services.referral.use_cases.escalation import escalate_overdue
-from shared.events import Category, Vulnerability
+from shared.events import Category, Urgency, Vulnerability
+from shared.metrics import topic_label
 from tests.support import eventually
 
-from .checks import VULNERABILITY_CODES, consumed_to_the_end, published, statuses
+from .checks import VULNERABILITY_CODES, consumed_to_the_end, metric, published, statuses
 from .conftest import RunningReferral
 from .events import answer, case_closed, consent_changed, needs_assessed, plan_approved, returnee_registered
 
@@ -30,6 +32,7 @@ async def test_needs_assessed_issues_one_referral_per_consented_need_to_the_righ
         needs=[H, E, J, C],
         consent={H: True, E: True, J: True, C: False},
         vulnerabilities=[Vulnerability.VICTIM_OF_TRAFFICKING, Vulnerability.SINGLE_PARENT],
+        urgency=Urgency.HIGH,
     )
     case_id = event.key
     await referral.send(referral.topics.returnees, event)
@@ -43,18 +46,26 @@ async def test_needs_assessed_issues_one_referral_per_consented_need_to_the_righ
         "referrals.kumanovo-shelter.v1",  # the specialised shelter before the general housing partner
     ]
     assert len(issued) == 3
+    # the caseworker's urgency, whatever the vulnerabilities
     assert {d["category"]: d["priority"] for d in by_topic.values()} == {
-        "housing": "urgent",
-        "education": "urgent",
-        "employment": "urgent",
+        "housing": "high",
+        "education": "high",
+        "employment": "high",
     }
     assert by_topic["referrals.kumanovo-classes.v1"]["payload"] == {
-        "school_age_members": [{"age": 10, "school_level": "primary"}]
+        "school_age_members": [{"age": 10, "school_level": "primary"}],
+        "vulnerabilities": [],
     }
+    # housing declares trafficking (the shelter must know); nothing else reaches any partner
+    assert by_topic["referrals.kumanovo-shelter.v1"]["payload"]["vulnerabilities"] == [
+        "victim_of_trafficking"
+    ]
     for record in issued:
         assert record.headers["event_type"] == "ReferralIssued"
         assert record.envelope["correlation_id"] == str(event.correlation_id)
-        assert not [code for code in VULNERABILITY_CODES if code in record.value.decode()]
+        declared = DECLARED_VULNERABILITIES[Category(record.envelope["data"]["category"])]
+        told = [code for code in VULNERABILITY_CODES if code in record.value.decode()]
+        assert set(told) <= {v.value for v in declared}
     # counselling had no consent: reported, not sent
     assert sorted(statuses(referral, case_id)) == [
         ("counselling", "needs_consent"),
@@ -81,10 +92,16 @@ async def test_an_event_delivered_twice_takes_effect_once(referral: RunningRefer
     await referral.send(referral.topics.returnees, event)
     [issued] = await published(referral, key=event.key, type="ReferralIssued", count=1)
     accepted = answer(issued, "accept")
-    await referral.send(referral.topics.referral_responses, accepted)
-    await referral.send(referral.topics.referral_responses, accepted)  # a partner's retry
+    own_topic = referral.topics.partner_responses(issued.data["partner_id"])
+    # (the series names every partner's answer topic alike: shared/metrics.py)
+    redelivered = {"consumer": RESPONSES_CONSUMER, "topic": topic_label(own_topic.name)}
+    before = await metric(referral, "homeward_events_redelivered_total", **redelivered)
+    await referral.reply(accepted)
+    await referral.reply(accepted)  # a partner's retry: the same event, the same event id
     # both copies handled before the case closes (the topics are read by separate consumers)
-    await consumed_to_the_end(referral, referral.topics.referral_responses, RESPONSES_CONSUMER)
+    await consumed_to_the_end(referral, own_topic, RESPONSES_CONSUMER)
+    # the inbox knew the copy (a copy with a new event id would be a repeated answer: no change either)
+    assert await metric(referral, "homeward_events_redelivered_total", **redelivered) == before + 1
     marker = case_closed(UUID(event.key))  # after both copies in the case's partition
     await referral.send(referral.topics.returnees, marker)
     await eventually(lambda: referral.inbox_has(marker.event_id), what="the marker to be consumed")
@@ -94,10 +111,10 @@ async def test_an_event_delivered_twice_takes_effect_once(referral: RunningRefer
     assert len(referral.recorder.find(key=event.key, type="ReferralIssued")) == 1
     assert statuses(referral, event.key) == [
         ("employment", "issued"),
-        ("employment", "accepted"),  # once: without the inbox the copy would be refused and dead-lettered
+        ("employment", "accepted"),  # once
         ("employment", "withdrawn"),
     ]
-    assert referral.recorder.find(topic="referral.responses.v1.dlq", key=event.key) == []
+    assert referral.recorder.find(topic="referral.responses.dlq", key=event.key) == []
 
 
 async def test_a_decline_re_routes_to_the_next_partner_and_then_to_the_caseworker(
@@ -106,13 +123,13 @@ async def test_a_decline_re_routes_to_the_next_partner_and_then_to_the_caseworke
     event = needs_assessed(municipality="skopje", needs=[H])
     await referral.send(referral.topics.returnees, event)
     [first] = await published(referral, key=event.key, type="ReferralIssued", count=1)
-    await referral.send(referral.topics.referral_responses, answer(first, "decline"))
+    await referral.reply(answer(first, "decline"))
 
     second = (await published(referral, key=event.key, type="ReferralIssued", count=2))[1]
     assert {first.data["partner_id"], second.data["partner_id"]} == {"skopje-homes-a", "skopje-homes-b"}
     assert second.envelope["correlation_id"] == first.envelope["correlation_id"]
 
-    await referral.send(referral.topics.referral_responses, answer(second, "decline"))
+    await referral.reply(answer(second, "decline"))
     await published(referral, key=event.key, type="ReferralStatusChanged", count=5)
     assert statuses(referral, event.key) == [
         ("housing", "issued"),
@@ -144,7 +161,7 @@ async def test_a_referral_past_its_deadline_is_escalated_once(referral: RunningR
     assert escalated.data["deadline"] == issued.data["respond_by"]
     await published(referral, key=event.key, type="ReferralStatusChanged", count=2)
     # an escalated referral can still be answered
-    await referral.send(referral.topics.referral_responses, answer(issued, "accept"))
+    await referral.reply(answer(issued, "accept"))
     await published(referral, key=event.key, type="ReferralStatusChanged", count=3)
     assert statuses(referral, event.key) == [
         ("housing", "issued"),
@@ -191,10 +208,17 @@ async def test_consent_and_closure_withdraw_referrals_from_their_partners(referr
     await referral.send(referral.topics.returnees, changed)
     [withdrawn] = await published(referral, key=case_id, type="ReferralWithdrawn", count=1)
     assert (withdrawn.topic, withdrawn.data["reason"]) == ("referrals.kumanovo-jobs.v1", "consent_withdrawn")
+    # and the partner that held it is asked to delete what it was sent
+    [erase] = await published(referral, key=case_id, type="ErasureRequested", count=1)
+    assert (erase.topic, erase.data["reason"], erase.data["referral_ids"]) == (
+        "referrals.kumanovo-jobs.v1",
+        "consent_withdrawn",
+        [withdrawn.data["referral_id"]],
+    )
     [care] = await published(
         referral, key=case_id, type="ReferralIssued", count=1, topic="referrals.kumanovo-care.v1"
     )
-    assert care.data["payload"] == {"ages": [31, 10]}
+    assert care.data["payload"] == {"ages": [31, 10], "vulnerabilities": []}
 
     await referral.send(referral.topics.returnees, case_closed(case_id))
     ended = await published(referral, key=case_id, type="ReferralWithdrawn", count=3)

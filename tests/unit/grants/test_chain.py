@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -10,17 +11,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from services.grants.core.ledger.audit import verify_entries
 from services.grants.core.ledger.chain import (
     GENESIS_HASH,
     ChainedEntry,
-    ExportFormatError,
     canonical_form,
     entry_hash,
-    read_csv,
     sealed,
-    verify_entries,
-    write_csv,
 )
+from services.grants.core.ledger.export import ExportFormatError, read_csv, write_csv
 from services.grants.core.ledger.journal import journal_entries
 from services.grants.core.ledger.postings import Posting, commitment, disbursement, funding_received, reversal
 from shared.money import Money
@@ -81,9 +80,29 @@ def test_an_untouched_chain_verifies() -> None:
 def test_the_canonical_form_is_stable_text() -> None:
     entry = chained(a_grants_life())[0]
     form = canonical_form(entry).decode()
-    assert form.startswith('{"account":"programme/NL-AVRR/available","amount":"1000000"')
+    assert form.startswith(
+        '{"account":"programme/NL-AVRR/available","account_kind":"available","amount":"1000000"'
+    )
     assert '"recorded_at":"2025-03-01T12:00:00.123456Z"' in form
     assert '"hash"' not in form  # the hash covers everything but itself
+
+
+def test_a_new_entry_is_hashed_over_every_stored_column_of_it_and_its_transaction() -> None:
+    """Version 2: the columns version 1 left out (account_kind, the transaction's programme,
+    grant, fingerprint and recorded_at) and the version itself are in the canonical form."""
+    entry = chained(a_grants_life())[2]  # the commitment's debit: a grant's line
+    assert entry.hash_version == 2
+    form = json.loads(canonical_form(entry))
+    assert {
+        "hash_version": "2",
+        "account_kind": "committed",
+        "transaction_programme_id": PROGRAMME,
+        "transaction_grant_id": str(entry.grant_id),
+        "transaction_fingerprint": entry.transaction_fingerprint,
+        "transaction_recorded_at": "2025-03-01T12:00:00.123456Z",
+    }.items() <= form.items()
+    stored_columns = set(ChainedEntry.model_fields) - {"hash"}
+    assert set(form) == stored_columns
 
 
 @pytest.mark.parametrize(

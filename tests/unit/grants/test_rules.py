@@ -89,6 +89,14 @@ def test_a_supplier_is_paid_against_an_invoice_and_a_returnee_is_not() -> None:
 
 
 def test_only_a_disbursed_installment_can_fail() -> None:
-    check_failure(facts("disbursed"))
+    check_failure(facts("disbursed"), uuid4())
     with pytest.raises(Conflict, match="only a disbursed installment can fail; this one is approved"):
-        check_failure(facts("approved"))
+        check_failure(facts("approved"), uuid4())
+
+
+def test_a_failure_is_recorded_by_another_officer_than_the_one_who_disbursed() -> None:
+    disburser = uuid4()
+    paid = facts("disbursed").model_copy(update={"disbursed_by_id": disburser})
+    with pytest.raises(FourEyesViolation, match="another finance officer must record its failure"):
+        check_failure(paid, disburser)
+    check_failure(paid, uuid4())

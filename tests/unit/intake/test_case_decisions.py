@@ -14,10 +14,19 @@ from hypothesis import strategies as st
 
 from services.intake.core import decisions
 from services.intake.core.case import Case, CaseStatus, PlanStatus
-from services.intake.core.errors import CaseConflict
-from services.intake.core.requests import Assessment, Closure, ConsentChange, PlanProposal, Registration
+from services.intake.core.errors import CaseConflict, DutiesNotSeparated
+from services.intake.core.requests import (
+    Assessment,
+    Closure,
+    ConsentChange,
+    PlanProposal,
+    Reassignment,
+    Registration,
+)
+from services.intake.core.rules import urgency_problems
 from shared.events.codes import Category
 from shared.events.intake import (
+    CaseAssigned,
     CaseClosed,
     ConsentChanged,
     NeedsAssessed,
@@ -39,8 +48,13 @@ PLAN = PlanProposal.model_validate(
 )
 
 
+ASSIGNMENT = decisions.first_assignment(CASEWORKER, True, "skopje")
+
+
 def registered(**overrides: Any) -> decisions.Decision:
-    return decisions.register(Registration.model_validate(family(**overrides)), uuid4(), CASEWORKER, NOW)
+    return decisions.register(
+        Registration.model_validate(family(**overrides)), uuid4(), CASEWORKER, NOW, ASSIGNMENT
+    )
 
 
 def approved_case() -> Case:
@@ -92,7 +106,41 @@ def test_an_assessment_replaces_needs_and_vulnerabilities() -> None:
     assert isinstance(decision.event, NeedsAssessed)
     assert decision.event.skills == ["baking"]
     assert decision.event.assessed_by == str(SUPERVISOR)
-    assert decision.summary == "Needs assessed: employment; 0 vulnerabilities recorded"
+    # every reader sees the line: not even how many vulnerabilities there are
+    assert decision.summary == "Needs assessed: employment; urgency normal"
+
+
+def test_the_urgency_is_published_and_its_reason_stays_in_intake() -> None:
+    assessment = Assessment(
+        needs=["housing"],
+        vulnerabilities=["victim_of_trafficking"],
+        urgency="urgent",
+        urgency_reason="safety_risk",
+    )
+    decision = decisions.assess(registered().case, assessment, SUPERVISOR, NOW)
+    assert (decision.case.urgency, decision.case.urgency_reason) == ("urgent", "safety_risk")
+    assert isinstance(decision.event, NeedsAssessed)
+    assert decision.event.urgency == "urgent"
+    assert "safety_risk" not in decision.event.model_dump_json()
+    assert decision.summary == "Needs assessed: housing; urgency urgent"
+
+
+@pytest.mark.parametrize(
+    ("urgency", "reason", "problem"),
+    [
+        ("normal", None, None),
+        ("normal", "safety_risk", "a reason is given for a high or urgent case only"),
+        ("high", None, "say why the case is high"),
+        ("urgent", None, "say why the case is urgent"),
+        ("urgent", "no_shelter", None),
+    ],
+)
+def test_a_high_or_urgent_case_says_why_and_a_normal_one_does_not(
+    urgency: str, reason: str | None, problem: str | None
+) -> None:
+    assessment = Assessment(needs=[], vulnerabilities=[], urgency=urgency, urgency_reason=reason)
+    found = urgency_problems(assessment)
+    assert [(p.loc, p.message) for p in found] == ([(("urgency_reason",), problem)] if problem else [])
 
 
 def test_an_assessment_after_a_plan_keeps_the_plan_status() -> None:
@@ -158,7 +206,7 @@ def test_ages_in_the_approval_are_counted_on_the_day_of_approval() -> None:
     data["members"][0]["date_of_birth"] = years_ago(18, days=-10)  # 18 in ten days
     data["members"] = data["members"][:1]
     data["vulnerabilities"] = ["unaccompanied_minor"]
-    case = decisions.register(Registration.model_validate(data), uuid4(), CASEWORKER, NOW).case
+    case = decisions.register(Registration.model_validate(data), uuid4(), CASEWORKER, NOW, ASSIGNMENT).case
     case = decisions.propose_plan(case, PLAN, uuid4(), CASEWORKER, NOW).case
     approved = decisions.approve_plan(case, None, SUPERVISOR, NOW + timedelta(days=10)).event
     assert isinstance(approved, ReintegrationPlanApproved)
@@ -181,6 +229,54 @@ def test_approving_names_the_current_plan() -> None:
     case = decisions.propose_plan(registered().case, PLAN, uuid4(), CASEWORKER, NOW).case
     with pytest.raises(CaseConflict, match="is not the case's current plan"):
         decisions.approve_plan(case, uuid4(), SUPERVISOR, NOW)
+
+
+def test_the_supervisor_who_proposed_a_plan_may_not_approve_it() -> None:
+    case = decisions.propose_plan(registered().case, PLAN, uuid4(), SUPERVISOR, NOW).case
+    with pytest.raises(DutiesNotSeparated, match="another supervisor must approve it"):
+        decisions.approve_plan(case, None, SUPERVISOR, NOW)
+    other = uuid4()
+    assert decisions.approve_plan(case, None, other, NOW).case.plan.approved_by == other  # type: ignore[union-attr]
+
+
+def test_a_replaced_plan_is_approved_against_its_own_proposer() -> None:
+    """The rule looks at who proposed the current plan: the earlier proposer may approve a plan
+    someone else proposed since."""
+    case = decisions.propose_plan(registered().case, PLAN, uuid4(), SUPERVISOR, NOW).case
+    case = decisions.propose_plan(case, PLAN, uuid4(), CASEWORKER, NOW).case
+    assert decisions.approve_plan(case, None, SUPERVISOR, NOW).case.status is CaseStatus.PLAN_APPROVED
+
+
+def test_a_case_starts_with_its_registering_caseworker_and_their_office() -> None:
+    decision = registered()
+    assert (decision.case.assigned_to, decision.case.office) == (CASEWORKER, "skopje")
+    event = decision.event
+    assert isinstance(event, ReturneeRegistered)
+    assert (event.assigned_to, event.office) == (CASEWORKER, "skopje")
+    by_supervisor = decisions.first_assignment(SUPERVISOR, False, "bitola")
+    assert (by_supervisor.assigned_to, by_supervisor.office) == (None, "bitola")
+
+
+def test_reassigning_a_case_records_it_and_tells_referral() -> None:
+    case = registered().case
+    other = uuid4()
+    decision = decisions.reassign(case, Reassignment(assigned_to=other, office="bitola"), SUPERVISOR, NOW)
+    assert (decision.case.assigned_to, decision.case.office, decision.case.updated_by) == (
+        other,
+        "bitola",
+        SUPERVISOR,
+    )
+    assert decision.kind == "CaseAssigned"
+    assert isinstance(decision.event, CaseAssigned)
+    assert (decision.event.assigned_to, decision.event.office, decision.event.programme_id) == (
+        other,
+        "bitola",
+        case.programme_id,
+    )
+    same = decisions.reassign(
+        decision.case, Reassignment(assigned_to=other, office="bitola"), SUPERVISOR, NOW
+    )
+    assert (same.case is decision.case, same.event) == (True, None)
 
 
 def test_an_approved_plan_cannot_be_replaced() -> None:

@@ -79,7 +79,8 @@ def test_requested_amounts_are_positive_whole_minor_units(amount: object) -> Non
 
 def test_an_auditor_sees_a_case_without_personal_data() -> None:
     now = datetime(TODAY.year, TODAY.month, TODAY.day, tzinfo=UTC)
-    case = decisions.register(Registration.model_validate(family()), uuid4(), uuid4(), now).case
+    assignment = decisions.first_assignment(uuid4(), True, None)
+    case = decisions.register(Registration.model_validate(family()), uuid4(), uuid4(), now, assignment).case
     auditor = User(id=uuid4(), name="audit", role=Role.AUDITOR)
     finance = User(id=uuid4(), name="fin", role=Role.FINANCE)
 

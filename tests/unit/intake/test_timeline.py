@@ -8,7 +8,7 @@ from uuid import uuid4
 import pytest
 
 from services.intake.core.errors import UnknownCase
-from services.intake.core.timeline import Source, TimelineEntry, consumed_entry, describe, merge
+from services.intake.core.timeline import Source, TimelineEntry, consumed_entry, describe, merge, withheld
 from shared.events import MalformedEvent, new_envelope
 from shared.events.grants import GrantClosed, InstallmentFailed
 from shared.events.referral import ReferralEscalated, ReferralStatusChanged
@@ -73,15 +73,58 @@ def test_a_consumed_event_becomes_an_entry_for_its_case() -> None:
         referral_id=uuid4(), case_id=CASE, partner_id="p-1", category="education", status="accepted"
     )
     envelope = new_envelope(event, key=CASE, producer="referral", occurred_at=T0)
-    case_id, found = consumed_entry(envelope, Source.REFERRAL)
-    assert case_id == CASE
-    assert found == TimelineEntry(
+    reported = consumed_entry(envelope, Source.REFERRAL)
+    assert reported.case_id == CASE
+    assert reported.entry == TimelineEntry(
         occurred_at=T0,
         source=Source.REFERRAL,
         type="ReferralStatusChanged",
         summary="Referral for education with p-1: accepted",
         event_id=envelope.event_id,
     )
+    assert reported.withheld_summary == "Referral for education with a partner: accepted"
+
+
+def test_the_withheld_line_has_neither_the_partner_nor_its_deadline_nor_its_words() -> None:
+    """A safe house's id, its one-day deadline or its own words would tell an auditor the case's
+    vulnerability: the withheld line has none of them, for every partner alike."""
+    referral_id = uuid4()
+
+    def status(status: str, reason: str | None = None, previous: str | None = None) -> ReferralStatusChanged:
+        return ReferralStatusChanged(
+            referral_id=referral_id,
+            case_id=CASE,
+            partner_id="kale-safe-house",
+            category="housing",
+            status=status,
+            previous_status=previous,
+            reason=reason,
+        )
+
+    declined = status("declined", reason="we only take victims of trafficking", previous="escalated")
+    assert describe(declined) == (
+        "Referral for housing with kale-safe-house: declined (was escalated):"
+        " we only take victims of trafficking"
+    )
+    assert withheld(declined) == "Referral for housing with a partner: declined"
+    assert withheld(status("withdrawn", reason="consent_withdrawn")) == (
+        "Referral for housing with a partner: withdrawn: consent_withdrawn"
+    )
+    assert withheld(status("completed", reason="moved into the safe house on 3 May")) == (
+        "Referral for housing with a partner: completed"
+    )
+    # an escalation says when the deadline passed: not shown to them at all
+    assert withheld(status("escalated")) is None
+    escalated = ReferralEscalated(
+        referral_id=referral_id, case_id=CASE, partner_id="kale-safe-house", category="housing", deadline=T0
+    )
+    assert "kale-safe-house" in describe(escalated)
+    assert withheld(escalated) is None
+    # without a partner the line says so the same way for everyone
+    unplaced = ReferralStatusChanged(
+        referral_id=referral_id, case_id=CASE, partner_id=None, category="housing", status="unplaced"
+    )
+    assert withheld(unplaced) == describe(unplaced) == "Referral for housing: unplaced"
 
 
 def test_an_event_type_this_version_does_not_know_is_kept_by_its_type() -> None:
@@ -93,8 +136,10 @@ def test_an_event_type_this_version_does_not_know_is_kept_by_its_type() -> None:
         producer="referral",
     )
     newer = known.model_copy(update={"type": "ReferralReassigned"})
-    case_id, found = consumed_entry(newer, Source.REFERRAL)
-    assert (case_id, found.type, found.summary) == (CASE, "ReferralReassigned", "ReferralReassigned")
+    reported = consumed_entry(newer, Source.REFERRAL)
+    found = reported.entry
+    assert (reported.case_id, found.type, found.summary) == (CASE, "ReferralReassigned", "ReferralReassigned")
+    assert reported.withheld_summary == "ReferralReassigned"
 
 
 def test_an_unknown_type_without_a_case_id_is_refused() -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 from uuid import UUID, uuid4
 
 from services.referral.core.directory import Directory, Eligibility, Partner, Service
-from shared.events import Category, Relationship, Sex, Vulnerability
+from shared.events import Category, Relationship, Sex, Urgency, Vulnerability
 from shared.events.intake import CaseFacts, HouseholdMember, WorkExperience
 
 
@@ -24,6 +25,8 @@ def facts(
     household: list[HouseholdMember] | None = None,
     vulnerabilities: list[Vulnerability] | None = None,
     case_id: UUID | None = None,
+    urgency: Urgency = Urgency.NORMAL,
+    arrival_date: date | None = None,
 ) -> CaseFacts:
     needs = [Category.HOUSING] if needs is None else needs
     return CaseFacts(
@@ -38,6 +41,8 @@ def facts(
         consent=consent if consent is not None else dict.fromkeys(needs, True),
         skills=["welding", "driving licence C"],
         work_history=[WorkExperience(sector="construction", years=6)],
+        urgency=urgency,
+        arrival_date=arrival_date,
     )
 
 

@@ -104,6 +104,13 @@ def test_an_id_unusable_in_a_topic_name_is_refused(tmp_path: Path) -> None:
     assert problem.startswith("line 2: partners[0].id: String should match pattern")
 
 
+def test_an_id_that_reads_like_a_topic_version_is_refused(tmp_path: Path) -> None:
+    [problem] = problems(tmp_path, GOOD_PARTNER.replace("id: good-partner", "id: v1"))
+    assert (
+        problem == "line 2: partners[0].id: Value error, 'v1' reads like a topic version: choose another id"
+    )
+
+
 def test_a_misspelt_field_is_refused_not_ignored(tmp_path: Path) -> None:
     text = GOOD_PARTNER + "    eligibility: {age_grup: minors}\n"
     assert problems(tmp_path, text) == [

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from pydantic import ValidationError
 
 from services.referral.core.directory import AgeGroup, Eligibility
 from services.referral.core.payloads import payload_for
-from services.referral.core.routing import place, plan_referrals, priority_for
-from shared.events import Category, Priority, ReferralStatus, Relationship, Sex, Vulnerability
+from services.referral.core.routing import WAITED_TOO_LONG_DAYS, place, plan_referrals, priority_for
+from shared.events import Category, Priority, ReferralStatus, Relationship, Sex, Urgency, Vulnerability
 
 from .factories import directory, facts, member, partner
 
@@ -17,21 +18,42 @@ NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 H, E, J = Category.HOUSING, Category.EDUCATION, Category.EMPLOYMENT
 
 
+TODAY = NOW.date()
+LONG_AGO = TODAY - timedelta(days=WAITED_TOO_LONG_DAYS + 1)
+RECENTLY = TODAY - timedelta(days=WAITED_TOO_LONG_DAYS)
+
+
 @pytest.mark.parametrize(
-    ("vulnerabilities", "expected"),
+    ("urgency", "arrival", "expected"),
     [
-        ([], Priority.NORMAL),
-        ([Vulnerability.ELDERLY], Priority.HIGH),
-        ([Vulnerability.SINGLE_PARENT, Vulnerability.DISABILITY], Priority.HIGH),
-        ([Vulnerability.MEDICAL_CONDITION], Priority.HIGH),
-        ([Vulnerability.ELDERLY, Vulnerability.VICTIM_OF_TRAFFICKING], Priority.URGENT),
-        ([Vulnerability.UNACCOMPANIED_MINOR], Priority.URGENT),
+        (Urgency.NORMAL, None, Priority.NORMAL),
+        (Urgency.NORMAL, RECENTLY, Priority.NORMAL),
+        (Urgency.NORMAL, LONG_AGO, Priority.HIGH),  # waited too long for help
+        (Urgency.HIGH, RECENTLY, Priority.HIGH),
+        (Urgency.HIGH, LONG_AGO, Priority.HIGH),
+        (Urgency.URGENT, RECENTLY, Priority.URGENT),
+        (Urgency.URGENT, LONG_AGO, Priority.URGENT),
     ],
 )
-def test_priority_comes_from_the_vulnerabilities(
-    vulnerabilities: list[Vulnerability], expected: Priority
+def test_priority_comes_from_the_caseworkers_urgency_and_the_arrival_date(
+    urgency: Urgency, arrival: date | None, expected: Priority
 ) -> None:
-    assert priority_for(vulnerabilities) is expected
+    assert priority_for(urgency, arrival, TODAY) is expected
+
+
+def test_no_vulnerability_raises_a_referrals_priority() -> None:
+    d = directory(partner("housing", H))
+    plain = place(facts(), H, d, {}, NOW)
+    for vulnerability in Vulnerability:
+        assert place(facts(vulnerabilities=[vulnerability]), H, d, {}, NOW).priority is plain.priority
+    assert place(facts(urgency=Urgency.URGENT), H, d, {}, NOW).priority is Priority.URGENT
+
+
+def test_a_partner_may_require_only_a_vulnerability_each_of_its_categories_declares() -> None:
+    shelter = Eligibility(requires_any_of=(Vulnerability.VICTIM_OF_TRAFFICKING,))
+    assert partner("shelter", H, Category.COUNSELLING, eligibility=shelter).eligibility == shelter
+    with pytest.raises(ValidationError, match="employment partners may not be told of victim_of_trafficking"):
+        partner("shelter", H, J, eligibility=shelter)
 
 
 def test_one_referral_per_needed_category_to_a_partner_that_serves_it_there() -> None:
@@ -93,8 +115,8 @@ def test_a_trafficking_shelter_takes_only_cases_that_carry_the_flag() -> None:
     assert place(facts(household=woman), H, d, {}, NOW).status is ReferralStatus.UNPLACED
     flagged = facts(household=woman, vulnerabilities=[Vulnerability.VICTIM_OF_TRAFFICKING])
     issued = place(flagged, H, d, {}, NOW)
-    assert (issued.partner_id, issued.priority) == ("shelter", Priority.URGENT)
-    assert "victim_of_trafficking" not in str(issued.payload)
+    assert (issued.partner_id, issued.priority) == ("shelter", Priority.NORMAL)
+    assert issued.payload["vulnerabilities"] == ["victim_of_trafficking"]  # housing declares it
     general = directory(shelter, partner("general-housing", H))
     assert place(flagged, H, general, {("shelter", H): 3}, NOW).partner_id == "shelter"  # specialised first
     assert place(facts(household=woman), H, general, {}, NOW).partner_id == "general-housing"
@@ -126,16 +148,26 @@ def test_each_category_sees_only_its_own_fields() -> None:
             member(12, school_level="lower_secondary"),
             member(3),
         ],
-        vulnerabilities=[Vulnerability.SINGLE_PARENT],
+        vulnerabilities=[Vulnerability.SINGLE_PARENT, Vulnerability.MEDICAL_CONDITION],
     )
-    assert payload_for(H, case) == {"household_size": 3, "ages": [41, 12, 3], "municipality": "skopje"}
-    assert payload_for(E, case) == {"school_age_members": [{"age": 12, "school_level": "lower_secondary"}]}
+    ages = [41, 12, 3]
+    assert payload_for(H, case) == {
+        "household_size": 3,
+        "ages": ages,
+        "municipality": "skopje",
+        "vulnerabilities": [],
+    }
+    assert payload_for(E, case) == {
+        "school_age_members": [{"age": 12, "school_level": "lower_secondary"}],
+        "vulnerabilities": [],
+    }
     assert payload_for(J, case) == {
         "skills": ["welding", "driving licence C"],
         "work_history": [{"sector": "construction", "years": 6}],
     }
-    assert payload_for(Category.MEDICAL, case) == {"ages": [41, 12, 3]}
-    assert payload_for(Category.COUNSELLING, case) == {"ages": [41, 12, 3]}
+    # medical declares a medical condition; no category declares single_parent
+    assert payload_for(Category.MEDICAL, case) == {"ages": ages, "vulnerabilities": ["medical_condition"]}
+    assert payload_for(Category.COUNSELLING, case) == {"ages": ages, "vulnerabilities": []}
 
 
 def test_settled_categories_are_not_planned_again_and_loads_grow_within_one_plan() -> None:

@@ -46,18 +46,34 @@ def completed() -> ReferralCompleted:
 def test_the_partner_moves_a_referral_along(
     current: ReferralStatus, response: PartnerResponse, expected: ReferralStatus
 ) -> None:
-    assert respond(state(current), response) is expected
+    assert respond(state(current), response, "vardar") is expected
+
+
+@pytest.mark.parametrize(
+    ("current", "response"),
+    [
+        (S.ACCEPTED, accepted()),  # accepted twice
+        (S.COMPLETED, completed()),  # completed twice
+        (S.COMPLETED, accepted()),  # accept, complete, then the acceptance read again
+        (S.DECLINED, declined()),  # declined twice: no second re-routing either
+    ],
+)
+def test_an_answer_that_repeats_the_referrals_state_changes_nothing(
+    current: ReferralStatus, response: PartnerResponse
+) -> None:
+    assert respond(state(current), response, "vardar") is None
 
 
 @pytest.mark.parametrize(
     ("current", "response"),
     [
         (S.DECLINED, completed()),
+        (S.DECLINED, accepted()),
         (S.ISSUED, completed()),
-        (S.ACCEPTED, accepted()),
         (S.ACCEPTED, declined()),
         (S.COMPLETED, declined()),
         (S.WITHDRAWN, accepted()),
+        (S.WITHDRAWN, completed()),
         (S.ESCALATED, completed()),
     ],
 )
@@ -65,21 +81,32 @@ def test_an_impossible_move_is_refused_with_the_reason(
     current: ReferralStatus, response: PartnerResponse
 ) -> None:
     with pytest.raises(RefusedTransition, match=f"is {current.value}: it cannot become"):
-        respond(state(current), response)
+        respond(state(current), response, "vardar")
 
 
 def test_a_response_from_another_partner_is_refused() -> None:
     with pytest.raises(
         WrongPartner, match="was not sent to partner 'intruder' \\(it was sent to 'vardar'\\)"
     ):
-        respond(state(S.ISSUED), accepted(partner="intruder"))
+        respond(state(S.ISSUED), accepted(partner="intruder"), "intruder")
     with pytest.raises(WrongPartner, match="it is not placed"):
-        respond(state(S.UNPLACED, partner=None), accepted())
+        respond(state(S.UNPLACED, partner=None), accepted(), "vardar")
+    # a repeat is only a repeat for the partner the referral was sent to
+    with pytest.raises(WrongPartner, match="was not sent to partner 'intruder'"):
+        respond(state(S.ACCEPTED), accepted(partner="intruder"), "intruder")
+
+
+def test_who_answered_is_the_channels_partner_never_the_message() -> None:
+    # intruder, on its own topic, names vardar in the message: the channel says intruder
+    with pytest.raises(
+        WrongPartner, match="the answer names partner 'vardar' but came from partner 'intruder'"
+    ):
+        respond(state(S.ISSUED), accepted(partner="vardar"), "intruder")
 
 
 def test_a_response_naming_another_case_is_refused() -> None:
     with pytest.raises(RefusedTransition, match="does not belong to case"):
-        respond(state(S.ISSUED), accepted(case=uuid4()))
+        respond(state(S.ISSUED), accepted(case=uuid4()), "vardar")
 
 
 def test_final_states_allow_nothing_and_escalation_only_comes_from_issued() -> None:

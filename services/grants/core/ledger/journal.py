@@ -1,5 +1,6 @@
-"""A posting as the chained entries the ledger stores: one per line, each sealed with its hash.
-Pure (the entry ids are fresh UUIDv7s); `store.ledger` writes what this returns."""
+"""A posting as the chained entries the ledger stores: one per line, each sealed with its hash in
+the current (full) canonical form. Pure (the entry ids are fresh UUIDv7s); `store.ledger` writes
+what this returns."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from uuid import UUID
 
 from shared.events.ids import uuid7
 
-from .chain import ChainedEntry, as_text, texts_hash
+from .chain import CURRENT_HASH_VERSION, ChainedEntry, as_text, texts_hash
 from .postings import Posting
 
 
@@ -28,6 +29,7 @@ def journal_entries(
         for values in journal_values(
             posting,
             transaction_id=transaction_id,
+            fingerprint=posting.fingerprint(),
             recorded_by=recorded_by,
             recorded_at=recorded_at,
             after_seq=after_seq,
@@ -40,6 +42,7 @@ def journal_values(
     posting: Posting,
     *,
     transaction_id: UUID,
+    fingerprint: str,
     recorded_by: str,
     recorded_at: datetime,
     after_seq: int,
@@ -47,8 +50,9 @@ def journal_values(
 ) -> list[dict[str, Any]]:
     """`journal_entries` as the field values of each entry (hash included), without the models:
     what `store.ledger` writes, many postings at a time. The posting was validated when it was
-    built, so its values go in as they are; the fields every line shares are turned into text
-    for the hash once per posting."""
+    built, so its values go in as they are; the fields every line shares (the transaction's
+    columns) are turned into text for the hash once per posting. `fingerprint` is
+    `posting.fingerprint()`, which the caller has already computed to check its key."""
     common: dict[str, Any] = {
         "transaction_id": transaction_id,
         "kind": posting.kind.value,
@@ -58,6 +62,11 @@ def journal_values(
         "memo": posting.memo,
         "recorded_by": recorded_by,
         "recorded_at": recorded_at,
+        "hash_version": CURRENT_HASH_VERSION,
+        "transaction_programme_id": posting.programme_id,
+        "transaction_grant_id": posting.grant_id,
+        "transaction_fingerprint": fingerprint,
+        "transaction_recorded_at": recorded_at,
     }
     common_text = {name: as_text(value) for name, value in common.items()}
     entries: list[dict[str, Any]] = []
@@ -69,6 +78,7 @@ def journal_values(
             "programme_id": line.account.programme_id,
             "grant_id": line.account.grant_id,
             "account": line.account.code,
+            "account_kind": line.account.kind.value,
             "direction": line.direction.value,
             "amount": line.amount.amount,
             "currency": line.amount.currency,

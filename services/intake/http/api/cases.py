@@ -7,10 +7,10 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 
-from services.intake.core.case import Case, CaseStatus
+from services.intake.core.case import Case, CaseStatus, ErasedCase
 from services.intake.core.permissions import EDITORS, READERS
 from services.intake.core.requests import Assessment, Closure, Registration
-from services.intake.core.views import CasePage, RedactedCase, case_for, summary_for
+from services.intake.core.views import CasePage, ErasedCaseView, RedactedCase, case_for, summary_for
 from services.intake.http.api.bodies import NO_NUL, json_of
 from services.intake.http.deps import intake_of
 from services.intake.http.problems import CASE_STATE_CONFLICT
@@ -20,6 +20,7 @@ from shared.http.auth import require_roles
 from shared.http.openapi import documented_body
 from shared.http.params import known_query_only
 from shared.identity.model import User
+from shared.privacy import Action
 
 router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(known_query_only)])
 
@@ -96,16 +97,19 @@ async def search_cases(
         limit=limit,
         cursor=cursor,
     )
-    await use_cases.record_reads(intake, user, "list", (c.id for c in found.cases))
+    await use_cases.record_reads(intake, user, Action.LIST, (c.id for c in found.cases))
     return CasePage(items=[summary_for(user, c) for c in found.cases], next_cursor=found.next_cursor)
 
 
-@router.get("/{case_id}", response_model=Case | RedactedCase)
-async def read_case(case_id: UUID, user: Reader, intake: Context) -> Case | RedactedCase:
+@router.get("/{case_id}", response_model=Case | RedactedCase | ErasedCase | ErasedCaseView)
+async def read_case(
+    case_id: UUID, user: Reader, intake: Context
+) -> Case | RedactedCase | ErasedCase | ErasedCaseView:
     """The case; readers who may not see personal data get it without names, dates of birth,
-    document numbers, vulnerabilities or notes."""
+    document numbers, vulnerabilities, urgency or notes. Once its personal data is erased, what
+    stays of it: ids, codes, age bands (`erasure` says when and why)."""
     case = await use_cases.get_case(intake, case_id, user)
-    await use_cases.record_reads(intake, user, "read", [case.id])
+    await use_cases.record_reads(intake, user, Action.READ, [case.id])
     return case_for(user, case, intake.clock().date())
 
 

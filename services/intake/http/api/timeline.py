@@ -15,6 +15,7 @@ from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles
 from shared.http.params import known_query_only
 from shared.identity.model import User
+from shared.privacy import Action
 
 router = APIRouter(prefix="/v1/cases", tags=["timeline"], dependencies=[Depends(known_query_only)])
 
@@ -27,5 +28,5 @@ async def read_timeline(
 ) -> list[TimelineEntry]:
     """Oldest first. Summaries carry codes, ids and amounts only."""
     timeline = await use_cases.case_timeline(intake, case_id, user)
-    await use_cases.record_reads(intake, user, "timeline", [case_id])
+    await use_cases.record_reads(intake, user, Action.TIMELINE, [case_id])
     return timeline

@@ -12,20 +12,22 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
-from services.intake.core.case import Case, CaseStatus, PlanStatus
+from services.intake.core.case import Case, CaseStatus, ErasedCase, PlanStatus
 from services.intake.core.errors import CaseConflict, CaseNotFound
 from services.intake.core.people import age_on
 from services.intake.core.permissions import APPROVERS, EDITORS, READERS
+from services.intake.core.requests import UrgencyReason
 from services.intake.core.validation import Invalid
 from services.intake.core.views import sees_personal_data
 from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
 from services.intake.http.pages.render import label, options, render
-from services.intake.http.pages.session import page_user
 from services.intake.use_cases import cases as use_cases
-from shared.events.codes import AssistanceType, Category, ClosureReason, Vulnerability
+from shared.events.codes import AssistanceType, Category, ClosureReason, Urgency, Vulnerability
+from shared.http.sessions import page_user
 from shared.identity.model import User
 from shared.money import MINOR_UNITS
+from shared.privacy import Action, sees_vulnerabilities
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,7 +85,9 @@ async def case_page(
             request, "error.html", {"title": "No such case", "message": f"There is no case {case_id}."}, 404
         )
     timeline = await use_cases.case_timeline(intake, case_id, user)
-    await use_cases.record_reads(intake, user, "page", [case.id])
+    await use_cases.record_reads(intake, user, Action.PAGE, [case.id])
+    if isinstance(case, ErasedCase):
+        return _erased_page(request, user, case, timeline, status_code)
     personal = sees_personal_data(user)
     currency = intake.catalogue.programme_currency(case.programme_id) or "EUR"
     plan_amounts = (
@@ -104,13 +108,21 @@ async def case_page(
         "may_edit": user.role in EDITORS and case.status is not CaseStatus.CLOSED,
         "may_approve": user.role in APPROVERS
         and case.plan is not None
-        and case.plan.status is PlanStatus.PROPOSED,
+        and case.plan.status is PlanStatus.PROPOSED
+        and case.plan.proposed_by != user.id,
+        # separation of duties: whoever proposed the plan sees why they cannot approve it
+        "own_proposal": user.role in APPROVERS
+        and case.plan is not None
+        and case.plan.status is PlanStatus.PROPOSED
+        and case.plan.proposed_by == user.id,
         "plan_locked": case.plan is not None and case.plan.status is PlanStatus.APPROVED,
         "currency": currency,
         "plan_amounts": plan_amounts,
         "consent_rows": [(c, case.consent.get(c)) for c in Category],
         "categories": options(Category),
         "vulnerability_options": options(Vulnerability),
+        "urgencies": options(Urgency),
+        "urgency_reasons": options(UrgencyReason),
         "assistance_types": options(AssistanceType),
         "closure_reasons": options(ClosureReason),
         "errors": errors or {},
@@ -119,6 +131,21 @@ async def case_page(
         "who": lambda user_id: "you" if user_id == user.id else f"user {str(user_id)[:8]}",
     }
     return render(request, "case.html", context, status_code)
+
+
+def _erased_page(
+    request: Request, user: User, case: ErasedCase, timeline: list[Any], status_code: int
+) -> Response:
+    intake = intake_of(request)
+    context = {
+        "case": case,
+        "vulnerabilities": case.vulnerabilities if sees_vulnerabilities(user.role) else None,
+        "timeline": list(reversed(timeline)),
+        "programme": intake.catalogue.programmes.get(case.programme_id),
+        "municipality": intake.catalogue.municipality_name(case.municipality),
+        "who": lambda user_id: "you" if user_id == user.id else f"user {str(user_id)[:8]}",
+    }
+    return render(request, "erased.html", context, status_code)
 
 
 @router.get("/cases/{case_id}")

@@ -77,11 +77,14 @@ def consent_data(form: FormData) -> dict[str, bool]:
 
 def assessment_data(form: FormData) -> dict[str, Any]:
     skills = [s.strip() for s in text(form, "skills").split(",") if s.strip()]
-    return {
+    data: dict[str, Any] = {
         "needs": form.getlist("needs"),
         "vulnerabilities": form.getlist("vulnerabilities"),
         "skills": skills,
     }
+    _put(data, "urgency", text(form, "urgency"))
+    _put(data, "urgency_reason", text(form, "urgency_reason"))
+    return data
 
 
 def minor_units(amount: str, currency: str) -> int:

@@ -1,5 +1,6 @@
-"""The caseworker page at `/`: signing in and out, and the case list; and how the pages answer a
-visitor who is not signed in or not allowed (a redirect to sign in, an HTML page)."""
+"""The caseworker page at `/`: the sign-in page or the case list; signing in and out itself is the
+shared `shared.http.signin` (one session for every service on the host); and how the pages answer
+a visitor who is not signed in or not allowed (the sign-in page, an HTML page)."""
 
 from __future__ import annotations
 
@@ -9,21 +10,14 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 
 from services.intake.core.case import CaseStatus
-from services.intake.core.permissions import EDITORS
+from services.intake.core.permissions import EDITORS, READERS
 from services.intake.core.views import summary_for
 from services.intake.http.deps import intake_of
-from services.intake.http.pages import forms
 from services.intake.http.pages.render import options, render
-from services.intake.http.pages.session import (
-    PageForbidden,
-    SignInRequired,
-    forget,
-    remember,
-    user_for_cookie,
-)
 from services.intake.use_cases import cases as use_cases
-from shared.identity.model import User
-from shared.identity.store import IdentityStore
+from shared.http.sessions import PageForbidden, SignInRequired, settings_of, user_for_session
+from shared.identity.model import Role, User
+from shared.privacy import Action
 
 router = APIRouter(include_in_schema=False)
 
@@ -41,38 +35,28 @@ def install_page_errors(app: FastAPI) -> None:
     app.add_exception_handler(PageForbidden, forbidden)
 
 
+def sign_in_page(request: Request, error: str = "", status_code: int = 200, name: str = "") -> Response:
+    """The sign-in form, with `error` above it (the shared sign-in routes draw it through this)."""
+    settings = settings_of(request)
+    context = {
+        "errors": {"form": [error]} if error else {},
+        "name": name,
+        "idle_minutes": round(settings.session_idle_timeout_s / 60),
+        "lifetime_hours": round(settings.session_lifetime_s / 3600),
+    }
+    return render(request, "signin.html", context, status_code)
+
+
 @router.get("/")
 async def home(request: Request) -> Response:
-    user = await user_for_cookie(request)
+    user = await user_for_session(request)
     if user is None:
-        return render(request, "signin.html", {"errors": {}})
+        return sign_in_page(request)
     request.state.user = user
+    if user.role not in READERS:
+        message = f"Your role ({user.role.value}) has no case list here."
+        return render(request, "error.html", {"title": "Nothing to show", "message": message}, 403)
     return await case_list(request, user)
-
-
-@router.post("/signin")
-async def sign_in(request: Request) -> Response:
-    form = await request.form()
-    token = forms.text(form, "token")
-    store: IdentityStore = request.app.state.identity
-    user = await store.user_for_token(token) if token else None
-    if user is None:
-        message = (
-            "Enter your access token"
-            if not token
-            else "This token is not valid, or has expired or been revoked"
-        )
-        return render(request, "signin.html", {"errors": {"token": [message]}}, 401)
-    response = RedirectResponse("/", status_code=303)
-    remember(response, request, token)
-    return response
-
-
-@router.post("/signout")
-async def sign_out() -> Response:
-    response = RedirectResponse("/", status_code=303)
-    forget(response)
-    return response
 
 
 async def case_list(request: Request, user: User) -> Response:
@@ -89,7 +73,7 @@ async def case_list(request: Request, user: User) -> Response:
         limit=20,
         cursor=_uuid(params.get("cursor")),
     )
-    await use_cases.record_reads(intake, user, "list", (c.id for c in found.cases))
+    await use_cases.record_reads(intake, user, Action.LIST, (c.id for c in found.cases))
     return render(
         request,
         "cases.html",
@@ -99,6 +83,7 @@ async def case_list(request: Request, user: User) -> Response:
             "filters": {k: params.get(k, "") for k in ("q", "programme", "municipality", "status")},
             "statuses": options(CaseStatus),
             "may_register": user.role in EDITORS,
+            "dpo": user.role is Role.DPO,  # reads each case's access log, not the case
         },
     )
 

@@ -17,9 +17,9 @@ from services.intake.core.validation import Invalid
 from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
 from services.intake.http.pages.render import options, render
-from services.intake.http.pages.session import page_user
 from services.intake.use_cases import cases as use_cases
 from shared.events.codes import Category, Relationship, Sex, Vulnerability
+from shared.http.sessions import page_user
 from shared.identity.model import User
 
 router = APIRouter(include_in_schema=False)
@@ -38,8 +38,14 @@ def registration_page(
 ) -> Response:
     status_code = extra.pop("status_code", 200)
     catalogue = intake_of(request).catalogue
+    user = getattr(request.state, "user", None)
     context = {
-        "programme_options": [(p.id, p.name) for p in catalogue.programmes.values()],
+        # the user's own programmes: a case of another could not be registered (and would be unseen)
+        "programme_options": [
+            (p.id, p.name)
+            for p in catalogue.programmes.values()
+            if user is not None and user.may_see_programme(p.id)
+        ],
         "country_options": [(code, c.name) for code, c in catalogue.countries.items()],
         "form": form,
         "members": members,

@@ -1,0 +1,83 @@
+"""How long each programme keeps a closed case's personal data: `deploy/config/retention.yaml`,
+validated when intake starts. A bad file stops the service with a `RetentionError` that names the
+file and every field at fault; a programme without a period is refused too, since "no period"
+would mean "keep forever".
+
+    programmes:
+      DE-STARTHILFEPLUS:
+        days_after_closure: 1826   # five years after the case is closed
+
+When a case's period is over (`due`), its personal data is erased (`privacy.erased`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+RETENTION_FILE = "retention.yaml"
+LONGEST_DAYS = 100 * 366
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    days_after_closure: int = Field(ge=1, le=LONGEST_DAYS)
+
+
+class Retention(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    programmes: dict[str, Period] = Field(min_length=1)
+
+    def period(self, programme_id: str) -> timedelta:
+        return timedelta(days=self.programmes[programme_id].days_after_closure)
+
+    def due(self, programme_id: str, closed_at: datetime, now: datetime) -> bool:
+        """Is the personal data of a case of `programme_id` closed at `closed_at` to be erased at `now`?"""
+        return closed_at + self.period(programme_id) <= now
+
+
+class RetentionError(ValueError):
+    """The retention file cannot be used; the message names the file and each field at fault."""
+
+    def __init__(self, path: Path, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(f"{path}: " + "; ".join(problems))
+
+
+def _field(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "<root>"
+
+
+def load_retention(path: Path, programme_ids: Collection[str]) -> Retention:
+    """Parse and validate `path`: a period for every programme of `programme_ids`, and for no other."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RetentionError(
+            path, ["the file is missing: every programme needs a retention period"]
+        ) from None
+    except yaml.YAMLError as error:
+        raise RetentionError(path, [f"<yaml>: {error}"]) from None
+    try:
+        retention = Retention.model_validate(data)
+    except ValidationError as error:
+        raise RetentionError(
+            path, [f"{_field(tuple(e['loc']))}: {e['msg']}" for e in error.errors()]
+        ) from None
+    problems = [
+        f"programmes.{p}: not a programme in donor-policies.yaml"
+        for p in sorted(set(retention.programmes) - set(programme_ids))
+    ]
+    problems += [
+        f"programmes.{p}: missing: every programme needs a retention period"
+        for p in sorted(set(programme_ids) - set(retention.programmes))
+    ]
+    if problems:
+        raise RetentionError(path, problems)
+    return retention
