@@ -25,7 +25,8 @@ run: venv
 demo: venv
 	$(BIN)/homeward demo $(DEMO_ARGS)
 
-# the fault tests, longer: 5x the events and 3 rounds of each fault (~3 min)
+# the fault tests, longer: 5x the events and 3 rounds of each fault; the three-node cluster test three
+# times over with 3,000 events each (~15 min on two cores)
 soak: venv
 	HOMEWARD_SOAK=1 $(BIN)/pytest tests/faults -v
 
@@ -49,8 +50,9 @@ contracts: venv
 pytest: venv
 	$(BIN)/pytest
 
+# BROKERS=3: a three-node Kafka cluster instead of one broker (remembered until BROKERS=1)
 infra-up: venv
-	$(BIN)/homeward infra up
+	$(BIN)/homeward infra up $(if $(BROKERS),--brokers $(BROKERS))
 
 infra-down: venv
 	$(BIN)/homeward infra down

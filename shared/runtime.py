@@ -63,7 +63,10 @@ class ServiceRuntime:
         if settings.migrate_on_start:
             await migrate_service(settings, service, migrations, privileges)
         created = await ensure_topics(
-            settings.kafka_bootstrap_servers, topics, **kafka_security_options(settings)
+            settings.kafka_bootstrap_servers,
+            topics,
+            replication=settings.kafka_topic_replication,
+            **kafka_security_options(settings),
         )
         if created:
             log.info("topics created", topics=created)

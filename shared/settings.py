@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -43,6 +43,20 @@ class Settings(BaseSettings):
     kafka_sasl_username: str | None = None
     kafka_sasl_password: SecretStr | None = None
     kafka_ssl_cafile: Path | None = None
+    # Consumer group membership (shared.kafka.broker, every subscriber of the process). An instance id
+    # makes each consumer a static member (KIP-345): a replica that comes back under the same id within
+    # the session timeout takes its partitions back without a rebalance of the whole group, and its
+    # restart does not wait for one. The id must be unique per replica and outlive its restarts (a
+    # StatefulSet's pod name; a Deployment's pod name outlives a container restart, not a rollout).
+    # A static member does not leave its group when it stops: its partitions wait for the session
+    # timeout. Unset: dynamic members, which leave when they stop and rejoin as new ones. A replica
+    # that dies is noticed after the session timeout; heartbeats every interval (at most a third).
+    kafka_group_instance_id: str | None = Field(default=None, min_length=1, max_length=200)
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000, le=1_800_000)
+    kafka_heartbeat_interval_ms: int = Field(default=3_000, ge=100)
+    # Copies of each topic the services create (shared.topics); unset: the cluster's
+    # default.replication.factor. min.insync.replicas follows (2 from three copies up).
+    kafka_topic_replication: int | None = Field(default=None, ge=1)
     # Prepended to every topic name: tests isolate themselves with it, and so can tenants.
     topic_prefix: str = ""
     # The PostgreSQL schema a service keeps its tables in; defaults to the service's name.
@@ -124,6 +138,15 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     # on SIGTERM: how long requests in flight may take before the service stops anyway
     shutdown_grace_s: int = Field(default=10, ge=1)
+
+    @model_validator(mode="after")
+    def _heartbeats_within_the_session(self) -> Settings:
+        if self.kafka_heartbeat_interval_ms * 3 > self.kafka_session_timeout_ms:
+            raise ValueError(
+                "kafka_heartbeat_interval_ms must be at most a third of kafka_session_timeout_ms, or a"
+                " heartbeat or two lost would end the session"
+            )
+        return self
 
     def schema_for(self, service: str) -> str:
         return self.db_schema or service

@@ -3,6 +3,13 @@
 Names take an optional prefix: tests run each case on topics of its own, and a second tenant on a
 shared cluster could too. The broker refuses to auto-create topics, so a name that is not made
 here does not exist.
+
+Replication: a spec may name its own; else `ensure_topics` is told one (the services pass
+`HOMEWARD_KAFKA_TOPIC_REPLICATION`); else the cluster decides, by its `default.replication.factor`
+— what its operator declared, 1 on the single local broker and 3 on the local cluster and the
+Strimzi one — rather than by the brokers alive at the moment, which would make a topic created
+while a broker is down weaker for ever. Every topic gets `min.insync.replicas` to match: 2 from
+three copies up, so that with `acks=all` one broker may be lost with no acknowledged event lost.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError
 
 DAY_MS = 24 * 60 * 60 * 1000
@@ -26,7 +34,7 @@ class TopicSpec:
     name: str
     partitions: int
     retention_ms: int
-    replication: int = 1
+    replication: int | None = None  # None: as ensure_topics is told, else the cluster's default
 
     @property
     def dlq(self) -> TopicSpec:
@@ -43,7 +51,7 @@ class Topics:
     """`Topics(prefix)` names every topic of one deployment (or one test)."""
 
     prefix: str = ""
-    replication: int = 1
+    replication: int | None = None  # None: as ensure_topics is told, else the cluster's default
 
     def _spec(self, name: str, partitions: int, retention_days: int | None) -> TopicSpec:
         """`retention_days=None`: kept forever (`retention.ms=-1`)."""
@@ -141,6 +149,12 @@ class Topics:
         return [t for spec in specs for t in (spec, spec.dlq)]
 
 
+def min_insync_replicas(replication: int) -> int:
+    """How many copies a write needs before `acks=all` acknowledges it: two once there are three
+    (one broker may be lost, and writes go on), else one."""
+    return 2 if replication >= 3 else 1
+
+
 def check_partner_id(partner_id: str) -> None:
     """Refuse an id that cannot name a partner's topics (ValueError)."""
     if not _PARTNER_ID.match(partner_id) or _RESERVED_PARTNER_ID.match(partner_id):
@@ -148,9 +162,16 @@ def check_partner_id(partner_id: str) -> None:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, specs: Iterable[TopicSpec], **client_options: object
+    bootstrap_servers: str,
+    specs: Iterable[TopicSpec],
+    *,
+    replication: int | None = None,
+    **client_options: object,
 ) -> list[str]:
-    """Create the topics that do not exist yet; return the names created. Safe to call at every start."""
+    """Create the topics that do not exist yet; return the names created. Safe to call at every start.
+
+    A topic's replication is its spec's, else `replication`, else the cluster's default (asked only
+    when a topic is missing: a service whose topics exist needs no right to read broker configs)."""
     wanted = {spec.name: spec for spec in specs}
     if not wanted:
         return []
@@ -158,18 +179,23 @@ async def ensure_topics(
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [
-            NewTopic(
-                name=s.name,
-                num_partitions=s.partitions,
-                replication_factor=s.replication,
-                topic_configs=s.config(),
-            )
-            for name, s in wanted.items()
-            if name not in existing
-        ]
-        if not missing:
+        absent = [spec for name, spec in wanted.items() if name not in existing]
+        if not absent:
             return []
+        default = replication
+        if default is None and any(spec.replication is None for spec in absent):
+            default = await default_replication(admin)
+        missing = []
+        for spec in absent:
+            copies = spec.replication or default or 1
+            missing.append(
+                NewTopic(
+                    name=spec.name,
+                    num_partitions=spec.partitions,
+                    replication_factor=copies,
+                    topic_configs={**spec.config(), "min.insync.replicas": str(min_insync_replicas(copies))},
+                )
+            )
         response = await admin.create_topics(missing)
         created = []
         for name, code, *_ in getattr(response, "topic_errors", getattr(response, "topic_error_codes", [])):
@@ -180,3 +206,21 @@ async def ensure_topics(
         return created
     finally:
         await admin.close()
+
+
+async def default_replication(admin: AIOKafkaAdminClient) -> int:
+    """The cluster's `default.replication.factor`, as one of its brokers reports it."""
+    cluster = await admin.describe_cluster()
+    broker = str(min(b["node_id"] for b in cluster["brokers"]))
+    resource = ConfigResource(ConfigResourceType.BROKER, broker, {"default.replication.factor": None})
+    (response,) = await admin.describe_configs([resource])
+    for found in response.to_object()["resources"]:
+        if found["error_code"] != 0:
+            raise RuntimeError(
+                f"reading broker {broker}'s default.replication.factor failed with Kafka error code"
+                f" {found['error_code']}: {found['error_message']}"
+            )
+        for entry in found["config_entries"]:
+            if entry["config_names"] == "default.replication.factor":
+                return int(entry["config_value"])
+    raise RuntimeError(f"broker {broker} did not report its default.replication.factor")

@@ -1,5 +1,9 @@
 """`homeward infra up | down | status`: the real broker and database for development and tests.
 
+Kafka runs as one broker, or with `--brokers 3` as a three-node cluster (`kafka_cluster.py`). The
+local folder remembers which (`kafka-brokers`), so a later `up`, `status`, `down` or `homeward run`
+without the option means the same Kafka; `--brokers 1` goes back to the single broker.
+
 With `KAFKA_BOOTSTRAP_SERVERS` (or `DATABASE_URL`) set, that part is external: nothing is started,
 stopped or formatted for it (docker-compose and production run that way).
 """
@@ -11,8 +15,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .kafka_broker import KafkaBroker, answers_metadata
+from .kafka_broker import KafkaBroker
+from .kafka_cluster import KafkaCluster
+from .kafka_probe import answers_metadata
 from .postgres_server import PostgresServer
+from .processes import InfraError
 
 Say = Callable[[str], None]
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -41,6 +48,35 @@ def kafka_broker() -> KafkaBroker:
     )
 
 
+BROKER_COUNTS = (1, 3)
+
+
+def kafka_cluster() -> KafkaCluster:
+    """The local three-node cluster: node 1 on the single broker's ports, the next 100 and 200 up."""
+    return KafkaCluster.on_ports(
+        local_dir(),
+        cache_dir(),
+        port=int(os.environ.get("HOMEWARD_LOCAL_KAFKA_PORT", "19092")),
+        controller_port=int(os.environ.get("HOMEWARD_LOCAL_KAFKA_CONTROLLER_PORT", "19093")),
+    )
+
+
+def _brokers_file() -> Path:
+    return local_dir() / "kafka-brokers"
+
+
+def kafka_brokers(requested: int | None = None) -> int:
+    """How many Kafka nodes the local folder runs: as requested, else `HOMEWARD_LOCAL_KAFKA_BROKERS`,
+    else what the last `up` used, else one."""
+    count = requested or int(os.environ.get("HOMEWARD_LOCAL_KAFKA_BROKERS", "0") or 0)
+    if not count and _brokers_file().exists():
+        count = int(_brokers_file().read_text().strip() or 1)
+    count = count or 1
+    if count not in BROKER_COUNTS:
+        raise InfraError(f"the local Kafka runs 1 broker or a cluster of 3, not {count}")
+    return count
+
+
 def postgres_server() -> PostgresServer:
     return PostgresServer(local_dir(), port=int(os.environ.get("HOMEWARD_LOCAL_POSTGRES_PORT", "15432")))
 
@@ -56,21 +92,23 @@ class Endpoints:
         return {"KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap, "DATABASE_URL": self.database_url}
 
 
-def endpoints() -> Endpoints:
+def endpoints(brokers: int | None = None) -> Endpoints:
     """Where the broker and database are (or will be after `up`), without starting anything."""
     kafka_env = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     database_env = os.environ.get("DATABASE_URL")
+    local = kafka_cluster().bootstrap if kafka_brokers(brokers) > 1 else kafka_broker().bootstrap
     return Endpoints(
-        kafka_bootstrap=kafka_env or kafka_broker().bootstrap,
+        kafka_bootstrap=kafka_env or local,
         database_url=database_env or postgres_server().dsn,
         kafka_external=bool(kafka_env),
         database_external=bool(database_env),
     )
 
 
-def up(say: Say | None = None) -> Endpoints:
+def up(say: Say | None = None, brokers: int | None = None) -> Endpoints:
     say = say or (lambda line: None)
-    where = endpoints()
+    count = kafka_brokers(brokers)
+    where = endpoints(count)
     if where.database_external:
         say(f"postgres  external at {where.database_url} (DATABASE_URL): nothing started")
     else:
@@ -79,7 +117,15 @@ def up(say: Say | None = None) -> Endpoints:
         say(f"postgres  ready at {server.dsn} in {seconds:.1f}s")
     if where.kafka_external:
         say(f"kafka     external at {where.kafka_bootstrap} (KAFKA_BOOTSTRAP_SERVERS): nothing started")
+    elif count > 1:
+        _up_cluster(say)
     else:
+        if any(node.pid() is not None for node in kafka_cluster().nodes):
+            raise InfraError(
+                "the local Kafka cluster runs: `homeward infra down` first, then"
+                " `homeward infra up --brokers 1`"
+            )
+        _record_brokers(1)
         broker = kafka_broker()
         seconds = broker.start()
         say(f"kafka     {broker.version} ready at {broker.bootstrap} in {seconds:.1f}s")
@@ -92,12 +138,44 @@ def up(say: Say | None = None) -> Endpoints:
     return where
 
 
+def _up_cluster(say: Say) -> None:
+    if os.environ.get("HOMEWARD_LOCAL_KAFKA_SECURED", "") in {"1", "true", "yes"}:
+        raise InfraError("secured mode runs the single broker only: drop --brokers 3 or the SECURED setting")
+    single = kafka_broker()
+    if single.pid() is not None:
+        raise InfraError(
+            f"the single local broker runs at {single.bootstrap}: `homeward infra down` first, then"
+            " `homeward infra up --brokers 3`"
+        )
+    cluster = kafka_cluster()
+    _record_brokers(len(cluster.ports))
+    seconds = cluster.start()
+    say(
+        f"kafka     {cluster.version}, {len(cluster.ports)} nodes ready at {cluster.bootstrap}"
+        f" in {seconds:.1f}s"
+    )
+    say(f"kafka     logs: {cluster.home}/node-*/server.log; replication 3, min.insync.replicas 2")
+
+
+def _record_brokers(count: int) -> None:
+    _brokers_file().parent.mkdir(parents=True, exist_ok=True)
+    _brokers_file().write_text(f"{count}\n")
+
+
 def down(say: Say | None = None) -> None:
+    """Stops the local Kafka of either kind (the single broker and the cluster's nodes, whichever
+    run) and PostgreSQL."""
     say = say or (lambda line: None)
     where = endpoints()
     if not where.kafka_external:
-        kafka_broker().stop()
-        say("kafka     stopped")
+        cluster = kafka_cluster()
+        if any(node.pid_file.exists() for node in cluster.nodes):
+            cluster.stop()
+            say(f"kafka     {len(cluster.ports)} nodes stopped")
+        broker = kafka_broker()
+        if broker.pid_file.exists() or kafka_brokers() == 1:
+            broker.stop()
+            say("kafka     stopped")
     if not where.database_external:
         postgres_server().stop()
         say("postgres  stopped")
@@ -110,6 +188,9 @@ def status() -> dict[str, str]:
     report: dict[str, str] = {}
     if where.kafka_external:
         report["kafka"] = "external"
+    elif kafka_brokers() > 1:
+        for node_id, state in kafka_cluster().states().items():
+            report[f"kafka-{node_id}"] = state
     else:
         broker = kafka_broker()
         if broker.pid() is None:

@@ -1,7 +1,10 @@
-"""A real single-node Apache Kafka broker (KRaft, combined broker+controller) on 127.0.0.1.
+"""A real Apache Kafka node (KRaft, combined broker+controller) on 127.0.0.1: the single local
+broker, or one node of the local cluster (`kafka_cluster.py`), which starts three of these with one
+quorum and one cluster id.
 
 The jars come from Maven Central through `pom.xml` beside this file; nothing is downloaded any
-other way. Jars go to the cache folder; data and logs to `kafka/` under the local folder.
+other way. Jars go to the cache folder; data and logs to `kafka/` under the local folder (a
+cluster's nodes: `kafka-cluster/node-<id>/`).
 
 Secured mode (`secured=True`; `HOMEWARD_LOCAL_KAFKA_SECURED=1` for `homeward infra up`) adds what
 production enforces: a SASL_PLAINTEXT listener with SCRAM-SHA-512 for services and partners, and
@@ -13,24 +16,30 @@ loopback could also read the data folder. Principals and ACLs come from `homewar
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import re
 import subprocess
 import time
 import uuid
-from collections.abc import Coroutine
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
 
+from .kafka_config import ADMIN_USER, Quorum, server_properties
+from .kafka_probe import answers_metadata, run_blocking
 from .processes import InfraError, kill_now, pid_is_alive, read_pid, require_tool, terminate
 
-T = TypeVar("T")
 HERE = Path(__file__).parent
 POM = HERE / "pom.xml"
 MAIN_CLASS = "kafka.Kafka"
-ADMIN_USER = "admin"
+JAVA_HINT = "a Java 17+ runtime (Debian: openjdk-17-jre-headless)"
+
+__all__ = ["ADMIN_USER", "KafkaBroker", "answers_metadata", "new_cluster_id"]
+
+
+def new_cluster_id() -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding (what
+    `kafka-storage.sh random-uuid` prints)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
 
 
 def kafka_version() -> str:
@@ -47,11 +56,16 @@ class KafkaBroker:
     port: int = 19092
     controller_port: int = 19093
     heap: str = "512m"
+    heap_min: str = "256m"
     secured: bool = False
     sasl_port: int = 19094
     # where partners on other machines would connect; loopback unless set (no TLS here: SCRAM keeps
     # the password off the wire, but not the messages)
     sasl_host: str = "127.0.0.1"
+    # one node of a cluster: its id, every node's controller, and its folder under `root`
+    node_id: int = 1
+    quorum: Quorum | None = None  # None: a quorum of this node alone
+    folder: str = "kafka"
 
     @property
     def bootstrap(self) -> str:
@@ -79,7 +93,7 @@ class KafkaBroker:
 
     @property
     def home(self) -> Path:
-        return self.root / "kafka"
+        return self.root / self.folder
 
     @property
     def data_dir(self) -> Path:
@@ -110,16 +124,22 @@ class KafkaBroker:
         return time.monotonic() - began
 
     def _start_process(self, began: float, timeout: float) -> None:
-        java = require_tool(
-            "java", "the local Kafka broker", "a Java 17+ runtime (Debian: openjdk-17-jre-headless)"
-        )
+        java = require_tool("java", "the local Kafka broker", JAVA_HINT)
+        self.prepare(java, new_cluster_id())
+        if self.pid() is None:
+            self.launch(java)
+        self.wait_answering(began, timeout)
+
+    def prepare(self, java: str, cluster_id: str) -> None:
+        """Jars resolved, configuration written, storage formatted with `cluster_id` unless it was
+        formatted before (then it keeps the id it has: its data belongs to that cluster)."""
         self._resolve_jars()
         self._write_config()
-        if not (self.data_dir / "meta.properties").exists():
-            self._format_storage(java)
-        if self.pid() is None:
-            self._launch(java)
-        self._wait_ready(began, timeout)
+        if not self.formatted():
+            self._format_storage(java, cluster_id)
+
+    def formatted(self) -> bool:
+        return (self.data_dir / "meta.properties").exists()
 
     def stop(self, timeout: float = 30.0) -> None:
         pid = read_pid(self.pid_file)
@@ -161,64 +181,30 @@ class KafkaBroker:
             tail = (result.stdout + result.stderr).strip().splitlines()[-1:] or ["no output"]
             raise InfraError(f"Maven could not resolve kafka_2.13 {self.version}: {tail[0]}")
 
-    def _listener_lines(self) -> list[str]:
-        plain = f"PLAINTEXT://127.0.0.1:{self.port}"
-        controller = f"CONTROLLER://127.0.0.1:{self.controller_port}"
-        if not self.secured:
-            return [
-                f"listeners={plain},{controller}",
-                f"advertised.listeners={plain}",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-            ]
-        advertised = "127.0.0.1" if self.sasl_host in ("0.0.0.0", "") else self.sasl_host  # noqa: S104
-        return [
-            f"listeners={plain},SASL_PLAINTEXT://{self.sasl_host}:{self.sasl_port},{controller}",
-            f"advertised.listeners={plain},SASL_PLAINTEXT://{advertised}:{self.sasl_port}",
-            "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,"
-            "CONTROLLER:PLAINTEXT",
-            "sasl.enabled.mechanisms=SCRAM-SHA-512",
-            "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config="
-            "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-            "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-            "allow.everyone.if.no.acl.found=false",
-            # the broker and controller talk over the loopback PLAINTEXT listeners as ANONYMOUS
-            f"super.users=User:ANONYMOUS;User:{ADMIN_USER}",
-        ]
+    @property
+    def config_file(self) -> Path:
+        return self.home / "server.properties"
 
     def _write_config(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        (self.home / "server.properties").write_text(
-            "\n".join(
-                [
-                    "process.roles=broker,controller",
-                    "node.id=1",
-                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-                    *self._listener_lines(),
-                    "controller.listener.names=CONTROLLER",
-                    "inter.broker.listener.name=PLAINTEXT",
-                    f"log.dirs={self.data_dir}",
-                    # topics come from the registry in shared/topics.py, never from a typo
-                    "auto.create.topics.enable=false",
-                    "num.partitions=3",
-                    "offsets.topic.replication.factor=1",
-                    "offsets.topic.num.partitions=6",
-                    "transaction.state.log.replication.factor=1",
-                    "transaction.state.log.min.isr=1",
-                    "share.coordinator.state.topic.replication.factor=1",
-                    "share.coordinator.state.topic.min.isr=1",
-                    # a single local node: no reason to wait for more members before a rebalance
-                    "group.initial.rebalance.delay.ms=0",
-                    "delete.topic.enable=true",
-                    "",
-                ]
+        self.config_file.write_text(
+            server_properties(
+                node_id=self.node_id,
+                port=self.port,
+                controller_port=self.controller_port,
+                quorum=self.quorum or Quorum(((self.node_id, self.controller_port),)),
+                data_dir=self.data_dir,
+                secured=self.secured,
+                sasl_host=self.sasl_host,
+                sasl_port=self.sasl_port,
             )
         )
 
     def _java_command(self, java: str, main: str, *args: str) -> list[str]:
         return [
             java,
-            "-Xms256m",
+            f"-Xms{self.heap_min}",
             f"-Xmx{self.heap}",
             "-XX:+UseG1GC",
             "-Djava.awt.headless=true",
@@ -230,15 +216,14 @@ class KafkaBroker:
             *args,
         ]
 
-    def _format_storage(self, java: str) -> None:
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    def _format_storage(self, java: str, cluster_id: str) -> None:
         result = subprocess.run(
             self._java_command(
                 java,
                 "kafka.tools.StorageTool",
                 "format",
                 f"--cluster-id={cluster_id}",
-                f"--config={self.home / 'server.properties'}",
+                f"--config={self.config_file}",
             ),
             capture_output=True,
             text=True,
@@ -249,10 +234,11 @@ class KafkaBroker:
                 f"formatting Kafka storage failed: {result.stdout.strip()} {result.stderr.strip()}"
             )
 
-    def _launch(self, java: str) -> None:
+    def launch(self, java: str) -> None:
+        """Start the node's process, in a session of its own (it outlives `homeward infra up`)."""
         with (self.home / "kafka.out").open("ab") as out:
             process = subprocess.Popen(
-                self._java_command(java, MAIN_CLASS, str(self.home / "server.properties")),
+                self._java_command(java, MAIN_CLASS, str(self.config_file)),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -278,14 +264,18 @@ class KafkaBroker:
             async with AccessAdmin(loopback(self.bootstrap)) as admin:
                 await admin.set_password(ADMIN_USER, password)
 
-        _run(set_login())
+        run_blocking(set_login())
 
-    def _wait_ready(self, began: float, timeout: float) -> None:
+    def exited(self) -> bool:
+        """True when the process this node launched last has exited."""
+        # no command-line marker here: the fresh child's pid cannot be stale, and until its exec
+        # completes /proc still shows the Python that forked it (a busy machine made that a race)
+        launched = read_pid(self.pid_file)
+        return launched is None or not pid_is_alive(launched)
+
+    def wait_answering(self, began: float, timeout: float) -> None:
         while time.monotonic() - began < timeout:
-            # no command-line marker here: the fresh child's pid cannot be stale, and until its exec
-            # completes /proc still shows the Python that forked it (a busy machine made that a race)
-            launched = read_pid(self.pid_file)
-            if launched is None or not pid_is_alive(launched):
+            if self.exited():
                 raise InfraError(
                     f"the Kafka broker exited at start-up; see {self.log_file} and {self.home / 'kafka.out'}"
                 )
@@ -293,41 +283,3 @@ class KafkaBroker:
                 return
             time.sleep(0.2)
         raise InfraError(f"the Kafka broker did not answer within {timeout:.0f}s; see {self.log_file}")
-
-
-def answers_metadata(bootstrap: str, timeout_ms: int = 2000) -> bool:
-    """True when a broker at `bootstrap` answers a metadata request naming at least one broker."""
-    import logging
-
-    from aiokafka.client import AIOKafkaClient
-
-    # a broker still starting refuses connections: expected here, not worth a log line each time
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
-
-    async def probe() -> bool:
-        client = AIOKafkaClient(
-            bootstrap_servers=bootstrap, request_timeout_ms=timeout_ms, connections_max_idle_ms=timeout_ms * 2
-        )
-        try:
-            await asyncio.wait_for(client.bootstrap(), timeout_ms / 1000)
-            metadata = await asyncio.wait_for(client.fetch_all_metadata(), timeout_ms / 1000)
-            return bool(metadata.brokers())
-        except Exception:
-            return False
-        finally:
-            await client.close()
-            logging.getLogger("aiokafka").setLevel(logging.NOTSET)
-
-    return _run(probe())
-
-
-def _run(coroutine: Coroutine[Any, Any, T]) -> T:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coroutine)
-    # called from inside an event loop (a test fixture): run on a private loop in a thread
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()

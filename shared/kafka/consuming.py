@@ -181,7 +181,9 @@ class _ConsumingMiddleware(BaseMiddleware):
         retry after a failed publish sends only what is still missing."""
         while pending:
             record, error = pending[0]
-            await dead_letter(self.rules.publish, record, error, self.rules.dead_letter_topic(record.topic))
+            await dead_letter(
+                self.rules.publish, record, error, group, self.rules.dead_letter_topic(record.topic)
+            )
             EVENTS_DEAD_LETTERED.labels(group, topic_label(record.topic)).inc()
             pending.pop(0)
 

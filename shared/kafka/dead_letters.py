@@ -1,6 +1,10 @@
 """Dead letters: a poison record goes to its topic's dead-letter topic (`<its topic>.dlq`, or the
 one `shared.topics.Topics.dead_letter_topic` names) with its own bytes, key and headers, plus
-headers saying why and where from (`x-dlq-*`).
+headers saying why, where from and who refused it (`x-dlq-*`).
+
+A dead letter can appear twice: a consumer that dies after publishing it and before committing its
+offset reads the record again. One record refused by one consumer group is one dead letter, whatever
+the copies: `x-dlq-source-topic`, `-partition`, `-offset` and `x-dlq-consumer-group` say which.
 
 A batch handler names its poison with `DeadLetters`, raised AFTER its transaction committed the
 rest of the batch; the consuming rules (`shared.kafka.consuming`) publish each of them alone."""
@@ -31,8 +35,9 @@ class DeadLetters(Exception):
         self.failures = dict(failures)
 
 
-def dead_letter_headers(record: Any, error: BaseException) -> dict[str, str]:
-    """The record's own headers, plus why it failed and where it came from."""
+def dead_letter_headers(record: Any, error: BaseException, group: str = "") -> dict[str, str]:
+    """The record's own headers, plus why it failed, where it came from and which consumer group
+    refused it (several groups may read one topic, and each refuses its own copy)."""
     headers = {
         k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v)) for k, v in (record.headers or ())
     }
@@ -44,17 +49,18 @@ def dead_letter_headers(record: Any, error: BaseException) -> dict[str, str]:
             f"{DLQ_HEADER_PREFIX}source-partition": str(record.partition),
             f"{DLQ_HEADER_PREFIX}source-offset": str(record.offset),
             f"{DLQ_HEADER_PREFIX}failed-at": datetime.now(UTC).isoformat(),
+            f"{DLQ_HEADER_PREFIX}consumer-group": group,
         }
     )
     return headers
 
 
 async def dead_letter(
-    publish: PublishRaw, record: Any, error: BaseException, topic: str | None = None
+    publish: PublishRaw, record: Any, error: BaseException, group: str = "", topic: str | None = None
 ) -> None:
-    """Publish `record` (an aiokafka ConsumerRecord) to `topic` (default `<its topic>.dlq`); raises
-    when the broker does not take it (the caller retries: the record is not acknowledged until this
-    returns)."""
+    """Publish `record` (an aiokafka ConsumerRecord) that consumer group `group` refused to `topic`
+    (default `<its topic>.dlq`); raises when the broker does not take it (the caller retries: the
+    record is not acknowledged until this returns)."""
     target = topic or f"{record.topic}.dlq"
-    await publish(target, record.value or b"", record.key, dead_letter_headers(record, error))
+    await publish(target, record.value or b"", record.key, dead_letter_headers(record, error, group))
     log.warning("message dead-lettered", error_type=type(error).__name__, error=str(error)[:500])

@@ -5,7 +5,9 @@ services' tables directly (outbox, inbox, referrals, grants, ledger), and checks
 - outbox ↔ topics: every committed event is on its topic, nothing is on a topic that did not
   commit; copies of one event id (at-least-once relay) are counted, never an error;
 - inbox: each consumer took effect for exactly the valid events of its topics, poison never;
-- dead letters: each `.dlq` holds exactly the poison sent (compared as bytes), nothing else;
+- dead letters: each `.dlq` holds exactly the poison sent (compared as bytes, one per consumer group
+  that refused it), nothing else; a copy of one group's dead letter of one record (a consumer that
+  died before committing dead-letters it again) is counted, never an error;
 - referrals: one referral per (case, needed category), in the status routing must give it, and on
   the partner topics exactly that referral (never a second one, never none) for every issued one;
 - grants: one grant per approved plan; every installment disbursed at most once (ledger and
@@ -114,7 +116,10 @@ def _all_poison(expected: Expected) -> set[bytes]:
 def _dead_letters(records: dict[str, list[Any]], expected: Expected, books: Books) -> None:
     for topic in [t for t in records if t.endswith(".dlq")]:
         source = topic.removesuffix(".dlq")
-        got = Counter(bytes(r.value or b"") for r in records[topic])
+        # one dead letter per (record refused, consumer group that refused it)
+        letters = {_refusal(r): bytes(r.value or b"") for r in records[topic]}
+        got = Counter(letters.values())
+        books.copies[topic] = len(records[topic]) - len(letters)
         want = expected.dead_letters.get(source, Counter())
         assert got == want, (
             f"{topic}: {sum((got - want).values())} unexpected dead letters "
@@ -122,6 +127,14 @@ def _dead_letters(records: dict[str, list[Any]], expected: Expected, books: Book
         )
         if got or want:  # an empty dead-letter topic (the partners' answers', here unused) is no entry
             books.dead_letters[source] = sum(got.values())
+
+
+def _refusal(record: Any) -> tuple[str, ...]:
+    headers = {k: bytes(v).decode() for k, v in record.headers or ()}
+    return tuple(
+        headers.get(f"x-dlq-{name}", "")
+        for name in ("source-topic", "source-partition", "source-offset", "consumer-group")
+    )
 
 
 async def _outbox_matches_topics(

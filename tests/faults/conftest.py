@@ -1,6 +1,7 @@
-"""The fault tests' own infrastructure: a PRIVATE Kafka broker and PostgreSQL, started once for
-the package in a temporary folder on free ports. The tests stop, restart and SIGKILL things; the
-shared broker (19092) and database (15432) other tests and helpers use are never touched.
+"""The fault tests' own infrastructure: a PRIVATE PostgreSQL and Kafka broker, started once for
+the package in a temporary folder on free ports, and a private three-node Kafka cluster for the
+tests that need one (started only then). The tests stop, restart and SIGKILL things; the shared
+broker (19092) and database (15432) other tests and helpers use are never touched.
 
 `HOMEWARD_SOAK=1` (`make soak`) multiplies the events per test by 5 and runs several rounds.
 """
@@ -14,11 +15,14 @@ import tempfile
 import uuid
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 import yaml
 
-from .infra import PrivateInfra
+from deploy.local.postgres_server import PostgresServer
+
+from .infra import PrivateCluster, PrivateInfra, free_port
 from .processes import Corner, ServiceProcess
 
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "config"
@@ -35,19 +39,49 @@ def scaled(short: int) -> int:
 ROUNDS = 3 if SOAK else 1
 
 
+class MakeService(Protocol):
+    def __call__(
+        self, service: str, replica: str = "", env: dict[str, str] | None = None
+    ) -> ServiceProcess: ...
+
+
 @pytest.fixture(scope="package")
-def private_infra() -> Iterator[PrivateInfra]:
+def private_postgres() -> Iterator[PostgresServer]:
     # A folder of its own rather than pytest's: PostgreSQL runs as an unprivileged user that must
     # walk down to it, and another pytest session starting meanwhile would close pytest's folder
     # to everyone but root again.
-    root = Path(tempfile.mkdtemp(prefix="homeward-faults-"))
-    infra = PrivateInfra.in_folder(root)
+    root = Path(tempfile.mkdtemp(prefix="homeward-faults-postgres-"))
+    server = PostgresServer(root, port=free_port())
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+    shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="package")
+def private_infra(
+    tmp_path_factory: pytest.TempPathFactory, private_postgres: PostgresServer
+) -> Iterator[PrivateInfra]:
+    infra = PrivateInfra.in_folder(tmp_path_factory.mktemp("faults-infra"), private_postgres)
     try:
         infra.start()
         yield infra
     finally:
-        infra.stop()
-    shutil.rmtree(root, ignore_errors=True)
+        infra.stop()  # the folder stays, with the broker's log
+
+
+@pytest.fixture(scope="package")
+def private_cluster(
+    tmp_path_factory: pytest.TempPathFactory, private_postgres: PostgresServer
+) -> Iterator[PrivateCluster]:
+    infra = PrivateCluster.in_folder(tmp_path_factory.mktemp("faults-cluster"), private_postgres)
+    try:
+        infra.cluster.start()
+        yield infra
+    finally:
+        infra.stop()  # the folder stays, with every node's log
 
 
 @pytest.fixture(scope="package")
@@ -75,14 +109,15 @@ def corner(private_infra: PrivateInfra, fault_config: Path) -> Corner:
 @pytest.fixture
 def services(
     corner: Corner, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> Iterator[Callable[[str], ServiceProcess]]:
-    """`services("referral")` → a ServiceProcess on this test's corner (not started). Every one is
-    stopped when the test ends; a failed test prints the end of each one's log."""
+) -> Iterator[MakeService]:
+    """`services("referral")` → a ServiceProcess on this test's corner (not started);
+    `services("referral", "a", {...})` a replica with settings of its own. Every one is stopped when
+    the test ends; a failed test prints the end of each one's log."""
     logs = tmp_path_factory.mktemp("faults-logs")
     made: list[ServiceProcess] = []
 
-    def make(service: str) -> ServiceProcess:
-        made.append(ServiceProcess(service, corner, logs))
+    def make(service: str, replica: str = "", env: dict[str, str] | None = None) -> ServiceProcess:
+        made.append(ServiceProcess(service, corner, logs, replica, env or {}))
         return made[-1]
 
     yield make
@@ -91,7 +126,7 @@ def services(
             process.stop()
     if getattr(request.node, "failed", False):
         for process in made:
-            print(f"\n--- {process.service} log ({process.log_file}):\n{process.tail(60)}")
+            print(f"\n--- {process.name} log ({process.log_file}):\n{process.tail(60)}")
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -4,8 +4,10 @@ dropped connection is tried again, with the same Idempotency-Key where the API t
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,15 +15,19 @@ import httpx
 
 TRANSFER = {"method": "bank_transfer"}
 RETRYABLE = (httpx.TransportError,)
+WORK_TIMEOUT_S = 120.0
 
 
 @dataclass
 class Officer:
-    """One finance officer's client, counting the calls that failed (5xx or no answer)."""
+    """One finance officer's client, counting the calls that failed (5xx or no answer). With
+    `fallbacks` (other replicas' URLs) it turns to the next one when a call gets no answer at all,
+    as a client behind a load balancer would."""
 
     name: str
     token: str
     url: str
+    fallbacks: tuple[str, ...] = ()
     failures: int = 0
     failures_at: list[tuple[float, str]] = field(default_factory=list)
     client: httpx.AsyncClient = field(init=False)
@@ -49,10 +55,17 @@ class Officer:
                 problem = f"{response.status_code} {response.text[:200]}"
             except RETRYABLE as error:
                 problem = f"{type(error).__name__}: {error}"
+                self._next_replica()
             self.failures += 1
             self.failures_at.append((time.monotonic(), problem[:200]))
             assert time.monotonic() < give_up, f"{self.name}: {method} {path} still failing: {problem}"
             await asyncio.sleep(0.1)  # a client's backoff before it retries, not synchronisation
+
+    def _next_replica(self) -> None:
+        if self.fallbacks:
+            urls = [self.url, *self.fallbacks]
+            self.url, self.fallbacks = urls[1], tuple(urls[2:] + urls[:1])
+            self.client.base_url = httpx.URL(self.url)
 
     async def get(self, path: str, **params: Any) -> Any:
         response = await self.call("GET", path, params=params)
@@ -93,3 +106,43 @@ class Officer:
         assert response.status_code == 409, response.text
         assert "already disbursed" in response.json()["detail"], response.text
         return "lost"
+
+
+async def approve_all(
+    officer: Officer,
+    total: int,
+    outcomes: Counter[str],
+    timeout: float = WORK_TIMEOUT_S,
+    poll_s: float = 0.05,
+) -> None:
+    """Approve every due installment as it appears, until all `total` are approved or paid; with
+    nothing due, look again after `poll_s`."""
+    deadline = time.monotonic() + timeout
+    while outcomes["approved"] + outcomes["taken"] < total:
+        assert time.monotonic() < deadline, f"only {dict(outcomes)} of {total} approved in time"
+        due = await officer.installments("due")
+        for installment in due:
+            outcomes[await officer.approve(installment["id"])] += 1
+        if not due:
+            await asyncio.sleep(poll_s)  # nothing due yet: poll again
+
+
+async def disburse_all(
+    officer: Officer,
+    total: int,
+    seed: int,
+    outcomes: Counter[str],
+    timeout: float = WORK_TIMEOUT_S,
+    poll_s: float = 0.05,
+) -> None:
+    """Pay every approved installment, in an order of this officer's own, until all are paid; with
+    nothing approved, look again after `poll_s`."""
+    order, deadline = random.Random(seed), time.monotonic() + timeout
+    while (paid := len(await officer.installments("disbursed"))) < total:
+        assert time.monotonic() < deadline, f"only {paid} of {total} installments paid in time"
+        approved = await officer.installments("approved")
+        order.shuffle(approved)
+        for installment in approved:
+            outcomes[await officer.disburse(installment["id"])] += 1
+        if not approved:
+            await asyncio.sleep(poll_s)  # nothing approved yet: poll again

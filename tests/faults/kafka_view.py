@@ -10,6 +10,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from shared.events import Envelope, parse_envelope
 from shared.events.referral import ReferralIssued
@@ -106,3 +107,50 @@ async def issued_referrals(bootstrap: str, prefix: str) -> list[Envelope]:
             if envelope.type == ReferralIssued.event_type:
                 issued[envelope.event_id] = envelope
     return list(issued.values())
+
+
+async def leaders(bootstrap: str, topics: list[str]) -> dict[TopicPartition, int]:
+    """Each partition's leader (a broker's node id; -1 while it has none)."""
+    async with admin(bootstrap) as client:
+        described = await client.describe_topics(topics)
+    return {
+        TopicPartition(topic["topic"], partition["partition"]): partition["leader"]
+        for topic in described
+        for partition in topic["partitions"]
+    }
+
+
+async def busiest_leader(bootstrap: str, prefix: str) -> tuple[int, int]:
+    """The broker leading the partitions that hold the most records of a corner's topics, and how
+    many records those are."""
+    topics = await topics_with_prefix(bootstrap, prefix)
+    led = await leaders(bootstrap, topics)
+    records: dict[int, int] = {}
+    for where, end in (await end_offsets(bootstrap, topics)).items():
+        records[led[where]] = records.get(led[where], 0) + end
+    broker = max(records, key=lambda node: records[node])
+    return broker, records[broker]
+
+
+async def copies(bootstrap: str, topics: list[str]) -> dict[str, tuple[set[int], set[int], str]]:
+    """Per topic: how many replicas its partitions have, which brokers are in their in-sync
+    replicas, and its `min.insync.replicas`."""
+    async with admin(bootstrap) as client:
+        described = await client.describe_topics(topics)
+        answers = await client.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, t, {"min.insync.replicas": None}) for t in topics]
+        )
+    minimum = {
+        resource["resource_name"]: entry["config_value"]
+        for answer in answers
+        for resource in answer.to_object()["resources"]
+        for entry in resource["config_entries"]
+    }
+    return {
+        t["topic"]: (
+            {len(p["replicas"]) for p in t["partitions"]},
+            {broker for p in t["partitions"] for broker in p["isr"]},
+            minimum.get(t["topic"], "?"),
+        )
+        for t in described
+    }

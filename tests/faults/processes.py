@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -71,14 +72,22 @@ class Corner:
 
 @dataclass
 class ServiceProcess:
-    """`homeward <service> --port <free>` on a corner; its output goes to a log file."""
+    """`homeward <service> --port <free>` on a corner; its output goes to a log file. Replicas of
+    one service (`replica="a"`, `"b"`) share its schema and consumer groups, each with a log, a
+    port and settings of its own (`env`, e.g. its group instance id)."""
 
     service: str
     corner: Corner
     logs: Path
+    replica: str = ""
+    env: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+
+    @property
+    def name(self) -> str:
+        return f"{self.service}-{self.replica}" if self.replica else self.service
 
     @property
     def url(self) -> str:
@@ -86,17 +95,17 @@ class ServiceProcess:
 
     @property
     def log_file(self) -> Path:
-        return self.logs / f"{self.corner.prefix}{self.service}.log"
+        return self.logs / f"{self.corner.prefix}{self.name}.log"
 
     def start(self) -> None:
-        assert not self.alive(), f"{self.service} is already running"
+        assert not self.alive(), f"{self.name} is already running"
         self.starts += 1
         with self.log_file.open("ab") as out:
             out.write(f"--- start {self.starts} on port {self.port}\n".encode())
             out.flush()
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "homeward.cli", self.service, "--port", str(self.port)],
-                env=self.corner.env(self.service),
+                env={**self.corner.env(self.service), **self.env},
                 cwd=REPO,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -112,14 +121,14 @@ class ServiceProcess:
         async with httpx.AsyncClient(base_url=self.url, timeout=2.0) as client:
             while time.monotonic() < deadline:
                 if not self.alive():
-                    raise AssertionError(f"{self.service} exited at start-up:\n{self.tail()}")
+                    raise AssertionError(f"{self.name} exited at start-up:\n{self.tail()}")
                 try:
                     if (await client.get("/readyz")).status_code == 200:
                         return
                 except httpx.HTTPError:
                     pass  # not listening yet
                 await asyncio.sleep(0.1)
-        raise AssertionError(f"{self.service} was not ready within {timeout:.0f}s:\n{self.tail()}")
+        raise AssertionError(f"{self.name} was not ready within {timeout:.0f}s:\n{self.tail()}")
 
     def kill(self) -> None:
         """SIGKILL: a crash, no clean-up of any kind."""
@@ -137,7 +146,16 @@ class ServiceProcess:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(10)
-            raise AssertionError(f"{self.service} did not stop within {grace:.0f}s of SIGTERM") from None
+            raise AssertionError(f"{self.name} did not stop within {grace:.0f}s of SIGTERM") from None
+
+    def led_relay_at(self) -> list[float]:
+        """When (epoch seconds) this process's outbox relay became its schema's leader, every start."""
+        moments = []
+        for line in self.log_file.read_text(errors="replace").splitlines():
+            if '"outbox relay leads"' in line:
+                with contextlib.suppress(ValueError, KeyError):
+                    moments.append(datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp())
+        return moments
 
     def redeliveries_ignored(self) -> int:
         """Events the inbox found already applied, over every start (from the service's log)."""

@@ -6,7 +6,6 @@ Idempotency-Key). Afterwards every installment is paid exactly once and the ledg
 from __future__ import annotations
 
 import asyncio
-import random
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -20,41 +19,15 @@ from .accounting import account
 from .books import RETURNEES, Expected
 from .caseload import PROGRAMME, Caseload, Producer, directory_in
 from .conftest import ROUNDS, scaled
-from .finance import Officer
+from .finance import Officer, approve_all, disburse_all
 from .infra import PrivateInfra
 from .processes import Corner, ServiceProcess, add_users
 
 pytestmark = pytest.mark.integration
 
 PLANS = scaled(40)
-WORK_TIMEOUT_S = 120.0
 AFTERMATH_S = 3.0  # after the restart, a pooled connection that died with the server fails once
 OFFICERS = {"approver": Role.FINANCE, "fin-a": Role.FINANCE, "fin-b": Role.FINANCE, "auditor": Role.AUDITOR}
-
-
-async def approve_all(officer: Officer, total: int, outcomes: Counter[str]) -> None:
-    """Approve every due installment as it appears, until all `total` are approved or paid."""
-    deadline = time.monotonic() + WORK_TIMEOUT_S
-    while outcomes["approved"] + outcomes["taken"] < total:
-        assert time.monotonic() < deadline, f"only {dict(outcomes)} of {total} approved in time"
-        due = await officer.installments("due")
-        for installment in due:
-            outcomes[await officer.approve(installment["id"])] += 1
-        if not due:
-            await asyncio.sleep(0.05)  # nothing due yet: poll again
-
-
-async def disburse_all(officer: Officer, total: int, seed: int, outcomes: Counter[str]) -> None:
-    """Pay every approved installment, in an order of this officer's own, until all are paid."""
-    order, deadline = random.Random(seed), time.monotonic() + WORK_TIMEOUT_S
-    while (paid := len(await officer.installments("disbursed"))) < total:
-        assert time.monotonic() < deadline, f"only {paid} of {total} installments paid in time"
-        approved = await officer.installments("approved")
-        order.shuffle(approved)
-        for installment in approved:
-            outcomes[await officer.disburse(installment["id"])] += 1
-        if not approved:
-            await asyncio.sleep(0.05)  # nothing approved yet: poll again
 
 
 async def restart_postgres(

@@ -103,6 +103,8 @@ async def test_an_unparseable_message_is_dead_lettered_and_the_consumer_goes_on(
     assert headers[f"{DLQ_HEADER_PREFIX}source-topic"] == topic.name
     assert headers[f"{DLQ_HEADER_PREFIX}source-partition"] == "0"
     assert headers[f"{DLQ_HEADER_PREFIX}source-offset"] == "0"
+    # which group refused it: several groups read one topic, and each dead-letters its own copy
+    assert headers[f"{DLQ_HEADER_PREFIX}consumer-group"] == f"{topic.name}.test-consumer"
     assert headers[f"{DLQ_HEADER_PREFIX}error-type"] == "MalformedEvent"
     assert "not an event envelope" in headers[f"{DLQ_HEADER_PREFIX}error"]
     assert dead[0].key == b"case-1"

@@ -43,6 +43,15 @@ def test_nonsense_is_refused_at_start_up(monkeypatch: pytest.MonkeyPatch) -> Non
         Settings()
 
 
+def test_heartbeats_must_fit_three_times_into_the_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOMEWARD_KAFKA_SESSION_TIMEOUT_MS", "6000")
+    monkeypatch.setenv("HOMEWARD_KAFKA_HEARTBEAT_INTERVAL_MS", "3000")
+    with pytest.raises(ValidationError, match="at most a third of kafka_session_timeout_ms"):
+        Settings()
+    monkeypatch.setenv("HOMEWARD_KAFKA_HEARTBEAT_INTERVAL_MS", "2000")
+    assert Settings().kafka_session_timeout_ms == 6000
+
+
 def test_with_one_url_a_service_runs_as_its_own_role_and_migrates_as_the_owner() -> None:
     settings = Settings(
         database_url="postgresql://postgres@db:5432/homeward", db_runtime_role="homeward_{service}"
