@@ -113,8 +113,10 @@ class KafkaBroker:
         pid = read_pid(self.pid_file)
         return pid if pid is not None and pid_is_alive(pid, MAIN_CLASS) else None
 
-    def start(self, timeout: float = 60.0) -> float:
-        """Start (or reuse) the broker; return the seconds until it answered a metadata request."""
+    def start(self, timeout: float = 180.0) -> float:
+        """Start (or reuse) the broker; return the seconds until it answered a metadata request.
+        The wait is long because a broker stopped uncleanly recovers every partition's log first
+        (two minutes with a few thousand partitions on a loaded two-core machine)."""
         began = time.monotonic()
         if not answers_metadata(self.bootstrap):
             # else ours from an earlier `up`, or another checkout's on the same port: reuse either
