@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import cyrtranslit
 from rapidfuzz import fuzz
+
+from services.intake.core.requests import Member
 
 # Reasons, as the caseworker reads them
 SAME_DOCUMENT = "same document number"
@@ -179,3 +182,28 @@ def blocking_keys(person: Person, programme_id: str) -> list[str]:
     if person.document_number and (number := document_key(person.document_number)):
         keys.append(f"doc:{number}")
     return keys
+
+
+def person_of(member: Member) -> Person:
+    document = member.identity_document.number if member.identity_document else None
+    return Person(member.name, member.date_of_birth, document)
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """One of the people being checked (by position) scored against one found person."""
+
+    member: int
+    found: int  # index into the found people
+    match: Match
+
+
+def pairings(people: Sequence[Person], found: Sequence[Person], threshold: float) -> list[Pairing]:
+    """Every (person, found person) pair scoring at or above `threshold`, best first."""
+    out = [
+        Pairing(i, j, match)
+        for i, person in enumerate(people)
+        for j, other in enumerate(found)
+        if (match := score(person, other)).score >= threshold
+    ]
+    return sorted(out, key=lambda p: (-p.match.score, p.member, p.found))

@@ -18,7 +18,6 @@ from services.intake.core import decisions
 from services.intake.core.case import Case, CaseStatus, ErasedCase
 from services.intake.core.decisions import Decision
 from services.intake.core.errors import CaseConflict, CaseNotFound, DuplicateSuspected, IdempotencyKeyReused
-from services.intake.core.people import name_key
 from services.intake.core.requests import (
     Assessment,
     Closure,
@@ -39,6 +38,7 @@ from services.intake.core.validation import Invalid, Problem, check
 from services.intake.core.views import sees_personal_data
 from services.intake.store import cases as store
 from services.intake.store import timeline
+from services.intake.use_cases import duplicates
 from services.intake.use_cases.context import IntakeContext
 from shared import access_log, outbox
 from shared.db import Connection, transaction
@@ -73,6 +73,24 @@ async def register_case(
         lambda r: [*registration_problems(r, checks.today), *_scope_problems(r, user)],
     )
     case_id = uuid7()
+    suspected: list[duplicates.Found] = []
+    try:
+        return await _register(context, registration, case_id, user, idempotency_key, suspected)
+    except DuplicateSuspected:
+        # the registration's transaction is undone; that the user was told of these cases is not
+        await duplicates.record_matches(context.pool, user, suspected)
+        raise
+
+
+async def _register(
+    context: IntakeContext,
+    registration: Registration,
+    case_id: UUID,
+    user: User,
+    idempotency_key: str | None,
+    suspected: list[duplicates.Found],
+) -> Registered:
+    now = context.clock()
     async with transaction(context.pool) as connection:
         if idempotency_key is not None:
             fingerprint = request_fingerprint(registration)
@@ -87,16 +105,24 @@ async def register_case(
                     raise CaseNotFound(str(earlier.case_id))
                 await access_log.record(connection, Actor.of(user), Action.READ, [replayed.id])
                 return Registered(replayed, replayed=True)
-        if not registration.confirm_distinct_person:
-            people = [(name_key(m.name), m.date_of_birth) for m in registration.members]
-            matches = await store.likely_duplicates(connection, registration.programme_id, people)
-            if matches:
-                raise DuplicateSuspected(matches)
+        found = await duplicates.find_likely(
+            connection,
+            registration.programme_id,
+            registration.members,
+            context.duplicate_threshold,
+            lock=True,
+        )
+        if found and not registration.confirm_distinct_person:
+            suspected.extend(found)
+            raise DuplicateSuspected([f.shown_to(user) for f in found])
         assignment = decisions.first_assignment(user.id, user.role is Role.CASEWORKER, user.office)
         decision = decisions.register(registration, case_id, user.id, now, assignment)
         await store.insert_case(connection, decision.case)
         await record_decision(connection, context, decision)
         await access_log.record(connection, Actor.of(user), Action.REGISTER, [case_id])
+        if found:  # the user saw them and said these are other people: not raised again
+            await duplicates.record_distinct_at_registration(connection, case_id, found, user, now)
+            await duplicates.record_matches(connection, user, found)
     return Registered(decision.case, replayed=False)
 
 
