@@ -46,13 +46,14 @@ def _lock_of(key: str) -> int:
 async def people_sharing(
     connection: Connection | Pool, keys: Sequence[str], *, besides: UUID | None = None
 ) -> list[StoredPerson]:
-    """People (of cases not erased) who share a key with `keys`, except those in case `besides`
-    and in cases recorded as different people from it."""
+    """People (of cases neither erased nor merged into another) who share a key with `keys`,
+    except those in case `besides` and in cases recorded as different people from it."""
     rows = await connection.fetch(
         "SELECT p.case_id, p.position, c.programme_id, c.assigned_to, c.office,"
         " c.document -> 'members' -> p.position AS member"
         " FROM case_people p JOIN cases c ON c.id = p.case_id"
         " WHERE p.match_keys && $1::text[] AND c.erased_at IS NULL"
+        " AND c.document ->> 'merged_into' IS NULL"  # a merged announcement is its case now
         " AND ($2::uuid IS NULL OR (p.case_id <> $2 AND NOT EXISTS ("
         "   SELECT 1 FROM distinct_people d WHERE (d.case_id, d.other_case_id)"
         "   IN ((least($2, p.case_id), greatest($2, p.case_id))))))"

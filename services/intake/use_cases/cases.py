@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import structlog
-
 from services.intake.core import decisions
 from services.intake.core.case import Case, CaseStatus, ErasedCase
 from services.intake.core.decisions import Decision
@@ -40,14 +38,12 @@ from services.intake.store import cases as store
 from services.intake.store import timeline
 from services.intake.use_cases import duplicates
 from services.intake.use_cases.context import IntakeContext
-from shared import access_log, outbox
-from shared.db import Connection, transaction
-from shared.events import new_envelope, uuid7
+from services.intake.use_cases.recording import record_decision
+from shared import access_log
+from shared.db import transaction
+from shared.events import uuid7
 from shared.identity.model import Role, User
 from shared.privacy import Action, Actor, sees_vulnerabilities
-
-PRODUCER = "intake"
-log = structlog.get_logger("intake.use_cases")
 
 
 @dataclass(frozen=True)
@@ -124,17 +120,6 @@ async def _register(
             await duplicates.record_distinct_at_registration(connection, case_id, found, user, now)
             await duplicates.record_matches(connection, user, found)
     return Registered(decision.case, replayed=False)
-
-
-async def record_decision(connection: Connection, context: IntakeContext, decision: Decision) -> None:
-    """The case's history line and its event's outbox row, in the caller's transaction."""
-    event_id = None
-    if decision.event is not None:
-        envelope = new_envelope(decision.event, key=decision.case.id, producer=PRODUCER)
-        await outbox.append(connection, context.topics.returnees, envelope)
-        event_id = envelope.event_id
-    await timeline.record_change(connection, decision, event_id)
-    log.info("case changed", case_id=str(decision.case.id), change=decision.kind, event_id=str(event_id))
 
 
 def _scope_problems(registration: Registration, user: User) -> list[Problem]:

@@ -18,6 +18,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
+from services.intake.core import merging
 from services.intake.core.case import Case, ErasedCase
 from services.intake.core.errors import CaseNotFound, LikelyDuplicate
 from services.intake.core.matching import Pairing, pairings, person_of
@@ -27,6 +28,7 @@ from services.intake.core.views import sees_personal_data
 from services.intake.store import cases as case_store
 from services.intake.store import duplicates as store
 from services.intake.use_cases.context import IntakeContext
+from services.intake.use_cases.recording import record_decision
 from shared import access_log
 from shared.db import Connection, Pool, transaction
 from shared.identity.model import User
@@ -123,6 +125,35 @@ async def confirm_distinct(
         await store.record_distinct(connection, case_id, [change.other_case_id], user.id, now)
         await access_log.record(connection, Actor.of(user), Action.DISTINCT, [case_id, change.other_case_id])
         return await store.distinct_from(connection, case_id)
+
+
+class AnnouncementMerge(BaseModel):
+    """`POST /v1/cases/{id}/merge`: the announcement (or unassessed registration) that is this family."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    announcement_id: UUID
+
+
+async def merge_announcement(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    """Merge the announcement into the case (core/merging.py): both must be cases the user may see,
+    and someone in the announcement likely someone in the case. Returns the case that stays."""
+    now = context.clock()
+    change = check(AnnouncementMerge, data, context.checks(now))
+    async with transaction(context.pool) as connection:
+        # both rows locked, in one order: two merges of one pair wait for each other
+        for locked in sorted({case_id, change.announcement_id}):
+            await case_store.load_case(connection, locked, for_update=True)
+        case = await _visible_case(connection, case_id, user)
+        try:
+            announcement = await _visible_case(connection, change.announcement_id, user)
+        except CaseNotFound:
+            raise Invalid([Problem(("announcement_id",), "no such case among those you may see")]) from None
+        stays, closed = merging.merge(case, announcement, user.id, now, context.duplicate_threshold)
+        for decision in (stays, closed):
+            await case_store.update_case(connection, decision.case)
+            await record_decision(connection, context, decision)
+        await access_log.record(connection, Actor.of(user), Action.MERGE, [case_id, change.announcement_id])
+    return stays.case
 
 
 async def record_distinct_at_registration(

@@ -5,6 +5,7 @@ before the matching keys found once intake has keyed them."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -14,7 +15,7 @@ import pytest
 from services.intake.use_cases.duplicates import index_people
 from shared.identity.model import Role
 from tests.integration.intake.conftest import IntakeUnderTest
-from tests.integration.intake.helpers import single
+from tests.integration.intake.helpers import envelopes, single
 from tests.support import add_person
 
 pytestmark = pytest.mark.integration
@@ -216,3 +217,55 @@ async def test_the_registration_form_shows_the_score_and_the_reasons(intake: Int
     assert "day and month swapped" in answer.text
     assert '<td class="score">96%</td>' in answer.text  # names reordered, day and month swapped
     assert 'name="confirm_distinct_person"' in answer.text
+
+
+async def test_an_announcement_merged_into_the_case_of_the_family_is_closed_and_says_so(
+    intake: IntakeUnderTest,
+) -> None:
+    name = macedonian_name()
+    announced = (await register(intake, person(cyrtranslit.to_cyrillic(name, "mk"), "1988-02-06"))).json()
+    walked_in = (
+        await register(intake, person(name, "1988-06-02") | {"confirm_distinct_person": True})
+    ).json()
+    stranger = (await register(intake, person(macedonian_name(), "1950-05-05"))).json()
+    merge = f"/v1/cases/{walked_in['id']}/merge"
+
+    unrelated = await intake.client.post(
+        merge, json={"announcement_id": stranger["id"]}, headers=intake.auth(Role.CASEWORKER)
+    )
+    by_auditor = await intake.client.post(
+        merge, json={"announcement_id": announced["id"]}, headers=intake.auth(Role.AUDITOR)
+    )
+    merged = await intake.client.post(
+        merge, json={"announcement_id": announced["id"]}, headers=intake.auth(Role.CASEWORKER)
+    )
+    twice = await intake.client.post(
+        merge, json={"announcement_id": announced["id"]}, headers=intake.auth(Role.CASEWORKER)
+    )
+    announcement = await intake.client.get(
+        f"/v1/cases/{announced['id']}", headers=intake.auth(Role.CASEWORKER)
+    )
+
+    assert unrelated.status_code == 409, unrelated.text
+    assert by_auditor.status_code == 403
+    assert merged.status_code == 200, merged.text
+    assert merged.json()["merged_from"] == [announced["id"]]
+    assert merged.json()["status"] == "registered"
+    assert twice.status_code == 409
+    assert announcement.json()["status"] == "closed"
+    assert announcement.json()["merged_into"] == walked_in["id"]
+    assert announcement.json()["closure"]["reason"] == "other"
+
+    stays = await envelopes(intake, walked_in["id"])
+    [event] = [e for e in stays if e.type == "AnnouncementMerged"]
+    assert event.data == {
+        "case_id": walked_in["id"],
+        "announcement_id": announced["id"],
+        "merged_by": str(intake.users[Role.CASEWORKER].id),
+    }
+    assert name not in json.dumps(event.data)
+    assert [e.type for e in await envelopes(intake, announced["id"])][-1] == "CaseClosed"
+    # the merged announcement is the case now: it is not raised again
+    third = await register(intake, person(name, "1988-02-06"))
+    assert third.status_code == 409
+    assert {c["case_id"] for c in third.json()["candidates"]} == {walked_in["id"]}

@@ -1,6 +1,6 @@
-"""`/v1/cases/{id}/duplicates` and `/v1/cases/{id}/distinct`: who is likely someone in the case
-(score and reasons), and a caseworker's "different person". Caseworkers and supervisors only: the
-reasons speak of names and dates of birth."""
+"""`/v1/cases/{id}/duplicates`, `/distinct` and `/merge`: who is likely someone in the case (score
+and reasons), a caseworker's "different person", and an announcement merged into the case.
+Caseworkers and supervisors only: the reasons speak of names and dates of birth."""
 
 from __future__ import annotations
 
@@ -11,10 +11,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict
 
+from services.intake.core.case import Case
 from services.intake.core.errors import LikelyDuplicate
 from services.intake.core.permissions import EDITORS
 from services.intake.http.api.bodies import json_of
 from services.intake.http.deps import intake_of
+from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import duplicates as use_cases
 from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles
@@ -89,3 +91,18 @@ async def confirm_distinct(case_id: UUID, request: Request, user: Editor, intake
             for p in pairs
         ],
     )
+
+
+@router.post(
+    "/{case_id}/merge",
+    response_model=Case,
+    openapi_extra=documented_body(use_cases.AnnouncementMerge),
+    responses=CASE_STATE_CONFLICT,
+)
+async def merge_announcement(case_id: UUID, request: Request, user: Editor, intake: Context) -> Case:
+    """The announcement `announcement_id` (or a registration of the same family nobody has assessed
+    yet) is this case's family: its expected-arrival facts join this case, it is closed pointing
+    here (`merged_into`), AnnouncementMerged and its CaseClosed are published. Answered with 409
+    when the announcement was worked on, the case is closed, or nobody in the announcement is
+    likely someone in the case."""
+    return await use_cases.merge_announcement(intake, case_id, await json_of(request), user)
