@@ -33,6 +33,7 @@ from services.intake.http.api import (
 )
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import access_log, case, home, registration, render
+from services.intake.http.pages import duplicates as duplicate_pages
 from services.intake.jobs import retention_purge
 from services.intake.store import PRIVILEGES
 from services.intake.use_cases.context import IntakeContext
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(signin.api_router)
     app.include_router(signin.page_routes(home.sign_in_page))
-    for page in (home, registration, case, access_log):
+    for page in (home, registration, case, duplicate_pages, access_log):
         app.include_router(page.router)
     home.install_page_errors(app)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")

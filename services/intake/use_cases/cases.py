@@ -15,7 +15,7 @@ from uuid import UUID
 from services.intake.core import decisions
 from services.intake.core.case import Case, CaseStatus, ErasedCase
 from services.intake.core.decisions import Decision
-from services.intake.core.errors import CaseConflict, CaseNotFound, DuplicateSuspected, IdempotencyKeyReused
+from services.intake.core.errors import CaseConflict, CaseNotFound, IdempotencyKeyReused
 from services.intake.core.requests import (
     Assessment,
     Closure,
@@ -69,13 +69,8 @@ async def register_case(
         lambda r: [*registration_problems(r, checks.today), *_scope_problems(r, user)],
     )
     case_id = uuid7()
-    suspected: list[duplicates.Found] = []
-    try:
+    async with duplicates.matches_logged(context, user) as suspected:
         return await _register(context, registration, case_id, user, idempotency_key, suspected)
-    except DuplicateSuspected:
-        # the registration's transaction is undone; that the user was told of these cases is not
-        await duplicates.record_matches(context.pool, user, suspected)
-        raise
 
 
 async def _register(
@@ -101,24 +96,21 @@ async def _register(
                     raise CaseNotFound(str(earlier.case_id))
                 await access_log.record(connection, Actor.of(user), Action.READ, [replayed.id])
                 return Registered(replayed, replayed=True)
-        found = await duplicates.find_likely(
+        found = await duplicates.screen(
             connection,
+            context,
             registration.programme_id,
             registration.members,
-            context.duplicate_threshold,
-            lock=True,
+            user,
+            confirmed=registration.confirm_distinct_person,
+            suspected=suspected,
         )
-        if found and not registration.confirm_distinct_person:
-            suspected.extend(found)
-            raise DuplicateSuspected([f.shown_to(user) for f in found])
         assignment = decisions.first_assignment(user.id, user.role is Role.CASEWORKER, user.office)
         decision = decisions.register(registration, case_id, user.id, now, assignment)
         await store.insert_case(connection, decision.case)
         await record_decision(connection, context, decision)
         await access_log.record(connection, Actor.of(user), Action.REGISTER, [case_id])
-        if found:  # the user saw them and said these are other people: not raised again
-            await duplicates.record_distinct_at_registration(connection, case_id, found, user, now)
-            await duplicates.record_matches(connection, user, found)
+        await duplicates.settle(connection, case_id, found, user, now)
     return Registered(decision.case, replayed=False)
 
 

@@ -10,7 +10,8 @@ number in another programme, and can ask a supervisor)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 
 from services.intake.core import merging
 from services.intake.core.case import Case, ErasedCase
-from services.intake.core.errors import CaseNotFound, LikelyDuplicate
+from services.intake.core.errors import CaseNotFound, DuplicateSuspected, LikelyDuplicate
 from services.intake.core.matching import Pairing, pairings, person_of
 from services.intake.core.requests import Member
 from services.intake.core.validation import Invalid, Problem, check
@@ -156,11 +157,52 @@ async def merge_announcement(context: IntakeContext, case_id: UUID, data: Any, u
     return stays.case
 
 
-async def record_distinct_at_registration(
+# --- a new case: a registration, an announcement ------------------------------------------------
+# A command that stores a new case with people in it (registration; issue 13's announcement the
+# same way) runs inside `matches_logged`, calls `screen` in its transaction before storing the
+# case, and `settle` after.
+
+
+@asynccontextmanager
+async def matches_logged(context: IntakeContext, user: User) -> AsyncIterator[list[Found]]:
+    """What `screen` refused on is logged although the command's transaction is undone: the user
+    was told of those cases."""
+    suspected: list[Found] = []
+    try:
+        yield suspected
+    except DuplicateSuspected:
+        await record_matches(context.pool, user, suspected)
+        raise
+
+
+async def screen(
+    connection: Connection,
+    context: IntakeContext,
+    programme_id: str,
+    members: Sequence[Member],
+    user: User,
+    *,
+    confirmed: bool,
+    suspected: list[Found],
+) -> list[Found]:
+    """The likely duplicates of the new case's people, their blocking keys locked until the
+    transaction ends. DuplicateSuspected (what the user may see of them) unless the user `confirmed`
+    they are other people; then they are returned, for `settle`."""
+    found = await find_likely(connection, programme_id, members, context.duplicate_threshold, lock=True)
+    if found and not confirmed:
+        suspected.extend(found)
+        raise DuplicateSuspected([f.shown_to(user) for f in found])
+    return found
+
+
+async def settle(
     connection: Connection, case_id: UUID, found: Sequence[Found], user: User, now: datetime
 ) -> None:
-    """A registration sent with confirm_distinct_person: its user said the people found are others."""
-    await store.record_distinct(connection, case_id, {f.person.case_id for f in found}, user.id, now)
+    """After the new case is stored: the people the user saw and said are others are recorded as
+    different people from it (not raised again), and the reads logged."""
+    if found:
+        await store.record_distinct(connection, case_id, {f.person.case_id for f in found}, user.id, now)
+        await record_matches(connection, user, found)
 
 
 async def _visible_case(connection: Connection, case_id: UUID, user: User) -> Case:

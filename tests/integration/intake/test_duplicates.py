@@ -269,3 +269,43 @@ async def test_an_announcement_merged_into_the_case_of_the_family_is_closed_and_
     third = await register(intake, person(name, "1988-02-06"))
     assert third.status_code == 409
     assert {c["case_id"] for c in third.json()["candidates"]} == {walked_in["id"]}
+
+
+async def test_the_duplicates_page_shows_candidates_and_takes_the_caseworkers_answer(
+    intake: IntakeUnderTest,
+) -> None:
+    name = macedonian_name()
+    first = (await register(intake, person(name, "1993-08-08"))).json()
+    await intake.pool.execute(
+        "UPDATE case_people SET match_keys = NULL WHERE case_id = $1::uuid", first["id"]
+    )
+    twin = (await register(intake, person(name, "1993-08-08"))).json()
+    # the twin is found (and confirmed other) but not the keyless first: two pairs nobody answered
+    again = (
+        await register(intake, person(name.upper(), "1993-08-08") | {"confirm_distinct_person": True})
+    ).json()
+    await index_people(intake.client._transport.app.state.intake)  # type: ignore[attr-defined]
+    signed_in = await intake.page(Role.CASEWORKER)
+    page = f"/cases/{first['id']}/duplicates"
+
+    shown = await intake.client.get(page, headers=signed_in)
+    by_auditor = await intake.client.get(page, headers=await intake.page(Role.AUDITOR))
+    assert shown.status_code == 200
+    assert shown.text.count('class="candidate"') == 2
+    assert '<td class="score">100%</td>' in shown.text
+    assert by_auditor.status_code == 403
+
+    distinct = await intake.client.post(
+        page, data={"other_case_id": twin["id"], "action": "distinct"}, headers=signed_in
+    )
+    merged = await intake.client.post(
+        page, data={"other_case_id": again["id"], "action": "merge"}, headers=signed_in
+    )
+    after = await intake.client.get(page, headers=signed_in)
+    case_page = await intake.client.get(f"/cases/{again['id']}", headers=signed_in)
+
+    assert distinct.status_code == 303
+    assert merged.status_code == 303
+    assert "Nobody in another case is likely someone in this one." in after.text
+    assert f"/cases/{first['id']}" in case_page.text
+    assert "Merged into" in case_page.text
