@@ -28,6 +28,7 @@ SAME_NAME = "same name"
 OTHER_SCRIPT = "name matches in another script"
 OTHER_ORDER = "names in another order"
 NO_DIACRITICS = "same name without diacritics"
+OTHER_SPELLING = "same name in another spelling"
 EXTRA_NAME = "one name has a part the other has not"
 SIMILAR_NAME = "similar name (a typo?)"
 SAME_BIRTH = "same date of birth"
@@ -47,6 +48,24 @@ DEFAULT_THRESHOLD = 0.75
 
 _CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 _NOT_ALNUM = re.compile(r"[\W_]+")  # any script's letters and digits stay
+# One spelling per sound, after diacritics are gone: Albanian writes in Latin what Macedonian
+# writes in Cyrillic (xh for dzhe, q for kje, gj for gje, sh, zh, x for dze), and Macedonian's own
+# Latin spelling has gj and kj beside ǵ and ḱ. Folded alike on both sides: equal names stay equal.
+_SPELLINGS = (
+    ("xh", "dz"),
+    ("zh", "z"),
+    ("sh", "s"),
+    ("gj", "g"),
+    ("kj", "k"),
+    ("dh", "d"),
+    ("th", "t"),
+    ("ll", "l"),
+    ("rr", "r"),
+    ("q", "k"),
+    ("x", "dz"),
+    ("w", "v"),
+    ("y", "i"),
+)
 # Macedonian first (its own letters as Macedonian romanises them), then Serbian for what
 # Macedonian lacks (dje, tshe), then Russian for the rest of the Cyrillic alphabet
 _SCRIPTS = ("mk", "sr", "ru")
@@ -73,14 +92,18 @@ def _without_marks(text: str) -> str:
 
 
 def latin(name: str) -> str:
-    """The name in Latin letters: Cyrillic transliterated, no diacritics, case-folded, one space
-    between parts, punctuation dropped ("Марија  Стојановска" -> "marija stojanovska")."""
+    """The name in Latin letters as compared: Cyrillic transliterated, no diacritics, case-folded,
+    one sound one spelling, one space between parts, punctuation dropped ("Марија  Стојановска" ->
+    "marija stojanovska"; "Xhemail Bekiri" and "Џемаил Беќири" -> "dzemail bekiri")."""
     text = unicodedata.normalize("NFC", name)
     for script in _SCRIPTS:
         if not _CYRILLIC.search(text):
             break
         text = cyrtranslit.to_latin(text, script)
-    return " ".join(_NOT_ALNUM.split(_without_marks(text).casefold())).strip()
+    folded = _without_marks(text).casefold()
+    for spelled, sound in _SPELLINGS:
+        folded = folded.replace(spelled, sound)
+    return " ".join(_NOT_ALNUM.split(folded)).strip()
 
 
 def sorted_name(name: str) -> str:
@@ -99,9 +122,12 @@ def _name_similarity(a: str, b: str) -> tuple[float, list[str]]:
     reasons = []
     if sa == sb and sa:
         similarity = 1.0
+        bare_a, bare_b = _plain(_without_marks(a)).split(), _plain(_without_marks(b)).split()
         if bool(_CYRILLIC.search(a)) != bool(_CYRILLIC.search(b)):
             reasons.append(OTHER_SCRIPT)
-        elif _plain(a) != _plain(b) and _plain(_without_marks(a)) == _plain(_without_marks(b)):
+        elif sorted(bare_a) != sorted(bare_b):
+            reasons.append(OTHER_SPELLING)  # "Gjorgji" / "Ǵorǵi", "Shqipe" / "Sqipe"
+        elif _plain(a).split() != bare_a or _plain(b).split() != bare_b:
             reasons.append(NO_DIACRITICS)
         if la != lb:
             reasons.append(OTHER_ORDER)

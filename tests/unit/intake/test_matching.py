@@ -88,6 +88,9 @@ KNOWN_PAIRS: list[tuple[Person, Person, bool]] = [
     (Person("Ѓорѓи Трајковски", D(1978, 7, 2)), Person("Gjorgji Trajkovski", D(1978, 7, 2)), True),
     (Person("Ќирил Николовски", D(1965, 1, 30)), Person("Kiril Nikolovski", D(1965, 1, 30)), True),
     (Person("Џемаил Беќири", D(1983, 5, 9)), Person("Xhemail Bekiri", D(1983, 5, 9)), True),
+    (Person("Џемаил Беќири", D(1983, 5, 9)), Person("Xhemail Bekiri", D(1983, 9, 5)), True),
+    (Person("Шќипе Гаши", D(1990, 10, 10)), Person("Shqipe Gashi", D(1990, 10, 10)), True),
+    (Person("Ѓорѓи Трајковски", D(1978, 7, 2)), Person("Gorgi Trajkovski", D(1978, 2, 7)), True),
     (Person("Arbër Krasniqi", D(1995, 11, 21)), Person("Arber Krasniqi", D(1995, 11, 21)), True),
     (Person("Fatmir Çela", D(1988, 2, 6)), Person("Fatmir Cela", D(1988, 2, 6)), True),
     (Person("Blerinë Hoxha", D(2001, 6, 4)), Person("Hoxha Blerine", D(2001, 6, 4)), True),
@@ -143,5 +146,7 @@ def test_reasons_say_what_matched() -> None:
     assert scripts.reasons == (matching.OTHER_SCRIPT, matching.SAME_BIRTH)
     document = score(Person("X Y", D(1990, 1, 1), "ab-12"), Person("Z W", D(1970, 5, 5), "AB12"))
     assert document.reasons[0] == matching.SAME_DOCUMENT
+    spelling = score(Person("Gjorgji Trajkovski", D(1978, 7, 2)), Person("Ǵorǵi Trajkovski", D(1978, 7, 2)))
+    assert spelling.reasons == (matching.OTHER_SPELLING, matching.SAME_BIRTH)
     accents = score(Person("Arbër Krasniqi", D(1995, 1, 2)), Person("arber krasniqi", D(1995, 1, 2)))
     assert accents.reasons == (matching.NO_DIACRITICS, matching.SAME_BIRTH)
