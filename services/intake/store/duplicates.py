@@ -1,6 +1,10 @@
 """The people duplicate detection compares: found by the blocking keys they share with someone
 (the GIN index over `case_people.match_keys`), never by reading every case; and the pairs a
-caseworker said are different people."""
+caseworker said are different people.
+
+The keys are computed from core/matching.py's normal forms: a change to those (`latin`,
+`blocking_keys`) needs a migration that sets `match_keys` to NULL, so that intake keys every
+person again at start (`index_unkeyed`); until then the old keys would miss new spellings."""
 
 from __future__ import annotations
 
