@@ -51,6 +51,11 @@ class Action(StrEnum):
     APPROVE_PLAN = "approve_plan"
     ASSIGN = "assign"  # a supervisor gave the case to another caseworker or office
     CLOSE = "close"
+    # intake's duplicate check compared someone with this case's people, and the user was shown
+    # that it likely holds them (a score and reasons, no more)
+    MATCH = "match"
+    DISTINCT = "distinct"  # a caseworker recorded that two cases' people are different people
+    MERGE = "merge"  # an announcement merged into the registered case of the same family
     ERASE = "erase"
     VERIFY = "verify"  # grants: a business plan verified
     PAY = "pay"  # grants: an installment approved, disbursed or recorded as failed

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.intake.consumers import subscribe_timeline
 from services.intake.core.catalogue import load_catalogue
+from services.intake.core.matching import DEFAULT_THRESHOLD
 from services.intake.core.retention import RETENTION_FILE, load_retention
 from services.intake.http import problems
 from services.intake.http.api import (
@@ -24,6 +25,7 @@ from services.intake.http.api import (
     assignment,
     cases,
     consent,
+    duplicates,
     plans,
     timeline,
     user_changes,
@@ -31,9 +33,11 @@ from services.intake.http.api import (
 )
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import access_log, case, home, registration, render
+from services.intake.http.pages import duplicates as duplicate_pages
 from services.intake.jobs import retention_purge
 from services.intake.store import PRIVILEGES
 from services.intake.use_cases.context import IntakeContext
+from services.intake.use_cases.duplicates import index_people
 from shared.access_log import ACCESS_LOG_MIGRATIONS
 from shared.http import signin
 from shared.http.health import broker_check, database_check, set_readiness
@@ -59,6 +63,9 @@ class IntakeSettings(BaseSettings):
 
     purge_interval_s: float = Field(default=24 * 60 * 60, gt=0)
     retention_file: str = RETENTION_FILE
+    # two people scoring at least this are shown as likely one (core/matching.py: the table of
+    # known pairs in tests/unit/intake/test_matching.py is what the default rests on)
+    duplicate_threshold: float = Field(default=DEFAULT_THRESHOLD, gt=0, le=1)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -77,7 +84,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         jobs = Jobs()
         try:
             await broker.start()
-            context = IntakeContext(runtime.pool, runtime.topics, catalogue)
+            context = IntakeContext(
+                runtime.pool, runtime.topics, catalogue, duplicate_threshold=options.duplicate_threshold
+            )
+            # people stored before their matching keys are found as duplicates once keyed
+            if indexed := await index_people(context):
+                log.info("people keyed for duplicate matching", people=indexed)
             app.state.runtime = runtime
             app.state.broker = broker
             app.state.identity = runtime.identity
@@ -104,11 +116,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install_error_handlers(app)
     describe_catalogue(app, catalogue)
-    for module in (cases, assignment, plans, consent, timeline, users, user_changes, access):
+    for module in (cases, assignment, duplicates, plans, consent, timeline, users, user_changes, access):
         app.include_router(module.router)
     app.include_router(signin.api_router)
     app.include_router(signin.page_routes(home.sign_in_page))
-    for page in (home, registration, case, access_log):
+    for page in (home, registration, case, duplicate_pages, access_log):
         app.include_router(page.router)
     home.install_page_errors(app)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")

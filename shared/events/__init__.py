@@ -3,7 +3,7 @@
 Importing this package registers every event type, so `Envelope.event()` can decode any of them.
 """
 
-from . import grants, intake, referral
+from . import duplicates, grants, intake, referral
 from .codes import (
     AssistanceType,
     Category,
@@ -49,6 +49,7 @@ __all__ = [
     "Urgency",
     "Vulnerability",
     "current_correlation_id",
+    "duplicates",
     "event_model",
     "grants",
     "intake",

@@ -40,12 +40,13 @@ PLAN = {"assistance": [{"assistance_type": "cash", "requested": {"amount": 60_00
 def registration(number: int) -> dict[str, Any]:
     """A family or a single returnee, with a name nobody else has (intake refuses likely duplicates)."""
     today = date.today()
-    unique = "".join(secrets.choice("abcdefghij") for _ in range(10))
+    # a surname of its own, not a shared one with a random tail: duplicate matching forgives typos
+    unique = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(12)).title()
     make = samples.family if number % 2 else samples.single
-    data = make(f"Ana Faultova-{unique}", today)
+    data = make(f"Ana {unique}", today)
     data["members"][0]["identity_document"]["number"] = f"F{secrets.randbelow(10**8):08d}"
     for child in data["members"][1:]:
-        child["name"] = f"{child['name'].split()[0]} Faultov-{unique}"
+        child["name"] = f"{child['name'].split()[0]} {unique}"
     data["municipality"] = MUNICIPALITIES[number % len(MUNICIPALITIES)]
     data["arrival_date"] = (today - timedelta(days=1)).isoformat()
     data["needs"] = ["housing", "education", "counselling"][: 1 + number % 3]

@@ -100,6 +100,10 @@ class Case(Stored):
     # users limited to their office's or their own cases see it by these
     assigned_to: UUID | None = None
     office: str | None = None
+    # duplicates (core/merging.py): the announcements merged into this case, and, on an
+    # announcement merged into another case, that case
+    merged_from: list[UUID] = []
+    merged_into: UUID | None = None
 
 
 # --- after erasure ----------------------------------------------------------------------------------

@@ -23,16 +23,24 @@ class DutiesNotSeparated(CaseConflict):
 
 @dataclass(frozen=True)
 class LikelyDuplicate:
-    member: int  # position in the new registration
-    case_id: UUID
+    """A person in an existing case who is likely someone being registered or checked."""
+
+    member: int  # position in the new registration (or the checked case)
+    # the existing case, or None when it is outside what the user may see (a case in another
+    # programme with the same document number): they learn that one exists, not which
+    case_id: UUID | None
+    case_member: int | None  # the person's position in that case (None when the case is not shown)
+    score: float
+    reasons: tuple[str, ...]
 
 
 class DuplicateSuspected(Exception):
-    """Someone in the registration matches a person in an existing case of the same programme."""
+    """Someone in the registration likely is a person in an existing case (matching.py)."""
 
     def __init__(self, matches: list[LikelyDuplicate]) -> None:
         self.matches = matches
-        super().__init__("likely duplicate of case " + ", ".join(sorted({str(m.case_id) for m in matches})))
+        shown = sorted({str(m.case_id) for m in matches if m.case_id})
+        super().__init__("likely duplicate of " + (", ".join(shown) or "a case the user may not see"))
 
 
 class IdempotencyKeyReused(Exception):

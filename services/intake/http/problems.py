@@ -12,6 +12,7 @@ from services.intake.core.errors import (
     DuplicateSuspected,
     DutiesNotSeparated,
     IdempotencyKeyReused,
+    LikelyDuplicate,
 )
 from services.intake.core.validation import Invalid, Problem
 from shared.http.problems import (
@@ -61,6 +62,17 @@ CASE_STATE_CONFLICT: dict[int | str, dict[str, object]] = {
 }
 
 
+def candidate_json(match: LikelyDuplicate) -> dict[str, object]:
+    """A likely duplicate as the API shows it: `case_id` null for a case the user may not see."""
+    return {
+        "member": match.member,
+        "case_id": str(match.case_id) if match.case_id else None,
+        "case_member": match.case_member,
+        "score": match.score,
+        "reasons": list(match.reasons),
+    }
+
+
 def install_error_handlers(app: FastAPI) -> None:
     async def invalid(_: Request, error: Exception) -> JSONResponse:
         if not isinstance(error, Invalid):
@@ -73,13 +85,15 @@ def install_error_handlers(app: FastAPI) -> None:
     async def duplicate(_: Request, error: Exception) -> JSONResponse:
         if not isinstance(error, DuplicateSuspected):
             raise error
+        shown = [m.case_id for m in error.matches if m.case_id is not None]
         return problem_response(
             DUPLICATE,
-            "likely duplicate: a person with the same name and date of birth is in an existing"
-            " case of this programme; send confirm_distinct_person: true if it is someone else",
+            "likely duplicate: someone in this registration is likely a person in an existing case"
+            " (each candidate's score and reasons are listed); send confirm_distinct_person: true"
+            " if they are other people, and the pairs are not raised again",
             extra={
-                "existing_case_id": str(error.matches[0].case_id),
-                "matches": [{"member": m.member, "case_id": str(m.case_id)} for m in error.matches],
+                "existing_case_id": str(shown[0]) if shown else None,
+                "candidates": [candidate_json(m) for m in error.matches],
             },
         )
 

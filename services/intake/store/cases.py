@@ -6,17 +6,16 @@ A case whose personal data was erased keeps its row: the document is then an Era
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
 from services.intake.core.case import Case, CaseStatus, ErasedCase
-from services.intake.core.errors import LikelyDuplicate
 from services.intake.core.people import name_key
+from services.intake.store.duplicates import people_keys
 from shared.access_log import CaseIndex
 from shared.db import Connection, Pool
 from shared.identity.model import CaseLimit
@@ -56,11 +55,13 @@ async def insert_case(connection: Connection, case: Case) -> None:
         case.office,
     )
     await connection.executemany(
-        "INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth)"
-        " VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth, match_keys)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
         [
-            (case.id, i, case.programme_id, name_key(m.name), m.date_of_birth)
-            for i, m in enumerate(case.members)
+            (case.id, i, case.programme_id, name_key(m.name), m.date_of_birth, keys)
+            for i, (m, keys) in enumerate(
+                zip(case.members, people_keys(case.programme_id, case.members), strict=True)
+            )
         ],
     )
 
@@ -144,7 +145,7 @@ async def is_erased(connection: Connection, case_id: UUID) -> bool | None:
     return erased
 
 
-# --- registration: idempotency keys and likely duplicates -------------------------------------
+# --- registration: idempotency keys -------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -176,31 +177,6 @@ async def claim_idempotency_key(
     if row is None:  # nothing deletes keys: the conflicting row is committed and visible here
         raise LookupError(f"idempotency key {key!r} conflicted but cannot be read")
     return EarlierRequest(request_hash=row["request_hash"], case_id=row["case_id"])
-
-
-async def likely_duplicates(
-    connection: Connection, programme_id: str, people: Sequence[tuple[str, date]]
-) -> list[LikelyDuplicate]:
-    """Cases of the programme with a person of the same name key and date of birth. Holds a lock
-    per person until the transaction ends, so two concurrent registrations of one person do not
-    both pass the check."""
-    for lock in sorted({_person_lock(programme_id, person) for person in people}):
-        await connection.execute("SELECT pg_advisory_xact_lock($1)", lock)
-    rows = await connection.fetch(
-        "SELECT p.member, c.case_id"
-        " FROM unnest($2::text[], $3::date[]) WITH ORDINALITY AS p(name_key, born, member)"
-        " JOIN case_people c ON c.programme_id = $1 AND c.name_key = p.name_key AND c.date_of_birth = p.born"
-        " ORDER BY p.member, c.case_id",
-        programme_id,
-        [name for name, _ in people],
-        [born for _, born in people],
-    )
-    return [LikelyDuplicate(member=row["member"] - 1, case_id=row["case_id"]) for row in rows]
-
-
-def _person_lock(programme_id: str, person: tuple[str, date]) -> int:
-    digest = hashlib.sha256(f"intake-person:{programme_id}:{person[0]}:{person[1]}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 # --- searching -----------------------------------------------------------------------------------

@@ -12,13 +12,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-import structlog
-
 from services.intake.core import decisions
 from services.intake.core.case import Case, CaseStatus, ErasedCase
 from services.intake.core.decisions import Decision
-from services.intake.core.errors import CaseConflict, CaseNotFound, DuplicateSuspected, IdempotencyKeyReused
-from services.intake.core.people import name_key
+from services.intake.core.errors import CaseConflict, CaseNotFound, IdempotencyKeyReused
 from services.intake.core.requests import (
     Assessment,
     Closure,
@@ -39,15 +36,14 @@ from services.intake.core.validation import Invalid, Problem, check
 from services.intake.core.views import sees_personal_data
 from services.intake.store import cases as store
 from services.intake.store import timeline
+from services.intake.use_cases import duplicates
 from services.intake.use_cases.context import IntakeContext
-from shared import access_log, outbox
-from shared.db import Connection, transaction
-from shared.events import new_envelope, uuid7
+from services.intake.use_cases.recording import record_decision
+from shared import access_log
+from shared.db import transaction
+from shared.events import uuid7
 from shared.identity.model import Role, User
 from shared.privacy import Action, Actor, sees_vulnerabilities
-
-PRODUCER = "intake"
-log = structlog.get_logger("intake.use_cases")
 
 
 @dataclass(frozen=True)
@@ -73,6 +69,19 @@ async def register_case(
         lambda r: [*registration_problems(r, checks.today), *_scope_problems(r, user)],
     )
     case_id = uuid7()
+    async with duplicates.matches_logged(context, user) as suspected:
+        return await _register(context, registration, case_id, user, idempotency_key, suspected)
+
+
+async def _register(
+    context: IntakeContext,
+    registration: Registration,
+    case_id: UUID,
+    user: User,
+    idempotency_key: str | None,
+    suspected: list[duplicates.Found],
+) -> Registered:
+    now = context.clock()
     async with transaction(context.pool) as connection:
         if idempotency_key is not None:
             fingerprint = request_fingerprint(registration)
@@ -87,28 +96,22 @@ async def register_case(
                     raise CaseNotFound(str(earlier.case_id))
                 await access_log.record(connection, Actor.of(user), Action.READ, [replayed.id])
                 return Registered(replayed, replayed=True)
-        if not registration.confirm_distinct_person:
-            people = [(name_key(m.name), m.date_of_birth) for m in registration.members]
-            matches = await store.likely_duplicates(connection, registration.programme_id, people)
-            if matches:
-                raise DuplicateSuspected(matches)
+        found = await duplicates.screen(
+            connection,
+            context,
+            registration.programme_id,
+            registration.members,
+            user,
+            confirmed=registration.confirm_distinct_person,
+            suspected=suspected,
+        )
         assignment = decisions.first_assignment(user.id, user.role is Role.CASEWORKER, user.office)
         decision = decisions.register(registration, case_id, user.id, now, assignment)
         await store.insert_case(connection, decision.case)
         await record_decision(connection, context, decision)
         await access_log.record(connection, Actor.of(user), Action.REGISTER, [case_id])
+        await duplicates.settle(connection, case_id, found, user, now)
     return Registered(decision.case, replayed=False)
-
-
-async def record_decision(connection: Connection, context: IntakeContext, decision: Decision) -> None:
-    """The case's history line and its event's outbox row, in the caller's transaction."""
-    event_id = None
-    if decision.event is not None:
-        envelope = new_envelope(decision.event, key=decision.case.id, producer=PRODUCER)
-        await outbox.append(connection, context.topics.returnees, envelope)
-        event_id = envelope.event_id
-    await timeline.record_change(connection, decision, event_id)
-    log.info("case changed", case_id=str(decision.case.id), change=decision.kind, event_id=str(event_id))
 
 
 def _scope_problems(registration: Registration, user: User) -> list[Problem]:

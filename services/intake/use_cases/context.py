@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from services.intake.core.catalogue import Catalogue
+from services.intake.core.matching import DEFAULT_THRESHOLD
 from services.intake.core.validation import Checks
 from shared.db import Pool
 from shared.topics import Topics
@@ -22,6 +23,8 @@ class IntakeContext:
     topics: Topics
     catalogue: Catalogue
     clock: Callable[[], datetime] = field(default=_utc_now)
+    # the score at and above which two people are shown as likely one (setting duplicate_threshold)
+    duplicate_threshold: float = DEFAULT_THRESHOLD
 
     def checks(self, now: datetime) -> Checks:
         """What a request is validated against at `now`: the catalogue and that day."""

@@ -37,8 +37,8 @@ from shared.events.codes import ClosureReason, ErasureReason
 from shared.outbox.store import forget_sent
 from shared.privacy import Action, Actor, Purpose, erasure_purpose
 
-from .cases import PRODUCER, record_decision
 from .context import IntakeContext
+from .recording import PRODUCER, record_decision
 
 log = structlog.get_logger("intake.privacy")
 

@@ -18,13 +18,14 @@ def today() -> Any:
 
 
 def unique_name(first: str = "Ana") -> str:
-    """A name nobody else in the module's database has (duplicate detection is per programme)."""
-    return f"{first} Petrovska-{''.join(secrets.choice('abcdefghij') for _ in range(8))}"
+    """A name nobody else in the module's database has, nor one close to it: duplicate detection
+    forgives typos, so a shared surname with a random tail would be "one person" to it."""
+    return f"{first} {''.join(secrets.choice('abcdefghijklmnopqrstuvwxyz') for _ in range(12)).title()}"
 
 
 def family(**overrides: Any) -> dict[str, Any]:
     name = overrides.pop("name", None) or unique_name()
-    document = overrides.pop("document", None) or f"P{secrets.randbelow(10**8):08d}"
+    document = overrides.pop("document", None) or unique_document()
     data = samples.family(name, today(), document=document, **overrides)
     for child in data["members"][1:]:  # children are people too: give them names of their own
         child["name"] = unique_name(child["name"].split()[0])
@@ -32,7 +33,14 @@ def family(**overrides: Any) -> dict[str, Any]:
 
 
 def single(**overrides: Any) -> dict[str, Any]:
-    return samples.single(overrides.pop("name", None) or unique_name("Bekim"), today(), **overrides)
+    name = overrides.pop("name", None) or unique_name("Bekim")
+    document = overrides.pop("document", None) or unique_document()
+    return samples.single(name, today(), document, **overrides)
+
+
+def unique_document() -> str:
+    """A document number nobody else has: the same number is the same person in any programme."""
+    return f"A{secrets.randbelow(10**8):08d}"
 
 
 async def published(intake: IntakeUnderTest, case_id: str | UUID) -> list[Any]:

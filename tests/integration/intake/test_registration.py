@@ -175,7 +175,14 @@ async def test_a_likely_duplicate_answers_409_with_the_existing_case_unless_conf
 
     assert duplicate.status_code == 409
     assert duplicate.json()["existing_case_id"] == existing["id"]
-    assert duplicate.json()["matches"] == [{"member": 0, "case_id": existing["id"]}]
+    [candidate] = duplicate.json()["candidates"]
+    assert candidate == {
+        "member": 0,
+        "case_id": existing["id"],
+        "case_member": 0,
+        "score": 1.0,
+        "reasons": ["same name", "same date of birth"],
+    }
     assert in_other_programme.status_code == 201
     assert confirmed.status_code == 201
     assert confirmed.json()["id"] != existing["id"]

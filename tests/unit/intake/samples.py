@@ -64,8 +64,10 @@ def family(
     return data
 
 
-def single(name: str = "Bekim Ramadani", today: date = TODAY, **overrides: Any) -> dict[str, Any]:
-    data = family(name, today, document="A7654321", **overrides)
+def single(
+    name: str = "Bekim Ramadani", today: date = TODAY, document: str = "A7654321", **overrides: Any
+) -> dict[str, Any]:
+    data = family(name, today, document=document, **overrides)
     data["members"] = data["members"][:1]
     data["members"][0] |= {"sex": "male", "date_of_birth": years_ago(41, today)}
     data.setdefault("vulnerabilities", [])

@@ -37,7 +37,13 @@ Context = Annotated[IntakeContext, Depends(intake_of)]
     status_code=status.HTTP_201_CREATED,
     response_model=Case,
     openapi_extra=documented_body(Registration),
-    responses={409: {"description": "a likely duplicate; the body names the existing case"}},
+    responses={
+        409: {
+            "description": "a likely duplicate: `candidates` lists, best first, each person in an existing"
+            " case who is likely someone in the request, with a score in [0, 1] and the reasons"
+            " (`case_id` null for a case the user may not see)"
+        }
+    },
 )
 async def register_case(
     request: Request,
@@ -65,7 +71,13 @@ async def register_case(
     plausible (not in the future, at most 120 years ago, before the arrival); the household has
     exactly one principal, at most one spouse, children younger and parents older than the
     principal, nobody listed twice; the vulnerabilities must fit the household's ages and
-    relationships."""
+    relationships.
+
+    Likely duplicates (409): someone in the request is likely a person in an existing case —
+    the same document number in any programme, or within the programme a name that matches
+    however it is spaced, ordered, accented or scripted (Cyrillic or Latin), or with a typo, with
+    the same date of birth or one with day and month swapped. `confirm_distinct_person: true`
+    registers anyway and records that they are other people (not raised again)."""
     registered = await use_cases.register_case(intake, await json_of(request), user, idempotency_key)
     response.headers["Location"] = f"/v1/cases/{registered.case.id}"
     if registered.replayed:

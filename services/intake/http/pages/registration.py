@@ -92,9 +92,7 @@ async def submit_registration(request: Request, user: Editor) -> Response:
         errors = forms.errors_by_field(invalid.problems)
         return registration_page(request, form, members, errors=errors, status_code=422)
     except DuplicateSuspected as duplicate:
-        return registration_page(
-            request, form, members, duplicate=duplicate.matches[0].case_id, status_code=409
-        )
+        return registration_page(request, form, members, duplicate=duplicate.matches, status_code=409)
     except IdempotencyKeyReused:
         # sent again after going back and changing it: ask before registering a second case
         notice = "This form already registered a case. Check the details and register again for a new case."
