@@ -51,6 +51,9 @@ def _case_facts(case: Case, today: date) -> dict[str, Any]:
         "consent": _consent(case),
         "skills": case.skills,
         "work_history": _work_history(case),
+        "training_wanted": case.training_wanted,
+        "business_sector": case.business_sector,
+        "business_plan_stage": case.business_plan_stage,
         "urgency": case.urgency,  # its reason stays here
         "arrival_date": case.arrival_date,
     }

@@ -29,6 +29,8 @@ from services.intake.core.people import date_of_birth_problem
 from services.intake.core.validation import checks_of
 from shared.events.codes import (
     AssistanceType,
+    BusinessPlanStage,
+    BusinessSector,
     Category,
     ClosureReason,
     Relationship,
@@ -212,12 +214,18 @@ class Assessment(Input):
     """`POST /v1/cases/{id}/assessment`: what the interview found; replaces needs and vulnerabilities.
 
     `urgency` is the caseworker's judgement and sets the priority of the case's referrals (never
-    the vulnerabilities); high and urgent need an `urgency_reason`, normal takes none."""
+    the vulnerabilities); high and urgent need an `urgency_reason`, normal takes none. A
+    `vocational_training` need says which training is wanted (`training_wanted`); a `micro_business`
+    need says the business's sector and how far its plan has come — and neither goes without its
+    need (rules.service_detail_problems)."""
 
     needs: Needs
     vulnerabilities: Vulnerabilities
     skills: list[ShortText] = Field(default=[], max_length=20)
     work_history: list[WorkExperience] = Field(default=[], max_length=20)
+    training_wanted: list[ShortText] = Field(default=[], max_length=10)
+    business_sector: BusinessSector | None = None
+    business_plan_stage: BusinessPlanStage | None = None
     urgency: Urgency = Urgency.NORMAL
     urgency_reason: UrgencyReason | None = None
 

@@ -29,9 +29,9 @@ from services.intake.core.requests import (
     Registration,
 )
 from services.intake.core.rules import (
+    assessment_problems,
     plan_problems,
     registration_problems,
-    urgency_problems,
     vulnerability_problems,
 )
 from services.intake.core.timeline import TimelineEntry, merge
@@ -151,7 +151,7 @@ async def _change(
 
 
 async def assess_case(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
-    assessment = check(Assessment, data, context.checks(context.clock()), urgency_problems)
+    assessment = check(Assessment, data, context.checks(context.clock()), assessment_problems)
 
     def decide(case: Case, now: datetime) -> Decision:
         problems = vulnerability_problems(case.members, assessment.vulnerabilities, now.date())
