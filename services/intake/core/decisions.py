@@ -50,7 +50,7 @@ def register(
     case = Case(
         id=case_id,
         status=CaseStatus.REGISTERED,
-        programme_id=registration.programme_id,
+        programme_id=registration.programme,
         country_of_return=registration.country_of_return,
         municipality=registration.municipality,
         sending_country=registration.sending_country,

@@ -88,7 +88,8 @@ def consent_changed(
 
 def plan_approved(case: Case, plan: Plan, approved_by: UUID, today: date) -> ReintegrationPlanApproved:
     """Grants sizes the grant from this: who is in the household (ages on the day of approval),
-    the vulnerabilities, and what the plan requests."""
+    the vulnerabilities, the assessed needs (a policy may fund a type only for its need), and what
+    the plan requests."""
     members = _household(case, today)
     adults = sum(1 for m in members if m.age >= ADULT_AGE)
     return ReintegrationPlanApproved(
@@ -100,6 +101,7 @@ def plan_approved(case: Case, plan: Plan, approved_by: UUID, today: date) -> Rei
         adults=adults,
         children=len(members) - adults,
         vulnerabilities=case.vulnerabilities,
+        needs=case.needs,
         assistance=[
             PlannedAssistance(assistance_type=a.assistance_type, requested=a.requested)
             for a in plan.assistance

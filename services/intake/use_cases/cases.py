@@ -89,7 +89,7 @@ async def register_case(
                 return Registered(replayed, replayed=True)
         if not registration.confirm_distinct_person:
             people = [(name_key(m.name), m.date_of_birth) for m in registration.members]
-            matches = await store.likely_duplicates(connection, registration.programme_id, people)
+            matches = await store.likely_duplicates(connection, registration.programme, people)
             if matches:
                 raise DuplicateSuspected(matches)
         assignment = decisions.first_assignment(user.id, user.role is Role.CASEWORKER, user.office)
@@ -112,7 +112,7 @@ async def record_decision(connection: Connection, context: IntakeContext, decisi
 
 
 def _scope_problems(registration: Registration, user: User) -> list[Problem]:
-    if user.may_see_programme(registration.programme_id):
+    if user.may_see_programme(registration.programme):
         return []
     return [Problem(("programme_id",), "you may register cases of your own programmes only")]
 
