@@ -222,7 +222,7 @@ class UnknownProgramme(LookupError):
 
 def _country_code(value: Any) -> Any:
     if isinstance(value, bool):  # YAML 1.1 reads a bare NO (Norway), or Y and N, as a boolean
-        raise ValueError(f"quote the country code: YAML read it as {str(value).lower()} (write \"NO\")")
+        raise ValueError(f'quote the country code: YAML read it as {str(value).lower()} (write "NO")')
     return value
 
 

@@ -95,7 +95,8 @@ def test_every_bad_field_is_named_at_once() -> None:
     }
     assert found["nickname"] == "unknown field"
     assert found["programme_id"] == (
-        "unknown programme 'XX'; known: BE-FEDASIL, CH-RKH, DE-STARTHILFEPLUS, FI-AVRR, IT-RVAR, NL-AVRR, NO-VARP"
+        "unknown programme 'XX'; known: BE-FEDASIL, CH-RKH, DE-STARTHILFEPLUS, FI-AVRR, IT-RVAR, NL-AVRR,"
+        " NO-VARP"
     )
     assert found["arrival_date"].startswith("the arrival date cannot be in the future")
 
