@@ -4,7 +4,8 @@ prefix, on the real broker and database — what a case's personal data touches 
 `system.populated_case()` takes a fresh case through everything that copies or writes about it:
 registration with a name, date of birth and passport; an assessment with vulnerabilities, urgency
 and free-text skills and training wanted; referrals to partners (one answers with the returnee's
-name in its words); a plan with a note; a grant paid to a supplier typed with the person's name; closure with a note.
+name in its words); a plan with a note; a grant paid to a supplier typed with the person's name;
+closure with a note.
 """
 
 from __future__ import annotations
