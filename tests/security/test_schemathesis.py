@@ -141,7 +141,8 @@ RULES_BEYOND_THE_SCHEMA: dict[str, dict[str, str]] = {
     "intake": {
         "POST /v1/cases": "the household's relationships and ages, vulnerabilities that must fit them, dates"
         " against today and each other, the municipality within the country of return, the sending"
-        " country another country, the programme one of the user's",
+        " country another country, the programme one of the user's (and, when none is named, a sending"
+        " country with a default programme)",
         "POST /v1/cases/{case_id}/assessment": "the vulnerabilities must fit the stored household; the"
         " training wanted goes with a vocational_training need and the business sector and plan stage"
         " with a micro_business need, each of them with its need only",
