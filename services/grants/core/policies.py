@@ -124,6 +124,8 @@ class AssistanceRule(_Strict):
 class Ceilings(_Strict):
     per_adult: Amount
     per_child: Amount
+    # once per household on top of the per-person amounts (e.g. more for the head of household)
+    per_household: Amount = Decimal(0)
     child_age_limit: int = Field(ge=1, le=18)  # a member younger than this counts as a child
     household_supplement: Amount = Decimal(0)
     household_supplement_above: int | None = Field(default=None, ge=1)  # for households larger than this
@@ -188,6 +190,7 @@ class Programme(_Strict):
         found = [
             ("ceilings.per_adult", self.ceilings.per_adult),
             ("ceilings.per_child", self.ceilings.per_child),
+            ("ceilings.per_household", self.ceilings.per_household),
             ("ceilings.household_supplement", self.ceilings.household_supplement),
         ]
         if self.ceilings.household_max is not None:

@@ -97,6 +97,8 @@ def person_ceiling(plan: ReintegrationPlanApproved, programme: Programme) -> Mon
     c = programme.ceilings
     adults, children = household_counts(plan, programme)
     ceiling = programme.money(c.per_adult).times(adults) + programme.money(c.per_child).times(children)
+    if adults + children > 0:
+        ceiling += programme.money(c.per_household)
     if c.household_supplement_above is not None and adults + children > c.household_supplement_above:
         ceiling += programme.money(c.household_supplement)
     if c.household_max is not None and programme.money(c.household_max) < ceiling:
@@ -158,6 +160,16 @@ def _type_cap(
     return granted, reason
 
 
+def _beyond_limit(
+    assistance_type: AssistanceType, plan: ReintegrationPlanApproved, programme: Programme
+) -> Money:
+    """What a type funded beyond the ceiling adds to it: its `max`, and for cash no more than the
+    household's cash limit."""
+    limit = programme.money(programme.funds[assistance_type].beyond_ceiling_max())
+    cash = cash_limit(plan, programme) if assistance_type is AssistanceType.CASH else None
+    return cash[0] if cash is not None and cash[0] < limit else limit
+
+
 def share_of_ceiling(amounts: list[int], ceiling: int) -> list[int]:
     """Reduce `amounts` to add up to `ceiling` in proportion, exactly (largest remainders get the
     leftover minor units, earlier first on ties); no part grows, none goes below zero."""
@@ -186,7 +198,7 @@ def granted_amounts(
     granted.update({t: capped[t][0] for t in beyond})
     ceiling = base
     for t in beyond:
-        ceiling += programme.money(programme.funds[t].beyond_ceiling_max())
+        ceiling += _beyond_limit(t, plan, programme)
     adjustments = []
     for t, asked in requested.items():
         if granted[t] != asked:
