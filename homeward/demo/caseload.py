@@ -248,11 +248,11 @@ def plan_for(
         lines = [_line("cash", k * (400 * adults + 200 * children), cur)]
         if programme.id != "NO-VARP":
             lines.append(_line("in_kind", 600 * len(members), cur))
-        if "housing" in needs:
-            lines.append(_line("housing", k * 700, cur))
+        if "housing" in needs and programme.id != "NO-VARP":
+            lines.append(_line("housing", 700, cur))
         if "education" in needs and programme.id != "BE-FEDASIL":
             lines.append(_line("education", k * 400 * max(1, children), cur))
-        funded = {"job_placement"} if programme.id == "FI-AVRR" else set()
+        funded = {"job_placement"} if programme.id in ("FI-AVRR", "NO-VARP") else set()
         lines += [
             _line(kind, k * amount, cur)
             for kind, amount in services

@@ -61,6 +61,7 @@ def programmes(draw: st.DrawFn) -> Programme:
         "ceilings": {
             "per_adult": draw(money),
             "per_child": draw(money),
+            "per_household": draw(money),
             "child_age_limit": draw(st.integers(1, 18)),
             "household_supplement": draw(money),
             "household_supplement_above": draw(st.integers(1, 6)),
