@@ -40,6 +40,8 @@ OUTCOMES = {
     "employment": "placed in a job after a short training course",
     "medical": "registered with a family doctor; treatment started",
     "counselling": "eight counselling sessions held",
+    "vocational_training": "completed a three-month course with a certificate",
+    "micro_business": "business plan verified; the business is registered and trading",
 }
 
 

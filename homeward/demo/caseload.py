@@ -31,11 +31,18 @@ class Programme:
     weight: int
 
 
+# one per donor government (deploy/config/donor-policies.yaml), each sending from its own country
 PROGRAMMES = (
-    Programme("DE-STARTHILFEPLUS", "DE", "EUR", 45),
-    Programme("NL-AVRR", "NL", "EUR", 30),
-    Programme("CH-RKH", "CH", "CHF", 25),
+    Programme("DE-STARTHILFEPLUS", "DE", "EUR", 30),
+    Programme("NL-AVRR", "NL", "EUR", 18),
+    Programme("CH-RKH", "CH", "CHF", 15),
+    Programme("NO-VARP", "NO", "NOK", 10),
+    Programme("FI-AVRR", "FI", "EUR", 8),
+    Programme("BE-FEDASIL", "BE", "EUR", 10),
+    Programme("IT-RVAR", "IT", "EUR", 9),
 )
+# a share of registrations name no programme: intake takes the sending country's
+NO_PROGRAMME_NAMED = 0.25
 
 # how far a case gets: registered (interview pending), closed (unreachable...), assessed (referred,
 # no plan yet), plan proposed (awaiting a supervisor), plan approved (a grant follows)
@@ -46,6 +53,17 @@ SKILLS = (
     "retail", "caregiving", "IT support", "carpentry", "cleaning",
 )  # fmt: skip
 SECTORS = ("construction", "agriculture", "hospitality", "manufacturing", "transport", "retail", "care work")
+TRAININGS = (
+    "welding", "hairdressing", "electrical installation", "cooking", "forklift driving", "IT basics",
+    "tailoring", "plumbing", "caregiving", "beekeeping",
+)  # fmt: skip
+BUSINESS_SECTORS = ("agriculture", "food_processing", "retail", "hospitality", "crafts", "repair",
+                    "transport", "personal_services")  # fmt: skip
+PLAN_STAGES = {"idea": 4, "plan_drafted": 3, "plan_ready": 2, "trading": 1}
+# what a caseworker requests for each service need (major units of EUR or CHF; NOK is worth about
+# a tenth of either, so its amounts are ten times these)
+SERVICE_LINES = {"employment": ("job_placement", 600), "vocational_training": ("vocational_training", 900),
+                 "micro_business": ("micro_business", 2500)}  # fmt: skip
 
 
 @dataclass
@@ -181,8 +199,14 @@ def needs_of(
         needs.append("housing")
     if any(5 <= a <= 18 for a in ages) and rng.random() < 0.9:
         needs.append("education")
-    if ages[0] >= 18 and ages[0] < 62 and rng.random() < 0.7:
-        needs.append("employment")
+    if ages[0] >= 18 and ages[0] < 62:  # work: a job, a training first, or a business of their own
+        roll = rng.random()
+        if roll < 0.4:
+            needs.append("employment")
+        elif roll < 0.6:
+            needs.append("vocational_training")
+        elif roll < 0.75:
+            needs.append("micro_business")
     if vulnerabilities & {"medical_condition", "disability"} and rng.random() < 0.9:
         needs.append("medical")
     trauma = vulnerabilities & {"unaccompanied_minor", "victim_of_trafficking"}
@@ -202,26 +226,38 @@ def plan_for(
     ages = _ages(members, today)
     adults, children = sum(a >= 18 for a in ages), sum(a < 18 for a in ages)
     cur = programme.currency
+    k = 10 if cur == "NOK" else 1
+    services = [SERVICE_LINES[n] for n in needs if n in SERVICE_LINES]
     if programme.id == "NL-AVRR":
         lines = [_line("cash", 300, cur), _line("in_kind", 350 * len(members), cur)]
         if "housing" in needs:
             lines.append(_line("housing", 700, cur))
-        if "employment" in needs:
-            lines.append(
-                _line(rng.choice(("vocational_training", "job_placement", "micro_business")), 900, cur)
-            )
+        lines += [_line(kind, 900, cur) for kind, _ in services]
         if "education" in needs:
             lines.append(_line("education", 400 * max(1, children), cur))
     elif programme.id == "CH-RKH":
         lines = [_line("cash", 650 * max(adults, 1) + 250 * children, cur)]
         if "housing" in needs:
             lines.append(_line("housing", 500, cur))
-        if "employment" in needs:
-            lines.append(_line("micro_business" if rng.random() < 0.35 else "vocational_training", 2500, cur))
-    else:
+        lines += [_line(kind, 2500, cur) for kind, _ in services if kind != "job_placement"]
+    elif programme.id == "DE-STARTHILFEPLUS":
         lines = [_line("cash", 800 * max(adults, 1) + 400 * children, cur)]
         if "housing" in needs:
             lines.append(_line("housing", 500, cur))
+    else:  # Norway, Finland, Belgium, Italy: a cash part, the rest in kind and for the services needed
+        lines = [_line("cash", k * (400 * adults + 200 * children), cur)]
+        if programme.id != "NO-VARP":
+            lines.append(_line("in_kind", 600 * len(members), cur))
+        if "housing" in needs and programme.id != "NO-VARP":
+            lines.append(_line("housing", 700, cur))
+        if "education" in needs and programme.id != "BE-FEDASIL":
+            lines.append(_line("education", k * 400 * max(1, children), cur))
+        funded = {"job_placement"} if programme.id in ("FI-AVRR", "NO-VARP") else set()
+        lines += [
+            _line(kind, k * amount, cur)
+            for kind, amount in services
+            if kind != "job_placement" or kind in funded
+        ]
     return {"assistance": lines, "note": "proposed after the reintegration interview"}
 
 
@@ -234,7 +270,7 @@ def planned_case(number: int, rng: random.Random, today: date) -> PlannedCase:
     if needs and rng.random() < 0.08:
         consent[rng.choice(needs)] = False
     stage = _weighted(rng, STAGES)
-    registration = {
+    registration: dict[str, Any] = {
         "members": members,
         "programme_id": programme.id,
         "country_of_return": "MK",
@@ -244,6 +280,8 @@ def planned_case(number: int, rng: random.Random, today: date) -> PlannedCase:
         "vulnerabilities": sorted(vulnerabilities),
         "consent": consent,
     }
+    if random.Random(f"programme-{number}").random() < NO_PROGRAMME_NAMED:  # noqa: S311 - invented
+        del registration["programme_id"]  # the sending country's programme: the same one
     case = PlannedCase(number, programme, registration, stage, needs=needs)
     if stage == "closed":
         case.closure = {"reason": _weighted(rng, CLOSURE_REASONS)}
@@ -258,6 +296,7 @@ def planned_case(number: int, rng: random.Random, today: date) -> PlannedCase:
         "work_history": [{"sector": rng.choice(SECTORS), "years": rng.randint(1, 15)}]
         if adult and rng.random() < 0.7
         else [],
+        **_service_details(number, needs),
         **_urgency(number),
     }
     if stage in ("plan_proposed", "plan_approved"):
@@ -265,6 +304,19 @@ def planned_case(number: int, rng: random.Random, today: date) -> PlannedCase:
         kinds = {line["assistance_type"] for line in case.plan["assistance"]}
         case.verify_business_plan = "micro_business" in kinds and rng.random() < 0.6
     return case
+
+
+def _service_details(number: int, needs: list[str]) -> dict[str, Any]:
+    """What a training centre and a business advisory service are told: the training wanted, the
+    business's sector and plan stage (drawn apart from the caseload's sequence, as the urgency)."""
+    rng = random.Random(f"services-{number}")  # noqa: S311 - an invented caseload, not a secret
+    details: dict[str, Any] = {}
+    if "vocational_training" in needs:
+        details["training_wanted"] = rng.sample(TRAININGS, rng.randint(1, 2))
+    if "micro_business" in needs:
+        details["business_sector"] = rng.choice(BUSINESS_SECTORS)
+        details["business_plan_stage"] = _weighted(rng, PLAN_STAGES)
+    return details
 
 
 URGENCY_REASONS = ["safety_risk", "health_risk", "no_shelter", "young_children", "loss_of_income"]

@@ -26,17 +26,33 @@ from shared.events.referral import (
 from shared.topics import Topics
 
 from .core.directory import Directory
-from .core.payloads import CarePayload, EducationPayload, EmploymentPayload, HousingPayload
+from .core.payloads import (
+    CarePayload,
+    EducationPayload,
+    EmploymentPayload,
+    HousingPayload,
+    MicroBusinessPayload,
+    VocationalTrainingPayload,
+)
 
 # ReferralIssued as partners see it: `payload` is one of the per-category shapes, nothing else.
 ReferralIssuedData: type[BaseModel] = create_model(
     "ReferralIssued",
     __base__=ReferralIssued,
     payload=(
-        Union[HousingPayload, EducationPayload, EmploymentPayload, CarePayload],  # noqa: UP007
+        Union[  # noqa: UP007
+            HousingPayload,
+            EducationPayload,
+            EmploymentPayload,
+            VocationalTrainingPayload,
+            MicroBusinessPayload,
+            CarePayload,
+        ],
         Field(
             description="Only what the category may see: housing → HousingPayload, education → "
-            "EducationPayload, employment → EmploymentPayload, medical and counselling → CarePayload. "
+            "EducationPayload, employment → EmploymentPayload, vocational_training → "
+            "VocationalTrainingPayload, micro_business → MicroBusinessPayload, medical and counselling "
+            "→ CarePayload. "
             "Never a name or a contact. A vulnerability only where the category declares it (the "
             "payload's `vulnerabilities`), and only with the returnee's consent to share with that "
             "category; urgency is `priority`."

@@ -13,6 +13,32 @@ class Category(StrEnum):
     EMPLOYMENT = "employment"
     MEDICAL = "medical"
     COUNSELLING = "counselling"
+    VOCATIONAL_TRAINING = "vocational_training"  # a training centre: a course, an apprenticeship
+    MICRO_BUSINESS = "micro_business"  # a business advisory service: the plan, the set-up
+
+
+class BusinessSector(StrEnum):
+    """What a returnee's micro-business would do (a code: the plan itself stays with the caseworker)."""
+
+    AGRICULTURE = "agriculture"
+    FOOD_PROCESSING = "food_processing"
+    RETAIL = "retail"
+    HOSPITALITY = "hospitality"
+    CRAFTS = "crafts"
+    CONSTRUCTION = "construction"
+    TRANSPORT = "transport"
+    REPAIR = "repair"
+    PERSONAL_SERVICES = "personal_services"
+    OTHER = "other"
+
+
+class BusinessPlanStage(StrEnum):
+    """How far a micro-business has come when the caseworker assesses it."""
+
+    IDEA = "idea"  # no plan written yet
+    PLAN_DRAFTED = "plan_drafted"  # a plan exists, not yet costed or checked
+    PLAN_READY = "plan_ready"  # costed and ready for the advisory service to verify
+    TRADING = "trading"  # already trading: the help is to keep it going or grow it
 
 
 class Vulnerability(StrEnum):
@@ -110,3 +136,21 @@ class ErasureReason(StrEnum):
     CONSENT_WITHDRAWN = "consent_withdrawn"  # consent to share with the partner's category withdrawn
     UNLAWFUL_PROCESSING = "unlawful_processing"  # the data should never have been held
     LEGAL_OBLIGATION = "legal_obligation"  # a court or the law requires it
+
+
+# Which assistance type of a grant pays for the service of which referral category (a category
+# with no type here, e.g. medical, is not paid from a reintegration grant). A donor policy may
+# fund a type only for a case assessed as needing its category (grants' `requires_need`).
+CATEGORY_ASSISTANCE: dict[Category, AssistanceType] = {
+    Category.HOUSING: AssistanceType.HOUSING,
+    Category.EDUCATION: AssistanceType.EDUCATION,
+    Category.EMPLOYMENT: AssistanceType.JOB_PLACEMENT,
+    Category.VOCATIONAL_TRAINING: AssistanceType.VOCATIONAL_TRAINING,
+    Category.MICRO_BUSINESS: AssistanceType.MICRO_BUSINESS,
+}
+
+
+def category_of(assistance_type: AssistanceType) -> Category | None:
+    """The referral category whose service `assistance_type` pays for, if any (cash and in-kind
+    help are for the household, not for one service)."""
+    return next((c for c, t in CATEGORY_ASSISTANCE.items() if t is assistance_type), None)

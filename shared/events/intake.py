@@ -15,6 +15,8 @@ from shared.money import Money
 
 from .codes import (
     AssistanceType,
+    BusinessPlanStage,
+    BusinessSector,
     Category,
     ClosureReason,
     ErasureReason,
@@ -56,6 +58,11 @@ class CaseFacts(Event):
     consent: dict[Category, bool] = {}
     skills: list[str] = []
     work_history: list[WorkExperience] = []
+    # for a vocational training partner: the courses or trades the returnee wants to learn
+    training_wanted: list[str] = []
+    # for a business advisory service: what the micro-business would do and how far its plan is
+    business_sector: BusinessSector | None = None
+    business_plan_stage: BusinessPlanStage | None = None
     # the caseworker's judgement (the assessment's; normal until assessed): referral priority
     # comes from it and from the arrival date, never from the vulnerabilities
     urgency: Urgency = Urgency.NORMAL
@@ -125,6 +132,9 @@ class ReintegrationPlanApproved(Event):
     vulnerabilities: list[Vulnerability] = []
     assistance: list[PlannedAssistance]
     approved_by: str
+    # the case's assessed needs when the plan was approved: a policy may fund an assistance type
+    # only for a case that needs its category (None on events from before it: not checked)
+    needs: list[Category] | None = None
 
 
 class CaseClosed(Event):

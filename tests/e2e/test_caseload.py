@@ -6,11 +6,15 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date
+from pathlib import Path
 
 import pytest
 
 from homeward.demo.caseload import MUNICIPALITIES, PROGRAMMES, caseload
 from homeward.demo.progress import bar
+from services.grants.core.policies import load_policies
+
+REPO = Path(__file__).resolve().parents[2]
 
 TODAY = date(2025, 6, 15)
 
@@ -80,3 +84,27 @@ def test_the_progress_bar() -> None:
     assert bar(0, 200, "cases", width=10) == "[..........] 0/200 cases"
     assert bar(120, 200, "cases", width=10) == "[######....] 120/200 cases"
     assert bar(200, 200, "cases", width=10) == "[##########] 200/200 cases"
+
+
+def test_the_caseload_needs_every_service_and_says_what_training_and_business_partners_need() -> None:
+    cases = caseload(1000, 3, TODAY)
+    needed = {n for c in cases for n in c.needs}
+    assert needed == {"housing", "education", "employment", "medical", "counselling", "vocational_training",
+                      "micro_business"}  # fmt: skip
+    for case in cases:
+        details = case.assessment or {}
+        assert bool(details.get("training_wanted")) == ("vocational_training" in details.get("needs", []))
+        business = {"business_sector", "business_plan_stage"} & set(details)
+        assert bool(business) == ("micro_business" in details.get("needs", []))
+    # some registrations leave the programme to the sending country's default: always the same one
+    unnamed = [c for c in cases if "programme_id" not in c.registration]
+    assert 0.15 < len(unnamed) / len(cases) < 0.35
+    assert {c.programme.id for c in unnamed} == {p.id for p in PROGRAMMES}
+
+
+def test_each_demo_programme_is_the_default_of_its_sending_country_and_a_donor_policy() -> None:
+    policies = load_policies(REPO / "deploy" / "config" / "donor-policies.yaml")
+    assert {p.id: p.sending_country for p in PROGRAMMES} == {
+        programme: country for country, programme in policies.sending_countries.items()
+    }
+    assert {p.id: p.currency for p in PROGRAMMES} == {p.id: p.currency for p in policies.programmes}

@@ -141,8 +141,11 @@ RULES_BEYOND_THE_SCHEMA: dict[str, dict[str, str]] = {
     "intake": {
         "POST /v1/cases": "the household's relationships and ages, vulnerabilities that must fit them, dates"
         " against today and each other, the municipality within the country of return, the sending"
-        " country another country, the programme one of the user's",
-        "POST /v1/cases/{case_id}/assessment": "the vulnerabilities must fit the stored household",
+        " country another country, the programme one of the user's (and, when none is named, a sending"
+        " country with a default programme)",
+        "POST /v1/cases/{case_id}/assessment": "the vulnerabilities must fit the stored household; the"
+        " training wanted goes with a vocational_training need and the business sector and plan stage"
+        " with a micro_business need, each of them with its need only",
         "POST /v1/cases/{case_id}/plan": "each assistance type once (uniqueness of a property across array"
         " items), amounts in the currency of the case's programme",
         "POST /v1/cases/{case_id}/assignment": "the assignee is an active caseworker or supervisor of the"

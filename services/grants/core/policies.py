@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.events.codes import AssistanceType, Milestone, Vulnerability
+from shared.events.codes import AssistanceType, Milestone, Vulnerability, category_of
 from shared.money import MINOR_UNITS, Money
 
 POLICY_FILE = "donor-policies.yaml"
@@ -103,6 +103,9 @@ class AssistanceRule(_Strict):
     # funded up to `max` on top of the per-person ceiling (e.g. a micro-business project budget)
     beyond_ceiling: bool = False
     installments: InstallmentPlan | None = None  # its own plan instead of the programme's
+    # funded only for a case assessed as needing the referral category this type pays for
+    # (shared.events.codes.CATEGORY_ASSISTANCE: vocational_training for vocational_training, ...)
+    requires_need: bool = False
 
     @model_validator(mode="after")
     def _beyond_needs_a_max(self) -> Self:
@@ -121,15 +124,28 @@ class AssistanceRule(_Strict):
 class Ceilings(_Strict):
     per_adult: Amount
     per_child: Amount
+    # once per household on top of the per-person amounts (e.g. more for the head of household)
+    per_household: Amount = Decimal(0)
     child_age_limit: int = Field(ge=1, le=18)  # a member younger than this counts as a child
     household_supplement: Amount = Decimal(0)
     household_supplement_above: int | None = Field(default=None, ge=1)  # for households larger than this
+    # the most the per-person amounts and the household supplement come to for one household (a
+    # family ceiling); a vulnerability supplement still comes on top
+    household_max: Amount | None = None
 
     @model_validator(mode="after")
     def _supplement_has_a_threshold(self) -> Self:
         if self.household_supplement > 0 and self.household_supplement_above is None:
             raise ValueError("a household_supplement needs household_supplement_above")
         return self
+
+
+class CashPerPerson(_Strict):
+    """A cash cap that grows with the household (e.g. a return premium per adult and per child),
+    children counted by the programme's `child_age_limit`."""
+
+    per_adult: Amount
+    per_child: Amount
 
 
 class VulnerableExceptions(_Strict):
@@ -150,6 +166,7 @@ class Programme(_Strict):
     ceilings: Ceilings
     funds: Annotated[dict[AssistanceType, AssistanceRule], Field(min_length=1)]
     cash_cap: Amount | None = None
+    cash_per_person: CashPerPerson | None = None  # with cash_cap too, the lower of the two applies
     installments: InstallmentPlan
     vulnerable: VulnerableExceptions | None = None
 
@@ -157,6 +174,14 @@ class Programme(_Strict):
     def _consistent(self) -> Self:
         if self.cash_cap is not None and AssistanceType.CASH not in self.funds:
             raise ValueError("cash_cap is set but the programme does not fund cash")
+        if self.cash_per_person is not None and AssistanceType.CASH not in self.funds:
+            raise ValueError("cash_per_person is set but the programme does not fund cash")
+        for assistance_type, rule in self.funds.items():
+            if rule.requires_need and category_of(assistance_type) is None:
+                raise ValueError(
+                    f"funds.{assistance_type.value}.requires_need: {assistance_type.value} pays for no"
+                    " referral category, so no need can be required for it"
+                )
         for where, amount in self._amounts():
             self._check_precision(where, amount)
         return self
@@ -165,10 +190,16 @@ class Programme(_Strict):
         found = [
             ("ceilings.per_adult", self.ceilings.per_adult),
             ("ceilings.per_child", self.ceilings.per_child),
+            ("ceilings.per_household", self.ceilings.per_household),
             ("ceilings.household_supplement", self.ceilings.household_supplement),
         ]
+        if self.ceilings.household_max is not None:
+            found.append(("ceilings.household_max", self.ceilings.household_max))
         if self.cash_cap is not None:
             found.append(("cash_cap", self.cash_cap))
+        if self.cash_per_person is not None:
+            found.append(("cash_per_person.per_adult", self.cash_per_person.per_adult))
+            found.append(("cash_per_person.per_child", self.cash_per_person.per_child))
         if self.vulnerable is not None:
             found.append(("vulnerable.supplement", self.vulnerable.supplement))
         found += [(f"funds.{t.value}.max", r.max) for t, r in self.funds.items() if r.max is not None]
@@ -192,8 +223,20 @@ class UnknownProgramme(LookupError):
     pass
 
 
+def _country_code(value: Any) -> Any:
+    if isinstance(value, bool):  # YAML 1.1 reads a bare NO (Norway), or Y and N, as a boolean
+        raise ValueError(f'quote the country code: YAML read it as {str(value).lower()} (write "NO")')
+    return value
+
+
+SendingCountry = Annotated[str, BeforeValidator(_country_code), Field(pattern=r"^[A-Z]{2}$")]
+
+
 class DonorPolicies(_Strict):
     programmes: Annotated[list[Programme], Field(min_length=1)]
+    # sending country (ISO 3166-1 alpha-2) -> the programme a return from there belongs to when a
+    # registration or an announcement names none (intake reads it; both services validate it)
+    sending_countries: dict[SendingCountry, str] = {}
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Self:
@@ -201,6 +244,10 @@ class DonorPolicies(_Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"programme ids must be unique; repeated: {', '.join(duplicates)}")
+        unknown = {c: p for c, p in self.sending_countries.items() if p not in ids}
+        if unknown:
+            named = ", ".join(f"{c}: {p}" for c, p in sorted(unknown.items()))
+            raise ValueError(f"sending_countries: not a programme in this file: {named}")
         return self
 
     def programme(self, programme_id: str) -> Programme:

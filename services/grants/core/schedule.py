@@ -3,7 +3,8 @@
 Pure: no clock, no database. What a caller may rely on:
 - every amount is in the programme's currency, integer minor units;
 - each assistance type gets at most what was requested, at most its `max`, cash at most the cash
-  cap; types the programme does not fund get nothing;
+  cap and the household's cash per person; types the programme does not fund get nothing, nor do
+  types it funds only for a need the case was not assessed as having;
 - the types under the per-person ceiling together get at most that ceiling (a shortfall is shared
   in proportion to what each was granted, to the minor unit); `total <= ceiling` always;
 - each type's amount is split by its installment plan with the rounding remainder on its last
@@ -18,7 +19,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.codes import AssistanceType, Milestone
+from shared.events.codes import AssistanceType, Milestone, category_of
 from shared.events.intake import ReintegrationPlanApproved
 from shared.money import Money
 
@@ -91,12 +92,17 @@ def household_counts(plan: ReintegrationPlanApproved, programme: Programme) -> t
 
 
 def person_ceiling(plan: ReintegrationPlanApproved, programme: Programme) -> Money:
-    """The per-person ceiling with the household and vulnerability supplements."""
+    """The per-person ceiling with the household supplement, at most the household maximum, and
+    the vulnerability supplement on top."""
     c = programme.ceilings
     adults, children = household_counts(plan, programme)
     ceiling = programme.money(c.per_adult).times(adults) + programme.money(c.per_child).times(children)
+    if adults + children > 0:
+        ceiling += programme.money(c.per_household)
     if c.household_supplement_above is not None and adults + children > c.household_supplement_above:
         ceiling += programme.money(c.household_supplement)
+    if c.household_max is not None and programme.money(c.household_max) < ceiling:
+        ceiling = programme.money(c.household_max)
     if programme.vulnerable is not None and is_vulnerable(plan, programme):
         ceiling += programme.money(programme.vulnerable.supplement)
     return ceiling
@@ -117,18 +123,51 @@ def _requested_by_type(plan: ReintegrationPlanApproved, programme: Programme) ->
     return requested
 
 
-def _type_cap(assistance_type: AssistanceType, requested: Money, programme: Programme) -> tuple[Money, str]:
+def cash_limit(plan: ReintegrationPlanApproved, programme: Programme) -> tuple[Money, str] | None:
+    """The most cash this household may be paid, and why: the lower of the cash cap and the cash
+    per person."""
+    limits = []
+    if programme.cash_cap is not None:
+        limits.append((programme.money(programme.cash_cap), f"cash is capped at {programme.cash_cap}"))
+    if programme.cash_per_person is not None:
+        adults, children = household_counts(plan, programme)
+        per = programme.cash_per_person
+        cap = programme.money(per.per_adult).times(adults) + programme.money(per.per_child).times(children)
+        limits.append(
+            (cap, f"cash is {per.per_adult} per adult and {per.per_child} per child: {adults} and {children}")
+        )
+    return min(limits, key=lambda limit: limit[0].amount) if limits else None
+
+
+def _type_cap(
+    assistance_type: AssistanceType, requested: Money, programme: Programme, plan: ReintegrationPlanApproved
+) -> tuple[Money, str]:
     rule = programme.funds.get(assistance_type)
     if rule is None:
         return Money.zero(programme.currency), f"{programme.id} does not fund {assistance_type.value}"
+    category = category_of(assistance_type)
+    if rule.requires_need and plan.needs is not None and category not in plan.needs:
+        need = category.value if category else assistance_type.value
+        return Money.zero(
+            programme.currency
+        ), f"{programme.id} funds {assistance_type.value} for a {need} need only"
     granted, reason = requested, ""
     if rule.max is not None and programme.money(rule.max) < granted:
         granted, reason = programme.money(rule.max), f"{assistance_type.value} is capped at {rule.max}"
-    if assistance_type is AssistanceType.CASH and programme.cash_cap is not None:
-        cap = programme.money(programme.cash_cap)
-        if cap < granted:
-            granted, reason = cap, f"cash is capped at {programme.cash_cap}"
+    cash = cash_limit(plan, programme) if assistance_type is AssistanceType.CASH else None
+    if cash is not None and cash[0] < granted:
+        granted, reason = cash
     return granted, reason
+
+
+def _beyond_limit(
+    assistance_type: AssistanceType, plan: ReintegrationPlanApproved, programme: Programme
+) -> Money:
+    """What a type funded beyond the ceiling adds to it: its `max`, and for cash no more than the
+    household's cash limit."""
+    limit = programme.money(programme.funds[assistance_type].beyond_ceiling_max())
+    cash = cash_limit(plan, programme) if assistance_type is AssistanceType.CASH else None
+    return cash[0] if cash is not None and cash[0] < limit else limit
 
 
 def share_of_ceiling(amounts: list[int], ceiling: int) -> list[int]:
@@ -150,7 +189,7 @@ def granted_amounts(
 ) -> tuple[Money, dict[AssistanceType, Money], list[Adjustment]]:
     """(ceiling, granted per type, adjustments) — the decision before any installment exists."""
     requested = _requested_by_type(plan, programme)
-    capped = {t: _type_cap(t, r, programme) for t, r in requested.items()}
+    capped = {t: _type_cap(t, r, programme, plan) for t, r in requested.items()}
     beyond = [t for t in capped if (rule := programme.funds.get(t)) is not None and rule.beyond_ceiling]
     within = [t for t in capped if t not in beyond]
     base = person_ceiling(plan, programme)
@@ -159,7 +198,7 @@ def granted_amounts(
     granted.update({t: capped[t][0] for t in beyond})
     ceiling = base
     for t in beyond:
-        ceiling += programme.money(programme.funds[t].beyond_ceiling_max())
+        ceiling += _beyond_limit(t, plan, programme)
     adjustments = []
     for t, asked in requested.items():
         if granted[t] != asked:

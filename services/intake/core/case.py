@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict
 
 from services.intake.core.requests import AssistanceRequest, Member, UrgencyReason, WorkExperience
 from shared.events.codes import (
+    BusinessPlanStage,
+    BusinessSector,
     Category,
     ClosureReason,
     ErasureReason,
@@ -88,6 +90,9 @@ class Case(Stored):
     consent: dict[Category, ConsentRecord] = {}
     skills: list[str] = []
     work_history: list[WorkExperience] = []
+    training_wanted: list[str] = []
+    business_sector: BusinessSector | None = None
+    business_plan_stage: BusinessPlanStage | None = None
     urgency: Urgency = Urgency.NORMAL
     urgency_reason: UrgencyReason | None = None
     plan: Plan | None = None

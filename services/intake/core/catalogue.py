@@ -1,12 +1,14 @@
 """The reference data a case is checked against: countries of return with their municipalities,
-and the donor programmes. Both are YAML files in `deploy/config/`, owned by operations, not code."""
+the donor programmes, and each sending country's default programme. Both are YAML files in
+`deploy/config/`, owned by operations, not code."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any, Self
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 MUNICIPALITIES_FILE = "municipalities.yaml"
 PROGRAMMES_FILE = "donor-policies.yaml"
@@ -42,6 +44,8 @@ class Catalogue(BaseModel):
 
     countries: dict[str, Country]
     programmes: dict[str, Programme]
+    # sending country -> the programme a return from there belongs to when none is named
+    sending_countries: dict[str, str] = {}
 
     def municipality_codes(self, country: str) -> list[str]:
         found = self.countries.get(country)
@@ -54,15 +58,37 @@ class Catalogue(BaseModel):
                     return municipality.name
         return code
 
+    def default_programme(self, sending_country: str) -> str | None:
+        """The programme of returns from `sending_country` when a registration names none."""
+        return self.sending_countries.get(sending_country)
+
     def programme_currency(self, programme_id: str) -> str | None:
         programme = self.programmes.get(programme_id)
         return programme.currency if programme else None
+
+
+def _country_code(value: Any) -> Any:
+    if isinstance(value, bool):  # YAML 1.1 reads a bare NO (Norway), or Y and N, as a boolean
+        raise ValueError(f'quote the country code: YAML read it as {str(value).lower()} (write "NO")')
+    return value
+
+
+SendingCountry = Annotated[str, BeforeValidator(_country_code), Field(pattern=r"^[A-Z]{2}$")]
 
 
 class _ProgrammesFile(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     programmes: list[Programme] = Field(min_length=1)
+    sending_countries: dict[SendingCountry, str] = {}
+
+    @model_validator(mode="after")
+    def _defaults_are_programmes(self) -> Self:
+        known = {p.id for p in self.programmes}
+        unknown = sorted(f"{c}: {p}" for c, p in self.sending_countries.items() if p not in known)
+        if unknown:
+            raise ValueError(f"sending_countries: not a programme in this file: {', '.join(unknown)}")
+        return self
 
 
 class _MunicipalitiesFile(BaseModel):
@@ -82,4 +108,5 @@ def load_catalogue(config_dir: Path) -> Catalogue:
     return Catalogue(
         countries=municipalities.countries,
         programmes={p.id: p for p in programmes.programmes},
+        sending_countries=programmes.sending_countries,
     )

@@ -50,7 +50,7 @@ def register(
     case = Case(
         id=case_id,
         status=CaseStatus.REGISTERED,
-        programme_id=registration.programme_id,
+        programme_id=registration.programme,
         country_of_return=registration.country_of_return,
         municipality=registration.municipality,
         sending_country=registration.sending_country,
@@ -91,6 +91,9 @@ def assess(case: Case, assessment: Assessment, by: UUID, now: datetime) -> Decis
             "vulnerabilities": assessment.vulnerabilities,
             "skills": assessment.skills,
             "work_history": assessment.work_history,
+            "training_wanted": assessment.training_wanted,
+            "business_sector": assessment.business_sector,
+            "business_plan_stage": assessment.business_plan_stage,
             "urgency": assessment.urgency,
             "urgency_reason": assessment.urgency_reason,
             "status": status,

@@ -51,6 +51,9 @@ def _case_facts(case: Case, today: date) -> dict[str, Any]:
         "consent": _consent(case),
         "skills": case.skills,
         "work_history": _work_history(case),
+        "training_wanted": case.training_wanted,
+        "business_sector": case.business_sector,
+        "business_plan_stage": case.business_plan_stage,
         "urgency": case.urgency,  # its reason stays here
         "arrival_date": case.arrival_date,
     }
@@ -85,7 +88,8 @@ def consent_changed(
 
 def plan_approved(case: Case, plan: Plan, approved_by: UUID, today: date) -> ReintegrationPlanApproved:
     """Grants sizes the grant from this: who is in the household (ages on the day of approval),
-    the vulnerabilities, and what the plan requests."""
+    the vulnerabilities, the assessed needs (a policy may fund a type only for its need), and what
+    the plan requests."""
     members = _household(case, today)
     adults = sum(1 for m in members if m.age >= ADULT_AGE)
     return ReintegrationPlanApproved(
@@ -97,6 +101,7 @@ def plan_approved(case: Case, plan: Plan, approved_by: UUID, today: date) -> Rei
         adults=adults,
         children=len(members) - adults,
         vulnerabilities=case.vulnerabilities,
+        needs=case.needs,
         assistance=[
             PlannedAssistance(assistance_type=a.assistance_type, requested=a.requested)
             for a in plan.assistance

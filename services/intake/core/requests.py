@@ -29,6 +29,8 @@ from services.intake.core.people import date_of_birth_problem
 from services.intake.core.validation import checks_of
 from shared.events.codes import (
     AssistanceType,
+    BusinessPlanStage,
+    BusinessSector,
     Category,
     ClosureReason,
     Relationship,
@@ -133,11 +135,13 @@ class Registration(Input):
     """`POST /v1/cases`. The consent given here is recorded as given by the registering user, now."""
 
     members: list[Member] = Field(min_length=1, max_length=MAX_MEMBERS)
-    programme_id: str
     # declared before municipality: the municipality validator reads the validated country
     country_of_return: CountryCode
     municipality: str
     sending_country: CountryCode
+    # declared after the sending country: left out, it is the sending country's default programme
+    # (`sending_countries` in donor-policies.yaml), resolved when the registration is validated
+    programme_id: str | None = Field(default=None, validate_default=True)
     arrival_date: IsoDate
     vulnerabilities: Vulnerabilities = []
     needs: Needs = []
@@ -147,9 +151,19 @@ class Registration(Input):
 
     @validates("programme_id")
     @classmethod
-    def _known_programme(cls, value: str, info: ValidationInfo) -> str:
+    def _known_programme(cls, value: str | None, info: ValidationInfo) -> str | None:
         checks = checks_of(info)
-        if checks and value not in checks.catalogue.programmes:
+        if checks is None:
+            return value
+        if value is None:
+            country = info.data.get("sending_country")
+            if country is None:  # the sending country is itself invalid: its problem is reported
+                return None
+            default = checks.catalogue.default_programme(country)
+            if default is None:
+                raise _rule(f"name the programme: returns from {country} have no default programme")
+            return default
+        if value not in checks.catalogue.programmes:
             known = ", ".join(sorted(checks.catalogue.programmes))
             raise _rule(f"unknown programme {value!r}; known: {known}")
         return value
@@ -180,6 +194,12 @@ class Registration(Input):
         if value == info.data.get("country_of_return"):
             raise _rule("the sending country cannot be the country of return")
         return value
+
+    @property
+    def programme(self) -> str:
+        """The case's programme: the one named or the sending country's default (validation with
+        the catalogue resolves it, and every registration intake acts on is validated so)."""
+        return self.programme_id or ""
 
     @validates("arrival_date")
     @classmethod
@@ -212,12 +232,18 @@ class Assessment(Input):
     """`POST /v1/cases/{id}/assessment`: what the interview found; replaces needs and vulnerabilities.
 
     `urgency` is the caseworker's judgement and sets the priority of the case's referrals (never
-    the vulnerabilities); high and urgent need an `urgency_reason`, normal takes none."""
+    the vulnerabilities); high and urgent need an `urgency_reason`, normal takes none. A
+    `vocational_training` need says which training is wanted (`training_wanted`); a `micro_business`
+    need says the business's sector and how far its plan has come — and neither goes without its
+    need (rules.service_detail_problems)."""
 
     needs: Needs
     vulnerabilities: Vulnerabilities
     skills: list[ShortText] = Field(default=[], max_length=20)
     work_history: list[WorkExperience] = Field(default=[], max_length=20)
+    training_wanted: list[ShortText] = Field(default=[], max_length=10)
+    business_sector: BusinessSector | None = None
+    business_plan_stage: BusinessPlanStage | None = None
     urgency: Urgency = Urgency.NORMAL
     urgency_reason: UrgencyReason | None = None
 

@@ -12,7 +12,7 @@ from services.intake.core.catalogue import Catalogue
 from services.intake.core.people import ADULT_AGE, ELDERLY_AGE, age_on, name_key
 from services.intake.core.requests import Assessment, Member, PlanProposal, Registration
 from services.intake.core.validation import Problem
-from shared.events.codes import Relationship, Urgency, Vulnerability
+from shared.events.codes import Category, Relationship, Urgency, Vulnerability
 
 MEMBERS = "members"
 VULNERABILITIES = "vulnerabilities"
@@ -141,3 +141,30 @@ def urgency_problems(assessment: Assessment) -> list[Problem]:
     if assessment.urgency is not Urgency.NORMAL and assessment.urgency_reason is None:
         return [Problem(("urgency_reason",), f"say why the case is {assessment.urgency.value}")]
     return []
+
+
+def service_detail_problems(assessment: Assessment) -> list[Problem]:
+    """What a training centre and a business advisory service need to be told comes with their need,
+    and only with it: training wanted for `vocational_training`; sector and plan stage for
+    `micro_business`."""
+    problems: list[Problem] = []
+    training = Category.VOCATIONAL_TRAINING in assessment.needs
+    if training and not assessment.training_wanted:
+        message = "name the training the returnee wants (vocational_training)"
+        problems.append(Problem(("training_wanted",), message))
+    if not training and assessment.training_wanted:
+        message = "training wanted goes with the vocational_training need"
+        problems.append(Problem(("training_wanted",), message))
+    business = Category.MICRO_BUSINESS in assessment.needs
+    for field in ("business_sector", "business_plan_stage"):
+        given = getattr(assessment, field) is not None
+        what = field.replace("_", " ")
+        if business and not given:
+            problems.append(Problem((field,), f"a micro_business need needs its {what}"))
+        if not business and given:
+            problems.append(Problem((field,), f"the {what} goes with the micro_business need"))
+    return problems
+
+
+def assessment_problems(assessment: Assessment) -> list[Problem]:
+    return urgency_problems(assessment) + service_detail_problems(assessment)

@@ -26,9 +26,9 @@ from services.intake.core.requests import (
     Registration,
 )
 from services.intake.core.rules import (
+    assessment_problems,
     plan_problems,
     registration_problems,
-    urgency_problems,
     vulnerability_problems,
 )
 from services.intake.core.timeline import TimelineEntry, merge
@@ -99,7 +99,7 @@ async def _register(
         found = await duplicates.screen(
             connection,
             context,
-            registration.programme_id,
+            registration.programme,
             registration.members,
             user,
             confirmed=registration.confirm_distinct_person,
@@ -115,7 +115,7 @@ async def _register(
 
 
 def _scope_problems(registration: Registration, user: User) -> list[Problem]:
-    if user.may_see_programme(registration.programme_id):
+    if user.may_see_programme(registration.programme):
         return []
     return [Problem(("programme_id",), "you may register cases of your own programmes only")]
 
@@ -154,7 +154,7 @@ async def _change(
 
 
 async def assess_case(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
-    assessment = check(Assessment, data, context.checks(context.clock()), urgency_problems)
+    assessment = check(Assessment, data, context.checks(context.clock()), assessment_problems)
 
     def decide(case: Case, now: datetime) -> Decision:
         problems = vulnerability_problems(case.members, assessment.vulnerabilities, now.date())

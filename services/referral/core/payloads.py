@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.codes import Category, Vulnerability
+from shared.events.codes import BusinessPlanStage, BusinessSector, Category, Vulnerability
 from shared.events.intake import CaseFacts, HouseholdMember, WorkExperience
 
 V = Vulnerability
@@ -32,6 +32,8 @@ DECLARED_VULNERABILITIES: dict[Category, frozenset[Vulnerability]] = {
     Category.EMPLOYMENT: frozenset(),
     Category.MEDICAL: frozenset({V.MEDICAL_CONDITION, V.DISABILITY, V.VICTIM_OF_TRAFFICKING}),
     Category.COUNSELLING: frozenset({V.VICTIM_OF_TRAFFICKING, V.UNACCOMPANIED_MINOR}),
+    Category.VOCATIONAL_TRAINING: frozenset(),
+    Category.MICRO_BUSINESS: frozenset(),
 }
 
 
@@ -86,6 +88,22 @@ class EmploymentPayload(_Payload):
     work_history: list[WorkExperience]
 
 
+class VocationalTrainingPayload(_Payload):
+    """For training centres: what the returnee can do already and what they want to learn."""
+
+    skills: list[str]
+    work_history: list[WorkExperience]
+    training_wanted: list[str] = Field(description="the courses or trades the returnee wants to learn")
+
+
+class MicroBusinessPayload(_Payload):
+    """For business advisory services: the business's sector and how far its plan has come (the
+    plan itself, its figures and the returnee's circumstances stay with the caseworker)."""
+
+    business_sector: BusinessSector | None
+    plan_stage: BusinessPlanStage | None
+
+
 class CarePayload(_Payload):
     """For medical and counselling partners: ages, and the vulnerabilities the category declares
     (urgency is the referral's priority)."""
@@ -104,6 +122,8 @@ PAYLOAD_MODELS: dict[Category, type[_Payload]] = {
     Category.EMPLOYMENT: EmploymentPayload,
     Category.MEDICAL: CarePayload,
     Category.COUNSELLING: CarePayload,
+    Category.VOCATIONAL_TRAINING: VocationalTrainingPayload,
+    Category.MICRO_BUSINESS: MicroBusinessPayload,
 }
 
 PAYLOAD_FIELDS: dict[Category, frozenset[str]] = {
@@ -134,6 +154,16 @@ def payload_for(category: Category, facts: CaseFacts) -> dict[str, Any]:
         )
     elif category is Category.EMPLOYMENT:
         model = EmploymentPayload(skills=list(facts.skills), work_history=list(facts.work_history))
+    elif category is Category.VOCATIONAL_TRAINING:
+        model = VocationalTrainingPayload(
+            skills=list(facts.skills),
+            work_history=list(facts.work_history),
+            training_wanted=list(facts.training_wanted),
+        )
+    elif category is Category.MICRO_BUSINESS:
+        model = MicroBusinessPayload(
+            business_sector=facts.business_sector, plan_stage=facts.business_plan_stage
+        )
     else:
         model = CarePayload(ages=ages, vulnerabilities=told)
     return model.model_dump(mode="json")

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.events.intake import ConsentChanged, NeedsAssessed, ReintegrationPlanApproved
+from shared.events.intake import ConsentChanged, NeedsAssessed, ReintegrationPlanApproved, ReturneeRegistered
 from shared.identity.model import Role
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import envelopes, family
@@ -78,6 +78,52 @@ async def test_only_a_supervisor_approves_a_plan(intake: IntakeUnderTest) -> Non
     ]
     assert approved.approved_by == str(intake.users[Role.SUPERVISOR].id)
     assert "six months" not in published[1].to_bytes().decode()  # the note stays home
+
+
+async def test_a_return_from_norway_naming_no_programme_is_norways_and_its_services_are_published(
+    intake: IntakeUnderTest,
+) -> None:
+    data = family(sending_country="NO")
+    del data["programme_id"]
+    response = await intake.client.post("/v1/cases", json=data, headers=intake.auth(Role.CASEWORKER))
+    assert response.status_code == 201, response.text
+    case = response.json()
+    assert case["programme_id"] == "NO-VARP"
+    url, caseworker = f"/v1/cases/{case['id']}", intake.auth(Role.CASEWORKER)
+    details = {"training_wanted": ["welding"], "business_sector": "repair", "business_plan_stage": "idea"}
+    without = await intake.client.post(
+        f"{url}/assessment",
+        json={"needs": ["vocational_training", "micro_business"], "vulnerabilities": []},
+        headers=caseworker,
+    )
+    assessed = await intake.client.post(
+        f"{url}/assessment",
+        json={"needs": ["vocational_training", "micro_business"], "vulnerabilities": [], **details},
+        headers=caseworker,
+    )
+    plan = {
+        "assistance": [
+            {"assistance_type": "vocational_training", "requested": {"amount": 500_000, "currency": "NOK"}}
+        ]
+    }
+    await intake.client.post(f"{url}/plan", json=plan, headers=caseworker)
+    approved = await intake.client.post(f"{url}/plan/approve", json={}, headers=intake.auth(Role.SUPERVISOR))
+
+    assert without.status_code == 422
+    assert problem_fields(without) == ["training_wanted", "business_sector", "business_plan_stage"]
+    assert assessed.status_code == 200, assessed.text
+    assert approved.status_code == 200, approved.text
+    published = await envelopes(intake, case["id"])
+    assert [e.type for e in published] == ["ReturneeRegistered", "NeedsAssessed", "ReintegrationPlanApproved"]
+    assert published[0].event_as(ReturneeRegistered).programme_id == "NO-VARP"
+    facts = published[1].event_as(NeedsAssessed)
+    assert (facts.training_wanted, facts.business_sector, facts.business_plan_stage) == (
+        ["welding"],
+        "repair",
+        "idea",
+    )
+    grant = published[2].event_as(ReintegrationPlanApproved)
+    assert (grant.programme_id, grant.needs) == ("NO-VARP", ["vocational_training", "micro_business"])
 
 
 async def test_a_plan_in_another_currency_than_the_programme_is_refused(intake: IntakeUnderTest) -> None:

@@ -222,9 +222,8 @@ async def test_the_purge_erases_a_case_only_once_its_retention_period_is_over(
     ).json()["closure"]["closed_at"]
     assert closed.status_code == 200
     assert closed_at
-    retention = load_retention(
-        intake.settings.config_dir / "retention.yaml", ["DE-STARTHILFEPLUS", "NL-AVRR", "CH-RKH"]
-    )
+    programmes = load_catalogue(intake.settings.config_dir).programmes
+    retention = load_retention(intake.settings.config_dir / "retention.yaml", list(programmes))
     period = retention.period("DE-STARTHILFEPLUS")
     now = context(intake).clock()
 

@@ -3,8 +3,9 @@ prefix, on the real broker and database — what a case's personal data touches 
 
 `system.populated_case()` takes a fresh case through everything that copies or writes about it:
 registration with a name, date of birth and passport; an assessment with vulnerabilities, urgency
-and free-text skills; referrals to partners (one answers with the returnee's name in its words);
-a plan with a note; a grant paid to a supplier typed with the person's name; closure with a note.
+and free-text skills and training wanted; referrals to partners (one answers with the returnee's
+name in its words); a plan with a note; a grant paid to a supplier typed with the person's name;
+closure with a note.
 """
 
 from __future__ import annotations
@@ -125,9 +126,11 @@ class System:
             f"/v1/cases/{case_id}/assessment",
             Role.CASEWORKER,
             json={
-                "needs": ["housing", "medical"],
+                # vocational training without consent to share: held in intake, not referred
+                "needs": ["housing", "medical", "vocational_training"],
                 "vulnerabilities": ["victim_of_trafficking", "medical_condition"],
                 "skills": [f"tailoring with {person.first_name}'s aunt"],
+                "training_wanted": [f"dressmaking, as {person.first_name}'s aunt taught"],
                 "urgency": "urgent",
                 "urgency_reason": "safety_risk",
             },

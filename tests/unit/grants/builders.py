@@ -7,7 +7,7 @@ from pathlib import Path
 from uuid import uuid4
 
 from services.grants.core.policies import DonorPolicies, load_policies
-from shared.events.codes import AssistanceType, Relationship, Sex, Vulnerability
+from shared.events.codes import AssistanceType, Category, Relationship, Sex, Vulnerability
 from shared.events.intake import HouseholdMember, PlannedAssistance, ReintegrationPlanApproved
 from shared.money import Money
 
@@ -31,6 +31,7 @@ def plan(
     currency: str = "EUR",
     vulnerabilities: list[Vulnerability] | None = None,
     arrival: date = date(2025, 3, 1),
+    needs: list[Category] | None = None,
 ) -> ReintegrationPlanApproved:
     """A plan approval for a household of `ages`, asking `requests` (minor units) per type."""
     return ReintegrationPlanApproved(
@@ -47,4 +48,5 @@ def plan(
             for t, a in requests.items()
         ],
         approved_by="cw-1",
+        needs=needs,
     )

@@ -10,7 +10,7 @@ from uuid import uuid4
 from hypothesis import strategies as st
 
 from services.grants.core.policies import Programme
-from shared.events.codes import AssistanceType, Milestone, Vulnerability
+from shared.events.codes import AssistanceType, Category, Milestone, Vulnerability, category_of
 from shared.events.intake import PlannedAssistance, ReintegrationPlanApproved
 from shared.money import MINOR_UNITS, Money
 
@@ -50,6 +50,8 @@ def programmes(draw: st.DrawFn) -> Programme:
             rule["beyond_ceiling"] = draw(st.booleans())
         if draw(st.booleans()):
             rule["installments"] = draw(installment_plans())
+        if category_of(assistance_type) is not None and draw(st.booleans()):
+            rule["requires_need"] = True
         funds[assistance_type.value] = rule
     data: dict[str, Any] = {
         "id": "TEST-PROGRAMME",
@@ -59,15 +61,19 @@ def programmes(draw: st.DrawFn) -> Programme:
         "ceilings": {
             "per_adult": draw(money),
             "per_child": draw(money),
+            "per_household": draw(money),
             "child_age_limit": draw(st.integers(1, 18)),
             "household_supplement": draw(money),
             "household_supplement_above": draw(st.integers(1, 6)),
+            **({"household_max": draw(money)} if draw(st.booleans()) else {}),
         },
         "funds": funds,
         "installments": draw(installment_plans()),
     }
     if AssistanceType.CASH in funded and draw(st.booleans()):
         data["cash_cap"] = draw(money)
+    if AssistanceType.CASH in funded and draw(st.booleans()):
+        data["cash_per_person"] = {"per_adult": draw(money), "per_child": draw(money)}
     if draw(st.booleans()):
         data["vulnerable"] = {
             "applies_to": [v.value for v in draw(st.sets(st.sampled_from(list(Vulnerability)), min_size=1))],
@@ -96,6 +102,7 @@ def plans_for(draw: st.DrawFn, programme: Programme) -> ReintegrationPlanApprove
         adults=draw(st.integers(0, 4)) if not ages else sum(1 for a in ages if a >= 18),
         children=draw(st.integers(0, 4)) if not ages else sum(1 for a in ages if a < 18),
         vulnerabilities=list(draw(st.sets(st.sampled_from(list(Vulnerability)), max_size=2))),
+        needs=draw(st.none() | st.lists(st.sampled_from(list(Category)), unique=True)),
         assistance=[
             PlannedAssistance(assistance_type=t, requested=Money(amount=a, currency=programme.currency))
             for t, a in requests

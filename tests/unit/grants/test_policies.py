@@ -14,10 +14,36 @@ from shared.money import Money
 from .builders import DEMO_POLICIES, demo_policies
 
 
-def test_the_demo_file_holds_the_three_programmes_intake_knows() -> None:
+def test_the_demo_file_holds_a_programme_per_donor_government_each_in_its_currency() -> None:
     policies = demo_policies()
-    assert [p.id for p in policies.programmes] == ["DE-STARTHILFEPLUS", "NL-AVRR", "CH-RKH"]
+    assert {p.id: (p.donor, p.currency) for p in policies.programmes} == {
+        "DE-STARTHILFEPLUS": ("Federal Republic of Germany", "EUR"),
+        "NL-AVRR": ("Kingdom of the Netherlands", "EUR"),
+        "CH-RKH": ("Swiss Confederation", "CHF"),
+        "NO-VARP": ("Kingdom of Norway", "NOK"),
+        "FI-AVRR": ("Republic of Finland", "EUR"),
+        "BE-FEDASIL": ("Kingdom of Belgium", "EUR"),
+        "IT-RVAR": ("Italian Republic", "EUR"),
+    }
     assert all(p.name for p in policies.programmes)
+    # each donor's country sends to its own programme
+    assert policies.sending_countries == {
+        "CH": "CH-RKH",
+        "FI": "FI-AVRR",
+        "NO": "NO-VARP",
+        "BE": "BE-FEDASIL",
+        "DE": "DE-STARTHILFEPLUS",
+        "IT": "IT-RVAR",
+        "NL": "NL-AVRR",
+    }
+
+
+def test_the_file_says_its_figures_are_illustrative_for_every_programme() -> None:
+    text = DEMO_POLICIES.read_text()
+    assert "ALL FIGURES ARE ILLUSTRATIVE" in text
+    for programme in ("NO-VARP", "FI-AVRR", "BE-FEDASIL", "IT-RVAR"):
+        before = text[: text.index(f"id: {programme}")]
+        assert "ILLUSTRATIVE FIGURES" in before[before.rindex("\n\n") :], programme
 
 
 def test_starthilfeplus_is_two_halves_the_second_180_days_after_arrival() -> None:
@@ -54,6 +80,40 @@ def _demo_with(change) -> str:  # type: ignore[no-untyped-def]
     data = yaml.safe_load(DEMO_POLICIES.read_text())
     change(data["programmes"][0])
     return yaml.safe_dump(data)
+
+
+def _file_with(change) -> str:  # type: ignore[no-untyped-def]
+    data = yaml.safe_load(DEMO_POLICIES.read_text())
+    change(data)
+    return yaml.safe_dump(data)
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        (
+            _file_with(lambda d: d["sending_countries"].update(AT="AT-RETURN")),
+            "not a programme in this file: AT",
+        ),
+        (_file_with(lambda d: d["sending_countries"].update(Norway="NO-VARP")), "sending_countries.Norway"),
+        # YAML 1.1 reads a bare NO as false: said so, not "Input should be a valid string"
+        (DEMO_POLICIES.read_text().replace('"NO": NO-VARP', "NO: NO-VARP"), "quote the country code"),
+        (_demo_with(lambda p: p["funds"].update(cash={"requires_need": True})), "cash pays for no referral"),
+        (
+            _demo_with(
+                lambda p: p.update(
+                    cash_per_person={"per_adult": "1.00", "per_child": "1.00"}, funds={"housing": {}}
+                )
+            ),
+            "cash_per_person is set but the programme does not fund cash",
+        ),
+        (_demo_with(lambda p: p["ceilings"].update(household_max="1.001")), "ceilings.household_max: 1.001"),
+    ],
+)
+def test_a_bad_sending_country_map_or_programme_rule_is_refused_naming_it(text: str, named: str) -> None:
+    with pytest.raises(PolicyFileError) as refused:
+        parse_policies(text, "donor-policies.yaml")
+    assert named in str(refused.value)
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from services.grants.core.policies import Programme
 from services.grants.core.schedule import (
     GrantSchedule,
     PlanNotFundable,
+    cash_limit,
     effective_plan,
     granted_amounts,
     installment_schedule,
@@ -20,7 +21,7 @@ from services.grants.core.schedule import (
     person_ceiling,
     share_of_ceiling,
 )
-from shared.events.codes import AssistanceType, Milestone
+from shared.events.codes import AssistanceType, Milestone, category_of
 from shared.events.intake import ReintegrationPlanApproved
 from shared.money import Money
 
@@ -76,6 +77,11 @@ def test_each_type_gets_at_most_what_was_asked_its_max_and_the_cash_cap(case) ->
             assert granted <= programme.money(rule.max)
         if assistance_type is AssistanceType.CASH and programme.cash_cap is not None:
             assert granted <= programme.money(programme.cash_cap)
+        cash = cash_limit(plan, programme)
+        if assistance_type is AssistanceType.CASH and cash is not None:
+            assert granted <= cash[0]
+        if rule.requires_need and plan.needs is not None:  # a type funded for its need only
+            assert category_of(assistance_type) in plan.needs
         if not rule.beyond_ceiling:
             within += granted.amount
     assert within <= person_ceiling(plan, programme).amount

@@ -23,7 +23,7 @@ from services.intake.core.requests import (
     Reassignment,
     Registration,
 )
-from services.intake.core.rules import urgency_problems
+from services.intake.core.rules import assessment_problems, urgency_problems
 from shared.events.codes import Category
 from shared.events.intake import (
     CaseAssigned,
@@ -141,6 +141,67 @@ def test_a_high_or_urgent_case_says_why_and_a_normal_one_does_not(
     assessment = Assessment(needs=[], vulnerabilities=[], urgency=urgency, urgency_reason=reason)
     found = urgency_problems(assessment)
     assert [(p.loc, p.message) for p in found] == ([(("urgency_reason",), problem)] if problem else [])
+
+
+def test_training_and_business_details_are_kept_and_published_for_referral() -> None:
+    assessment = Assessment(
+        needs=["vocational_training", "micro_business"],
+        vulnerabilities=[],
+        skills=["carpentry"],
+        training_wanted=["CNC joinery"],
+        business_sector="crafts",
+        business_plan_stage="plan_drafted",
+    )
+    decision = decisions.assess(registered().case, assessment, CASEWORKER, NOW)
+    case = decision.case
+    assert (case.training_wanted, case.business_sector, case.business_plan_stage) == (
+        ["CNC joinery"],
+        "crafts",
+        "plan_drafted",
+    )
+    assert isinstance(decision.event, NeedsAssessed)
+    assert decision.event.training_wanted == ["CNC joinery"]
+    assert (decision.event.business_sector, decision.event.business_plan_stage) == ("crafts", "plan_drafted")
+
+
+@pytest.mark.parametrize(
+    ("fields", "problems"),
+    [
+        ({"needs": ["vocational_training"], "training_wanted": ["welding"]}, []),
+        (
+            {"needs": ["vocational_training"]},
+            [("training_wanted", "name the training the returnee wants (vocational_training)")],
+        ),
+        (
+            {"needs": ["employment"], "training_wanted": ["welding"]},
+            [("training_wanted", "training wanted goes with the vocational_training need")],
+        ),
+        ({"needs": ["micro_business"], "business_sector": "retail", "business_plan_stage": "idea"}, []),
+        (
+            {"needs": ["micro_business"], "business_sector": "retail"},
+            [("business_plan_stage", "a micro_business need needs its business plan stage")],
+        ),
+        (
+            {"needs": ["micro_business"]},
+            [
+                ("business_sector", "a micro_business need needs its business sector"),
+                ("business_plan_stage", "a micro_business need needs its business plan stage"),
+            ],
+        ),
+        (
+            {"needs": ["housing"], "business_sector": "retail", "business_plan_stage": "trading"},
+            [
+                ("business_sector", "the business sector goes with the micro_business need"),
+                ("business_plan_stage", "the business plan stage goes with the micro_business need"),
+            ],
+        ),
+    ],
+)
+def test_a_training_or_business_need_comes_with_its_details_and_the_details_with_their_need(
+    fields: dict[str, Any], problems: list[tuple[str, str]]
+) -> None:
+    found = assessment_problems(Assessment(vulnerabilities=[], **fields))
+    assert [(p.field, p.message) for p in found] == problems
 
 
 def test_an_assessment_after_a_plan_keeps_the_plan_status() -> None:

@@ -11,6 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from services.intake.core.validation import Problem
 from services.intake.http.pages import forms
+from shared.events.codes import Category
 
 
 def form(**fields: str | list[str]) -> FormData:
@@ -52,13 +53,9 @@ def test_registration_data_answers_every_consent_category() -> None:
         [],
     )
     assert data["needs"] == ["housing", "medical"]
-    assert data["consent"] == {
-        "housing": True,
-        "education": False,
-        "employment": False,
-        "medical": False,
-        "counselling": False,
-    }
+    # every category is answered, whether or not the form shows a box ticked for it
+    assert data["consent"] == {c.value: c is Category.HOUSING for c in Category}
+    assert {"vocational_training", "micro_business"} <= set(data["consent"])
     assert data["confirm_distinct_person"] is True
     assert "arrival_date" not in data
 

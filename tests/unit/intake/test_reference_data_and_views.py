@@ -23,9 +23,41 @@ def test_the_catalogue_reads_countries_municipalities_and_programmes() -> None:
     reference = catalogue()
     assert reference.municipality_codes("MK")[:3] == ["skopje", "tetovo", "kumanovo"]
     assert reference.municipality_name("stip") == "Štip"
-    assert set(reference.programmes) == {"DE-STARTHILFEPLUS", "NL-AVRR", "CH-RKH"}
+    assert set(reference.programmes) == {
+        "DE-STARTHILFEPLUS",
+        "NL-AVRR",
+        "CH-RKH",
+        "NO-VARP",
+        "FI-AVRR",
+        "BE-FEDASIL",
+        "IT-RVAR",
+    }
     assert reference.programme_currency("CH-RKH") == "CHF"
+    assert reference.programme_currency("NO-VARP") == "NOK"
     assert reference.programme_currency("NOPE") is None
+    assert reference.default_programme("NO") == "NO-VARP"
+    assert reference.default_programme("AT") is None
+
+
+@pytest.mark.parametrize(
+    ("mapping", "refused"),
+    [
+        ('  "NO": NO-X\n', "not a programme in this file: NO: NO-X"),
+        ("  NO: X-1\n", "quote the country code"),
+        ('  "Norway": X-1\n', "sending_countries.Norway"),
+    ],
+)
+def test_a_sending_country_map_naming_no_programme_stops_the_service(
+    tmp_path: Path, mapping: str, refused: str
+) -> None:
+    (tmp_path / "municipalities.yaml").write_text(
+        "countries:\n  MK:\n    name: North Macedonia\n    municipalities: [{code: ohrid, name: Ohrid}]\n"
+    )
+    (tmp_path / "donor-policies.yaml").write_text(
+        "programmes:\n  - {id: X-1, name: Y}\nsending_countries:\n" + mapping
+    )
+    with pytest.raises(ValidationError, match=refused):
+        load_catalogue(tmp_path)
 
 
 def test_programme_entries_may_carry_whatever_grants_needs(tmp_path: Path) -> None:

@@ -49,6 +49,27 @@ def test_codes_and_lists_are_normalised() -> None:
     assert registration.members[0].identity_document.number == "P1234567"
 
 
+@pytest.mark.parametrize(
+    ("sending_country", "programme"),
+    [("NO", "NO-VARP"), ("FI", "FI-AVRR"), ("BE", "BE-FEDASIL"), ("IT", "IT-RVAR"), ("CH", "CH-RKH")],
+)
+def test_a_registration_naming_no_programme_takes_the_sending_countrys(
+    sending_country: str, programme: str
+) -> None:
+    data = family(sending_country=sending_country)
+    del data["programme_id"]
+    registration = register(data)
+    assert (registration.programme_id, registration.programme) == (programme, programme)
+    # a programme named is the one taken, whatever the sending country
+    assert register(family(sending_country=sending_country, programme_id="NL-AVRR")).programme == "NL-AVRR"
+
+
+def test_a_sending_country_without_a_programme_asks_for_one() -> None:
+    data = family(sending_country="AT")
+    del data["programme_id"]
+    assert problems(data) == {"programme_id": "name the programme: returns from AT have no default programme"}
+
+
 def test_every_bad_field_is_named_at_once() -> None:
     data = family(programme_id="XX", municipality="paris", arrival_date="2999-01-01", needs=["shelter"])
     data["members"][0]["name"] = "   "
@@ -73,7 +94,10 @@ def test_every_bad_field_is_named_at_once() -> None:
         "nickname",
     }
     assert found["nickname"] == "unknown field"
-    assert found["programme_id"] == "unknown programme 'XX'; known: CH-RKH, DE-STARTHILFEPLUS, NL-AVRR"
+    assert found["programme_id"] == (
+        "unknown programme 'XX'; known: BE-FEDASIL, CH-RKH, DE-STARTHILFEPLUS, FI-AVRR, IT-RVAR, NL-AVRR,"
+        " NO-VARP"
+    )
     assert found["arrival_date"].startswith("the arrival date cannot be in the future")
 
 
@@ -84,7 +108,7 @@ def test_missing_fields_are_required() -> None:
         "members.0.date_of_birth": "this field is required",
         "members.0.sex": "this field is required",
         "members.0.relationship": "this field is required",
-        "programme_id": "this field is required",
+        # no programme_id: the sending country's would be taken, but there is no sending country
         "country_of_return": "this field is required",
         "municipality": "this field is required",
         "sending_country": "this field is required",

@@ -56,6 +56,20 @@ def test_a_partner_may_require_only_a_vulnerability_each_of_its_categories_decla
         partner("shelter", H, J, eligibility=shelter)
 
 
+@pytest.mark.parametrize("category", [Category.VOCATIONAL_TRAINING, Category.MICRO_BUSINESS])
+@pytest.mark.parametrize("vulnerability", list(Vulnerability))
+def test_training_centres_and_business_advisers_are_told_of_no_vulnerability_so_require_none(
+    category: Category, vulnerability: Vulnerability
+) -> None:
+    """Their eligibility is the other categories' (age group, sex), but never a vulnerability: their
+    payload declares none, so choosing one for it would tell them."""
+    assert partner("adults-only", category, eligibility=Eligibility(age_group="adults")).serves(category)
+    with pytest.raises(
+        ValidationError, match=f"{category.value} partners may not be told of {vulnerability.value}"
+    ):
+        partner("specialised", category, eligibility=Eligibility(requires_any_of=(vulnerability,)))
+
+
 def test_one_referral_per_needed_category_to_a_partner_that_serves_it_there() -> None:
     d = directory(
         partner("housing-skopje", H),

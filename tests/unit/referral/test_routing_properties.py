@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID
@@ -14,6 +15,7 @@ from services.referral.core.directory import AgeGroup, Directory, Eligibility, P
 from services.referral.core.payloads import DECLARED_VULNERABILITIES, PAYLOAD_FIELDS, disclosed
 from services.referral.core.routing import Placement, is_eligible, plan_referrals
 from shared.events import Category, ReferralStatus, Relationship, Sex, Urgency, Vulnerability
+from shared.events.codes import BusinessPlanStage, BusinessSector
 from shared.events.intake import CaseFacts, HouseholdMember, WorkExperience
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
@@ -42,6 +44,9 @@ case_facts = st.builds(
     consent=st.dictionaries(st.sampled_from(Category), st.booleans()),
     skills=st.lists(FREE_TEXT, max_size=3),
     work_history=st.lists(st.builds(WorkExperience, sector=FREE_TEXT, years=st.integers(0, 40)), max_size=3),
+    training_wanted=st.lists(FREE_TEXT, max_size=3),
+    business_sector=st.none() | st.sampled_from(BusinessSector),
+    business_plan_stage=st.none() | st.sampled_from(BusinessPlanStage),
     urgency=st.sampled_from(Urgency),
     arrival_date=st.none() | st.dates(date(2024, 1, 1), NOW.date()),
 )
@@ -214,3 +219,68 @@ def test_routing_case_after_case_never_fills_a_partner_beyond_its_capacity(
         partner = directory.partner(partner_id)
         assert partner is not None
         assert used <= partner.categories[category].capacity
+
+
+def _training_payload(f: CaseFacts) -> dict[str, Any]:
+    return {
+        "skills": f.skills,
+        "work_history": [w.model_dump(mode="json") for w in f.work_history],
+        "training_wanted": f.training_wanted,
+    }
+
+
+def _business_payload(f: CaseFacts) -> dict[str, Any]:
+    return {
+        "business_sector": f.business_sector.value if f.business_sector else None,
+        "plan_stage": f.business_plan_stage.value if f.business_plan_stage else None,
+    }
+
+
+# What a training centre and a business advisory service are sent: exactly these facts of the case.
+SERVICE_PAYLOADS: dict[Category, Callable[[CaseFacts], dict[str, Any]]] = {
+    Category.VOCATIONAL_TRAINING: _training_payload,
+    Category.MICRO_BUSINESS: _business_payload,
+}
+
+
+@given(case_facts, directories(), loads_strategy)
+def test_training_and_business_referrals_go_to_their_own_partners_with_their_payload_and_nothing_more(
+    facts: CaseFacts, directory: Directory, loads: LoadMap
+) -> None:
+    facts = facts.model_copy(update={"consent": dict.fromkeys(Category, True)})
+    for placement in plan_referrals(facts, directory, loads, NOW):
+        if placement.category not in SERVICE_PAYLOADS:
+            # no other category is told what the returnee wants to learn or set up
+            assert not {"training_wanted", "business_sector", "plan_stage"} & set(placement.payload)
+            continue
+        if placement.status is not ReferralStatus.ISSUED:
+            continue
+        partner = directory.partner(placement.partner_id or "")
+        assert partner is not None
+        assert partner.serves(placement.category)
+        assert placement.payload == SERVICE_PAYLOADS[placement.category](facts)
+
+
+def test_a_partner_serving_only_employment_never_gets_a_training_or_business_referral() -> None:
+    employment = Partner(
+        id="jobs",
+        name="jobs",
+        municipalities=("skopje",),
+        categories={Category.EMPLOYMENT: Service(capacity=5, deadline_hours=24)},
+    )
+    facts = CaseFacts(
+        case_id=UUID(int=1),
+        programme_id="CH-RKH",
+        municipality="skopje",
+        household=[HouseholdMember(age=30, sex=Sex.MALE, relationship=Relationship.PRINCIPAL)],
+        needs=[Category.VOCATIONAL_TRAINING, Category.MICRO_BUSINESS],
+        consent=dict.fromkeys(Category, True),
+        training_wanted=["welding"],
+        business_sector=BusinessSector.REPAIR,
+        business_plan_stage=BusinessPlanStage.IDEA,
+    )
+    placements = plan_referrals(facts, Directory(partners=(employment,)), {}, NOW)
+    assert [(p.category, p.status) for p in placements] == [
+        (Category.VOCATIONAL_TRAINING, ReferralStatus.UNPLACED),
+        (Category.MICRO_BUSINESS, ReferralStatus.UNPLACED),
+    ]

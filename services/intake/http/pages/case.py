@@ -23,7 +23,15 @@ from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
 from services.intake.http.pages.render import label, options, render
 from services.intake.use_cases import cases as use_cases
-from shared.events.codes import AssistanceType, Category, ClosureReason, Urgency, Vulnerability
+from shared.events.codes import (
+    AssistanceType,
+    BusinessPlanStage,
+    BusinessSector,
+    Category,
+    ClosureReason,
+    Urgency,
+    Vulnerability,
+)
 from shared.http.sessions import page_user
 from shared.identity.model import User
 from shared.money import MINOR_UNITS
@@ -123,6 +131,8 @@ async def case_page(
         "vulnerability_options": options(Vulnerability),
         "urgencies": options(Urgency),
         "urgency_reasons": options(UrgencyReason),
+        "business_sectors": options(BusinessSector),
+        "business_plan_stages": options(BusinessPlanStage),
         "assistance_types": options(AssistanceType),
         "closure_reasons": options(ClosureReason),
         "errors": errors or {},

@@ -23,7 +23,15 @@ MEMBER_FIELDS = (
     "identity_document-type",
     "identity_document-number",
 )
-LIST_FIELDS = {"vulnerabilities", "needs", "consent", "skills", "work_history", "assistance"}
+LIST_FIELDS = {
+    "vulnerabilities",
+    "needs",
+    "consent",
+    "skills",
+    "work_history",
+    "training_wanted",
+    "assistance",
+}
 
 
 def text(form: FormData, name: str) -> str:
@@ -81,7 +89,10 @@ def assessment_data(form: FormData) -> dict[str, Any]:
         "needs": form.getlist("needs"),
         "vulnerabilities": form.getlist("vulnerabilities"),
         "skills": skills,
+        "training_wanted": [t.strip() for t in text(form, "training_wanted").split(",") if t.strip()],
     }
+    _put(data, "business_sector", text(form, "business_sector"))
+    _put(data, "business_plan_stage", text(form, "business_plan_stage"))
     _put(data, "urgency", text(form, "urgency"))
     _put(data, "urgency_reason", text(form, "urgency_reason"))
     return data
