@@ -41,7 +41,6 @@ class ServiceRuntime:
     schema: str
     topics: Topics
     pool: Pool
-    producer: AIOKafkaProducer
     relay: OutboxRelay
     jobs: Jobs
     _relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
@@ -76,16 +75,21 @@ class ServiceRuntime:
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
         )
-        producer = create_producer(settings, client_id=f"homeward-{service}-relay")
-        await producer.start()
+
+        async def new_producer() -> AIOKafkaProducer:
+            producer = create_producer(settings, client_id=f"homeward-{service}-relay")
+            await producer.start()
+            return producer
+
         relay = OutboxRelay(
             pool,
-            producer,
+            await new_producer(),
             schema,
             batch_size=settings.outbox_batch_size,
             poll_interval_s=settings.outbox_poll_interval_s,
             max_attempts=settings.outbox_max_attempts,
             topic_wait_s=settings.outbox_topic_wait_s,
+            new_producer=new_producer,
         )
         jobs = Jobs(
             [
@@ -102,7 +106,7 @@ class ServiceRuntime:
                 ),
             ]
         )
-        runtime = cls(settings, service, schema, Topics(settings.topic_prefix), pool, producer, relay, jobs)
+        runtime = cls(settings, service, schema, Topics(settings.topic_prefix), pool, relay, jobs)
         if run_relay:
             runtime._relay_task = asyncio.create_task(relay.run(), name=f"{service}-outbox-relay")
         jobs.start()
@@ -131,7 +135,7 @@ class ServiceRuntime:
                 if not self._relay_task.cancelled():
                     raise  # not the relay: this stop itself is being cancelled
         await self.jobs.stop()
-        await self.producer.stop()
+        await self.relay.producer.stop()  # the relay's current one: it renews a producer that died
         await self.pool.close()
 
 

@@ -17,6 +17,11 @@ Each batch is one transaction, which
 A crash before the commit publishes the batch again; consumers' inboxes drop the copies.
 
 `stop()` lets the current batch finish: the loop checks for it, and for leadership, between batches.
+
+A producer whose sender has died (`PRODUCER_DEAD`: aiokafka re-raises these from its background
+sender and fails every later send with a copy) is replaced by a new one, with a new producer id,
+from `new_producer`: without it, one OutOfOrderSequenceNumber after a broker restart would leave
+every row unsent until the process restarts.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import OutOfOrderSequenceNumber, ProducerFenced, TransactionalIdAuthorizationFailed
 
 from shared.db import Connection, Pool, check_schema_name
 from shared.metrics import OUTBOX_BACKLOG, OUTBOX_LEADER, OUTBOX_OLDEST_AGE, OUTBOX_PARKED, OUTBOX_PUBLISHED
@@ -45,6 +51,16 @@ log = structlog.get_logger("shared.outbox")
 AfterPublish = Callable[[list[OutboxRow]], Awaitable[None]]
 
 LOCK_CHECK_TIMEOUT_S = 5.0
+
+# What aiokafka's sender task dies of (aiokafka/producer/sender.py re-raises exactly these); the
+# producer then refuses every send with a copy of the error.
+PRODUCER_DEAD: tuple[type[Exception], ...] = (
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    TransactionalIdAuthorizationFailed,
+)
+
+NewProducer = Callable[[], Awaitable[AIOKafkaProducer]]
 
 
 class LeadershipLost(Exception):
@@ -63,9 +79,11 @@ class OutboxRelay:
         max_attempts: int = 5,
         topic_wait_s: float = 5.0,
         after_publish: AfterPublish | None = None,
+        new_producer: NewProducer | None = None,
     ) -> None:
         self.pool = pool
         self.producer = producer
+        self.new_producer = new_producer
         self.schema = check_schema_name(schema)
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
@@ -132,7 +150,9 @@ class OutboxRelay:
             try:
                 await self._run_as_leader()
             except Exception as error:
-                if is_transient(error):
+                if isinstance(error, PRODUCER_DEAD) and self.new_producer is not None:
+                    await self._renew_producer(error)
+                elif is_transient(error):
                     log.warning(
                         "outbox relay lost the database or broker; retrying",
                         schema=self.schema,
@@ -141,6 +161,24 @@ class OutboxRelay:
                 else:
                     log.exception("outbox relay failed; retrying", schema=self.schema, alert=True)
             await self._sleep(self.poll_interval_s)
+
+    async def _renew_producer(self, error: Exception) -> None:
+        """Replace the dead producer; the batch it failed was rolled back and goes out again with
+        the new one (consumers' inboxes drop whatever the old one had delivered)."""
+        if self.new_producer is None:
+            return
+        log.warning(
+            "outbox relay's producer died; starting a new one",
+            schema=self.schema,
+            error_type=type(error).__name__,
+        )
+        dead, self.producer = self.producer, await self.new_producer()
+        try:
+            await dead.stop()
+        except Exception as stopping:  # a dead producer may fail to stop: it is dropped either way
+            log.warning(
+                "outbox relay's dead producer did not stop cleanly", error_type=type(stopping).__name__
+            )
 
     async def _run_as_leader(self) -> None:
         async with self.pool.acquire() as listener:

@@ -73,7 +73,7 @@ async def test_a_service_stops_its_relay_within_the_time_limit_and_the_batch_is_
         inside.set()
         await released.wait()
 
-    runtime.relay.producer = HoldingProducer(runtime.producer, hang)
+    runtime.relay.producer = HoldingProducer(runtime.relay.producer, hang)
     try:
         await append_rounds(runtime.pool, topic.name, keys=3, rounds=1)
 
