@@ -21,6 +21,7 @@ from services.grants.core.schedule import PlanNotFundable, installment_schedule
 from services.grants.store import grants as grant_store
 from services.grants.store import installments as installment_store
 from services.grants.store import ledger as ledger_store
+from services.grants.store import outcomes as outcome_store
 from services.grants.store import programmes as programme_store
 from shared.db import Connection
 from shared.events.envelope import Envelope
@@ -138,10 +139,10 @@ async def _open(
         causation=causation,
     )
     today = context.today()
+    # outcomes the case achieved while the grant waited for funding count as soon as it opens
+    outcomes = await outcome_store.outcomes_of(connection, grant.case_id)
     reached = [
-        i
-        for i in installments
-        if milestone_reached(i.milestone, i.due_on, today, grant.business_plan_verified)
+        i for i in installments if milestone_reached(i.terms(), today, grant.business_plan_verified, outcomes)
     ]
     await fall_due(connection, context, reached, causation=causation)
     log.info("grant opened", grant_id=str(grant.id), programme_id=grant.programme_id, due_now=len(reached))
