@@ -51,6 +51,7 @@ class Action(StrEnum):
     APPROVE_PLAN = "approve_plan"
     ASSIGN = "assign"  # a supervisor gave the case to another caseworker or office
     CLOSE = "close"
+    MONITOR = "monitor"  # intake: a monitoring visit recorded
     ERASE = "erase"
     VERIFY = "verify"  # grants: a business plan verified
     PAY = "pay"  # grants: an installment approved, disbursed or recorded as failed

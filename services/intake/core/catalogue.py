@@ -8,6 +8,8 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from services.intake.core.monitoring import MONITORING_FILE, MonitoringSchedule, Survey, load_survey
+
 MUNICIPALITIES_FILE = "municipalities.yaml"
 PROGRAMMES_FILE = "donor-policies.yaml"
 
@@ -35,6 +37,8 @@ class Programme(BaseModel):
     id: str
     name: str
     currency: str | None = None
+    # when its returnees are visited (issue 14); none: the programme does not monitor
+    monitoring: MonitoringSchedule | None = None
 
 
 class Catalogue(BaseModel):
@@ -42,6 +46,8 @@ class Catalogue(BaseModel):
 
     countries: dict[str, Country]
     programmes: dict[str, Programme]
+    # the reintegration sustainability survey monitoring visits record (monitoring.yaml)
+    survey: Survey | None = None
 
     def municipality_codes(self, country: str) -> list[str]:
         found = self.countries.get(country)
@@ -72,7 +78,7 @@ class _MunicipalitiesFile(BaseModel):
 
 
 def load_catalogue(config_dir: Path) -> Catalogue:
-    """Read and validate both files; a malformed file stops the service at start-up."""
+    """Read and validate the files; a malformed file stops the service at start-up."""
     municipalities = _MunicipalitiesFile.model_validate(
         yaml.safe_load((config_dir / MUNICIPALITIES_FILE).read_text(encoding="utf-8"))
     )
@@ -82,4 +88,5 @@ def load_catalogue(config_dir: Path) -> Catalogue:
     return Catalogue(
         countries=municipalities.countries,
         programmes={p.id: p for p in programmes.programmes},
+        survey=load_survey(config_dir / MONITORING_FILE),
     )
