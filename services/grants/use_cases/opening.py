@@ -24,12 +24,14 @@ from services.grants.store import ledger as ledger_store
 from services.grants.store import outcomes as outcome_store
 from services.grants.store import programmes as programme_store
 from shared.db import Connection
+from shared.events.codes import CancellationReason
 from shared.events.envelope import Envelope
 from shared.events.grants import GrantAwaitingFunding, GrantOpened, ScheduledInstallment
 from shared.events.ids import uuid7
 from shared.events.intake import ReintegrationPlanApproved
 from shared.money import Money
 
+from .cancelling import cancel_waiting_of_grant
 from .context import SYSTEM_ACTOR, GrantsContext
 from .grant_events import queue_grant_event
 from .milestones import fall_due
@@ -145,4 +147,10 @@ async def _open(
         i for i in installments if milestone_reached(i.terms(), today, grant.business_plan_verified, outcomes)
     ]
     await fall_due(connection, context, reached, causation=causation)
+    if outcomes.re_migrated:  # found re-migrated while the grant waited: what still waits cannot happen
+        opened = await grant_store.grant(connection, grant.id)
+        if opened is not None:
+            await cancel_waiting_of_grant(
+                connection, context, opened, CancellationReason.RE_MIGRATED, causation=causation
+            )
     log.info("grant opened", grant_id=str(grant.id), programme_id=grant.programme_id, due_now=len(reached))

@@ -15,23 +15,20 @@ from uuid import UUID
 import structlog
 
 from services.grants.core.grant import Installment
-from services.grants.core.ledger.postings import release
 from services.grants.core.outcomes import VisitOutcome
 from services.grants.core.rules import GrantStatus, InstallmentStatus, milestone_reached
 from services.grants.store import grants as grant_store
 from services.grants.store import installments as installment_store
-from services.grants.store import ledger as ledger_store
 from services.grants.store import outcomes as outcome_store
 from services.grants.store import programmes as programme_store
 from shared.db import Connection
 from shared.events.codes import CancellationReason, ReferralStatus
 from shared.events.envelope import Envelope
-from shared.events.grants import InstallmentCancelled
 from shared.events.intake import MonitoringVisitRecorded
 from shared.events.referral import ReferralStatusChanged
 
-from .context import SYSTEM_ACTOR, GrantsContext
-from .grant_events import installment_event_fields, queue_grant_event
+from .cancelling import cancel_waiting_of_grant
+from .context import GrantsContext
 from .milestones import fall_due
 from .opening import open_waiting_grants
 
@@ -99,7 +96,8 @@ async def cancel_waiting_installments(
 ) -> list[Installment]:
     """Cancel every installment of the case's open grants that still waits for its milestone and
     release its amount from the grant's commitment; return them. The grant stays open: what is
-    due, approved or paid is not touched (its milestone was reached)."""
+    due, approved or paid is not touched (its milestone was reached). A grant still awaiting
+    funding is left: when it opens, `opening._open` cancels its waiting installments the same way."""
     cancelled: list[Installment] = []
     for candidate in await grant_store.active_grants_of_case(connection, case_id):
         if candidate.status is not GrantStatus.OPEN:
@@ -108,36 +106,9 @@ async def cancel_waiting_installments(
         grant = await grant_store.grant(connection, candidate.id, lock=True)
         if grant is None or grant.status is not GrantStatus.OPEN:
             continue
-        installments = await installment_store.installments_of(connection, grant.id, lock=True)
-        waiting = [i for i in installments if i.status is InstallmentStatus.SCHEDULED]
-        if not waiting:
-            continue
-        await installment_store.cancel(connection, [i.id for i in waiting], reason)
-        for installment in waiting:
-            posting = release(
-                grant.programme_id,
-                grant.id,
-                installment.amount,
-                # one release per installment: a second cancellation of it could not post twice
-                idempotency_key=f"release:{installment.id}:cancelled",
-                memo=f"installment {installment.sequence} cancelled: {reason.value}",
-            )
-            await ledger_store.append_posting(connection, posting, recorded_by=SYSTEM_ACTOR)
-            await queue_grant_event(
-                connection,
-                context,
-                InstallmentCancelled(
-                    **installment_event_fields(installment),
-                    assistance_type=installment.assistance_type,
-                    milestone=installment.milestone,
-                    reason=reason,
-                    released=installment.amount,
-                ),
-                correlation_id=grant.correlation_id,
-                causation=causation,
-            )
-        cancelled += waiting
-        log.info("installments cancelled", grant_id=str(grant.id), count=len(waiting), reason=reason.value)
-        # the released budget may open a grant that waits for funding
-        await open_waiting_grants(connection, context, grant.programme_id, causation=causation)
+        waiting = await cancel_waiting_of_grant(connection, context, grant, reason, causation=causation)
+        if waiting:
+            cancelled += waiting
+            # the released budget may open a grant that waits for funding
+            await open_waiting_grants(connection, context, grant.programme_id, causation=causation)
     return cancelled

@@ -217,3 +217,27 @@ async def test_a_re_migrated_returnee_s_waiting_installments_are_cancelled_and_r
         return verdict.ok and verdict.covered_entries == verdict.entries_checked
 
     assert await eventually(verified, what="the ledger verifying against its latest checkpoint")
+
+
+async def test_a_grant_awaiting_funding_when_the_returnee_re_migrated_opens_without_what_waits(
+    service: GrantsService,
+) -> None:
+    """DE-STARTHILFEPLUS (unfunded in this module until now): half on approval, half 180 days after
+    arrival. The re-migration arrives while the grant waits for funding; when funding opens it, the
+    half that waits is cancelled and released at once."""
+    approved = plan("DE-STARTHILFEPLUS", [40], {T.CASH: 100_000}, arrival=service.clock.today)
+    await service.deliver(plan_approved(approved))
+    grant = await service.grant_of(approved.case_id)
+    assert grant["status"] == "awaiting_funding"
+    gone = visit(approved.case_id, 1, 0.2, re_migrated=True)
+    await service.deliver(gone)
+    await service.processed(gone)
+    assert (await service.get(f"/v1/grants/{grant['id']}"))["status"] == "awaiting_funding"
+
+    await service.fund("DE-STARTHILFEPLUS", 1_000_000)
+    assert await states(service, grant) == {
+        "cash/on_approval": (50_000, "due"),
+        "cash/days_after_arrival": (50_000, "cancelled"),
+    }
+    programme = await service.get("/v1/programmes/DE-STARTHILFEPLUS")
+    assert programme["balances"][0]["available"] == 1_000_000 - 50_000
