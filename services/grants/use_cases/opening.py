@@ -133,6 +133,9 @@ async def _open(
                     milestone=i.milestone,
                     due_on=i.due_on,
                     assistance_type=i.assistance_type,
+                    visit=i.visit,
+                    min_composite=float(i.min_composite) if i.min_composite is not None else None,
+                    category=i.category,
                 )
                 for i in installments
             ],

@@ -111,6 +111,15 @@ async def test_each_outcome_makes_exactly_its_installment_due_once(service: Gran
         "micro_business/monitoring_visit": (30_000, "scheduled"),
     }
     ids = {f"{i['assistance_type']}/{i['milestone']}": i["id"] for i in grant["installments"]}
+    terms = {(i["milestone"], i["visit"], i["min_composite"], i["category"]) for i in grant["installments"]}
+    assert ("monitoring_visit", 3, 0.5, None) in terms
+    assert ("referral_completed", None, None, "employment") in terms
+    opened_event = (await service.published(case_id, at_least=1))[0]
+    assert opened_event.type == "GrantOpened"
+    assert {
+        (i["milestone"], i["visit"], i["min_composite"], i["category"])
+        for i in opened_event.data["installments"]
+    } == terms
     waiting = await states(service, grant)
 
     # another category's completion, or an employment referral merely accepted: nothing
