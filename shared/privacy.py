@@ -56,6 +56,7 @@ class Action(StrEnum):
     MATCH = "match"
     DISTINCT = "distinct"  # a caseworker recorded that two cases' people are different people
     MERGE = "merge"  # an announcement merged into the registered case of the same family
+    MONITOR = "monitor"  # intake: a monitoring visit recorded
     ERASE = "erase"
     VERIFY = "verify"  # grants: a business plan verified
     PAY = "pay"  # grants: an installment approved, disbursed or recorded as failed

@@ -64,7 +64,7 @@ def service_consumes(topics: Topics) -> dict[str, list[TopicSpec]]:
     return {
         "intake": [topics.referral_status, topics.grants_installments],
         "referral": [topics.returnees, topics.referral_responses],
-        "grants": [topics.returnees],
+        "grants": [topics.returnees, topics.referral_status],
     }
 
 

@@ -102,4 +102,8 @@ def create_app(
 def service_topics(settings: Settings) -> list[TopicSpec]:
     """The topics grants consumes (with their dead-letter topics) and publishes."""
     topics = Topics(settings.topic_prefix)
-    return [*topics.with_dlqs([topics.returnees]), topics.grants_installments, topics.ledger_checkpoints]
+    return [
+        *topics.with_dlqs([topics.returnees, topics.referral_status]),
+        topics.grants_installments,
+        topics.ledger_checkpoints,
+    ]

@@ -26,6 +26,7 @@ from services.intake.http.api import (
     cases,
     consent,
     duplicates,
+    monitoring,
     plans,
     timeline,
     user_changes,
@@ -34,6 +35,7 @@ from services.intake.http.api import (
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import access_log, case, home, registration, render
 from services.intake.http.pages import duplicates as duplicate_pages
+from services.intake.http.pages import monitoring as monitoring_page
 from services.intake.jobs import retention_purge
 from services.intake.store import PRIVILEGES
 from services.intake.use_cases.context import IntakeContext
@@ -116,11 +118,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install_error_handlers(app)
     describe_catalogue(app, catalogue)
-    for module in (cases, assignment, duplicates, plans, consent, timeline, users, user_changes, access):
+    for module in (
+        cases,
+        assignment,
+        duplicates,
+        plans,
+        consent,
+        monitoring,
+        timeline,
+        users,
+        user_changes,
+        access,
+    ):
         app.include_router(module.router)
     app.include_router(signin.api_router)
     app.include_router(signin.page_routes(home.sign_in_page))
-    for page in (home, registration, case, duplicate_pages, access_log):
+    for page in (home, registration, case, duplicate_pages, access_log, monitoring_page):
         app.include_router(page.router)
     home.install_page_errors(app)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")

@@ -6,8 +6,10 @@ Importing this package registers every event type, so `Envelope.event()` can dec
 from . import duplicates, grants, intake, referral
 from .codes import (
     AssistanceType,
+    CancellationReason,
     Category,
     ClosureReason,
+    Dimension,
     DisbursementMethod,
     ErasureReason,
     Milestone,
@@ -33,8 +35,10 @@ from .ids import uuid7
 
 __all__ = [
     "AssistanceType",
+    "CancellationReason",
     "Category",
     "ClosureReason",
+    "Dimension",
     "DisbursementMethod",
     "Envelope",
     "ErasureReason",

@@ -108,6 +108,26 @@ class Milestone(StrEnum):
     ON_APPROVAL = "on_approval"
     DAYS_AFTER_ARRIVAL = "days_after_arrival"
     BUSINESS_PLAN_VERIFIED = "business_plan_verified"
+    # outcomes (issue 14): the Nth monitoring visit recorded (optionally with a minimum composite
+    # score), a referral of a category completed, a supported business found operating at a visit
+    MONITORING_VISIT = "monitoring_visit"
+    REFERRAL_COMPLETED = "referral_completed"
+    BUSINESS_OPERATING = "business_operating"
+
+
+class Dimension(StrEnum):
+    """The three dimensions of the reintegration sustainability survey a monitoring visit records."""
+
+    ECONOMIC = "economic"
+    SOCIAL = "social"
+    PSYCHOSOCIAL = "psychosocial"
+
+
+class CancellationReason(StrEnum):
+    """Why an installment was cancelled before it fell due: its milestone can no longer happen."""
+
+    CASE_CLOSED = "case_closed"
+    RE_MIGRATED = "re_migrated"
 
 
 class DisbursementMethod(StrEnum):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.money import Money
 
-from .codes import AssistanceType, DisbursementMethod, Milestone
+from .codes import AssistanceType, CancellationReason, Category, DisbursementMethod, Milestone
 from .envelope import Event
 
 
@@ -23,6 +23,11 @@ class ScheduledInstallment(BaseModel):
     milestone: Milestone
     due_on: date | None = None
     assistance_type: AssistanceType | None = None
+    # the milestone's terms (additive, issue 14): the visit number and minimum composite score of a
+    # monitoring_visit milestone, the category of a referral_completed one
+    visit: int | None = None
+    min_composite: float | None = None
+    category: Category | None = None
 
 
 class GrantEvent(Event):
@@ -72,6 +77,19 @@ class InstallmentFailed(InstallmentEvent):
     event_type = "InstallmentFailed"
 
     reason: str
+
+
+class InstallmentCancelled(InstallmentEvent):
+    """An installment still waiting for its milestone was cancelled because the milestone can no
+    longer happen (the returnee re-migrated); `released` (its amount) went back to the programme's
+    budget in a balanced ledger transaction. A case's closure cancels through GrantClosed instead."""
+
+    event_type = "InstallmentCancelled"
+
+    assistance_type: AssistanceType
+    milestone: Milestone
+    reason: CancellationReason
+    released: Money
 
 
 class GrantClosed(GrantEvent):

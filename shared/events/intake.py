@@ -19,6 +19,7 @@ from .codes import (
     BusinessSector,
     Category,
     ClosureReason,
+    Dimension,
     ErasureReason,
     Relationship,
     Sex,
@@ -135,6 +136,37 @@ class ReintegrationPlanApproved(Event):
     # the case's assessed needs when the plan was approved: a policy may fund an assistance type
     # only for a case that needs its category (None on events from before it: not checked)
     needs: list[Category] | None = None
+
+
+class MonitoringVisitRecorded(Event):
+    """A caseworker visited the returnee and recorded the reintegration sustainability survey
+    (`deploy/config/monitoring.yaml`). Codes and scores only, never free text: which visit it was,
+    the answer code per indicator, the scores (each between 0 and 1), and what was found.
+    Grants makes outcome installments due on it; reporting counts coverage and scores."""
+
+    event_type = "MonitoringVisitRecorded"
+
+    case_id: UUID
+    programme_id: str
+    visit_id: UUID
+    visit_number: int = Field(ge=1, description="the Nth visit recorded for the case (1, 2, ...)")
+    scheduled_month: int | None = Field(
+        default=None,
+        ge=1,
+        description="the month after arrival of the programme's schedule this visit answers (e.g. 3, 6, "
+        "12); none for a visit beyond the schedule",
+    )
+    visited_on: date
+    survey: str = Field(description="the survey's id and version, e.g. rss-illustrative-1")
+    answers: dict[str, str] = Field(description="indicator code -> answer code")
+    indicator_scores: dict[str, float] = Field(description="indicator code -> score in [0, 1]")
+    dimension_scores: dict[Dimension, float] = Field(description="dimension -> score in [0, 1]")
+    composite: float = Field(ge=0, le=1, description="the weighted mean of the dimension scores")
+    # None: the plan supported no business, or the visit did not see it
+    business_operating: bool | None = None
+    in_municipality: bool
+    re_migrated: bool
+    recorded_by: str  # a user id
 
 
 class CaseClosed(Event):

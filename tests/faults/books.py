@@ -17,6 +17,7 @@ CONSUMERS = {
     ("referral", RETURNEES): ("referral.returnees", "referral.returnees"),
     ("referral", RESPONSES): ("referral.responses", "referral.responses"),
     ("grants", RETURNEES): ("grants.returnees", "grants.returnees"),
+    ("grants", STATUS): ("grants.referral-status", "grants.referral-status"),
     ("intake", STATUS): ("intake.timeline", "intake.timeline.referral-status"),
     ("intake", INSTALLMENTS): ("intake.timeline", "intake.timeline.grants"),
 }

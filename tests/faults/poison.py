@@ -101,11 +101,12 @@ def batch(marker: str) -> Poison:
         RESPONSES, new_envelope(stray, key=case_id, producer="partner").to_bytes(), "referral.responses"
     )
 
-    poison.add(STATUS, f"status? {marker}".encode(), "intake.timeline")
+    # not an event: intake and grants (which reads completed referrals) each dead-letter a copy
+    poison.add(STATUS, f"status? {marker}".encode(), "intake.timeline", "grants.referral-status")
     status = ReferralStatusChanged(
         referral_id=uuid4(), case_id=case_id, partner_id=None, category="housing", status="issued"
     )
-    # about a case intake never registered
+    # about a case intake never registered (grants records nothing but a completion: not poison to it)
     poison.add(STATUS, new_envelope(status, key=case_id, producer=marker).to_bytes(), "intake.timeline")
     poison.add(INSTALLMENTS, f"[1, 2, {marker}".encode(), "intake.timeline")
     opened = GrantOpened(

@@ -39,7 +39,7 @@ SERVICES: dict[str, tuple[Sequence[Path], TablePrivileges]] = {
 APPEND_ONLY = {
     "intake": ["access_log", "case_changes"],
     "referral": ["access_log"],
-    "grants": ["access_log", "ledger_entries", "ledger_transactions", "ledger_checkpoints"],
+    "grants": ["access_log", "case_outcomes", "ledger_entries", "ledger_transactions", "ledger_checkpoints"],
 }
 ANY_TABLE = {"intake": "cases", "referral": "referrals", "grants": "ledger_entries"}
 

@@ -150,6 +150,8 @@ RULES_BEYOND_THE_SCHEMA: dict[str, dict[str, str]] = {
         " items), amounts in the currency of the case's programme",
         "POST /v1/cases/{case_id}/assignment": "the assignee is an active caseworker or supervisor of the"
         " case's programme (a user id the schema cannot know)",
+        "POST /v1/cases/{case_id}/monitoring-visits": "the visit's date against today and the case's"
+        " arrival; a returnee who re-migrated is not in the municipality (a rule across fields)",
         "POST /v1/users": "the password policy (not the name, not a common or guessable password), the"
         " programmes exist in the policy file, an admin names none, a user limited to their office has one,"
         " a token's lifetime within the api_token_days setting",

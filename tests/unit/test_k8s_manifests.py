@@ -29,7 +29,7 @@ TOPICS = Topics()
 CONSUMES: dict[str, list[TopicSpec]] = {
     "intake": [TOPICS.referral_status, TOPICS.grants_installments],
     "referral": [TOPICS.returnees, TOPICS.referral_responses],
-    "grants": [TOPICS.returnees],
+    "grants": [TOPICS.returnees, TOPICS.referral_status],
 }
 # topics read by prefix (every partner's answer topic, including partners added later) → their DLQ
 READS_BY_PREFIX: dict[str, list[tuple[str, str]]] = {

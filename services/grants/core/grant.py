@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from uuid import UUID
 
-from shared.events.codes import AssistanceType, DisbursementMethod, Milestone
+from shared.events.codes import AssistanceType, Category, DisbursementMethod, Milestone
 from shared.money import Money
 
+from .outcomes import MilestoneTerms
 from .policies import PaidTo
 from .rules import GrantStatus, InstallmentFacts, InstallmentStatus
 from .schedule import Adjustment
@@ -76,6 +78,19 @@ class Installment:
     failure_reason: str | None
     failed_at: datetime | None
     attempts: int
+    # an outcome milestone's terms (None for the others)
+    visit: int | None = None
+    min_composite: Decimal | None = None
+    category: Category | None = None
+
+    def terms(self) -> MilestoneTerms:
+        return MilestoneTerms(
+            milestone=self.milestone,
+            due_on=self.due_on,
+            visit=self.visit,
+            min_composite=self.min_composite,
+            category=self.category,
+        )
 
     def facts(self) -> InstallmentFacts:
         """What the rules (rules.py) look at."""

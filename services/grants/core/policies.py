@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -24,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from shared.events.codes import AssistanceType, Milestone, Vulnerability, category_of
+from shared.events.codes import AssistanceType, Category, Milestone, Vulnerability, category_of
 from shared.money import MINOR_UNITS, Money
 
 POLICY_FILE = "donor-policies.yaml"
@@ -61,19 +62,47 @@ class _Strict(BaseModel):
 
 
 class InstallmentPart(_Strict):
-    """One part of an installment plan: `share` percent of the amount, due at `milestone`."""
+    """One part of an installment plan: `share` percent of the amount, due at `milestone`, on its
+    terms: `days` after arrival; the `visit`-th monitoring visit (scoring at least `min_composite`,
+    when given); the completion of a referral of `category`."""
 
     share: int = Field(gt=0, le=100)
     milestone: Milestone
     days: int | None = Field(default=None, ge=0, le=3650)
+    visit: int | None = Field(default=None, ge=1, le=24)
+    min_composite: Decimal | None = Field(default=None, ge=0, le=1, decimal_places=4)
+    category: Category | None = None
 
     @model_validator(mode="after")
-    def _days_only_for_a_waiting_milestone(self) -> Self:
-        waits = self.milestone is Milestone.DAYS_AFTER_ARRIVAL
-        if waits and self.days is None:
-            raise ValueError("a days_after_arrival part needs `days`")
-        if not waits and self.days is not None:
-            raise ValueError(f"`days` only goes with days_after_arrival, not {self.milestone.value}")
+    def _terms_only_for_their_milestone(self) -> Self:
+        needs = {
+            "days": Milestone.DAYS_AFTER_ARRIVAL,
+            "visit": Milestone.MONITORING_VISIT,
+            "category": Milestone.REFERRAL_COMPLETED,
+        }
+        for term, milestone in needs.items():
+            given = getattr(self, term) is not None
+            if self.milestone is milestone and not given:
+                raise ValueError(f"a {milestone.value} part needs `{term}`")
+            if self.milestone is not milestone and given:
+                raise ValueError(f"`{term}` only goes with {milestone.value}, not {self.milestone.value}")
+        if self.min_composite is not None and self.milestone is not Milestone.MONITORING_VISIT:
+            raise ValueError(f"`min_composite` only goes with monitoring_visit, not {self.milestone.value}")
+        return self
+
+
+class MonitoringSchedule(_Strict):
+    """When a programme's returnees are visited: months after arrival (intake lists the visits due);
+    a visit is listed from `window_days` before its date and overdue `window_days` after it."""
+
+    visits_after_months: Annotated[list[int], Field(min_length=1, max_length=24)]
+    window_days: int = Field(default=30, ge=0, le=180)
+
+    @model_validator(mode="after")
+    def _increasing(self) -> Self:
+        months = self.visits_after_months
+        if any(m < 1 for m in months) or any(b <= a for a, b in pairwise(months)):
+            raise ValueError("visits_after_months: whole months after arrival, at least 1, increasing")
         return self
 
 
@@ -169,6 +198,7 @@ class Programme(_Strict):
     cash_per_person: CashPerPerson | None = None  # with cash_cap too, the lower of the two applies
     installments: InstallmentPlan
     vulnerable: VulnerableExceptions | None = None
+    monitoring: MonitoringSchedule | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -182,9 +212,25 @@ class Programme(_Strict):
                     f"funds.{assistance_type.value}.requires_need: {assistance_type.value} pays for no"
                     " referral category, so no need can be required for it"
                 )
+        self._check_visits()
         for where, amount in self._amounts():
             self._check_precision(where, amount)
         return self
+
+    def _check_visits(self) -> None:
+        """A part that waits for the Nth monitoring visit needs a schedule with N visits."""
+        scheduled = len(self.monitoring.visits_after_months) if self.monitoring else 0
+        plans = [("installments", self.installments)]
+        plans += [
+            (f"funds.{t.value}.installments", r.installments) for t, r in self.funds.items() if r.installments
+        ]
+        for where, parts in plans:
+            for part in parts:
+                if part.visit is not None and part.visit > scheduled:
+                    raise ValueError(
+                        f"{where}: a part waits for monitoring visit {part.visit}, but the programme's "
+                        f"monitoring schedule has {scheduled} visit(s)"
+                    )
 
     def _amounts(self) -> list[tuple[str, Decimal]]:
         found = [

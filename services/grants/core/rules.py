@@ -4,6 +4,7 @@ scheduled ─milestone─► due ─approve─► approved ─disburse (another 
                              ▲                                                 │ fail (another
                              └───────────────── approve again ◄── failed ◄─────┘  officer again)
 scheduled | due | approved | failed ─case closed─► cancelled
+scheduled ─returnee re-migrated (its milestone can no longer happen)─► cancelled
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from shared.events.codes import DisbursementMethod, Milestone
 
 from .errors import Conflict, FourEyesViolation, InvalidRequest
+from .outcomes import CaseOutcomes, MilestoneTerms, outcome_reached
 from .policies import PaidTo
 
 
@@ -89,7 +91,7 @@ def _state_refusal(facts: InstallmentFacts) -> str:
             return "the grant is awaiting funding; its installments cannot be paid yet"
         return f"the installment is not due yet: it waits for its milestone ({facts.milestone})"
     if facts.status is InstallmentStatus.CANCELLED:
-        return "the installment was cancelled when the case closed"
+        return "the installment was cancelled when the case closed or the returnee re-migrated"
     if facts.status is InstallmentStatus.DISBURSED:
         return "the installment is already disbursed"
     if facts.status is InstallmentStatus.APPROVED:
@@ -147,13 +149,17 @@ def check_failure(facts: InstallmentFacts, officer_id: UUID) -> None:
         )
 
 
-def milestone_reached(milestone: str, due_on: date | None, today: date, business_plan_verified: bool) -> bool:
-    """Whether an installment with this milestone is due by `today`."""
-    if milestone == Milestone.ON_APPROVAL:
+def milestone_reached(
+    terms: MilestoneTerms, today: date, business_plan_verified: bool, outcomes: CaseOutcomes
+) -> bool:
+    """Whether an installment with this milestone is due by `today`, given what the case achieved."""
+    if terms.milestone is Milestone.ON_APPROVAL:
         return True
-    if milestone == Milestone.DAYS_AFTER_ARRIVAL:
-        return due_on is not None and due_on <= today
-    return business_plan_verified
+    if terms.milestone is Milestone.DAYS_AFTER_ARRIVAL:
+        return terms.due_on is not None and terms.due_on <= today
+    if terms.milestone is Milestone.BUSINESS_PLAN_VERIFIED:
+        return business_plan_verified
+    return outcome_reached(terms, outcomes)
 
 
 def is_reference(text: str) -> bool:

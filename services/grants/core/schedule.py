@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.codes import AssistanceType, Milestone, category_of
+from shared.events.codes import AssistanceType, Category, Milestone, category_of
 from shared.events.intake import ReintegrationPlanApproved
 from shared.money import Money
 
@@ -29,6 +30,9 @@ _MILESTONE_ORDER = {
     Milestone.ON_APPROVAL: 0,
     Milestone.DAYS_AFTER_ARRIVAL: 1,
     Milestone.BUSINESS_PLAN_VERIFIED: 2,
+    Milestone.REFERRAL_COMPLETED: 3,
+    Milestone.BUSINESS_OPERATING: 4,
+    Milestone.MONITORING_VISIT: 5,
 }
 # installment ids derive from the grant id, so a schedule computed twice is the same schedule
 _INSTALLMENT_NAMESPACE = UUID("6f1c7d0e-4b7a-5c2e-9a51-3d3f0b8e2a10")
@@ -59,7 +63,11 @@ class PlannedInstallment(_Frozen):
     amount: Money
     milestone: Milestone
     days_after_arrival: int | None = None
-    due_on: date | None = None  # None: falls due on a verification, not a date
+    due_on: date | None = None  # None: falls due on a verification or an outcome, not a date
+    # an outcome milestone's terms (see policies.InstallmentPart)
+    visit: int | None = None
+    min_composite: Decimal | None = None
+    category: Category | None = None
 
 
 class GrantSchedule(_Frozen):
@@ -219,10 +227,15 @@ def effective_plan(parts: list[InstallmentPart], advance_waiting_parts: bool) ->
             else p
             for p in parts
         ]
-    merged: dict[tuple[Milestone, int | None], int] = {}
+    # parts with the same milestone on the same terms are one part
+    merged: dict[tuple[Milestone, int | None, int | None, Decimal | None, Category | None], int] = {}
     for part in parts:
-        merged[(part.milestone, part.days)] = merged.get((part.milestone, part.days), 0) + part.share
-    return [InstallmentPart(share=s, milestone=m, days=d) for (m, d), s in merged.items()]
+        terms = (part.milestone, part.days, part.visit, part.min_composite, part.category)
+        merged[terms] = merged.get(terms, 0) + part.share
+    return [
+        InstallmentPart(share=s, milestone=m, days=d, visit=v, min_composite=c, category=k)
+        for (m, d, v, c, k), s in merged.items()
+    ]
 
 
 def due_date(part: InstallmentPart, approved_on: date, arrival_date: date) -> date | None:
@@ -247,7 +260,7 @@ def installment_schedule(
         parts = effective_plan(programme.plan_for(assistance_type), advance)
         for part, share in zip(parts, amount.split([p.share for p in parts]), strict=True):
             if share.amount > 0:
-                order = (_MILESTONE_ORDER[part.milestone], part.days or 0, type_order)
+                order = (_MILESTONE_ORDER[part.milestone], part.days or part.visit or 0, type_order)
                 drafts.append((order, assistance_type, part, share))
     if not drafts:
         raise PlanNotFundable(f"nothing in plan {plan.plan_id} is fundable under programme {programme.id}")
@@ -262,6 +275,9 @@ def installment_schedule(
             milestone=part.milestone,
             days_after_arrival=part.days,
             due_on=due_date(part, approved_on, plan.arrival_date),
+            visit=part.visit,
+            min_composite=part.min_composite,
+            category=part.category,
         )
         for sequence, (_, assistance_type, part, share) in enumerate(drafts, start=1)
     ]

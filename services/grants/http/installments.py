@@ -34,7 +34,14 @@ from .views import InstallmentView
 router = APIRouter(prefix="/v1/installments", tags=["installments"], dependencies=[Depends(known_query_only)])
 
 InstallmentStatusFilter = Literal["scheduled", "due", "approved", "disbursed", "failed", "cancelled"]
-MilestoneFilter = Literal["on_approval", "days_after_arrival", "business_plan_verified"]
+MilestoneFilter = Literal[
+    "on_approval",
+    "days_after_arrival",
+    "business_plan_verified",
+    "monitoring_visit",
+    "referral_completed",
+    "business_operating",
+]
 
 
 @router.get("")

@@ -29,6 +29,11 @@ class InstallmentView(BaseModel):
     milestone: str
     days_after_arrival: int | None
     due_on: date | None
+    # an outcome milestone's terms: the Nth monitoring visit and its minimum composite score, the
+    # category of the referral whose completion it waits for
+    visit: int | None = None
+    min_composite: float | None = None
+    category: str | None = None
     status: str
     fell_due_at: datetime | None
     approved_by: str | None
@@ -59,6 +64,9 @@ class InstallmentView(BaseModel):
             milestone=i.milestone.value,
             days_after_arrival=i.days_after_arrival,
             due_on=i.due_on,
+            visit=i.visit,
+            min_composite=float(i.min_composite) if i.min_composite is not None else None,
+            category=i.category.value if i.category is not None else None,
             status=i.status.value,
             fell_due_at=i.fell_due_at,
             approved_by=i.approved_by,

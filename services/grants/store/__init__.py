@@ -16,6 +16,8 @@ KEEP_ROWS = frozenset({"SELECT", "INSERT", "UPDATE"})
 PRIVILEGES = TablePrivileges(
     {
         "access_log": APPEND_ONLY,
+        # what cases achieved (monitoring visits, completed referrals): codes and scores, added once
+        "case_outcomes": APPEND_ONLY,
         "ledger_entries": APPEND_ONLY,
         "ledger_transactions": APPEND_ONLY,
         "ledger_chain_head": frozenset({"SELECT", "UPDATE"}),

@@ -96,7 +96,8 @@ async def insert_waiting_grant(
     )
     await connection.executemany(
         "INSERT INTO installments (id, grant_id, sequence, assistance_type, paid_to, amount, currency,"
-        " milestone, days_after_arrival, due_on, status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'scheduled')",
+        " milestone, days_after_arrival, due_on, visit, min_composite, category, status)"
+        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'scheduled')",
         [
             (
                 i.installment_id,
@@ -109,6 +110,9 @@ async def insert_waiting_grant(
                 i.milestone.value,
                 i.days_after_arrival,
                 i.due_on,
+                i.visit,
+                i.min_composite,
+                i.category.value if i.category is not None else None,
             )
             for i in schedule.installments
         ],

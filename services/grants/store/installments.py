@@ -14,7 +14,7 @@ from services.grants.core.grant import Installment
 from services.grants.core.policies import PaidTo
 from services.grants.core.rules import GrantStatus, InstallmentStatus, Payment
 from shared.db import Connection, Pool
-from shared.events.codes import AssistanceType, DisbursementMethod, Milestone
+from shared.events.codes import AssistanceType, CancellationReason, Category, DisbursementMethod, Milestone
 from shared.money import Money
 
 
@@ -50,6 +50,9 @@ def _installment(row: asyncpg.Record) -> Installment:
         failure_reason=row["failure_reason"],
         failed_at=row["failed_at"],
         attempts=row["attempts"],
+        visit=row["visit"],
+        min_composite=row["min_composite"],
+        category=Category(row["category"]) if row["category"] is not None else None,
     )
 
 
@@ -88,9 +91,15 @@ async def mark_due(connection: Connection, installment_ids: Sequence[UUID]) -> N
     )
 
 
-async def cancel(connection: Connection, installment_ids: Sequence[UUID]) -> None:
+async def cancel(
+    connection: Connection,
+    installment_ids: Sequence[UUID],
+    reason: CancellationReason = CancellationReason.CASE_CLOSED,
+) -> None:
     await connection.execute(
-        "UPDATE installments SET status = 'cancelled' WHERE id = ANY($1::uuid[])", list(installment_ids)
+        "UPDATE installments SET status = 'cancelled', cancel_reason = $2 WHERE id = ANY($1::uuid[])",
+        list(installment_ids),
+        reason.value,
     )
 
 

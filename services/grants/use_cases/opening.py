@@ -21,14 +21,17 @@ from services.grants.core.schedule import PlanNotFundable, installment_schedule
 from services.grants.store import grants as grant_store
 from services.grants.store import installments as installment_store
 from services.grants.store import ledger as ledger_store
+from services.grants.store import outcomes as outcome_store
 from services.grants.store import programmes as programme_store
 from shared.db import Connection
+from shared.events.codes import CancellationReason
 from shared.events.envelope import Envelope
 from shared.events.grants import GrantAwaitingFunding, GrantOpened, ScheduledInstallment
 from shared.events.ids import uuid7
 from shared.events.intake import ReintegrationPlanApproved
 from shared.money import Money
 
+from .cancelling import cancel_waiting_of_grant
 from .context import SYSTEM_ACTOR, GrantsContext
 from .grant_events import queue_grant_event
 from .milestones import fall_due
@@ -130,6 +133,9 @@ async def _open(
                     milestone=i.milestone,
                     due_on=i.due_on,
                     assistance_type=i.assistance_type,
+                    visit=i.visit,
+                    min_composite=float(i.min_composite) if i.min_composite is not None else None,
+                    category=i.category,
                 )
                 for i in installments
             ],
@@ -138,10 +144,16 @@ async def _open(
         causation=causation,
     )
     today = context.today()
+    # outcomes the case achieved while the grant waited for funding count as soon as it opens
+    outcomes = await outcome_store.outcomes_of(connection, grant.case_id)
     reached = [
-        i
-        for i in installments
-        if milestone_reached(i.milestone, i.due_on, today, grant.business_plan_verified)
+        i for i in installments if milestone_reached(i.terms(), today, grant.business_plan_verified, outcomes)
     ]
     await fall_due(connection, context, reached, causation=causation)
+    if outcomes.re_migrated:  # found re-migrated while the grant waited: what still waits cannot happen
+        opened = await grant_store.grant(connection, grant.id)
+        if opened is not None:
+            await cancel_waiting_of_grant(
+                connection, context, opened, CancellationReason.RE_MIGRATED, causation=causation
+            )
     log.info("grant opened", grant_id=str(grant.id), programme_id=grant.programme_id, due_now=len(reached))

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Self
 import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from services.intake.core.monitoring import MONITORING_FILE, MonitoringSchedule, Survey, load_survey
+
 MUNICIPALITIES_FILE = "municipalities.yaml"
 PROGRAMMES_FILE = "donor-policies.yaml"
 
@@ -37,6 +39,8 @@ class Programme(BaseModel):
     id: str
     name: str
     currency: str | None = None
+    # when its returnees are visited (issue 14); none: the programme does not monitor
+    monitoring: MonitoringSchedule | None = None
 
 
 class Catalogue(BaseModel):
@@ -46,6 +50,8 @@ class Catalogue(BaseModel):
     programmes: dict[str, Programme]
     # sending country -> the programme a return from there belongs to when none is named
     sending_countries: dict[str, str] = {}
+    # the reintegration sustainability survey monitoring visits record (monitoring.yaml)
+    survey: Survey | None = None
 
     def municipality_codes(self, country: str) -> list[str]:
         found = self.countries.get(country)
@@ -98,7 +104,7 @@ class _MunicipalitiesFile(BaseModel):
 
 
 def load_catalogue(config_dir: Path) -> Catalogue:
-    """Read and validate both files; a malformed file stops the service at start-up."""
+    """Read and validate the files; a malformed file stops the service at start-up."""
     municipalities = _MunicipalitiesFile.model_validate(
         yaml.safe_load((config_dir / MUNICIPALITIES_FILE).read_text(encoding="utf-8"))
     )
@@ -109,4 +115,5 @@ def load_catalogue(config_dir: Path) -> Catalogue:
         countries=municipalities.countries,
         programmes={p.id: p for p in programmes.programmes},
         sending_countries=programmes.sending_countries,
+        survey=load_survey(config_dir / MONITORING_FILE),
     )

@@ -75,6 +75,8 @@ def describe(event: Event) -> str:
             return f"Installment disbursed: {event.amount} by {event.method}"
         case grants.InstallmentFailed():
             return f"Installment failed: {event.amount}: {event.reason}"
+        case grants.InstallmentCancelled():
+            return f"Installment cancelled ({event.milestone}): {event.reason}; {event.released} released"
         case grants.GrantClosed():
             return f"Grant closed: {event.reason}; {event.released} released"
     return event.event_type

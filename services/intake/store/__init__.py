@@ -21,6 +21,8 @@ PRIVILEGES = TablePrivileges(
         "case_changes": APPEND_ONLY,
         "timeline_events": KEEP_ROWS,
         "cases": KEEP_ROWS,
+        # monitoring visits: added, and erased with their case (the day goes; codes and scores stay)
+        "monitoring_visits": KEEP_ROWS,
         "case_people": PEOPLE,
         "idempotency_keys": ADD_AND_ERASE,
         # a caseworker's "different person" (ids only): recorded once, never changed

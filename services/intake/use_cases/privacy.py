@@ -10,11 +10,14 @@
   `homeward privacy purge`).
 - `export_case`: everything intake holds about the case, for the subject (`homeward privacy export`).
 
+An erasure keeps the case's monitoring visits' codes and scores and their month, not their day.
+
 Each leaves a row in the access log, with the purpose given (subject access, erasure, retention).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -28,7 +31,9 @@ from services.intake.core.privacy import NO_USER, erased, erasure_event, erasure
 from services.intake.core.requests import Closure
 from services.intake.core.retention import Retention
 from services.intake.core.timeline import merge
+from services.intake.core.visits import MonitoringVisit
 from services.intake.store import cases as store
+from services.intake.store import monitoring as monitoring_store
 from services.intake.store import timeline
 from shared import access_log, outbox
 from shared.db import transaction
@@ -41,6 +46,16 @@ from .context import IntakeContext
 from .recording import PRODUCER, record_decision
 
 log = structlog.get_logger("intake.privacy")
+
+
+def jsonable_visit(visit: MonitoringVisit) -> dict[str, Any]:
+    data = dataclasses.asdict(visit)
+    for key in ("id", "case_id", "recorded_by"):
+        data[key] = str(data[key])
+    data["visited_on"] = visit.visited_on.isoformat() if visit.visited_on else None
+    data["recorded_at"] = visit.recorded_at.isoformat()
+    data["dimension_scores"] = {d.value: s for d, s in visit.dimension_scores.items()}
+    return data
 
 
 async def erase_case(
@@ -65,6 +80,7 @@ async def erase_case(
         await forget_sent(connection, [str(case_id)])  # before this erasure's own event is queued
         await store.erase_case(connection, gone)
         await timeline.erase_reported_words(connection, case_id)
+        await monitoring_store.erase_visit_days(connection, case_id)
         envelope = new_envelope(erasure_event(gone), key=case_id, producer=PRODUCER)
         await outbox.append(connection, context.topics.returnees, envelope)
         summary = erasure_summary(reason)
@@ -126,8 +142,10 @@ async def export_case(context: IntakeContext, case_id: UUID, actor: Actor) -> di
         await timeline.consumed_events(context.pool, case_id),
     )
     accesses = await access_log.for_case(context.pool, case_id, limit=100_000)
+    visits = await monitoring_store.visits_of(context.pool, case_id)
     return {
         "case": case.model_dump(mode="json"),
+        "monitoring_visits": [jsonable_visit(v) for v in visits],
         "timeline": [entry.model_dump(mode="json") for entry in entries],
         "access_log": [access_log.jsonable(entry) for entry in accesses],
     }

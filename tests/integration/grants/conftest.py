@@ -110,6 +110,14 @@ class GrantsService:
                 self.settings.kafka_bootstrap_servers, topic, [envelope.to_bytes()], key=envelope.key.encode()
             )
 
+    async def deliver_status(self, *envelopes: Envelope) -> None:
+        """Publish referral status events as referral would: keyed by case id."""
+        topic = self.context.topics.referral_status.name
+        for envelope in envelopes:
+            await publish(
+                self.settings.kafka_bootstrap_servers, topic, [envelope.to_bytes()], key=envelope.key.encode()
+            )
+
     async def grant_of(self, case_id: UUID, *, timeout: float = 20.0) -> dict[str, Any]:
         async def found() -> list[dict[str, Any]]:
             grants: list[dict[str, Any]] = await self.get("/v1/grants", case_id=str(case_id))
@@ -195,6 +203,7 @@ REF = REFERENCE.removeprefix("^").removesuffix("$")
 MEMO = re.compile(
     rf"|{REF}|(cash|bank_transfer|supplier_invoice); ref {REF}(; invoice {REF})?"
     r"|payment failed: [a-z_]+|case closed: [a-z_]+|payment returned after the case closed"
+    r"|installment [0-9]+ cancelled: [a-z_]+"
 )
 
 

@@ -23,6 +23,7 @@ from fastapi import FastAPI
 
 from services.grants.app import create_app as grants_app
 from services.intake.app import create_app as intake_app
+from services.intake.core.monitoring import MONITORING_FILE, load_survey
 from services.referral.app import create_app as referral_app
 from shared.events import new_envelope
 from shared.events.referral import ReferralAccepted, ReferralCompleted
@@ -151,6 +152,20 @@ class System:
         )
         await self.ok("intake", "POST", f"/v1/cases/{case_id}/plan/approve", Role.SUPERVISOR, json={})
         grant_id, installment_ids = await self._paid(case_id, person)
+        # a monitoring visit: personal data of the case too (codes and scores, no words)
+        survey = load_survey(Settings().config_dir / MONITORING_FILE)
+        await self.ok(
+            "intake",
+            "POST",
+            f"/v1/cases/{case_id}/monitoring-visits",
+            Role.CASEWORKER,
+            json={
+                "visited_on": (today - timedelta(days=1)).isoformat(),
+                "answers": {i.code: list(i.answers)[-1] for i in survey.indicators},
+                "in_municipality": True,
+                "re_migrated": False,
+            },
+        )
         if close:
             await self.ok(
                 "intake",

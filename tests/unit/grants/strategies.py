@@ -23,6 +23,9 @@ def amount_text(minor: int, currency: str) -> str:
     return str(Decimal(minor).scaleb(-MINOR_UNITS[currency]))
 
 
+MONITORING: dict[str, Any] = {"visits_after_months": [3, 6, 12]}
+
+
 @st.composite
 def installment_plans(draw: st.DrawFn) -> list[dict[str, Any]]:
     cuts = sorted(draw(st.sets(st.integers(1, 99), max_size=3)))
@@ -33,6 +36,12 @@ def installment_plans(draw: st.DrawFn) -> list[dict[str, Any]]:
         part: dict[str, Any] = {"share": share, "milestone": milestone.value}
         if milestone is Milestone.DAYS_AFTER_ARRIVAL:
             part["days"] = draw(st.integers(0, 400))
+        if milestone is Milestone.MONITORING_VISIT:
+            part["visit"] = draw(st.integers(1, len(MONITORING["visits_after_months"])))
+            if draw(st.booleans()):
+                part["min_composite"] = draw(st.sampled_from(["0.25", "0.5", "0.75"]))
+        if milestone is Milestone.REFERRAL_COMPLETED:
+            part["category"] = draw(st.sampled_from(list(Category))).value
         parts.append(part)
     return parts
 
@@ -69,6 +78,7 @@ def programmes(draw: st.DrawFn) -> Programme:
         },
         "funds": funds,
         "installments": draw(installment_plans()),
+        "monitoring": MONITORING,
     }
     if AssistanceType.CASH in funded and draw(st.booleans()):
         data["cash_cap"] = draw(money)

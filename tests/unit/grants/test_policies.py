@@ -130,6 +130,36 @@ def test_a_bad_sending_country_map_or_programme_rule_is_refused_naming_it(text: 
         (lambda p: p.pop("donor"), "programmes.0.donor"),
         (lambda p: p.update(cash_cap="300.00", funds={"housing": {}}), "cash_cap"),
         (lambda p: p.update(id="CH-RKH"), "repeated: CH-RKH"),
+        # outcome milestones: their terms, and a visit the monitoring schedule has
+        (
+            lambda p: p["installments"].append({"share": 10, "milestone": "monitoring_visit"}),
+            "a monitoring_visit part needs `visit`",
+        ),
+        (
+            lambda p: p["installments"][1].update(milestone="referral_completed", days=None),
+            "a referral_completed part needs `category`",
+        ),
+        (
+            lambda p: p["installments"][1].update(category="housing"),
+            "`category` only goes with referral_completed",
+        ),
+        (
+            lambda p: p["installments"][1].update(
+                milestone="business_operating", days=None, min_composite=0.5
+            ),
+            "`min_composite` only goes with monitoring_visit",
+        ),
+        (
+            lambda p: p["installments"][1].update(
+                milestone="monitoring_visit", days=None, visit=2, min_composite=1.5
+            ),
+            "programmes.0.installments.1.min_composite",
+        ),
+        (
+            lambda p: p["installments"][1].update(milestone="monitoring_visit", days=None, visit=3),
+            "waits for monitoring visit 3, but the programme's monitoring schedule has 2 visit(s)",
+        ),
+        (lambda p: p.update(monitoring={"visits_after_months": [6, 3]}), "programmes.0.monitoring"),
     ],
 )
 def test_a_bad_policy_is_refused_naming_the_field(change, named) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import uuid4
@@ -16,6 +17,7 @@ from services.intake.core.requests import PlanProposal, Registration
 from services.intake.core.rules import plan_problems
 from services.intake.core.views import case_for, redacted, summary_for
 from shared.identity.model import Role, User
+from shared.settings import Settings
 from tests.unit.intake.samples import TODAY, catalogue, family
 
 
@@ -67,6 +69,7 @@ def test_programme_entries_may_carry_whatever_grants_needs(tmp_path: Path) -> No
     (tmp_path / "donor-policies.yaml").write_text(
         "programmes:\n  - id: X-1\n    name: Example\n    ceilings: {adult: 1}\n    installments: [50, 50]\n"
     )
+    shutil.copy(Settings().config_dir / "monitoring.yaml", tmp_path / "monitoring.yaml")
     reference = load_catalogue(tmp_path)
     assert reference.programmes["X-1"].name == "Example"
     assert reference.programme_currency("X-1") is None  # then any currency Money accepts

@@ -72,7 +72,7 @@ def test_a_bad_file_is_refused_naming_the_field(tmp_path: Path, text: str, named
 
 
 def test_intake_does_not_start_with_a_bad_file(tmp_path: Path) -> None:
-    for name in ("municipalities.yaml", "donor-policies.yaml"):
+    for name in ("municipalities.yaml", "donor-policies.yaml", "monitoring.yaml"):
         shutil.copy(CONFIG_DIR / name, tmp_path / name)
     with pytest.raises(RetentionError, match="the file is missing"):
         create_app(Settings(config_dir=tmp_path))

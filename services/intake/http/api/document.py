@@ -1,5 +1,6 @@
 """What intake's OpenAPI document says beyond the models' own schemas: the codes only the catalogue
-knows (programmes, countries of return, municipalities), written in when the app is created from
+knows (programmes, countries of return, municipalities, the monitoring survey's indicators and
+answers), written in when the app is created from
 that catalogue, and the currencies `Money` accepts. The validation reads the same catalogue, so a
 code the document does not list is refused, and one it lists is known."""
 
@@ -38,3 +39,13 @@ def with_codes(document: dict[str, Any], catalogue: Catalogue) -> None:
     }
     registration["municipality"] = {"type": "string", "enum": sorted(municipalities)}
     schemas["Money"]["properties"]["currency"] = {"type": "string", "enum": sorted(MINOR_UNITS)}
+    if catalogue.survey is not None and "VisitReport" in schemas:
+        # a visit answers every indicator of the survey, each with one of its answer codes
+        schemas["VisitReport"]["properties"]["answers"] = {
+            "type": "object",
+            "properties": {
+                i.code: {"type": "string", "enum": list(i.answers)} for i in catalogue.survey.indicators
+            },
+            "required": [i.code for i in catalogue.survey.indicators],
+            "additionalProperties": False,
+        }
