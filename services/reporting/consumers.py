@@ -1,7 +1,6 @@
-"""Reporting's Kafka subscriptions: one batch subscriber per consumed topic, each batch applied to
-the live generation of the read model through the inbox (`shared.inbox.apply_batch`): a
-redelivered event has no second effect, a malformed one is dead-lettered alone, a transient fault
-retries the batch.
+"""Reporting's Kafka subscriptions: one subscriber per consumed topic, each event applied to the
+live generation of the read model through the inbox (`shared.inbox.apply_once`): a redelivered
+event has no second effect, a malformed one is dead-lettered, a transient fault is retried.
 
 A malformed checkpoint is dead-lettered to `grants.ledger-checkpoints.v1.dlq`, which reporting
 creates (it is the topic's only consumer inside Homeward).
@@ -13,14 +12,14 @@ from collections.abc import Awaitable, Callable
 
 from faststream.kafka import KafkaBroker
 
-from shared.inbox import apply_batch
-from shared.kafka.dead_letters import DeadLetters
-from shared.kafka.subscriptions import batch_subscriber_options
+from shared.db import Connection
+from shared.events.envelope import Envelope
+from shared.inbox import apply_once
+from shared.kafka.subscriptions import subscriber_options
 
 from .use_cases.context import ReportingContext
 from .use_cases.projection import apply_live
 
-BATCH_RECORDS = 500
 # consumer (inbox name and group, under the deployment's prefix) per topic
 CONSUMERS = {
     "returnees": "reporting.returnees",
@@ -30,19 +29,15 @@ CONSUMERS = {
 }
 
 
-async def _apply(context: ReportingContext, consumer: str, topic: str, bodies: list[bytes]) -> None:
-    outcome = await apply_batch(context.pool, consumer, topic, bodies, apply_live)
-    if outcome.failures:
-        raise DeadLetters(outcome.failures)  # after the commit: the middleware dead-letters them
+async def apply_live_one(connection: Connection, envelope: Envelope) -> None:
+    await apply_live(connection, [envelope])
 
 
-def _handler(
-    context: ReportingContext, consumer: str, topic: str
-) -> Callable[[list[bytes]], Awaitable[None]]:
-    async def on_events(bodies: list[bytes]) -> None:
-        await _apply(context, consumer, topic, bodies)
+def _handler(context: ReportingContext, consumer: str, topic: str) -> Callable[[bytes], Awaitable[None]]:
+    async def on_event(body: bytes) -> None:
+        await apply_once(context.pool, consumer, topic, body, apply_live_one)
 
-    return on_events
+    return on_event
 
 
 def subscribe(broker: KafkaBroker, context: ReportingContext) -> None:
@@ -51,6 +46,6 @@ def subscribe(broker: KafkaBroker, context: ReportingContext) -> None:
         topic = getattr(context.topics, attribute).name
         broker.subscriber(
             topic,
-            **batch_subscriber_options(prefix + consumer, BATCH_RECORDS),
+            **subscriber_options(prefix + consumer),
             description=f"{topic} into the reporting read model",
         )(_handler(context, consumer, topic))

@@ -16,7 +16,9 @@ from shared.events.envelope import Envelope
 from shared.events.grants import (
     GrantClosed,
     GrantOpened,
+    InstallmentApproved,
     InstallmentDisbursed,
+    InstallmentDue,
     InstallmentFailed,
     LedgerCheckpointSigned,
 )
@@ -155,6 +157,15 @@ async def _payment(connection: Connection, generation: int, envelope: Envelope) 
     )
 
 
+async def _installment_moved(connection: Connection, generation: int, envelope: Envelope) -> None:
+    """Due or approved: the installment's state, no money moves."""
+    due = envelope.type == InstallmentDue.event_type
+    event = envelope.event_as(InstallmentDue if due else InstallmentApproved)
+    await store.installment_status(
+        connection, generation, [event.installment_id], "due" if due else "approved"
+    )
+
+
 async def _grant_closed(connection: Connection, generation: int, envelope: Envelope) -> None:
     closed = envelope.event_as(GrantClosed)
     grant = await store.grant_of(connection, generation, closed.grant_id)
@@ -199,6 +210,8 @@ PROJECTORS: dict[str, Projector] = {
     PersonalDataErased.event_type: _erased,
     ReferralStatusChanged.event_type: _referral,
     GrantOpened.event_type: _grant_opened,
+    InstallmentDue.event_type: _installment_moved,
+    InstallmentApproved.event_type: _installment_moved,
     InstallmentDisbursed.event_type: _payment,
     InstallmentFailed.event_type: _payment,
     GrantClosed.event_type: _grant_closed,
