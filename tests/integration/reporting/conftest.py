@@ -127,11 +127,11 @@ class System:
                 )
 
     async def _referral(self, case_id: UUID, status: str) -> dict[str, Any]:
-        async def found() -> dict[str, Any] | None:
+        async def found() -> dict[str, Any]:
             page = await self.ok(
                 "referral", "GET", "/v1/referrals", "caseworker", params={"case_id": str(case_id)}
             )
-            return next((r for r in page["referrals"] if r["status"] == status), None)
+            return next((r for r in page["referrals"] if r["status"] == status), {})
 
         return await eventually(found, what=f"a referral of case {case_id} {status}")
 

@@ -34,7 +34,7 @@ async def source_rows(system: System) -> dict[str, set[tuple[Any, ...]]]:
             (r["id"], r["programme_id"], r["closed"], r["people"])
             for r in await _fetch(
                 system,
-                f"SELECT id, programme_id, status = 'closed' AS closed,"  # noqa: S608 - schema names of the test
+                f"SELECT id, programme_id, status = 'closed' AS closed,"
                 f" jsonb_array_length(document->'members') AS people FROM \"{intake}\".cases",
             )
         },
@@ -48,8 +48,8 @@ async def source_rows(system: System) -> dict[str, set[tuple[Any, ...]]]:
             tuple(r.values())
             for r in await _fetch(
                 system,
-                f"SELECT id, case_id, programme_id, currency, total, status = 'closed' FROM \"{grants}\".grants"
-                " WHERE status <> 'awaiting_funding'",
+                "SELECT id, case_id, programme_id, currency, total, status = 'closed'"
+                f" FROM \"{grants}\".grants WHERE status <> 'awaiting_funding'",
             )
         },
         "installments": {
@@ -81,7 +81,8 @@ async def model_rows(system: System) -> dict[str, set[tuple[Any, ...]]]:
             tuple(r.values())
             for r in await _fetch(
                 system,
-                f'SELECT referral_id, case_id, category, status FROM "{reporting}".referrals WHERE generation = {live}',
+                f'SELECT referral_id, case_id, category, status FROM "{reporting}".referrals'
+                f" WHERE generation = {live}",
             )
         },
         "grants": {
@@ -127,7 +128,8 @@ async def ledger_balance_changes(
     grants = system.schema("grants")
     rows = await _fetch(
         system,
-        "SELECT account_kind, sum(CASE WHEN direction = 'debit' THEN amount ELSE -amount END)::bigint AS moved"
+        "SELECT account_kind,"
+        " sum(CASE WHEN direction = 'debit' THEN amount ELSE -amount END)::bigint AS moved"
         f' FROM "{grants}".ledger_entries WHERE programme_id = $1 AND recorded_at >= $2 AND recorded_at < $3'
         " AND account_kind IN ('committed', 'disbursed') GROUP BY account_kind",
         programme,

@@ -10,7 +10,6 @@ from typing import Any
 
 import openpyxl
 
-
 from services.reporting.core.facts import Period
 from services.reporting.core.suppression import THRESHOLD
 from services.reporting.store import model
@@ -30,7 +29,9 @@ async def caught_up(system: System) -> None:
     except AssertionError:
         built, held = await model_rows(system), await source_rows(system)
         differences = {t: (built[t] - held[t], held[t] - built[t]) for t in held if built[t] != held[t]}
-        raise AssertionError(f"the read model differs (only in the model, only in the source): {differences}")
+        raise AssertionError(
+            f"the read model differs (only in the model, only in the source): {differences}"
+        ) from None
 
 
 async def report(system: System, who: str = "manager", **params: str) -> dict[str, Any]:
@@ -47,7 +48,8 @@ def table(found: dict[str, Any], table_id: str) -> dict[str, Any]:
 async def test_the_read_model_holds_what_the_sources_hold(system: System) -> None:
     await caught_up(system)
     rows = await model_rows(system)
-    assert len(rows["cases"]) == 6 and len(rows["grants"]) == 6
+    assert len(rows["cases"]) == 6
+    assert len(rows["grants"]) == 6
     assert sum(1 for r in rows["cases"] if r[2]) == 2  # closed
 
 
@@ -63,7 +65,9 @@ async def test_the_report_money_equals_the_ledger_to_the_minor_unit(system: Syst
     total = dict(zip(money["columns"], money["total"]["values"], strict=True))
     ledger = await ledger_money(system, PROGRAMME, period.since, period.before)
     assert {k: total[k] for k in ledger} == ledger
-    assert ledger["committed"] == 6 * 60_000 and ledger["returned"] > 0 and ledger["released"] > 0
+    assert ledger["committed"] == 6 * 60_000
+    assert ledger["returned"] > 0
+    assert ledger["released"] > 0
     housing = next(r for r in money["rows"] if r["key"] == "housing")
     assert dict(zip(money["columns"], housing["values"], strict=True)) == total  # all of it was housing
     moved = await ledger_balance_changes(system, PROGRAMME, period.since, period.before)
@@ -104,9 +108,8 @@ async def test_no_report_has_a_cell_under_five_people(system: System) -> None:
     # 2 women and girls beside 6 men and boys: no second cell hides the 2 from a published total of 8
     # (the men's 6 would narrow them to 1-3), so the whole table goes, total included
     sexes = table(found, "returns_by_sex")
-    assert [r["values"][0] for r in sexes["rows"]] == [None, None, None] and sexes["total"]["values"] == [
-        None
-    ]
+    assert [r["values"][0] for r in sexes["rows"]] == [None, None, None]
+    assert sexes["total"]["values"] == [None]
     money = table(found, "money_by_assistance_type")
     assert money["total"]["values"][0] == 6  # six cases' grants: published
 
@@ -117,7 +120,9 @@ async def test_a_rebuild_from_the_topics_equals_the_live_model(system: System) -
         live = await model.live_generation(connection)
         before = await model.model_rows(connection, live)
     rebuilt = await rebuild(system.reporting)
-    assert rebuilt.previous == live and rebuilt.generation > live and rebuilt.events > 0
+    assert rebuilt.previous == live
+    assert rebuilt.generation > live
+    assert rebuilt.events > 0
     async with system.reporting.pool.acquire() as connection:
         assert await model.live_generation(connection) == rebuilt.generation
         after = await model.model_rows(connection, rebuilt.generation)
