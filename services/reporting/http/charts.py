@@ -37,7 +37,7 @@ def bar_chart(
     """Grouped horizontal bars; a None value draws nothing."""
     style: Any = {**STYLE, "svg.hashsalt": salt}
     with matplotlib.rc_context(style):
-        height = 0.6 + 0.42 * len(labels) * max(1, len(series))
+        height = 0.8 + 0.3 * len(labels) * max(1, len(series) ** 0.5)
         figure = Figure(figsize=(7.5, max(2.2, height)))
         axes = figure.add_subplot()
         width = 0.8 / max(1, len(series))
@@ -53,6 +53,8 @@ def bar_chart(
             )
         axes.set_yticks([i + width * (len(series) - 1) / 2 for i in range(len(labels))], labels=list(labels))
         axes.invert_yaxis()
+        drawn = [v for values in series.values() for v in values if v]
+        axes.set_xlim(0, max(drawn) * 1.05 if drawn else 1)  # counts and money never go below 0
         axes.set_title(title, loc="left")
         if len(series) > 1:
             axes.legend(frameon=False, loc="lower right")
