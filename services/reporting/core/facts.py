@@ -42,13 +42,17 @@ class Period:
 
     @property
     def before(self) -> datetime:
+        """The first instant after the period (the latest one Python holds for a period to the end
+        of time)."""
+        if self.end == date.max:
+            return datetime.max.replace(tzinfo=UTC)
         return datetime.combine(self.end + timedelta(days=1), datetime.min.time(), UTC)
 
     def holds_day(self, day: date) -> bool:
         return self.start <= day <= self.end
 
     def holds(self, moment: datetime | None) -> bool:
-        return moment is not None and self.since <= moment < self.before
+        return moment is not None and self.holds_day(moment.astimezone(UTC).date())
 
 
 @dataclass(frozen=True)
