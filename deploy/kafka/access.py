@@ -2,9 +2,9 @@
 ids and the topic names, the same rules as the Strimzi KafkaUsers in `deploy/k8s/kafka/` (a unit
 test holds the two together).
 
-- each service (`User:intake`, `User:referral`, `User:grants`, `User:reporting`): Read+Describe on what it consumes,
-  Write+Describe on each consumed topic's dead-letter topic and on what it publishes, Read on its
-  own consumer groups (`<service>.` prefixed); no Create: the topics are made by the sync, as by
+- each service (`User:intake`, `User:referral`, `User:grants`, `User:reporting`): Read+Describe on
+  what it consumes, Write+Describe on each consumed topic's dead-letter topic and on what it
+  publishes, Read on its own consumer groups (`<service>.` prefixed); no Create: the topics are made by the sync, as by
   Strimzi. Referral reads every partner's answer topic, including partners added later, hence
   a prefix (`referral.responses.`);
 - each partner (`User:partner-<id>`): Read+Describe on `referrals.<id>.` (prefixed: every version
@@ -66,7 +66,12 @@ def service_consumes(topics: Topics) -> dict[str, list[TopicSpec]]:
         "referral": [topics.returnees, topics.referral_responses],
         "grants": [topics.returnees],
         # the read model: every topic it is built from (and replayed from by `reporting rebuild`)
-        "reporting": [topics.returnees, topics.referral_status, topics.grants_installments, topics.ledger_checkpoints],
+        "reporting": [
+            topics.returnees,
+            topics.referral_status,
+            topics.grants_installments,
+            topics.ledger_checkpoints,
+        ],
     }
 
 

@@ -30,7 +30,12 @@ CONSUMES: dict[str, list[TopicSpec]] = {
     "intake": [TOPICS.referral_status, TOPICS.grants_installments],
     "referral": [TOPICS.returnees, TOPICS.referral_responses],
     "grants": [TOPICS.returnees],
-    "reporting": [TOPICS.returnees, TOPICS.referral_status, TOPICS.grants_installments, TOPICS.ledger_checkpoints],
+    "reporting": [
+        TOPICS.returnees,
+        TOPICS.referral_status,
+        TOPICS.grants_installments,
+        TOPICS.ledger_checkpoints,
+    ],
 }
 # topics read by prefix (every partner's answer topic, including partners added later) → their DLQ
 READS_BY_PREFIX: dict[str, list[tuple[str, str]]] = {
