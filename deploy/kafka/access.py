@@ -5,8 +5,8 @@ test holds the two together).
 - each service (`User:intake`, `User:referral`, `User:grants`, `User:reporting`): Read+Describe on
   what it consumes, Write+Describe on each consumed topic's dead-letter topic and on what it
   publishes, Read on its own consumer groups (`<service>.` prefixed); no Create: the topics are
-  made by the sync, as by Strimzi. Referral reads every partner's answer topic, including partners added later, hence
-  a prefix (`referral.responses.`);
+  made by the sync, as by Strimzi. Referral reads every partner's answer topic, including
+  partners added later, hence a prefix (`referral.responses.`);
 - each partner (`User:partner-<id>`): Read+Describe on `referrals.<id>.` (prefixed: every version
   of its own topic), Read on its consumer groups `partner.<id>.` (prefixed), Write+Describe on
   `referral.responses.<id>.` (prefixed: its own answer topic, the only one its answers count on)
