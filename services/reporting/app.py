@@ -3,11 +3,12 @@ consumers that keep the read model, started and stopped by the app's lifespan. W
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import structlog
+import yaml
 from fastapi import FastAPI
 
 from shared.http import signin
@@ -19,6 +20,7 @@ from shared.settings import Settings
 from shared.topics import Topics, TopicSpec
 
 from .consumers import subscribe
+from .core.schedules import POLICY_FILE, monitoring_schedules
 from .http import pages, reports
 from .http.problems import PROBLEMS
 from .store import PRIVILEGES
@@ -32,6 +34,7 @@ log = structlog.get_logger("reporting.app")
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    schedules = load_schedules(settings)  # a policy file that does not parse stops the start here
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -46,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         broker = create_broker(settings, SERVICE)
         try:
-            context = ReportingContext(runtime.pool, runtime.topics, settings)
+            context = ReportingContext(runtime.pool, runtime.topics, settings, schedules)
             subscribe(broker, context)
             await broker.start()
             app.state.reporting, app.state.runtime, app.state.broker = context, runtime, broker
@@ -72,6 +75,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signin.page_routes(pages.sign_in_page, home="/reports"))
     pages.install_page_errors(app)
     return app
+
+
+def load_schedules(settings: Settings) -> Mapping[str, tuple[int, ...]]:
+    path = settings.config_dir / POLICY_FILE
+    return monitoring_schedules(yaml.safe_load(path.read_text(encoding="utf-8"))) if path.exists() else {}
 
 
 def service_topics(settings: Settings) -> list[TopicSpec]:

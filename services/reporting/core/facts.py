@@ -94,6 +94,15 @@ class MoneyFacts:
 
 
 @dataclass(frozen=True)
+class VisitFacts:
+    case_id: UUID
+    scheduled_month: int | None
+    visited_on: date
+    scores: dict[str, float]  # dimension -> score in [0, 1]
+    composite: float
+
+
+@dataclass(frozen=True)
 class CheckpointFacts:
     """The latest ledger checkpoint grants signed: the report's money can be tied to the verifiable
     ledger as it stood then."""
@@ -113,3 +122,6 @@ class ProgrammeFacts:
     referrals: tuple[ReferralFacts, ...]
     money: tuple[MoneyFacts, ...]
     checkpoint: CheckpointFacts | None
+    visits: tuple[VisitFacts, ...] = ()
+    # the programme's monitoring schedule: months after arrival a visit falls due (donor policy)
+    schedule: tuple[int, ...] = ()

@@ -6,6 +6,7 @@
   median days from a case's first referral in the category to its completion;
 - money: committed, disbursed, returned and released in the period per assistance type, in the
   programme's currency, as the grants ledger posts them;
+- monitoring: visits due and done per scheduled visit, and the survey's scores by quarter;
 - closures: cases closed in the period, by reason.
 """
 
@@ -19,6 +20,7 @@ from uuid import UUID
 from shared.events.codes import AssistanceType, Category, ClosureReason, Sex, Vulnerability
 
 from .facts import UNSPECIFIED, MoneyFacts, Movement, Period, ProgrammeFacts, ReferralFacts
+from .monitoring import coverage_table, scores_table
 from .population import AGE_BANDS, HouseholdType, age_band, household_type
 from .suppression import THRESHOLD, suppress
 from .tables import SUPPRESSION_RULE, Checkpoint, Report, Row, Table, Value, count_table, masked
@@ -28,10 +30,7 @@ VULNERABILITIES = tuple(v.value for v in Vulnerability)
 CATEGORIES = tuple(c.value for c in Category)
 CLOSURE_REASONS = tuple(r.value for r in ClosureReason)
 ASSISTANCE_TYPES = (*(t.value for t in AssistanceType), UNSPECIFIED)
-NOT_REPORTED = [
-    "monitoring coverage (visits due and done) and the survey's dimension scores: no monitoring"
-    " events on the topics yet"
-]
+NOT_REPORTED = ["visits due: the programme's donor policy names no monitoring schedule"]
 
 
 def programme_report(facts: ProgrammeFacts, period: Period) -> Report:
@@ -46,10 +45,12 @@ def programme_report(facts: ProgrammeFacts, period: Period) -> Report:
             *returns_tables(facts, period),
             assistance_table(facts.referrals, period),
             *money_tables(facts, period),
+            coverage_table(facts, period),
+            scores_table(facts, period),
             closures_table(facts, period),
         ],
         ledger_checkpoint=None if checkpoint is None else Checkpoint(**checkpoint.__dict__),
-        not_reported=NOT_REPORTED,
+        not_reported=[] if facts.schedule else NOT_REPORTED,
     )
 
 

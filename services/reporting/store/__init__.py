@@ -25,4 +25,5 @@ MODEL_TABLES = (
     "installments",
     "money_movements",
     "ledger_checkpoints",
+    "visits",
 )

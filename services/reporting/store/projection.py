@@ -243,3 +243,32 @@ async def add_checkpoint(
         signed_at,
         key_id,
     )
+
+
+async def add_visit(
+    connection: Connection,
+    generation: int,
+    visit_id: UUID,
+    *,
+    case_id: UUID,
+    visit_number: int,
+    scheduled_month: int | None,
+    visited_on: date,
+    scores: dict[str, float],
+    composite: float,
+) -> None:
+    await connection.execute(
+        "INSERT INTO visits (generation, visit_id, case_id, visit_number, scheduled_month, visited_on,"
+        " economic, social, psychosocial, composite) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        " ON CONFLICT DO NOTHING",
+        generation,
+        visit_id,
+        case_id,
+        visit_number,
+        scheduled_month,
+        visited_on,
+        scores.get("economic"),
+        scores.get("social"),
+        scores.get("psychosocial"),
+        composite,
+    )

@@ -12,6 +12,7 @@ from services.reporting.core.facts import (
     ProgrammeFacts,
     ReferralFacts,
     ReturnFacts,
+    VisitFacts,
 )
 from shared.db import Connection
 
@@ -25,7 +26,9 @@ async def programmes(connection: Connection, generation: int) -> list[str]:
     return [row["programme_id"] for row in rows]
 
 
-async def programme_facts(connection: Connection, generation: int, programme_id: str) -> ProgrammeFacts:
+async def programme_facts(
+    connection: Connection, generation: int, programme_id: str, schedule: tuple[int, ...] = ()
+) -> ProgrammeFacts:
     members: dict[object, list[Member]] = defaultdict(list)
     for row in await connection.fetch(
         "SELECT m.case_id, m.age, m.sex, m.relationship FROM members m"
@@ -83,9 +86,24 @@ async def programme_facts(connection: Connection, generation: int, programme_id:
             programme_id,
         )
     )
-    return ProgrammeFacts(
-        programme_id, returns, referrals, money, await latest_checkpoint(connection, generation)
+    visits = tuple(
+        VisitFacts(
+            case_id=row["case_id"],
+            scheduled_month=row["scheduled_month"],
+            visited_on=row["visited_on"],
+            scores={d: row[d] for d in ("economic", "social", "psychosocial") if row[d] is not None},
+            composite=row["composite"],
+        )
+        for row in await connection.fetch(
+            "SELECT v.case_id, v.scheduled_month, v.visited_on, v.economic, v.social, v.psychosocial,"
+            " v.composite FROM visits v JOIN cases c ON c.generation = v.generation AND c.case_id = v.case_id"
+            " WHERE v.generation = $1 AND c.programme_id = $2",
+            generation,
+            programme_id,
+        )
     )
+    checkpoint = await latest_checkpoint(connection, generation)
+    return ProgrammeFacts(programme_id, returns, referrals, money, checkpoint, visits, schedule)
 
 
 async def latest_checkpoint(connection: Connection, generation: int) -> CheckpointFacts | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from shared.db import Pool
 from shared.settings import Settings
@@ -14,6 +15,8 @@ class ReportingContext:
     pool: Pool
     topics: Topics
     settings: Settings
+    # programme -> months after arrival its monitoring visits fall due (the donor policies)
+    schedules: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
 
     def consumed(self) -> list[TopicSpec]:
         """The topics the read model is built from, in the order a rebuild reads them."""

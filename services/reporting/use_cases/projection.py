@@ -25,6 +25,8 @@ from shared.events.grants import (
 from shared.events.intake import CaseClosed, CaseFacts, NeedsAssessed, PersonalDataErased, ReturneeRegistered
 from shared.events.referral import ReferralStatusChanged
 
+from .outcomes import INSTALLMENT_CANCELLED, MONITORING_VISIT_RECORDED, installment_cancelled, visit_recorded
+
 Projector = Callable[[Connection, int, Envelope], Awaitable[None]]
 
 
@@ -216,4 +218,6 @@ PROJECTORS: dict[str, Projector] = {
     InstallmentFailed.event_type: _payment,
     GrantClosed.event_type: _grant_closed,
     LedgerCheckpointSigned.event_type: _checkpoint,
+    MONITORING_VISIT_RECORDED: visit_recorded,
+    INSTALLMENT_CANCELLED: installment_cancelled,
 }

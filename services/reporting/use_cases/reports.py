@@ -33,5 +33,6 @@ async def report_for(context: ReportingContext, reader: User, programme_id: str,
         generation = await model.live_generation(connection)
         if programme_id not in await reads.programmes(connection, generation):
             raise NotFound(f"no programme {programme_id!r} to report on")
-        facts = await reads.programme_facts(connection, generation, programme_id)
+        schedule = context.schedules.get(programme_id, ())
+        facts = await reads.programme_facts(connection, generation, programme_id, schedule)
     return programme_report(facts, period)

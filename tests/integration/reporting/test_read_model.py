@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import openpyxl
 
@@ -14,7 +15,8 @@ from services.reporting.core.facts import Period
 from services.reporting.core.suppression import THRESHOLD
 from services.reporting.store import model
 from services.reporting.use_cases.rebuild import rebuild
-from tests.support import eventually
+from shared.events import Envelope, uuid7
+from tests.support import eventually, publish
 
 from .conftest import OTHER_PROGRAMME, PROGRAMME, System
 from .sources import ledger_balance_changes, ledger_money, model_rows, source_rows
@@ -169,3 +171,55 @@ async def test_csv_and_workbook_carry_the_same_report(system: System) -> None:
     assert [money.cell(total_row, c + 2).value for c in range(len(columns))] == table(
         found, "money_by_assistance_type"
     )["total"]["values"]
+
+
+def visit_recorded(case_id: UUID, *, month: int, composite: float) -> bytes:
+    """intake's MonitoringVisitRecorded in its published shape (issue 14; the class is intake's)."""
+    data = {
+        "case_id": str(case_id),
+        "programme_id": PROGRAMME,
+        "visit_id": str(uuid7()),
+        "visit_number": 1,
+        "scheduled_month": month,
+        "visited_on": datetime.now(UTC).date().isoformat(),
+        "survey": "rss-illustrative-1",
+        "answers": {"income_source": "regular"},
+        "indicator_scores": {"income_source": 1.0},
+        "dimension_scores": {"economic": composite, "social": composite, "psychosocial": composite},
+        "composite": composite,
+        "business_operating": None,
+        "in_municipality": True,
+        "re_migrated": False,
+        "recorded_by": str(uuid7()),
+    }
+    envelope = Envelope(
+        event_id=uuid7(),
+        type="MonitoringVisitRecorded",
+        schema_version=1,
+        occurred_at=datetime.now(UTC),
+        key=str(case_id),
+        correlation_id=uuid7(),
+        producer="intake",
+        data=data,
+    )
+    return envelope.to_bytes()
+
+
+async def test_monitoring_visits_on_the_topic_give_the_survey_scores_by_quarter(system: System) -> None:
+    await caught_up(system)
+    values = [
+        visit_recorded(case_id, month=6, composite=0.5 + i / 20) for i, case_id in enumerate(system.cases)
+    ]
+    await publish(system.settings["intake"].kafka_bootstrap_servers, system.topics.returnees.name, values)
+
+    async def scored() -> dict[str, Any]:
+        scores = table(await report(system), "survey_scores")
+        return scores if scores["total"]["values"][0] == len(system.cases) else {}
+
+    scores = await eventually(scored, what="the visits in the report")
+    composite = round(sum(0.5 + i / 20 for i in range(6)) / 6, 3)
+    assert scores["total"]["values"] == [6, composite, composite, composite, composite]
+    assert [row["values"] for row in scores["rows"]] == [[6, composite, composite, composite, composite]]
+    async with system.reporting.pool.acquire() as connection:
+        live = await model.live_generation(connection)
+        assert len((await model.model_rows(connection, live))["visits"]) == 6
