@@ -16,6 +16,7 @@ import uvicorn
 from playwright.async_api import async_playwright
 
 from services.reporting.app import create_app
+from services.reporting.http.charts import CHARTS
 from shared.events import new_envelope
 from shared.events.codes import AssistanceType, Milestone, Relationship, Sex
 from shared.events.grants import GrantOpened, ScheduledInstallment
@@ -146,7 +147,7 @@ async def test_a_manager_reads_the_report_page_with_its_charts_and_no_console_er
                 f" to {datetime.now(UTC).date().isoformat()}"
             )
             images = page.locator("figure img")
-            assert await images.count() == 5
+            assert await images.count() == len(CHARTS)
             for i in range(await images.count()):
                 loaded = await images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
                 assert loaded, await images.nth(i).get_attribute("src")

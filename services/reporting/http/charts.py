@@ -75,6 +75,8 @@ def chart_svg(report: Report, chart: str) -> str | None:
         return None
     labels = [row.key.replace("_", " ") for row in table.rows]
     series = {c: [row.values[table.columns.index(c)] for row in table.rows] for c in columns}
+    if not labels:  # no scheduled visit, no quarter with visits: an empty chart says so
+        labels, series = ["none in this period"], {c: [None] for c in columns}
     if table.currency:
         scale = 10 ** MINOR_UNITS.get(table.currency, 2)
         series = {
@@ -100,6 +102,12 @@ CHARTS: dict[str, tuple[str, list[str], str]] = {
         "money_by_assistance_type",
         ["committed", "disbursed", "returned", "released"],
         "Money by assistance type",
+    ),
+    "coverage": ("monitoring_coverage", ["due", "done"], "Monitoring visits due and done (cases)"),
+    "scores": (
+        "survey_scores",
+        ["economic", "social", "psychosocial", "composite"],
+        "Survey scores by quarter (means, 0 to 1)",
     ),
     "closures": ("closures_by_reason", ["count"], "Cases closed by reason"),
 }
