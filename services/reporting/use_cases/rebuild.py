@@ -82,7 +82,8 @@ class _Replay:
                 + ", ".join(pruned)
                 + ": a replay would miss them (the live model keeps them)"
             )
-        await self.consumer.seek_to_beginning(*self.partitions)
+        if self.partitions:
+            await self.consumer.seek_to_beginning(*self.partitions)
 
     async def stop(self) -> None:
         await self.consumer.stop()
@@ -114,8 +115,8 @@ class _Replay:
 async def rebuild(context: ReportingContext) -> Rebuilt:
     began = time.perf_counter()
     replay = _Replay(context)
-    await replay.start()
     try:
+        await replay.start()
         async with transaction(context.pool) as connection:
             generation = await model.new_generation(connection)
         try:
