@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "services.intake.cli",
     "services.referral.cli",
     "services.grants.cli",
+    "services.reporting.cli",
 ]
 
 

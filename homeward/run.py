@@ -43,6 +43,7 @@ PARTS = (
     Part("intake", 8001, (("caseworker page", "/"), ("API docs", "/docs"))),
     Part("referral", 8002, (("API docs", "/docs"),)),
     Part("grants", 8003, (("finance API docs", "/docs"),)),
+    Part("reporting", 8004, (("programme reports", "/reports"), ("API docs", "/docs"))),
 )
 GRACE_SECONDS = 20.0
 READY_TIMEOUT = 90.0

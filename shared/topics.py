@@ -128,8 +128,7 @@ class Topics:
         return [self.returnees, self.referral_responses, self.referral_status, self.grants_installments]
 
     def read_outside(self) -> list[TopicSpec]:
-        """Fixed topics no Homeward service consumes (so they have no dead-letter topic): read by
-        auditors and donors' tools."""
+        """Fixed topics auditors and donors' tools read outside Homeward (reporting reads them too)."""
         return [self.ledger_checkpoints]
 
     def deployment(self, partner_ids: Iterable[str]) -> list[TopicSpec]:
@@ -140,6 +139,8 @@ class Topics:
         return [
             *self.with_dlqs(self.fixed()),
             *self.read_outside(),
+            # reporting reads the checkpoints into its read model: a malformed one is dead-lettered
+            self.ledger_checkpoints.dlq,
             self.partner_responses_dlq,
             *(self.partner(p) for p in partners),
             *(self.partner_responses(p) for p in partners),

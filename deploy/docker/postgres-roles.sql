@@ -7,3 +7,4 @@ GRANT CREATE ON DATABASE homeward TO homeward_owner;
 CREATE ROLE homeward_intake LOGIN NOINHERIT PASSWORD 'homeward-intake';
 CREATE ROLE homeward_referral LOGIN NOINHERIT PASSWORD 'homeward-referral';
 CREATE ROLE homeward_grants LOGIN NOINHERIT PASSWORD 'homeward-grants';
+CREATE ROLE homeward_reporting LOGIN NOINHERIT PASSWORD 'homeward-reporting';

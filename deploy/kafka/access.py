@@ -2,11 +2,11 @@
 ids and the topic names, the same rules as the Strimzi KafkaUsers in `deploy/k8s/kafka/` (a unit
 test holds the two together).
 
-- each service (`User:intake`, `User:referral`, `User:grants`): Read+Describe on what it consumes,
-  Write+Describe on each consumed topic's dead-letter topic and on what it publishes, Read on its
-  own consumer groups (`<service>.` prefixed); no Create: the topics are made by the sync, as by
-  Strimzi. Referral reads every partner's answer topic, including partners added later, hence
-  a prefix (`referral.responses.`);
+- each service (`User:intake`, `User:referral`, `User:grants`, `User:reporting`): Read+Describe on
+  what it consumes, Write+Describe on each consumed topic's dead-letter topic and on what it
+  publishes, Read on its own consumer groups (`<service>.` prefixed); no Create: the topics are
+  made by the sync, as by Strimzi. Referral reads every partner's answer topic, including
+  partners added later, hence a prefix (`referral.responses.`);
 - each partner (`User:partner-<id>`): Read+Describe on `referrals.<id>.` (prefixed: every version
   of its own topic), Read on its consumer groups `partner.<id>.` (prefixed), Write+Describe on
   `referral.responses.<id>.` (prefixed: its own answer topic, the only one its answers count on)
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from shared.topics import Topics, TopicSpec, check_partner_id
 
-SERVICES = ("intake", "referral", "grants")
+SERVICES = ("intake", "referral", "grants", "reporting")
 PARTNER_PREFIX = "partner-"
 WILDCARD_HOST = "*"
 
@@ -65,6 +65,13 @@ def service_consumes(topics: Topics) -> dict[str, list[TopicSpec]]:
         "intake": [topics.referral_status, topics.grants_installments],
         "referral": [topics.returnees, topics.referral_responses],
         "grants": [topics.returnees, topics.referral_status],
+        # the read model: every topic it is built from (and replayed from by `reporting rebuild`)
+        "reporting": [
+            topics.returnees,
+            topics.referral_status,
+            topics.grants_installments,
+            topics.ledger_checkpoints,
+        ],
     }
 
 
@@ -76,6 +83,7 @@ def service_reads_by_prefix(topics: Topics) -> dict[str, list[tuple[str, str]]]:
         "intake": [],
         "referral": [(f"{topics.prefix}referral.responses.", topics.partner_responses_dlq.name)],
         "grants": [],
+        "reporting": [],
     }
 
 
@@ -86,6 +94,7 @@ def service_publishes(topics: Topics) -> dict[str, list[tuple[str, str]]]:
         "intake": [(topics.returnees.name, "literal")],
         "referral": [(f"{topics.prefix}referrals.", "prefixed"), (topics.referral_status.name, "literal")],
         "grants": [(topics.grants_installments.name, "literal"), (topics.ledger_checkpoints.name, "literal")],
+        "reporting": [],  # publishes nothing
     }
 
 

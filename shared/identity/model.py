@@ -27,6 +27,9 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     DPO = "dpo"  # the data-protection officer: reads who accessed which case, and why
+    # a programme manager: reads the reporting service's aggregate reports of their programmes, and
+    # nothing personal (no other service lets this role read anything)
+    MANAGER = "manager"
 
 
 class CaseScope(StrEnum):

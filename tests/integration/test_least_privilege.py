@@ -18,6 +18,8 @@ from services.intake.app import MIGRATION_FOLDERS as INTAKE_MIGRATIONS
 from services.intake.store import PRIVILEGES as INTAKE_PRIVILEGES
 from services.referral.app import MIGRATION_FOLDERS as REFERRAL_MIGRATIONS
 from services.referral.store import PRIVILEGES as REFERRAL_PRIVILEGES
+from services.reporting.app import MIGRATION_FOLDERS as REPORTING_MIGRATIONS
+from services.reporting.store import PRIVILEGES as REPORTING_PRIVILEGES
 from shared.db import create_pool
 from shared.db_roles import TablePrivileges
 from shared.outbox.relay import report_backlog
@@ -34,14 +36,16 @@ SERVICES: dict[str, tuple[Sequence[Path], TablePrivileges]] = {
     "intake": (INTAKE_MIGRATIONS, INTAKE_PRIVILEGES),
     "referral": (REFERRAL_MIGRATIONS, REFERRAL_PRIVILEGES),
     "grants": (GRANTS_MIGRATIONS, GRANTS_PRIVILEGES),
+    "reporting": (REPORTING_MIGRATIONS, REPORTING_PRIVILEGES),
 }
 # what each service's append-only tables are: rows may be added and read, never changed
 APPEND_ONLY = {
     "intake": ["access_log", "case_changes"],
     "referral": ["access_log"],
     "grants": ["access_log", "case_outcomes", "ledger_entries", "ledger_transactions", "ledger_checkpoints"],
+    "reporting": [],
 }
-ANY_TABLE = {"intake": "cases", "referral": "referrals", "grants": "ledger_entries"}
+ANY_TABLE = {"intake": "cases", "referral": "referrals", "grants": "ledger_entries", "reporting": "cases"}
 
 
 @pytest.fixture(scope="module")

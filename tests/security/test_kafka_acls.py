@@ -44,7 +44,7 @@ TOPIC_AUTHORIZATION_FAILED = TopicAuthorizationFailedError.errno
 async def synced(secured_kafka: SecuredKafka) -> SecuredKafka:
     report = await secured_kafka.sync(PARTNERS)
     assert report.users_created == sorted(
-        ["grants", "intake", "referral", *(f"partner-{p}" for p in PARTNERS)]
+        ["grants", "intake", "referral", "reporting", *(f"partner-{p}" for p in PARTNERS)]
     )
     return secured_kafka
 

@@ -56,6 +56,12 @@ def grants_app(settings: Settings) -> Any:
     return create_app(settings)
 
 
+def reporting_app(settings: Settings) -> Any:
+    from services.reporting.app import create_app
+
+    return create_app(settings)
+
+
 def intake_role(method: str, path: str) -> Role:
     if path.endswith("access-log"):
         return Role.DPO
@@ -71,6 +77,7 @@ SERVICES: dict[str, tuple[Callable[[Settings], Any], Callable[[str, str], Role]]
     "intake": (intake_app, intake_role),
     "referral": (referral_app, role_of(Role.SUPERVISOR)),
     "grants": (grants_app, role_of(Role.FINANCE)),
+    "reporting": (reporting_app, role_of(Role.MANAGER)),
 }
 
 
@@ -163,6 +170,11 @@ RULES_BEYOND_THE_SCHEMA: dict[str, dict[str, str]] = {
         " or guessable password)",
     },
     "referral": {},
+    "reporting": {
+        f"GET /v1/reports/{{programme_id}}{suffix}": "the period: `from` no later than `to`, at most ten"
+        " years long (a rule across two parameters)"
+        for suffix in ("", "/csv", "/xlsx")
+    },
     "grants": {
         "POST /v1/programmes/{programme_id}/funding": (
             "the amount's currency must be the programme's own; and an amount is an integer literal:"

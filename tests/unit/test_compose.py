@@ -17,7 +17,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 DOCKERFILE = REPO / "deploy" / "docker" / "Dockerfile"
-SERVICES = {"intake": 8001, "referral": 8002, "grants": 8003}
+SERVICES = {"intake": 8001, "referral": 8002, "grants": 8003, "reporting": 8004}
 
 
 def compose() -> dict[str, Any]:
@@ -100,7 +100,7 @@ def test_each_service_runs_from_the_image_on_its_port_with_a_healthcheck(name: s
     assert service["cap_drop"] == ["ALL"]
 
 
-@pytest.mark.parametrize("name", ["intake", "referral", "grants"])
+@pytest.mark.parametrize("name", ["intake", "referral", "grants", "reporting"])
 def test_each_service_logs_in_as_its_own_role_and_only_its_migration_step_as_the_owner(name: str) -> None:
     services = compose()["services"]
     service, migrate = services[name], services[f"{name}-migrate"]

@@ -22,7 +22,7 @@ K8S = REPO / "deploy" / "k8s"
 # the oldest Kubernetes the manifests promise to run on, and the newest the validator knows
 KUBERNETES_VERSIONS = ("1.30", kubernetes_validate.latest_version())
 STRIMZI = "kafka.strimzi.io/v1"
-PORTS = {"intake": 8001, "referral": 8002, "grants": 8003}
+PORTS = {"intake": 8001, "referral": 8002, "grants": 8003, "reporting": 8004}
 
 # The service contract: what each service's code consumes and publishes. ACLs and HPA bounds follow.
 TOPICS = Topics()
@@ -30,6 +30,12 @@ CONSUMES: dict[str, list[TopicSpec]] = {
     "intake": [TOPICS.referral_status, TOPICS.grants_installments],
     "referral": [TOPICS.returnees, TOPICS.referral_responses],
     "grants": [TOPICS.returnees, TOPICS.referral_status],
+    "reporting": [
+        TOPICS.returnees,
+        TOPICS.referral_status,
+        TOPICS.grants_installments,
+        TOPICS.ledger_checkpoints,
+    ],
 }
 # topics read by prefix (every partner's answer topic, including partners added later) → their DLQ
 READS_BY_PREFIX: dict[str, list[tuple[str, str]]] = {
@@ -39,6 +45,7 @@ PUBLISHES: dict[str, list[tuple[str, str]]] = {
     "intake": [(TOPICS.returnees.name, "literal")],
     "referral": [("referrals.", "prefix"), (TOPICS.referral_status.name, "literal")],
     "grants": [(TOPICS.grants_installments.name, "literal"), (TOPICS.ledger_checkpoints.name, "literal")],
+    "reporting": [],
 }
 # Kafka client settings the Deployments set for issue 7 item 1 (SASL/SCRAM in shared.kafka), which
 # shared/settings.py does not define yet; pydantic-settings ignores them until it does.
@@ -285,6 +292,7 @@ def test_every_topic_the_code_names_is_a_kafka_topic_with_replication_3() -> Non
     named = [
         *TOPICS.with_dlqs(TOPICS.fixed()),
         *TOPICS.read_outside(),
+        TOPICS.ledger_checkpoints.dlq,  # reporting consumes the checkpoints
         TOPICS.partner_responses_dlq,
         *per_partner,
     ]

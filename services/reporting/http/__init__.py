@@ -1,0 +1,1 @@
+"""Reporting's HTTP: the reports API (JSON, CSV, XLSX) and the chart page for programme managers."""

@@ -1,0 +1,116 @@
+"""The page for programme managers: `/reports` (their programmes), `/reports/<programme>` (the
+report's tables and its charts, a period form; downloads), and each chart as an SVG image drawn on
+the server. No JavaScript anywhere; the charts are same-origin images, so the page keeps the strict
+Content-Security-Policy every page has. Signed in with the shared session (`shared.http.signin`)."""
+
+from __future__ import annotations
+
+from pathlib import Path as FilePath
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, FastAPI, Path, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
+
+from services.reporting.core.errors import NotFound
+from services.reporting.core.tables import Row, Table
+from services.reporting.use_cases.reports import report_for, visible_programmes
+from shared.http.sessions import PageForbidden, SignInRequired, page_user, user_for_session
+from shared.identity.model import User
+
+from .charts import CHARTS, chart_svg
+from .deps import PROGRAMME_ID, REPORT_READERS, Context, Within
+from .formats import SUPPRESSED_MARK
+
+HERE = FilePath(__file__).parent
+TEMPLATES = Jinja2Templates(directory=HERE / "templates")
+# an SVG image may style itself (matplotlib writes style attributes) but never run or fetch anything
+CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+
+router = APIRouter(include_in_schema=False)
+Manager = Annotated[User, Depends(page_user(*REPORT_READERS))]
+ProgrammeId = Annotated[str, Path(pattern=PROGRAMME_ID)]
+
+
+def label(code: object) -> str:
+    text = str(code).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def cell(value: Any, table: Table, position: int, row: Row) -> str:
+    if value is None:
+        column = table.columns[position]
+        if column.startswith("median") and row.values[table.columns.index("completed")] == 0:
+            return "-"
+        return SUPPRESSED_MARK
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return f"{value:,}"
+
+
+TEMPLATES.env.filters["label"] = label
+TEMPLATES.env.filters["cell"] = cell
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    base = {"user": getattr(request.state, "user", None)}
+    return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+
+
+def sign_in_page(request: Request, error: str = "", status_code: int = 200, name: str = "") -> Response:
+    return render(request, "signin.html", {"error": error, "name": name}, status_code)
+
+
+def install_page_errors(app: FastAPI) -> None:
+    async def sign_in_first(request: Request, _: Exception) -> Response:
+        return sign_in_page(request)
+
+    async def forbidden(request: Request, error: Exception) -> Response:
+        message = error.message if isinstance(error, PageForbidden) else "Not allowed"
+        return render(request, "error.html", {"title": "Not allowed", "message": message}, 403)
+
+    app.add_exception_handler(SignInRequired, sign_in_first)
+    app.add_exception_handler(PageForbidden, forbidden)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    if await user_for_session(request) is None:
+        return sign_in_page(request)
+    return RedirectResponse("/reports", status_code=303)
+
+
+@router.get("/reports")
+async def index(request: Request, context: Context, manager: Manager) -> Response:
+    return render(request, "index.html", {"programmes": await visible_programmes(context, manager)})
+
+
+@router.get("/reports/{programme_id}")
+async def report_page(
+    request: Request, programme_id: ProgrammeId, context: Context, manager: Manager, period: Within
+) -> Response:
+    try:
+        report = await report_for(context, manager, programme_id, period)
+    except NotFound as error:
+        return render(request, "error.html", {"title": "Not found", "message": str(error)}, 404)
+    query = urlencode({"from": report.period_from.isoformat(), "to": report.period_to.isoformat()})
+    charts = [(name, title) for name, (_, _, title) in CHARTS.items()]
+    return render(request, "report.html", {"report": report, "query": query, "charts": charts})
+
+
+@router.get("/reports/{programme_id}/charts/{chart}.svg")
+async def chart(
+    programme_id: ProgrammeId, chart: str, context: Context, manager: Manager, period: Within
+) -> Response:
+    try:
+        report = await report_for(context, manager, programme_id, period)
+    except NotFound:
+        return Response(status_code=404)
+    svg = await run_in_threadpool(chart_svg, report, chart)
+    if svg is None:
+        return Response(status_code=404)
+    return Response(svg, media_type="image/svg+xml", headers={"Content-Security-Policy": CHART_POLICY})

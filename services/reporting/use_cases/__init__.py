@@ -1,0 +1,1 @@
+"""Reporting's use cases: the projection of consumed events, the rebuild, the reports."""

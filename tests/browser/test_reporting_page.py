@@ -1,0 +1,165 @@
+"""The programme manager's report page in a real browser (Debian's Chromium, Playwright), against
+reporting served by uvicorn on the real broker and database, its read model built from events on
+the topics: the page and its server-drawn SVG charts load with no console error, no failed request
+and no script, and the workbook downloads."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+import uvicorn
+from playwright.async_api import async_playwright
+
+from services.reporting.app import create_app
+from services.reporting.http.charts import CHARTS
+from shared.events import new_envelope
+from shared.events.codes import AssistanceType, Milestone, Relationship, Sex
+from shared.events.grants import GrantOpened, ScheduledInstallment
+from shared.events.intake import HouseholdMember, ReturneeRegistered
+from shared.identity.model import Role
+from shared.money import Money
+from shared.topics import Topics
+from tests.browser.test_caseworker_page import CHROMIUM_ARGS, chromium, free_port
+from tests.conftest import Isolated
+from tests.support import TEST_PASSWORD, add_person, eventually, publish
+
+pytestmark = pytest.mark.integration
+
+PROGRAMME = "DE-STARTHILFEPLUS"
+SCREENSHOT = Path("/tmp/reporting-page.png")  # noqa: S108 - a file for people to look at
+
+
+async def caseload(isolated: Isolated, cases: int) -> None:
+    """`cases` returns (men and women, some with a child) and a grant each, on the topics."""
+    topics = Topics(isolated.settings.topic_prefix)
+    today = datetime.now(UTC).date()
+    returns, grants = [], []
+    for n in range(cases):
+        case_id = uuid4()
+        household = [
+            HouseholdMember(
+                age=25 + n, sex=Sex.FEMALE if n % 2 else Sex.MALE, relationship=Relationship.PRINCIPAL
+            )
+        ]
+        if n % 3 == 0:
+            household.append(HouseholdMember(age=4 + n % 10, sex=Sex.MALE, relationship=Relationship.CHILD))
+        registered = ReturneeRegistered(
+            case_id=case_id,
+            programme_id=PROGRAMME,
+            municipality="skopje",
+            household=household,
+            country_of_return="MK",
+            sending_country="DE",
+            arrival_date=today - timedelta(days=n),
+            registered_by="caseworker-1",
+        )
+        returns.append(new_envelope(registered, key=case_id, producer="intake").to_bytes())
+        amount = Money(amount=50_000 + 1_000 * n, currency="EUR")
+        opened = GrantOpened(
+            grant_id=uuid4(),
+            case_id=case_id,
+            programme_id=PROGRAMME,
+            total=amount,
+            installments=[
+                ScheduledInstallment(
+                    installment_id=uuid4(),
+                    sequence=1,
+                    amount=amount,
+                    milestone=Milestone.ON_APPROVAL,
+                    assistance_type=AssistanceType.MICRO_BUSINESS if n % 2 else AssistanceType.HOUSING,
+                )
+            ],
+        )
+        grants.append(new_envelope(opened, key=case_id, producer="grants").to_bytes())
+    bootstrap = isolated.settings.kafka_bootstrap_servers
+    await publish(bootstrap, topics.returnees.name, returns)
+    await publish(bootstrap, topics.grants_installments.name, grants)
+
+
+@pytest.fixture
+async def served(isolated: Isolated) -> AsyncIterator[str]:
+    app = create_app(isolated.settings)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    serving = asyncio.create_task(server.serve())
+
+    async def started() -> bool:
+        if serving.done():
+            raise AssertionError(f"uvicorn stopped: {serving.exception()!r}")
+        return bool(server.started)
+
+    await eventually(started, timeout=30, what="uvicorn to start reporting")
+    await add_person(app.state.identity, "d.petrovska", Role.MANAGER, (PROGRAMME,))
+    await caseload(isolated, 24)
+
+    async def built() -> bool:
+        async with app.state.reporting.pool.acquire() as connection:
+            return bool(await connection.fetchval("SELECT count(*) = 24 FROM grants"))
+
+    await eventually(built, timeout=60, what="the read model to hold the caseload")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_a_manager_reads_the_report_page_with_its_charts_and_no_console_error(served: str) -> None:
+    executable = chromium()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(
+                viewport={"width": 1280, "height": 1000}, java_script_enabled=False
+            )
+            page = await context.new_page()
+            problems: list[str] = []
+            page.on(
+                "console",
+                lambda m: (
+                    problems.append(f"console {m.type}: {m.text}") if m.type in ("error", "warning") else None
+                ),
+            )
+            page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+            page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url}"))
+            page.on(
+                "response", lambda r: problems.append(f"{r.status}: {r.url}") if r.status >= 400 else None
+            )
+            requested: list[str] = []
+            page.on("request", lambda r: requested.append(r.url))
+
+            await page.goto(served + "/reports")
+            await page.get_by_label("Name").fill("d.petrovska")
+            await page.get_by_label("Password").fill(TEST_PASSWORD)
+            await page.get_by_role("button", name="Sign in").click()
+            await page.get_by_role("link", name=PROGRAMME).click()
+            await page.wait_for_load_state("networkidle")
+
+            assert await page.get_by_role("heading", level=1).inner_text() == (
+                f"{PROGRAMME}: {(datetime.now(UTC).date() - timedelta(days=365)).isoformat()}"
+                f" to {datetime.now(UTC).date().isoformat()}"
+            )
+            images = page.locator("figure img")
+            assert await images.count() == len(CHARTS)
+            for i in range(await images.count()):
+                loaded = await images.nth(i).evaluate("img => img.complete && img.naturalWidth > 0")
+                assert loaded, await images.nth(i).get_attribute("src")
+            money = page.locator("table", has_text="Money by assistance type")
+            assert "micro business" in (await money.inner_text()).lower()
+            assert await page.locator("script").count() == 0
+            assert all(url.startswith(served) for url in requested), requested  # nothing from elsewhere
+            await page.screenshot(path=str(SCREENSHOT), full_page=True)
+            assert problems == [], "\n".join(problems)
+
+            async with page.expect_download() as download:
+                await page.get_by_role("link", name="workbook (XLSX)").click()
+            assert (await download.value).suggested_filename.endswith(".xlsx")
+        finally:
+            await browser.close()
