@@ -1,5 +1,5 @@
 """Installments that follow outcomes (issue 14, point 2), on NL-AVRR's policy (deploy/config):
-vocational training's second half waits for a completed employment referral; a micro-business is
+vocational training's second half waits for a completed vocational_training referral; a micro-business is
 paid 40% on approval, 30% once a monitoring visit finds it operating, 30% at the third visit (or a
 later one) scoring at least 0.5. Each milestone makes exactly its installment due, once; a
 re-delivered event does nothing; a re-migrated returnee's waiting installments are cancelled and
@@ -113,7 +113,7 @@ async def test_each_outcome_makes_exactly_its_installment_due_once(service: Gran
     ids = {f"{i['assistance_type']}/{i['milestone']}": i["id"] for i in grant["installments"]}
     terms = {(i["milestone"], i["visit"], i["min_composite"], i["category"]) for i in grant["installments"]}
     assert ("monitoring_visit", 3, 0.5, None) in terms
-    assert ("referral_completed", None, None, "employment") in terms
+    assert ("referral_completed", None, None, "vocational_training") in terms
     opened_event = (await service.published(case_id, at_least=1))[0]
     assert opened_event.type == "GrantOpened"
     assert {
@@ -122,16 +122,17 @@ async def test_each_outcome_makes_exactly_its_installment_due_once(service: Gran
     } == terms
     waiting = await states(service, grant)
 
-    # another category's completion, or an employment referral merely accepted: nothing
+    # another category's completion, or a training referral merely accepted: nothing
     for envelope in (
         referral(case_id, Category.HOUSING, ReferralStatus.COMPLETED),
-        referral(case_id, Category.EMPLOYMENT, ReferralStatus.ACCEPTED),
+        referral(case_id, Category.EMPLOYMENT, ReferralStatus.COMPLETED),
+        referral(case_id, Category.VOCATIONAL_TRAINING, ReferralStatus.ACCEPTED),
     ):
         await service.deliver_status(envelope)
         await service.processed(envelope)
     assert await states(service, grant) == waiting
 
-    completed = referral(case_id, Category.EMPLOYMENT, ReferralStatus.COMPLETED)
+    completed = referral(case_id, Category.VOCATIONAL_TRAINING, ReferralStatus.COMPLETED)
     await service.deliver_status(completed)
     await service.processed(completed)
     waiting["vocational_training/referral_completed"] = (30_000, "due")
@@ -193,7 +194,7 @@ async def test_a_re_migrated_returnee_s_waiting_installments_are_cancelled_and_r
     programme = await service.get(f"/v1/programmes/{PROGRAMME}")
     assert programme["balances"][0]["available"] == available_before + 90_000
     # a completion arriving afterwards cannot bring a cancelled installment back
-    late = referral(case_id, Category.EMPLOYMENT, ReferralStatus.COMPLETED)
+    late = referral(case_id, Category.VOCATIONAL_TRAINING, ReferralStatus.COMPLETED)
     await service.deliver_status(late)
     await service.processed(late)
     assert (await states(service, grant))["vocational_training/referral_completed"][1] == "cancelled"
