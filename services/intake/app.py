@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -21,6 +22,7 @@ from services.intake.core.retention import RETENTION_FILE, load_retention
 from services.intake.http import problems
 from services.intake.http.api import (
     access,
+    arrivals,
     assignment,
     cases,
     consent,
@@ -30,8 +32,8 @@ from services.intake.http.api import (
     users,
 )
 from services.intake.http.api.document import describe_catalogue
-from services.intake.http.pages import access_log, case, home, registration, render
-from services.intake.jobs import retention_purge
+from services.intake.http.pages import access_log, case, home, reception, registration, render
+from services.intake.jobs import missed_arrivals, retention_purge
 from services.intake.store import PRIVILEGES
 from services.intake.use_cases.context import IntakeContext
 from shared.access_log import ACCESS_LOG_MIGRATIONS
@@ -59,6 +61,9 @@ class IntakeSettings(BaseSettings):
 
     purge_interval_s: float = Field(default=24 * 60 * 60, gt=0)
     retention_file: str = RETENTION_FILE
+    # an expected arrival nobody confirmed this long after its scheduled time is missed
+    arrival_grace_hours: float = Field(default=12, ge=0, le=24 * 7)
+    missed_arrivals_interval_s: float = Field(default=5 * 60, gt=0)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -84,7 +89,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.intake = context
             app.state.retention = retention
             set_readiness(app, {"database": database_check(runtime.pool), "broker": broker_check(broker)})
-            jobs = Jobs([retention_purge(context, retention, options.purge_interval_s)])
+            grace = timedelta(hours=options.arrival_grace_hours)
+            jobs = Jobs(
+                [
+                    retention_purge(context, retention, options.purge_interval_s),
+                    missed_arrivals(context, grace, options.missed_arrivals_interval_s),
+                ]
+            )
             jobs.start()
             log.info("intake started", schema=runtime.schema)
             yield
@@ -104,11 +115,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     problems.install_error_handlers(app)
     describe_catalogue(app, catalogue)
-    for module in (cases, assignment, plans, consent, timeline, users, user_changes, access):
+    for module in (cases, arrivals, assignment, plans, consent, timeline, users, user_changes, access):
         app.include_router(module.router)
     app.include_router(signin.api_router)
     app.include_router(signin.page_routes(home.sign_in_page))
-    for page in (home, registration, case, access_log):
+    for page in (home, registration, case, reception, access_log):
         app.include_router(page.router)
     home.install_page_errors(app)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")

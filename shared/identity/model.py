@@ -27,6 +27,9 @@ class Role(StrEnum):
     AUDITOR = "auditor"
     ADMIN = "admin"
     DPO = "dpo"  # the data-protection officer: reads who accessed which case, and why
+    # a sending country's mission: announces expected returns of its programmes, changes or cancels
+    # them, and reads their arrival status (not the cases: no assessment, plan or timeline)
+    SENDING_MISSION = "sending_mission"
 
 
 class CaseScope(StrEnum):

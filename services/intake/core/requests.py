@@ -129,8 +129,9 @@ class Member(Input):
         return value
 
 
-class Registration(Input):
-    """`POST /v1/cases`. The consent given here is recorded as given by the registering user, now."""
+class Household(Input):
+    """Who returns, where to and under which programme: what a registration and an announcement
+    both say (validators for the reference data here, so both check them alike)."""
 
     members: list[Member] = Field(min_length=1, max_length=MAX_MEMBERS)
     programme_id: str
@@ -138,12 +139,6 @@ class Registration(Input):
     country_of_return: CountryCode
     municipality: str
     sending_country: CountryCode
-    arrival_date: IsoDate
-    vulnerabilities: Vulnerabilities = []
-    needs: Needs = []
-    consent: dict[Category, JsonBool] = {}
-    # the caseworker has checked that a likely duplicate is a different person
-    confirm_distinct_person: JsonBool = False
 
     @validates("programme_id")
     @classmethod
@@ -180,6 +175,17 @@ class Registration(Input):
         if value == info.data.get("country_of_return"):
             raise _rule("the sending country cannot be the country of return")
         return value
+
+
+class Registration(Household):
+    """`POST /v1/cases`. The consent given here is recorded as given by the registering user, now."""
+
+    arrival_date: IsoDate
+    vulnerabilities: Vulnerabilities = []
+    needs: Needs = []
+    consent: dict[Category, JsonBool] = {}
+    # the caseworker has checked that a likely duplicate is a different person
+    confirm_distinct_person: JsonBool = False
 
     @validates("arrival_date")
     @classmethod

@@ -20,5 +20,7 @@ PRIVILEGES = TablePrivileges(
         "cases": KEEP_ROWS,
         "case_people": ADD_AND_ERASE,
         "idempotency_keys": ADD_AND_ERASE,
+        # reception and transport referral statuses per case (codes only): kept, updated
+        "arrival_services": KEEP_ROWS,
     }
 )

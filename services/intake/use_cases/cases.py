@@ -23,6 +23,7 @@ from services.intake.core.requests import (
     Assessment,
     Closure,
     ConsentChange,
+    Household,
     PlanApproval,
     PlanProposal,
     Reassignment,
@@ -111,7 +112,7 @@ async def record_decision(connection: Connection, context: IntakeContext, decisi
     log.info("case changed", case_id=str(decision.case.id), change=decision.kind, event_id=str(event_id))
 
 
-def _scope_problems(registration: Registration, user: User) -> list[Problem]:
+def _scope_problems(registration: Household, user: User) -> list[Problem]:
     if user.may_see_programme(registration.programme_id):
         return []
     return [Problem(("programme_id",), "you may register cases of your own programmes only")]

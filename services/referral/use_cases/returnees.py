@@ -122,8 +122,10 @@ async def _case_facts(
         return
     book.save_case(facts)
     if envelope.type in (ReturneeRegistered.event_type, ArrivalAnnounced.event_type):
-        first = envelope.event_as(
-            ReturneeRegistered if envelope.type == ReturneeRegistered.event_type else ArrivalAnnounced
+        first: ReturneeRegistered | ArrivalAnnounced = (
+            envelope.event_as(ReturneeRegistered)
+            if envelope.type == ReturneeRegistered.event_type
+            else envelope.event_as(ArrivalAnnounced)
         )
         book.assign_case(Assignment(facts.case_id, first.assigned_to, first.office))
         # a registration without needs only tells us the case exists; an assessment is the full list
