@@ -44,8 +44,9 @@ from shared.privacy import Action, Actor, Purpose
 log = structlog.get_logger("intake.arrivals")
 
 MISSED_ARRIVALS_JOB = Actor(None, "missed-arrivals job", "system")
-# a meeting code: read aloud or held up at a gate, so no letters that look alike (0/O, 1/I/L)
-MEETING_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+# a meeting code: read aloud or held up at a gate, so no characters that look alike (0/O, 1/I/L)
+# and no vowels (no word can be spelled by chance)
+MEETING_CODE_ALPHABET = "BCDFGHJKMNPQRSTVWXZ23456789"
 
 
 def new_meeting_code() -> str:
