@@ -11,6 +11,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from services.intake.core.validation import Problem
 from services.intake.http.pages import forms
+from shared.events.codes import Category
 
 
 def form(**fields: str | list[str]) -> FormData:
@@ -52,13 +53,8 @@ def test_registration_data_answers_every_consent_category() -> None:
         [],
     )
     assert data["needs"] == ["housing", "medical"]
-    assert data["consent"] == {
-        "housing": True,
-        "education": False,
-        "employment": False,
-        "medical": False,
-        "counselling": False,
-    }
+    # every category the form offers is answered: yes for housing, no for the others
+    assert data["consent"] == {c.value: c is Category.HOUSING for c in Category}
     assert data["confirm_distinct_person"] is True
     assert "arrival_date" not in data
 
