@@ -32,7 +32,15 @@ from tests.conftest import new_isolation, release_isolation
 from tests.support import TEST_PASSWORD, add_person, eventually, publish, sign_in
 
 SERVICES = ("intake", "referral", "grants")
-ROLES = (Role.CASEWORKER, Role.SUPERVISOR, Role.FINANCE, Role.AUDITOR, Role.ADMIN, Role.DPO)
+ROLES = (
+    Role.CASEWORKER,
+    Role.SUPERVISOR,
+    Role.FINANCE,
+    Role.AUDITOR,
+    Role.ADMIN,
+    Role.DPO,
+    Role.SENDING_MISSION,
+)
 
 
 @dataclass(frozen=True)
