@@ -14,7 +14,10 @@ import pytest
 from services.intake.core.catalogue import load_catalogue
 from services.intake.use_cases import arrivals
 from services.intake.use_cases.context import IntakeContext
+from services.intake.use_cases.privacy import erase_case
+from shared.events.codes import ErasureReason
 from shared.identity.model import Role
+from shared.privacy import RETENTION_JOB
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import envelopes, family
 from tests.support import add_person, problem_fields
@@ -224,3 +227,25 @@ async def test_an_arrival_nobody_confirms_is_missed_after_the_grace_period_and_t
         "SELECT count(*) FROM access_log WHERE case_id = $1 AND action = 'miss_arrival'", UUID(case_id)
     )
     assert logged == 1
+
+
+async def test_a_missed_arrival_is_erased_when_its_retention_ends_without_a_closure_first(
+    intake: IntakeUnderTest,
+) -> None:
+    body = announcement(hours_ahead=1)
+    announced = await intake.client.post("/v1/arrivals", json=body, headers=intake.auth(Role.CASEWORKER))
+    case_id = UUID(announced.json()["case_id"])
+    catalogue = load_catalogue(intake.settings.config_dir)
+    later = IntakeContext(
+        intake.pool, intake.topics, catalogue, clock=lambda: datetime.now(UTC) + timedelta(hours=2)
+    )
+    await arrivals.mark_missed(later, timedelta(0))
+    gone = await erase_case(later, case_id, ErasureReason.RETENTION_ENDED, RETENTION_JOB)
+    assert gone.status.value == "arrival_missed"
+    assert gone.closed_at is not None
+    types = [e.type for e in await envelopes(intake, case_id)]
+    assert types == ["ArrivalAnnounced", "ArrivalMissed", "PersonalDataErased"]  # no CaseClosed
+    document = await intake.pool.fetchval("SELECT document::text FROM cases WHERE id = $1", case_id)
+    for personal in personal_data(body):
+        assert personal.decode() not in document
+    assert "W6 4321" not in document  # nor the flight

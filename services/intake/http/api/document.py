@@ -1,6 +1,6 @@
 """What intake's OpenAPI document says beyond the models' own schemas: the codes only the catalogue
-knows (programmes, countries of return, municipalities, arrival points), written in when the app is created from
-that catalogue, and the currencies `Money` accepts. The validation reads the same catalogue, so a
+knows (programmes, countries of return, municipalities, arrival points), written in when the app is
+created from that catalogue, and the currencies `Money` accepts. The validation reads the same catalogue, so a
 code the document does not list is refused, and one it lists is known."""
 
 from __future__ import annotations
