@@ -236,9 +236,12 @@ async def _reconcile(
     consented, place every needed category that has no live referral."""
     changes = ReferralChanges(book, context.topics, Occasion(now, envelope))
     referrals = book.referrals_of(facts.case_id)
+    # once the family has arrived, reception and transport are what happened at the arrival: an
+    # assessment that does not name them does not undo them (their partners complete them)
+    needs = facts.needs if facts.expected_arrival else [*facts.needs, *ARRIVAL_CATEGORIES]
     ending = {
         w.referral_id: w.reason
-        for w in to_withdraw([r.state for r in referrals], needs=facts.needs, consent=facts.consent)
+        for w in to_withdraw([r.state for r in referrals], needs=needs, consent=facts.consent)
     }
     standing: list[Referral] = []
     for referral in referrals:
