@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 import httpx
 import pytest
 import uvicorn
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import ViewportSize, async_playwright, expect
 
 from services.intake.app import create_app
 from shared.events import new_envelope
@@ -30,7 +30,7 @@ from tests.support import TEST_PASSWORD, add_person, eventually, publish
 
 pytestmark = pytest.mark.integration
 
-PHONE = {"width": 360, "height": 740}
+PHONE: ViewportSize = {"width": 360, "height": 740}
 
 
 @dataclass

@@ -22,6 +22,7 @@ from services.intake.core.errors import CaseConflict
 from services.intake.core.requests import AssistanceRequest
 from services.intake.core.validation import Checks, Invalid, check
 from shared.events.codes import ArrivalMetBy, AssistanceType
+from shared.events.intake import ArrivalConfirmed
 from shared.money import Money
 from tests.unit.intake import samples
 
@@ -68,9 +69,12 @@ def test_confirmation_sets_the_confirmed_day_and_leaves_out_who_did_not_travel()
     decision = arrivals.confirm(case, request, USER, NOW, SKOPJE)
     assert decision.case.status is CaseStatus.REGISTERED
     assert decision.case.arrival_date.isoformat() == "2025-06-15"
-    assert decision.event.arrival_date.isoformat() == "2025-06-15"
-    assert len(decision.event.household) == 2
-    assert decision.event.expected_arrival is None
+    event = decision.event
+    assert isinstance(event, ArrivalConfirmed)
+    assert event.arrival_date is not None
+    assert event.arrival_date.isoformat() == "2025-06-15"
+    assert len(event.household) == 2
+    assert event.expected_arrival is None
     # the plan approved later carries the confirmed day and the two who travelled
     plan = events.plan_approved(decision.case.model_copy(update={"plan": None}), _plan(), USER, NOW.date())
     assert plan.arrival_date.isoformat() == "2025-06-15"
