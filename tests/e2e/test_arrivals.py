@@ -283,7 +283,9 @@ async def test_a_flight_nobody_confirms_is_missed_its_referrals_withdrawn_and_no
 
         async def withdrawn() -> list[dict[str, Any]]:
             events = await events_on(system, "referral.status.v1", case_id)
-            ended = [e for e in events if e["data"]["status"] == "withdrawn"]
+            # (a flight seconds away leaves no time to answer: its referrals may escalate first)
+            changes = [e for e in events if e["type"] == "ReferralStatusChanged"]
+            ended = [e for e in changes if e["data"]["status"] == "withdrawn"]
             return ended if len(ended) == len(ON_ANNOUNCEMENT) else []
 
         ended = await eventually(withdrawn, timeout=30, interval=0.3, what="three withdrawals")
