@@ -10,13 +10,16 @@ from typing import Any
 
 from services.referral.core.directory import load_municipalities
 from shared.events import Category, Envelope, Relationship, Sex, new_envelope
+from shared.events.codes import ARRIVAL_CATEGORIES
 from shared.events.intake import HouseholdMember, NeedsAssessed
 from shared.settings import Settings
 
 # every municipality the data file knows, in its order: the same places the services validate against
 MUNICIPALITIES = tuple(load_municipalities(Settings().config_dir / "municipalities.yaml"))
 PARTNERS = 8
-CATEGORIES = tuple(Category)
+# the categories a walk-in's referrals are for (airport reception and transport are for announced
+# returns, routed by arrival point)
+CATEGORIES = tuple(c for c in Category if c not in ARRIVAL_CATEGORIES)
 
 
 def partners_yaml(partners: int = PARTNERS, capacity: int = 100_000) -> str:

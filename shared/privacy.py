@@ -60,6 +60,11 @@ class Action(StrEnum):
     ERASE = "erase"
     VERIFY = "verify"  # grants: a business plan verified
     PAY = "pay"  # grants: an installment approved, disbursed or recorded as failed
+    ANNOUNCE = "announce"  # intake: an expected return announced
+    RESCHEDULE = "reschedule"  # intake: an expected return's flight or crossing changed
+    CANCEL_ARRIVAL = "cancel_arrival"
+    CONFIRM_ARRIVAL = "confirm_arrival"
+    MISS_ARRIVAL = "miss_arrival"  # intake's job: nobody confirmed the arrival in time
 
 
 class Purpose(StrEnum):
@@ -71,6 +76,7 @@ class Purpose(StrEnum):
     AUDIT = "audit"
     DATA_PROTECTION = "data_protection"
     ADMINISTRATION = "administration"
+    RETURN_PREPARATION = "return_preparation"  # a sending mission announcing and following a return
     SUBJECT_ACCESS = "subject_access"  # a data subject's request for what is held about them
     ERASURE = "erasure"  # erased at a request, or because the law requires it
     RETENTION = "retention"  # erased because the retention period ended
@@ -86,6 +92,7 @@ _BY_ROLE = {
     Role.AUDITOR: Purpose.AUDIT,
     Role.DPO: Purpose.DATA_PROTECTION,
     Role.ADMIN: Purpose.ADMINISTRATION,
+    Role.SENDING_MISSION: Purpose.RETURN_PREPARATION,
 }
 
 

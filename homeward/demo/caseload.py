@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from homeward.demo.names import Family, family
@@ -77,6 +77,24 @@ class PlannedCase:
     closure: dict[str, Any] | None = None
     verify_business_plan: bool = False  # finance verifies the micro-business plan during the demo
     needs: list[str] = field(default_factory=list)
+    # announced before the flight (issue 13): reception and transport are referred, and reception
+    # confirms the arrival before the casework goes on as for a walk-in
+    announced: bool = False
+
+    def announcement(self, scheduled: datetime) -> dict[str, Any]:
+        """The registration as a pre-arrival notice: the flight instead of an arrival date, and
+        reception and transport (consented) besides the needs."""
+        body = {k: v for k, v in self.registration.items() if k != "arrival_date"}
+        arrival_needs = ["airport_reception", "transport"]
+        return body | {
+            "mode": "flight",
+            "carrier": "Wizz Air",
+            "number": f"W6 {4000 + self.number}",
+            "arrival_point": "SKP",
+            "scheduled_at": scheduled.isoformat(timespec="seconds"),
+            "needs": arrival_needs,
+            "consent": {**self.registration["consent"], **dict.fromkeys(arrival_needs, True)},
+        }
 
     @property
     def requested_total(self) -> int:
@@ -282,7 +300,10 @@ def planned_case(number: int, rng: random.Random, today: date) -> PlannedCase:
     }
     if random.Random(f"programme-{number}").random() < NO_PROGRAMME_NAMED:  # noqa: S311 - invented
         del registration["programme_id"]  # the sending country's programme: the same one
-    case = PlannedCase(number, programme, registration, stage, needs=needs)
+    # one case in four is announced by the sending mission before the flight (drawn apart from the
+    # caseload's own sequence, so a seeded caseload stays as it was)
+    announced = stage != "closed" and number % 4 == 0
+    case = PlannedCase(number, programme, registration, stage, needs=needs, announced=announced)
     if stage == "closed":
         case.closure = {"reason": _weighted(rng, CLOSURE_REASONS)}
         return case

@@ -1,5 +1,6 @@
-"""The demo's staff: caseworkers, supervisors, finance officers and an auditor, each a user made
-through intake's admin-only `POST /v1/users` with the admin token the operator gave."""
+"""The demo's staff: caseworkers, supervisors, finance officers, an auditor and a sending mission,
+each a user made through intake's admin-only `POST /v1/users` with the admin token the operator
+gave."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from homeward.demo.caseload import PROGRAMMES
 from homeward.demo.client import Api, ApiError
 
-STAFF = {"caseworker": 4, "supervisor": 2, "finance": 3, "auditor": 1}
+STAFF = {"caseworker": 4, "supervisor": 2, "finance": 3, "auditor": 1, "sending_mission": 1}
 
 
 class AdminTokenRefused(Exception):
@@ -29,6 +30,7 @@ class Team:
     supervisors: list[Member]
     officers: list[Member]
     auditor: Member
+    mission: Member  # the sending country's mission: announces returns before the flight
 
     def caseworker(self, number: int) -> Member:
         return self.caseworkers[number % len(self.caseworkers)]
@@ -74,4 +76,10 @@ async def hire(api: Api, admin_token: str, run_id: str) -> Team:
     by_role: dict[str, list[Member]] = {}
     for member in members:
         by_role.setdefault(member.role, []).append(member)
-    return Team(by_role["caseworker"], by_role["supervisor"], by_role["finance"], by_role["auditor"][0])
+    return Team(
+        by_role["caseworker"],
+        by_role["supervisor"],
+        by_role["finance"],
+        by_role["auditor"][0],
+        by_role["sending_mission"][0],
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import structlog
@@ -22,6 +23,7 @@ from services.intake.core.retention import RETENTION_FILE, load_retention
 from services.intake.http import problems
 from services.intake.http.api import (
     access,
+    arrivals,
     assignment,
     cases,
     consent,
@@ -33,10 +35,10 @@ from services.intake.http.api import (
     users,
 )
 from services.intake.http.api.document import describe_catalogue
-from services.intake.http.pages import access_log, case, home, registration, render
+from services.intake.http.pages import access_log, case, home, reception, registration, render
 from services.intake.http.pages import duplicates as duplicate_pages
 from services.intake.http.pages import monitoring as monitoring_page
-from services.intake.jobs import retention_purge
+from services.intake.jobs import missed_arrivals, retention_purge
 from services.intake.store import PRIVILEGES
 from services.intake.use_cases.context import IntakeContext
 from services.intake.use_cases.duplicates import index_people
@@ -68,6 +70,9 @@ class IntakeSettings(BaseSettings):
     # two people scoring at least this are shown as likely one (core/matching.py: the table of
     # known pairs in tests/unit/intake/test_matching.py is what the default rests on)
     duplicate_threshold: float = Field(default=DEFAULT_THRESHOLD, gt=0, le=1)
+    # an expected arrival nobody confirmed this long after its scheduled time is missed
+    arrival_grace_hours: float = Field(default=12, ge=0, le=24 * 7)
+    missed_arrivals_interval_s: float = Field(default=5 * 60, gt=0)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -98,7 +103,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.intake = context
             app.state.retention = retention
             set_readiness(app, {"database": database_check(runtime.pool), "broker": broker_check(broker)})
-            jobs = Jobs([retention_purge(context, retention, options.purge_interval_s)])
+            grace = timedelta(hours=options.arrival_grace_hours)
+            jobs = Jobs(
+                [
+                    retention_purge(context, retention, options.purge_interval_s),
+                    missed_arrivals(context, grace, options.missed_arrivals_interval_s),
+                ]
+            )
             jobs.start()
             log.info("intake started", schema=runtime.schema)
             yield
@@ -120,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     describe_catalogue(app, catalogue)
     for module in (
         cases,
+        arrivals,
         assignment,
         duplicates,
         plans,
@@ -133,7 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
     app.include_router(signin.api_router)
     app.include_router(signin.page_routes(home.sign_in_page))
-    for page in (home, registration, case, duplicate_pages, access_log, monitoring_page):
+    for page in (home, registration, case, reception, duplicate_pages, access_log, monitoring_page):
         app.include_router(page.router)
     home.install_page_errors(app)
     app.mount("/static", StaticFiles(directory=render.STATIC), name="static")

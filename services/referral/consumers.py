@@ -132,7 +132,10 @@ def build_broker(settings: Settings, consumers: Consumers) -> KafkaBroker:
         topics.returnees.name,
         **batch_subscriber_options(f"{prefix}{RETURNEES_CONSUMER}", BATCH_RECORDS),
         description="Intake's case events. NeedsAssessed (and ReturneeRegistered carrying needs) issue "
-        "referrals, ConsentChanged withdraws or issues them (a withdrawn consent asks the category's "
+        "referrals; ArrivalAnnounced issues airport reception, transport and the categories issued on "
+        "announcement, ArrivalRescheduled reissues reception and transport for the new flight, "
+        "ArrivalConfirmed issues the others, ArrivalCancelled and ArrivalMissed withdraw every open one; "
+        "ConsentChanged withdraws or issues them (a withdrawn consent asks the category's "
         "partners to delete the case), CaseClosed withdraws every open one, PersonalDataErased asks "
         "every partner that received the case to delete it; other types are recorded and skipped. "
         "Raw envelope bytes: a malformed one is dead-lettered.",

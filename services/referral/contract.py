@@ -27,11 +27,13 @@ from shared.topics import Topics
 
 from .core.directory import Directory
 from .core.payloads import (
+    ArrivalPayload,
     CarePayload,
     EducationPayload,
     EmploymentPayload,
     HousingPayload,
     MicroBusinessPayload,
+    ReceptionPayload,
     VocationalTrainingPayload,
 )
 
@@ -47,15 +49,25 @@ ReferralIssuedData: type[BaseModel] = create_model(
             VocationalTrainingPayload,
             MicroBusinessPayload,
             CarePayload,
+            ReceptionPayload,
+            ArrivalPayload,
         ],
         Field(
             description="Only what the category may see: housing → HousingPayload, education → "
             "EducationPayload, employment → EmploymentPayload, vocational_training → "
             "VocationalTrainingPayload, micro_business → MicroBusinessPayload, medical and counselling "
-            "→ CarePayload. "
+            "→ CarePayload, airport_reception → ReceptionPayload, transport → ArrivalPayload. "
             "Never a name or a contact. A vulnerability only where the category declares it (the "
             "payload's `vulnerabilities`), and only with the returnee's consent to share with that "
-            "category; urgency is `priority`."
+            "category; urgency is `priority`. Reception and transport are issued when a return is "
+            "announced; their `respond_by` is at least the partner's answer_before_arrival_hours "
+            "before the scheduled arrival. The family is recognised by the ReceptionPayload's "
+            "`meeting_code`, never by a name (see ReceptionPayload). A changed flight withdraws the "
+            "referral (ReferralWithdrawn, reason `arrival_rescheduled`) and issues a new one with a "
+            "new referral id, the new flight and deadline: the types every partner already acts on, "
+            "rather than a new event type a partner built before it would skip and so meet the old "
+            "flight. A cancelled or missed arrival withdraws it (`arrival_cancelled`, "
+            "`arrival_missed`); a confirmed arrival withdraws one nobody accepted (`arrival_confirmed`)."
         ),
     ),
 )

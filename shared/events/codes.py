@@ -15,6 +15,14 @@ class Category(StrEnum):
     COUNSELLING = "counselling"
     VOCATIONAL_TRAINING = "vocational_training"  # a training centre: a course, an apprenticeship
     MICRO_BUSINESS = "micro_business"  # a business advisory service: the plan, the set-up
+    # the return itself: issued on the announcement of an expected arrival (issue 13)
+    AIRPORT_RECEPTION = "airport_reception"
+    TRANSPORT = "transport"
+
+
+# Served around the arrival itself: routed on the announcement, with a deadline measured back from
+# the scheduled arrival, and no longer routed once the family has arrived.
+ARRIVAL_CATEGORIES = frozenset({Category.AIRPORT_RECEPTION, Category.TRANSPORT})
 
 
 class BusinessSector(StrEnum):
@@ -174,3 +182,37 @@ def category_of(assistance_type: AssistanceType) -> Category | None:
     """The referral category whose service `assistance_type` pays for, if any (cash and in-kind
     help are for the household, not for one service)."""
     return next((c for c, t in CATEGORY_ASSISTANCE.items() if t is assistance_type), None)
+
+
+class ArrivalMode(StrEnum):
+    FLIGHT = "flight"
+    LAND_CROSSING = "land_crossing"  # by bus or car through a border crossing
+
+
+class SpecialAssistance(StrEnum):
+    """What the people meeting and driving the family must bring or arrange. Told to reception and
+    transport partners only (their payloads declare it), with consent to share with them."""
+
+    WHEELCHAIR = "wheelchair"
+    STRETCHER = "stretcher"
+    MEDICAL_ESCORT = "medical_escort"
+    UNACCOMPANIED_MINOR_ESCORT = "unaccompanied_minor_escort"
+
+
+class ArrivalCancellationReason(StrEnum):
+    """Why an announced return will not happen."""
+
+    RETURN_WITHDRAWN = "return_withdrawn"  # the returnee decided not to return
+    TRAVEL_DOCUMENTS = "travel_documents"  # no travel document in time
+    HEALTH = "health"  # not fit to travel
+    ANNOUNCED_IN_ERROR = "announced_in_error"
+    OTHER = "other"
+
+
+class ArrivalMetBy(StrEnum):
+    """Who met the family at the arrival point (the confirming user is recorded besides)."""
+
+    OFFICE_RECEPTION_TEAM = "office_reception_team"
+    RECEPTION_PARTNER = "reception_partner"
+    TRANSPORT_PARTNER = "transport_partner"
+    NOBODY = "nobody"  # the family came to the office on its own

@@ -6,7 +6,7 @@ never names, contacts or document numbers (DESIGN rule 7).
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,6 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.money import Money
 
 from .codes import (
+    ArrivalCancellationReason,
+    ArrivalMetBy,
+    ArrivalMode,
     AssistanceType,
     BusinessPlanStage,
     BusinessSector,
@@ -23,6 +26,7 @@ from .codes import (
     ErasureReason,
     Relationship,
     Sex,
+    SpecialAssistance,
     Urgency,
     Vulnerability,
 )
@@ -44,6 +48,22 @@ class WorkExperience(BaseModel):
 
     sector: str
     years: int = Field(ge=0, le=80)
+
+
+class ExpectedArrival(BaseModel):
+    """How and when an announced family is expected: what reception and transport work from. No
+    names: the family is recognised at the gate by `meeting_code`, a code intake made and the
+    office gave the family (see the referral contract on why no name travels)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    mode: ArrivalMode
+    carrier: str = Field(min_length=1, max_length=80)
+    number: str = Field(min_length=1, max_length=20, description="the flight or bus number")
+    arrival_point: str = Field(description="a code of deploy/config/arrival-points.yaml, e.g. SKP")
+    scheduled_at: datetime = Field(description="the scheduled arrival, an instant with its offset")
+    special_assistance: list[SpecialAssistance] = []
+    meeting_code: str = Field(min_length=4, max_length=12)
 
 
 class CaseFacts(Event):
@@ -68,6 +88,9 @@ class CaseFacts(Event):
     # comes from it and from the arrival date, never from the vulnerabilities
     urgency: Urgency = Urgency.NORMAL
     arrival_date: date | None = None
+    # while the case is expected (announced, not arrived yet): how and when; None once the family
+    # has arrived, and on walk-in registrations (additive: absent on events from before issue 13)
+    expected_arrival: ExpectedArrival | None = None
 
 
 class ReturneeRegistered(CaseFacts):
@@ -188,3 +211,68 @@ class PersonalDataErased(Event):
     reason: ErasureReason
     # the user who erased it; None when the retention job did
     erased_by: str | None = None
+
+
+# --- the return itself (issue 13) -------------------------------------------------------------------
+
+
+class ArrivalAnnounced(CaseFacts):
+    """A sending-country mission or a caseworker announced an expected return: the case starts as
+    `expected`. `arrival_date` is the scheduled day (at the arrival point); `expected_arrival`
+    is set. Referral issues reception, transport and the categories its directory issues on
+    announcement."""
+
+    event_type = "ArrivalAnnounced"
+
+    country_of_return: str = Field(min_length=2, max_length=2)
+    sending_country: str = Field(min_length=2, max_length=2)
+    announced_by: str
+    assigned_to: UUID | None = None
+    office: str | None = None
+
+
+class ArrivalRescheduled(CaseFacts):
+    """The flight or crossing changed (`expected_arrival` is the new one): referral withdraws the
+    open reception and transport referrals and issues them anew, with deadlines measured back from
+    the new time."""
+
+    event_type = "ArrivalRescheduled"
+
+    previous_scheduled_at: datetime
+    rescheduled_by: str
+
+
+class ArrivalCancelled(Event):
+    """The announced return will not happen: the case ends, every open referral is withdrawn."""
+
+    event_type = "ArrivalCancelled"
+
+    case_id: UUID
+    programme_id: str
+    reason: ArrivalCancellationReason
+    cancelled_by: str
+
+
+class ArrivalMissed(Event):
+    """Nobody confirmed the arrival by the scheduled time plus the grace period: the case ends,
+    every open referral is withdrawn, no grant opens."""
+
+    event_type = "ArrivalMissed"
+
+    case_id: UUID
+    programme_id: str
+    scheduled_at: datetime
+
+
+class ArrivalConfirmed(CaseFacts):
+    """The family arrived: `arrival_date` is the confirmed day (what `days_after_arrival`
+    installments count from), `household` those who travelled, `expected_arrival` None. Referral
+    now issues every other needed category."""
+
+    event_type = "ArrivalConfirmed"
+
+    arrived_at: datetime
+    scheduled_at: datetime
+    met_by: ArrivalMetBy
+    members_not_travelled: int = Field(ge=0, description="how many announced members did not travel")
+    confirmed_by: str

@@ -30,6 +30,9 @@ class Role(StrEnum):
     # a programme manager: reads the reporting service's aggregate reports of their programmes, and
     # nothing personal (no other service lets this role read anything)
     MANAGER = "manager"
+    # a sending country's mission: announces expected returns of its programmes, changes or cancels
+    # them, and reads their arrival status (not the cases: no assessment, plan or timeline)
+    SENDING_MISSION = "sending_mission"
 
 
 class CaseScope(StrEnum):

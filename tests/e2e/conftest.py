@@ -177,10 +177,14 @@ async def drop_schemas(database_url: str, token: str) -> None:
 
 @pytest.fixture(scope="module")
 async def system(
-    kafka_bootstrap: str, database_url: str, tmp_path_factory: pytest.TempPathFactory
+    kafka_bootstrap: str,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[System]:
     token = uuid.uuid4().hex[:10]
-    env = system_env(kafka_bootstrap, database_url, token)
+    # a test module may set settings of its own (e.g. a shorter period for a periodic job)
+    env = system_env(kafka_bootstrap, database_url, token) | getattr(request.module, "SYSTEM_ENV", {})
     shared_fixtures._created_prefixes.append(env["HOMEWARD_TOPIC_PREFIX"])  # deleted at session end
     logs = tmp_path_factory.mktemp(f"e2e-{token}")
     services = [start_service(name, env, token, logs) for name in SERVICES]

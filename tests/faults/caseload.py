@@ -17,7 +17,15 @@ from aiokafka import AIOKafkaProducer
 from services.referral.core.directory import Directory, load_directory, load_municipalities
 from services.referral.core.routing import place
 from shared.events import Envelope, new_envelope
-from shared.events.codes import AssistanceType, Category, ReferralStatus, Relationship, Sex, Vulnerability
+from shared.events.codes import (
+    ARRIVAL_CATEGORIES,
+    AssistanceType,
+    Category,
+    ReferralStatus,
+    Relationship,
+    Sex,
+    Vulnerability,
+)
 from shared.events.intake import HouseholdMember, NeedsAssessed, PlannedAssistance, ReintegrationPlanApproved
 from shared.events.referral import ReferralAccepted, ReferralIssued
 from shared.money import Money
@@ -68,7 +76,8 @@ class Caseload:
 
     def assessment(self) -> Assessment:
         r = self.random
-        needs = r.sample(list(Category), r.randint(1, 3))
+        # walk-ins, assessed after arrival: nothing to meet or drive any more
+        needs = r.sample([c for c in Category if c not in ARRIVAL_CATEGORIES], r.randint(1, 3))
         facts = NeedsAssessed(
             case_id=uuid4(),
             programme_id=PROGRAMME,

@@ -153,6 +153,12 @@ RULES_BEYOND_THE_SCHEMA: dict[str, dict[str, str]] = {
         "POST /v1/cases/{case_id}/assessment": "the vulnerabilities must fit the stored household; the"
         " training wanted goes with a vocational_training need and the business sector and plan stage"
         " with a micro_business need, each of them with its need only",
+        "POST /v1/arrivals": "a registration's household rules, the scheduled arrival in the future (at most"
+        " a year ahead), the arrival point in the country of return, the programme one of the user's",
+        "POST /v1/arrivals/{case_id}/reschedule": "the scheduled arrival in the future, the arrival point in"
+        " the case's country of return",
+        "POST /v1/arrivals/{case_id}/confirm": "the arrival time not in the future, the members who did not"
+        " travel among the stored household's, somebody travelled",
         "POST /v1/cases/{case_id}/plan": "each assistance type once (uniqueness of a property across array"
         " items), amounts in the currency of the case's programme",
         "POST /v1/cases/{case_id}/assignment": "the assignee is an active caseworker or supervisor of the"

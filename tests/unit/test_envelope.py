@@ -9,6 +9,7 @@ from uuid import UUID, uuid4
 import pytest
 from pydantic import BaseModel
 
+from services.referral.core.payloads import ArrivalPayload, ReceptionPayload
 from shared.events import (
     Envelope,
     MalformedEvent,
@@ -20,7 +21,17 @@ from shared.events import (
     uuid7,
 )
 from shared.events.ids import uuid7_time_ms
-from shared.events.intake import CaseClosed, HouseholdMember, NeedsAssessed, ReturneeRegistered
+from shared.events.intake import (
+    ArrivalAnnounced,
+    ArrivalCancelled,
+    ArrivalConfirmed,
+    ArrivalMissed,
+    ArrivalRescheduled,
+    CaseClosed,
+    HouseholdMember,
+    NeedsAssessed,
+    ReturneeRegistered,
+)
 from shared.events.referral import ReferralIssued
 
 
@@ -143,6 +154,11 @@ def test_every_event_of_the_topic_table_is_registered() -> None:
         "InstallmentDisbursed",
         "InstallmentFailed",
         "GrantClosed",
+        "ArrivalAnnounced",
+        "ArrivalRescheduled",
+        "ArrivalCancelled",
+        "ArrivalMissed",
+        "ArrivalConfirmed",
     } <= set(registered_event_types())
 
 
@@ -169,5 +185,7 @@ def test_intake_events_have_no_field_for_personal_data() -> None:
                     names |= field_names(candidate)
         return names
 
-    for model in (ReturneeRegistered, NeedsAssessed, HouseholdMember, ReferralIssued):
+    arrivals = (ArrivalAnnounced, ArrivalRescheduled, ArrivalCancelled, ArrivalMissed, ArrivalConfirmed)
+    payloads = (ReceptionPayload, ArrivalPayload)
+    for model in (ReturneeRegistered, NeedsAssessed, HouseholdMember, ReferralIssued, *arrivals, *payloads):
         assert not field_names(model) & personal, model.__name__

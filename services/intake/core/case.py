@@ -12,6 +12,9 @@ from pydantic import BaseModel, ConfigDict
 
 from services.intake.core.requests import AssistanceRequest, Member, UrgencyReason, WorkExperience
 from shared.events.codes import (
+    ArrivalCancellationReason,
+    ArrivalMetBy,
+    ArrivalMode,
     BusinessPlanStage,
     BusinessSector,
     Category,
@@ -19,6 +22,7 @@ from shared.events.codes import (
     ErasureReason,
     Relationship,
     Sex,
+    SpecialAssistance,
     Urgency,
     Vulnerability,
 )
@@ -26,6 +30,11 @@ from shared.money import Money
 
 
 class CaseStatus(StrEnum):
+    # announced by a sending mission or a caseworker; the family has not arrived yet
+    EXPECTED = "expected"
+    # the announced return did not happen: cancelled, or nobody confirmed it in time (final)
+    ARRIVAL_CANCELLED = "arrival_cancelled"
+    ARRIVAL_MISSED = "arrival_missed"
     REGISTERED = "registered"
     ASSESSED = "assessed"
     PLAN_PROPOSED = "plan_proposed"
@@ -69,6 +78,38 @@ class Plan(Stored):
         return total
 
 
+class ArrivalConfirmation(Stored):
+    arrived_at: datetime
+    met_by: ArrivalMetBy
+    # positions in `members` of those announced who did not travel
+    not_travelled: list[int] = []
+    confirmed_by: UUID
+    confirmed_at: datetime
+
+
+class ArrivalCancellation(Stored):
+    reason: ArrivalCancellationReason | None  # None: missed (nobody confirmed it in time)
+    note: str | None = None
+    ended_by: UUID | None  # None: the missed-arrivals job
+    ended_at: datetime
+
+
+class Arrival(Stored):
+    """An announced return: the trip, who announced it, and how it ended (confirmed, or not)."""
+
+    mode: ArrivalMode
+    carrier: str
+    number: str
+    arrival_point: str
+    scheduled_at: datetime
+    special_assistance: list[SpecialAssistance] = []
+    meeting_code: str
+    announced_by: UUID
+    announced_at: datetime
+    confirmation: ArrivalConfirmation | None = None
+    cancellation: ArrivalCancellation | None = None
+
+
 class ClosureRecord(Stored):
     reason: ClosureReason
     note: str | None = None
@@ -109,6 +150,26 @@ class Case(Stored):
     # announcement merged into another case, that case
     merged_from: list[UUID] = []
     merged_into: UUID | None = None
+    # an announced return (None on walk-in registrations): `arrival_date` is its scheduled day
+    # until the arrival is confirmed, the confirmed day after
+    arrival: Arrival | None = None
+
+    def travelled(self) -> list[Member]:
+        """The members who travelled (everyone, unless the arrival's confirmation says otherwise)."""
+        absent = (
+            set(self.arrival.confirmation.not_travelled)
+            if self.arrival and self.arrival.confirmation
+            else set()
+        )
+        return [m for i, m in enumerate(self.members) if i not in absent]
+
+    def ended_at(self) -> datetime | None:
+        """When the case ended: its closure, or the end of a return that did not happen."""
+        if self.closure is not None:
+            return self.closure.closed_at
+        if self.arrival is not None and self.arrival.cancellation is not None:
+            return self.arrival.cancellation.ended_at
+        return None
 
 
 # --- after erasure ----------------------------------------------------------------------------------

@@ -1,19 +1,22 @@
 """The reference data a case is checked against: countries of return with their municipalities,
-the donor programmes, and each sending country's default programme. Both are YAML files in
-`deploy/config/`, owned by operations, not code."""
+the arrival points (airports and border crossings), the donor programmes, and each sending
+country's default programme. All are YAML files in `deploy/config/`, owned by operations, not code."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Self
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from services.intake.core.monitoring import MONITORING_FILE, MonitoringSchedule, Survey, load_survey
 
 MUNICIPALITIES_FILE = "municipalities.yaml"
 PROGRAMMES_FILE = "donor-policies.yaml"
+ARRIVAL_POINTS_FILE = "arrival-points.yaml"
 
 
 class Municipality(BaseModel):
@@ -28,6 +31,34 @@ class Country(BaseModel):
 
     name: str
     municipalities: list[Municipality] = Field(min_length=1)
+
+
+class ArrivalPointKind(StrEnum):
+    AIRPORT = "airport"
+    BORDER_CROSSING = "border_crossing"
+
+
+class ArrivalPoint(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code: str = Field(pattern=r"^[A-Z][A-Z0-9]{2,19}$")
+    name: str = Field(min_length=1)
+    kind: ArrivalPointKind
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    timezone: str
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone, e.g. Europe/Skopje") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 class Programme(BaseModel):
@@ -52,6 +83,10 @@ class Catalogue(BaseModel):
     sending_countries: dict[str, str] = {}
     # the reintegration sustainability survey monitoring visits record (monitoring.yaml)
     survey: Survey | None = None
+    arrival_points: dict[str, ArrivalPoint] = {}
+
+    def arrival_point_codes(self, country: str) -> list[str]:
+        return [p.code for p in self.arrival_points.values() if p.country == country]
 
     def municipality_codes(self, country: str) -> list[str]:
         found = self.countries.get(country)
@@ -103,17 +138,37 @@ class _MunicipalitiesFile(BaseModel):
     countries: dict[str, Country] = Field(min_length=1)
 
 
+class _ArrivalPointsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    arrival_points: list[ArrivalPoint] = Field(min_length=1)
+
+
 def load_catalogue(config_dir: Path) -> Catalogue:
-    """Read and validate the files; a malformed file stops the service at start-up."""
+    """Read and validate the files; a malformed file stops the service at start-up. A deployment
+    without an arrival points file takes no announcements (every arrival point is unknown)."""
     municipalities = _MunicipalitiesFile.model_validate(
         yaml.safe_load((config_dir / MUNICIPALITIES_FILE).read_text(encoding="utf-8"))
     )
     programmes = _ProgrammesFile.model_validate(
         yaml.safe_load((config_dir / PROGRAMMES_FILE).read_text(encoding="utf-8"))
     )
+    points: list[ArrivalPoint] = []
+    if (config_dir / ARRIVAL_POINTS_FILE).exists():
+        points = _ArrivalPointsFile.model_validate(
+            yaml.safe_load((config_dir / ARRIVAL_POINTS_FILE).read_text(encoding="utf-8"))
+        ).arrival_points
+    unknown = sorted({p.country for p in points} - set(municipalities.countries))
+    if unknown:
+        raise ValueError(
+            f"{ARRIVAL_POINTS_FILE}: arrival points in countries not in {MUNICIPALITIES_FILE}: {unknown}"
+        )
+    if len({p.code for p in points}) != len(points):
+        raise ValueError(f"{ARRIVAL_POINTS_FILE}: an arrival point code is listed twice")
     return Catalogue(
         countries=municipalities.countries,
         programmes={p.id: p for p in programmes.programmes},
         sending_countries=programmes.sending_countries,
         survey=load_survey(config_dir / MONITORING_FILE),
+        arrival_points={p.code: p for p in points},
     )

@@ -77,9 +77,14 @@ def register(
     return Decision(case, "Registered", summary, events.returnee_registered(case, now.date()))
 
 
+ENDED = frozenset({CaseStatus.CLOSED, CaseStatus.ARRIVAL_CANCELLED, CaseStatus.ARRIVAL_MISSED})
+
+
 def _open(case: Case) -> None:
     if case.status is CaseStatus.CLOSED:
         raise CaseConflict("the case is closed")
+    if case.status in ENDED:
+        raise CaseConflict("the announced return did not happen: the case has ended")
 
 
 def assess(case: Case, assessment: Assessment, by: UUID, now: datetime) -> Decision:
@@ -128,8 +133,10 @@ def change_consent(case: Case, change: ConsentChange, by: UUID, now: datetime) -
 
 
 def propose_plan(case: Case, proposal: PlanProposal, plan_id: UUID, by: UUID, now: datetime) -> Decision:
-    """A proposed plan may be replaced until it is approved."""
+    """A proposed plan may be replaced until it is approved; a plan waits for the arrival."""
     _open(case)
+    if case.status is CaseStatus.EXPECTED:
+        raise CaseConflict("the family has not arrived yet: a plan follows the arrival")
     if case.plan is not None and case.plan.status is PlanStatus.APPROVED:
         raise CaseConflict("the case's plan is already approved")
     plan = Plan(

@@ -4,17 +4,23 @@ contacts or document numbers (DESIGN rule 7)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.intake.core.case import Case, ClosureRecord, Plan
+from services.intake.core.case import ArrivalConfirmation, Case, CaseStatus, ClosureRecord, Plan
 from services.intake.core.people import ADULT_AGE, age_on
-from shared.events.codes import Category
+from shared.events.codes import ArrivalCancellationReason, Category
 from shared.events.intake import (
+    ArrivalAnnounced,
+    ArrivalCancelled,
+    ArrivalConfirmed,
+    ArrivalMissed,
+    ArrivalRescheduled,
     CaseAssigned,
     CaseClosed,
     ConsentChanged,
+    ExpectedArrival,
     HouseholdMember,
     NeedsAssessed,
     PlannedAssistance,
@@ -25,10 +31,27 @@ from shared.events.intake import (
 
 
 def _household(case: Case, today: date) -> list[HouseholdMember]:
+    """Those who travelled (an announced member who did not travel is not in the household)."""
     return [
         HouseholdMember(age=age_on(m.date_of_birth, today), sex=m.sex, relationship=m.relationship)
-        for m in case.members
+        for m in case.travelled()
     ]
+
+
+def _expected_arrival(case: Case) -> ExpectedArrival | None:
+    """How and when the family is expected, while it is (`expected`); None otherwise."""
+    arrival = case.arrival
+    if arrival is None or case.status is not CaseStatus.EXPECTED:
+        return None
+    return ExpectedArrival(
+        mode=arrival.mode,
+        carrier=arrival.carrier,
+        number=arrival.number,
+        arrival_point=arrival.arrival_point,
+        scheduled_at=arrival.scheduled_at,
+        special_assistance=arrival.special_assistance,
+        meeting_code=arrival.meeting_code,
+    )
 
 
 def _consent(case: Case) -> dict[Category, bool]:
@@ -56,6 +79,7 @@ def _case_facts(case: Case, today: date) -> dict[str, Any]:
         "business_plan_stage": case.business_plan_stage,
         "urgency": case.urgency,  # its reason stays here
         "arrival_date": case.arrival_date,
+        "expected_arrival": _expected_arrival(case),
     }
 
 
@@ -122,3 +146,47 @@ def case_assigned(case: Case, by: UUID) -> CaseAssigned:
 
 def case_closed(case: Case, closure: ClosureRecord) -> CaseClosed:
     return CaseClosed(case_id=case.id, reason=closure.reason, closed_by=str(closure.closed_by))
+
+
+# --- the return itself ------------------------------------------------------------------------------
+
+
+def arrival_announced(case: Case, today: date) -> ArrivalAnnounced:
+    announced_by = case.arrival.announced_by if case.arrival else case.registered_by
+    return ArrivalAnnounced(
+        **_case_facts(case, today),
+        country_of_return=case.country_of_return,
+        sending_country=case.sending_country,
+        announced_by=str(announced_by),
+        assigned_to=case.assigned_to,
+        office=case.office,
+    )
+
+
+def arrival_rescheduled(case: Case, previous: datetime, by: UUID, today: date) -> ArrivalRescheduled:
+    return ArrivalRescheduled(
+        **_case_facts(case, today), previous_scheduled_at=previous, rescheduled_by=str(by)
+    )
+
+
+def arrival_cancelled(case: Case, reason: ArrivalCancellationReason, by: UUID) -> ArrivalCancelled:
+    return ArrivalCancelled(
+        case_id=case.id, programme_id=case.programme_id, reason=reason, cancelled_by=str(by)
+    )
+
+
+def arrival_missed(case: Case, scheduled_at: datetime) -> ArrivalMissed:
+    return ArrivalMissed(case_id=case.id, programme_id=case.programme_id, scheduled_at=scheduled_at)
+
+
+def arrival_confirmed(
+    case: Case, confirmation: ArrivalConfirmation, scheduled_at: datetime
+) -> ArrivalConfirmed:
+    return ArrivalConfirmed(
+        **_case_facts(case, confirmation.arrived_at.date()),
+        arrived_at=confirmation.arrived_at,
+        scheduled_at=scheduled_at,
+        met_by=confirmation.met_by,
+        members_not_travelled=len(confirmation.not_travelled),
+        confirmed_by=str(confirmation.confirmed_by),
+    )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -105,6 +105,30 @@ def _iso_date(value: object) -> object:
         raise PydanticCustomError("date_format", "not a date of the calendar") from None
 
 
+# RFC 3339 (JSON Schema's date-time): a date, a time with seconds, and an offset; never a bare
+# local time, since an arrival time without its zone is ambiguous
+_INSTANT = re.compile(
+    r"([0-9]{4}-[0-9]{2}-[0-9]{2})[Tt]([0-9]{2}:[0-9]{2}:[0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
+
+
+def _instant(value: object) -> object:
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value
+    found = _INSTANT.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        raise PydanticCustomError(
+            "datetime_format",
+            "a time with its offset, like 2025-06-15T14:30:00+02:00 or 2025-06-15T12:30:00Z",
+        )
+    day, clock, fraction, offset = found.groups()
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        return datetime.fromisoformat(f"{day}T{clock}{(fraction or '')[:7]}{offset}")
+    except ValueError:
+        raise PydanticCustomError("datetime_format", "not a time of the calendar") from None
+
+
 def _json_integer(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise PydanticCustomError("int_type", "a whole number")
@@ -127,6 +151,9 @@ def _canonical_uuid(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date), WithJsonSchema({"type": "string", "format": "date"})]
+IsoInstant = Annotated[
+    datetime, BeforeValidator(_instant), WithJsonSchema({"type": "string", "format": "date-time"})
+]
 # read as the JSON Schema "integer" (5 and 5.0, never "5" or true), after any bounds:
 # `Annotated[int, Field(ge=0, le=80), JSON_INTEGER]`, so the bounds stay in the schema
 JSON_INTEGER = BeforeValidator(_json_integer)

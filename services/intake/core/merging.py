@@ -22,10 +22,10 @@ from shared.events.duplicates import AnnouncementMerged
 # the statuses of a case nobody has worked on yet: an announcement (`expected`, issue 13 point 1)
 # or a registration not yet assessed
 MERGEABLE = frozenset({"expected", CaseStatus.REGISTERED.value})
-# The Case fields that hold an announcement's expected-arrival facts (flight, arrival point,
-# scheduled time, special assistance needs: issue 13 point 1 adds them). Each joins the case that
-# stays where that case has none of its own.
-ARRIVAL_FACTS: tuple[str, ...] = ()
+# The Case fields that hold an announcement's expected-arrival facts (`arrival`: the trip, arrival
+# point, scheduled time, special assistance needs, meeting code). Each joins the case that stays
+# where that case has none of its own.
+ARRIVAL_FACTS: tuple[str, ...] = ("arrival",)
 
 
 def merge(

@@ -8,5 +8,7 @@ from shared.identity.model import Role
 READERS = (Role.CASEWORKER, Role.SUPERVISOR, Role.FINANCE, Role.AUDITOR)
 EDITORS = (Role.CASEWORKER, Role.SUPERVISOR)
 APPROVERS = (Role.SUPERVISOR,)
+# who announces expected returns, changes or cancels them and lists them (reception confirms: EDITORS)
+ANNOUNCERS = (Role.SENDING_MISSION, Role.CASEWORKER, Role.SUPERVISOR)
 # auditors read cases without personal data (views.redacted)
 PERSONAL_DATA_READERS = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.FINANCE})

@@ -64,7 +64,7 @@ def erased(case: Case, reason: ErasureReason, by: UUID | None, now: datetime) ->
         if plan
         else None,
         closure_reason=case.closure.reason if case.closure else None,
-        closed_at=case.closure.closed_at if case.closure else None,
+        closed_at=case.ended_at(),
         registered_by=case.registered_by,
         registered_at=case.registered_at,
         erasure=Erasure(reason=reason, erased_by=by, erased_at=now),

@@ -131,8 +131,9 @@ class Member(Input):
         return value
 
 
-class Registration(Input):
-    """`POST /v1/cases`. The consent given here is recorded as given by the registering user, now."""
+class Household(Input):
+    """Who returns, where to and under which programme: what a registration and an announcement
+    both say (validators for the reference data here, so both check them alike)."""
 
     members: list[Member] = Field(min_length=1, max_length=MAX_MEMBERS)
     # declared before municipality: the municipality validator reads the validated country
@@ -142,12 +143,6 @@ class Registration(Input):
     # declared after the sending country: left out, it is the sending country's default programme
     # (`sending_countries` in donor-policies.yaml), resolved when the registration is validated
     programme_id: str | None = Field(default=None, validate_default=True)
-    arrival_date: IsoDate
-    vulnerabilities: Vulnerabilities = []
-    needs: Needs = []
-    consent: dict[Category, JsonBool] = {}
-    # the caseworker has checked that a likely duplicate is a different person
-    confirm_distinct_person: JsonBool = False
 
     @validates("programme_id")
     @classmethod
@@ -200,6 +195,17 @@ class Registration(Input):
         """The case's programme: the one named or the sending country's default (validation with
         the catalogue resolves it, and every registration intake acts on is validated so)."""
         return self.programme_id or ""
+
+
+class Registration(Household):
+    """`POST /v1/cases`. The consent given here is recorded as given by the registering user, now."""
+
+    arrival_date: IsoDate
+    vulnerabilities: Vulnerabilities = []
+    needs: Needs = []
+    consent: dict[Category, JsonBool] = {}
+    # the caseworker has checked that a likely duplicate is a different person
+    confirm_distinct_person: JsonBool = False
 
     @validates("arrival_date")
     @classmethod

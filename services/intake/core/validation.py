@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError, ValidationInfo
@@ -43,6 +43,7 @@ class Checks:
 
     catalogue: Catalogue
     today: date
+    now: datetime | None = None  # the instant, for rules on times (an announced arrival's)
 
 
 def checks_of(info: ValidationInfo) -> Checks | None:

@@ -27,5 +27,7 @@ PRIVILEGES = TablePrivileges(
         "idempotency_keys": ADD_AND_ERASE,
         # a caseworker's "different person" (ids only): recorded once, never changed
         "distinct_people": APPEND_ONLY,
+        # reception and transport referral statuses per case (codes only): kept, updated
+        "arrival_services": KEEP_ROWS,
     }
 )

@@ -39,8 +39,8 @@ async def insert_case(connection: Connection, case: Case) -> None:
     # a registration is never closed: closed_at stays empty until update_case closes it
     await connection.execute(
         "INSERT INTO cases (id, programme_id, municipality, status, search_text, document,"
-        " registered_by, registered_at, updated_by, updated_at, assigned_to, office)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        " registered_by, registered_at, updated_by, updated_at, assigned_to, office, expected_at)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         case.id,
         case.programme_id,
         case.municipality,
@@ -53,6 +53,7 @@ async def insert_case(connection: Connection, case: Case) -> None:
         case.updated_at,
         case.assigned_to,
         case.office,
+        _expected_at(case),
     )
     await connection.executemany(
         "INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth, match_keys)"
@@ -69,16 +70,23 @@ async def insert_case(connection: Connection, case: Case) -> None:
 async def update_case(connection: Connection, case: Case) -> None:
     await connection.execute(
         "UPDATE cases SET status = $2, document = $3, updated_by = $4, updated_at = $5, closed_at = $6,"
-        " assigned_to = $7, office = $8 WHERE id = $1",
+        " assigned_to = $7, office = $8, expected_at = $9 WHERE id = $1",
         case.id,
         case.status.value,
         _document(case),
         case.updated_by,
         case.updated_at,
-        case.closure.closed_at if case.closure else None,
+        case.ended_at(),
         case.assigned_to,
         case.office,
+        _expected_at(case),
     )
+
+
+def _expected_at(case: Case) -> datetime | None:
+    if case.status is CaseStatus.EXPECTED and case.arrival is not None:
+        return case.arrival.scheduled_at
+    return None
 
 
 async def load_case(connection: Connection | Pool, case_id: UUID, *, for_update: bool = False) -> Case | None:

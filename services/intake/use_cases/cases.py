@@ -20,6 +20,7 @@ from services.intake.core.requests import (
     Assessment,
     Closure,
     ConsentChange,
+    Household,
     PlanApproval,
     PlanProposal,
     Reassignment,
@@ -114,7 +115,7 @@ async def _register(
     return Registered(decision.case, replayed=False)
 
 
-def _scope_problems(registration: Registration, user: User) -> list[Problem]:
+def _scope_problems(registration: Household, user: User) -> list[Problem]:
     if user.may_see_programme(registration.programme):
         return []
     return [Problem(("programme_id",), "you may register cases of your own programmes only")]

@@ -28,4 +28,4 @@ class IntakeContext:
 
     def checks(self, now: datetime) -> Checks:
         """What a request is validated against at `now`: the catalogue and that day."""
-        return Checks(self.catalogue, now.date())
+        return Checks(self.catalogue, now.date(), now)

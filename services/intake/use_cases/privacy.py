@@ -71,7 +71,8 @@ async def erase_case(
                 return already
             raise CaseNotFound(str(case_id))
         by = actor.id or NO_USER
-        if case.closure is None:
+        # a return that did not happen ended without a closure: it is erased as it is
+        if case.closure is None and case.ended_at() is None:
             closing = decisions.close(case, Closure(reason=ClosureReason.ERASED), by, now)
             await store.update_case(connection, closing.case)
             await record_decision(connection, context, closing)

@@ -6,9 +6,11 @@ from dataclasses import replace
 
 from services.intake.core.errors import UnknownCase
 from services.intake.core.timeline import Source, consumed_entry
-from services.intake.store import cases, timeline
+from services.intake.store import arrivals, cases, timeline
 from shared.db import Connection
+from shared.events.codes import ARRIVAL_CATEGORIES
 from shared.events.envelope import Envelope
+from shared.events.referral import ReferralStatusChanged
 
 
 async def record_reported_event(
@@ -29,3 +31,10 @@ async def record_reported_event(
         kept = reported.withheld_summary or envelope.type
         reported = replace(reported, entry=reported.entry.model_copy(update={"summary": kept}))
     await timeline.add_consumed_event(connection, reported, topic)
+    if envelope.type == ReferralStatusChanged.event_type and not erased:
+        changed = envelope.event_as(ReferralStatusChanged)
+        if changed.category in ARRIVAL_CATEGORIES:
+            # the reception page shows each expected family's reception and transport status
+            await arrivals.record_service_status(
+                connection, changed.case_id, changed.category, changed.status, envelope.occurred_at
+            )

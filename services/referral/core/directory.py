@@ -17,7 +17,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo
 from pydantic import field_validator as validates
 
-from shared.events.codes import Category, Sex, Vulnerability
+from shared.events.codes import ARRIVAL_CATEGORIES, Category, Sex, Vulnerability
 
 from .payloads import DECLARED_VULNERABILITIES
 
@@ -50,6 +50,16 @@ def _known_municipality(code: str, info: ValidationInfo) -> str:
 MunicipalityCode = Annotated[str, AfterValidator(_known_municipality)]
 
 
+def _known_arrival_point(code: str, info: ValidationInfo) -> str:
+    known: Mapping[str, str] | None = (info.context or {}).get("arrival_points")
+    if known is not None and code not in known:
+        raise ValueError(f"{code!r} is not an arrival point code in arrival-points.yaml")
+    return code
+
+
+ArrivalPointCode = Annotated[str, AfterValidator(_known_arrival_point)]
+
+
 class Eligibility(BaseModel):
     """Whom a partner takes. Checked against the people a referral concerns (see routing)."""
 
@@ -68,6 +78,9 @@ class Service(BaseModel):
 
     capacity: int = Field(ge=0, le=100_000)
     deadline_hours: int = Field(ge=1, le=24 * 60)
+    # airport reception and transport: the answer is due at least this long before the scheduled
+    # arrival (and no later than `deadline_hours` after the referral); other categories: unused
+    answer_before_arrival_hours: int = Field(default=24, ge=0, le=24 * 14)
 
 
 class Partner(BaseModel):
@@ -75,9 +88,28 @@ class Partner(BaseModel):
 
     id: Annotated[str, Field(pattern=PARTNER_ID_PATTERN), AfterValidator(_not_a_version)]
     name: str = Field(min_length=1)
-    municipalities: tuple[MunicipalityCode, ...] = Field(min_length=1)
+    # where it serves: destination municipalities (every category but airport reception), and
+    # arrival points (airport reception and transport: a transport partner serves the trips from
+    # its arrival points to its municipalities)
+    municipalities: tuple[MunicipalityCode, ...] = ()
+    arrival_points: tuple[ArrivalPointCode, ...] = ()
     categories: dict[Category, Service] = Field(min_length=1)
     eligibility: Eligibility = Eligibility()
+
+    @validates("categories")
+    @classmethod
+    def _covers_what_it_serves(
+        cls, value: dict[Category, Service], info: ValidationInfo
+    ) -> dict[Category, Service]:
+        # a list that failed its own checks is not in `info.data`: its problem is reported already
+        places = info.data.get("municipalities", ("reported",))
+        points = info.data.get("arrival_points", ("reported",))
+        for category in value:
+            if category is not Category.AIRPORT_RECEPTION and not places:
+                raise ValueError(f"{category.value}: name the municipalities the partner serves")
+            if category in ARRIVAL_CATEGORIES and not points:
+                raise ValueError(f"{category.value}: name the arrival points the partner serves")
+        return value
 
     @validates("eligibility")
     @classmethod
@@ -100,11 +132,24 @@ class Partner(BaseModel):
     def covers(self, municipality: str) -> bool:
         return municipality in self.municipalities
 
+    def covers_trip(self, category: Category, arrival_point: str, municipality: str) -> bool:
+        """Airport reception: the arrival point; transport: from the arrival point to the municipality."""
+        if arrival_point not in self.arrival_points:
+            return False
+        return category is Category.AIRPORT_RECEPTION or self.covers(municipality)
+
 
 class Directory(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     partners: tuple[Partner, ...]
+    # Categories (besides airport reception and transport, always) whose referrals are issued when
+    # an arrival is announced rather than once the family has arrived: e.g. housing, so that a
+    # place is ready on the day. The others wait for the arrival's confirmation.
+    issued_on_announcement: tuple[Category, ...] = ()
+
+    def on_announcement(self, category: Category) -> bool:
+        return category in ARRIVAL_CATEGORIES or category in self.issued_on_announcement
 
     def partner(self, partner_id: str) -> Partner | None:
         return next((p for p in self.partners if p.id == partner_id), None)
@@ -143,8 +188,23 @@ def load_municipalities(path: Path) -> dict[str, str]:
     }
 
 
-def load_directory(path: Path, municipalities: Mapping[str, str]) -> Directory:
-    """Parse and validate `path`; raise DirectoryError naming the line and field of each problem."""
+ARRIVAL_POINTS_FILE = "arrival-points.yaml"
+
+
+def load_arrival_points(path: Path) -> dict[str, str]:
+    """Arrival point code → name (`arrival-points.yaml`; intake validates the file in full)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {entry["code"]: entry["name"] for entry in data.get("arrival_points") or []}
+
+
+def load_directory(
+    path: Path, municipalities: Mapping[str, str], arrival_points: Mapping[str, str] | None = None
+) -> Directory:
+    """Parse and validate `path`; raise DirectoryError naming the line and field of each problem.
+    Arrival points are checked against `arrival_points`, or else against the `arrival-points.yaml`
+    beside `path`."""
+    if arrival_points is None and (path.parent / ARRIVAL_POINTS_FILE).exists():
+        arrival_points = load_arrival_points(path.parent / ARRIVAL_POINTS_FILE)
     text = path.read_text(encoding="utf-8")
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -157,7 +217,8 @@ def load_directory(path: Path, municipalities: Mapping[str, str]) -> Directory:
     problems = list(_duplicate_keys(root))
     data: Any = yaml.safe_load(text)
     try:
-        directory = Directory.model_validate(data, context={"municipalities": municipalities})
+        context = {"municipalities": municipalities, "arrival_points": arrival_points}
+        directory = Directory.model_validate(data, context=context)
     except ValidationError as error:
         for e in error.errors():
             loc = tuple(e["loc"])

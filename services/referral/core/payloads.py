@@ -14,11 +14,20 @@ declare: not the payload, not the priority (the caseworker's urgency), not the c
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.codes import BusinessPlanStage, BusinessSector, Category, Vulnerability
+from shared.events.codes import (
+    ArrivalMode,
+    BusinessPlanStage,
+    BusinessSector,
+    Category,
+    Sex,
+    SpecialAssistance,
+    Vulnerability,
+)
 from shared.events.intake import CaseFacts, HouseholdMember, WorkExperience
 
 V = Vulnerability
@@ -34,6 +43,10 @@ DECLARED_VULNERABILITIES: dict[Category, frozenset[Vulnerability]] = {
     Category.COUNSELLING: frozenset({V.VICTIM_OF_TRAFFICKING, V.UNACCOMPANIED_MINOR}),
     Category.VOCATIONAL_TRAINING: frozenset(),
     Category.MICRO_BUSINESS: frozenset(),
+    # what the people meeting and driving the family must arrange is said by its special
+    # assistance needs (a wheelchair, a minor's escort), not by vulnerability codes
+    Category.AIRPORT_RECEPTION: frozenset(),
+    Category.TRANSPORT: frozenset(),
 }
 
 
@@ -116,6 +129,37 @@ class CarePayload(_Payload):
     )
 
 
+class Traveller(_Payload):
+    age: int
+    sex: Sex
+
+
+class ArrivalPayload(_Payload):
+    """For airport reception and transport partners: the flight or crossing, who travels (ages and
+    sex, no names), what they must arrange, and where the family goes."""
+
+    arrival_point: str = Field(description="a code of arrival-points.yaml, e.g. SKP")
+    scheduled_at: datetime
+    mode: ArrivalMode
+    carrier: str
+    number: str = Field(description="the flight or bus number")
+    household_size: int = Field(ge=0)
+    travellers: list[Traveller]
+    special_assistance: list[SpecialAssistance] = []
+    municipality: str = Field(description="the destination municipality")
+
+
+class ReceptionPayload(ArrivalPayload):
+    """Reception must recognise the family at the gate. The minimum that does it is a meeting code:
+    intake makes a short random code when the return is announced, the office (or the mission) gives
+    it to the family, and the reception staff hold it up or ask for it. No name leaves intake: a name
+    on a sign or in a partner's system would identify the person to anyone who sees it, would need
+    the principal's consent and an erasure at every partner, and adds nothing the code, the flight
+    and the travellers' ages and sex do not already give the people meeting the flight."""
+
+    meeting_code: str = Field(description="the code the family was given; it names nobody")
+
+
 PAYLOAD_MODELS: dict[Category, type[_Payload]] = {
     Category.HOUSING: HousingPayload,
     Category.EDUCATION: EducationPayload,
@@ -124,6 +168,8 @@ PAYLOAD_MODELS: dict[Category, type[_Payload]] = {
     Category.COUNSELLING: CarePayload,
     Category.VOCATIONAL_TRAINING: VocationalTrainingPayload,
     Category.MICRO_BUSINESS: MicroBusinessPayload,
+    Category.AIRPORT_RECEPTION: ReceptionPayload,
+    Category.TRANSPORT: ArrivalPayload,
 }
 
 PAYLOAD_FIELDS: dict[Category, frozenset[str]] = {
@@ -136,7 +182,26 @@ def payload_for(category: Category, facts: CaseFacts) -> dict[str, Any]:
     ages = [member.age for member in facts.household]
     told = disclosed(category, facts.vulnerabilities)
     model: _Payload
-    if category is Category.HOUSING:
+    arrival = facts.expected_arrival
+    if category in (Category.AIRPORT_RECEPTION, Category.TRANSPORT):
+        if arrival is None:
+            raise ValueError(f"a {category.value} payload needs the expected arrival")
+        trip = {
+            "arrival_point": arrival.arrival_point,
+            "scheduled_at": arrival.scheduled_at,
+            "mode": arrival.mode,
+            "carrier": arrival.carrier,
+            "number": arrival.number,
+            "household_size": len(facts.household),
+            "travellers": [Traveller(age=m.age, sex=m.sex) for m in facts.household],
+            "special_assistance": arrival.special_assistance,
+            "municipality": facts.municipality,
+        }
+        if category is Category.AIRPORT_RECEPTION:
+            model = ReceptionPayload(**trip, meeting_code=arrival.meeting_code)
+        else:
+            model = ArrivalPayload(**trip)
+    elif category is Category.HOUSING:
         model = HousingPayload(
             household_size=len(facts.household),
             ages=ages,

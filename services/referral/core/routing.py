@@ -24,10 +24,18 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from shared.events.codes import Category, Priority, ReferralStatus, Relationship, Urgency, Vulnerability
+from shared.events.codes import (
+    ARRIVAL_CATEGORIES,
+    Category,
+    Priority,
+    ReferralStatus,
+    Relationship,
+    Urgency,
+    Vulnerability,
+)
 from shared.events.intake import CaseFacts, HouseholdMember
 
-from .directory import AgeGroup, Directory, Partner
+from .directory import AgeGroup, Directory, Partner, Service
 from .payloads import disclosed, is_school_age, payload_for
 
 ADULT_AGE = 18
@@ -108,11 +116,20 @@ def candidates(
     """Every partner that may take this referral, best first."""
     people = concerned_members(category, facts.household)  # the same for every partner
     told = set(disclosed(category, facts.vulnerabilities))
+    arrival = facts.expected_arrival
+    if category in ARRIVAL_CATEGORIES and arrival is None:
+        return []  # nothing to meet or drive once the family has arrived
+
+    def covers(p: Partner) -> bool:
+        if category in ARRIVAL_CATEGORIES and arrival is not None:
+            return p.covers_trip(category, arrival.arrival_point, facts.municipality)
+        return p.covers(facts.municipality)
+
     fitting = [
         p
         for p in directory.partners
         if p.serves(category)
-        and p.covers(facts.municipality)
+        and covers(p)
         and p.id not in excluded
         and loads.get((p.id, category), 0) < p.categories[category].capacity
         and _takes(p, told, people)
@@ -148,9 +165,31 @@ def place(
         ReferralStatus.ISSUED,
         priority,
         partner_id=best.id,
-        respond_by=now + timedelta(hours=best.categories[category].deadline_hours),
+        respond_by=respond_by(category, best.categories[category], facts, now),
         payload=payload_for(category, facts),
     )
+
+
+def respond_by(category: Category, service: Service, facts: CaseFacts, now: datetime) -> datetime:
+    """When the partner's answer is due: `deadline_hours` from now; for airport reception and
+    transport also at least `answer_before_arrival_hours` before the scheduled arrival — a late
+    announcement leaves no time, and is due (and escalates) at once. A function of the partner's
+    settings and the flight's time only: it tells the partner nothing else about the case."""
+    due = now + timedelta(hours=service.deadline_hours)
+    arrival = facts.expected_arrival
+    if category in ARRIVAL_CATEGORIES and arrival is not None:
+        before = arrival.scheduled_at - timedelta(hours=service.answer_before_arrival_hours)
+        due = max(now, min(due, before))
+    return due
+
+
+def routed_now(category: Category, facts: CaseFacts, directory: Directory) -> bool:
+    """Whether `category` is routed at this point of the return: while the family is expected, only
+    the categories issued on announcement (airport reception, transport and those the directory
+    names); once arrived, every category but airport reception and transport."""
+    if facts.expected_arrival is not None:
+        return directory.on_announcement(category)
+    return category not in ARRIVAL_CATEGORIES
 
 
 def plan_referrals(
@@ -167,7 +206,8 @@ def plan_referrals(
     declined this case."""
     in_use = dict(loads)
     placements = []
-    for category in [c for c in Category if c in facts.needs and c not in settled]:
+    due = [c for c in Category if c in facts.needs and c not in settled and routed_now(c, facts, directory)]
+    for category in due:
         placement = place(facts, category, directory, in_use, now, (excluded or {}).get(category, ()))
         if placement.partner_id is not None:
             key = (placement.partner_id, category)

@@ -35,6 +35,7 @@ class PartnerOut(BaseModel):
     id: str
     name: str
     municipalities: list[str]
+    arrival_points: list[str] = []  # airport reception and transport
     eligibility: Eligibility
     categories: list[CategoryLoad]
 
@@ -72,6 +73,7 @@ async def partners(
                 id=partner.id,
                 name=partner.name,
                 municipalities=list(partner.municipalities),
+                arrival_points=list(partner.arrival_points),
                 eligibility=partner.eligibility,
                 categories=loads,
             )

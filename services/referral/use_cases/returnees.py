@@ -5,7 +5,12 @@ NeedsAssessed (and a ReturneeRegistered that carries needs) and ConsentChanged b
 referrals in line with its facts: those no longer needed or consented are withdrawn, every needed
 category without a live referral is placed; a category whose consent was withdrawn also sends each
 partner that was ever sent the case in it an ErasureRequested (a completed referral's partner holds
-data too). CaseClosed withdraws every referral still open. CaseAssigned records who works on the case
+data too). CaseClosed withdraws every referral still open. The return itself (issue 13): ArrivalAnnounced
+issues airport reception, transport and the categories the directory issues on announcement;
+ArrivalRescheduled withdraws the open reception and transport referrals and issues them anew (new
+referral ids, the new flight, deadlines measured back from the new time); ArrivalConfirmed issues
+every other needed category and withdraws reception and transport referrals nobody accepted;
+ArrivalCancelled and ArrivalMissed end the case as CaseClosed does. CaseAssigned records who works on the case
 (read-scopes only). PersonalDataErased withdraws any still
 open, asks every partner that ever received the case to delete it (ErasureRequested), and drops
 referral's copy of the case's facts. Other types are not referral's: they are recorded in the inbox
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from uuid import UUID
 
 import structlog
 
@@ -31,7 +37,13 @@ from services.referral.core.status import FINAL, PENDING, SETTLED, to_withdraw
 from services.referral.store.casebook import CaseBook
 from shared.db import Connection
 from shared.events import Category, Envelope, ErasureReason, ReferralStatus
+from shared.events.codes import ARRIVAL_CATEGORIES
 from shared.events.intake import (
+    ArrivalAnnounced,
+    ArrivalCancelled,
+    ArrivalConfirmed,
+    ArrivalMissed,
+    ArrivalRescheduled,
     CaseAssigned,
     CaseClosed,
     CaseFacts,
@@ -47,7 +59,24 @@ from .referral_changes import ReferralChanges
 
 log = structlog.get_logger("referral.returnees")
 
-ReturneeEvent = CaseFacts | ConsentChanged | CaseClosed | CaseAssigned | PersonalDataErased
+ReturneeEvent = (
+    CaseFacts
+    | ConsentChanged
+    | CaseClosed
+    | CaseAssigned
+    | PersonalDataErased
+    | ArrivalCancelled
+    | ArrivalMissed
+)
+# the facts events referral routes on
+FACTS_EVENTS = frozenset(
+    e.event_type
+    for e in (NeedsAssessed, ReturneeRegistered, ArrivalAnnounced, ArrivalRescheduled, ArrivalConfirmed)
+)
+# reception and transport referrals in these statuses are reissued when the flight changes, and
+# withdrawn when the family arrives without anyone having accepted them
+NOT_FINAL = frozenset(ReferralStatus) - FINAL
+UNACCEPTED = NOT_FINAL - {ReferralStatus.ACCEPTED}
 
 
 async def apply_returnee_events(
@@ -70,6 +99,10 @@ async def apply_returnee_events(
                 await _consent_changed(context, book, envelope, event, now)
             elif isinstance(event, CaseClosed):
                 _case_closed(context, book, envelope, event, now)
+            elif isinstance(event, ArrivalCancelled):
+                _return_ended(context, book, envelope, event.case_id, "arrival_cancelled", now)
+            elif isinstance(event, ArrivalMissed):
+                _return_ended(context, book, envelope, event.case_id, "arrival_missed", now)
             elif isinstance(event, CaseAssigned):
                 _case_assigned(book, event)
             elif isinstance(event, PersonalDataErased):
@@ -88,13 +121,54 @@ async def _case_facts(
         log.info("case is closed; facts ignored", case_id=str(facts.case_id))
         return
     book.save_case(facts)
-    if envelope.type == ReturneeRegistered.event_type:
-        registered = envelope.event_as(ReturneeRegistered)
-        book.assign_case(Assignment(facts.case_id, registered.assigned_to, registered.office))
+    if envelope.type in (ReturneeRegistered.event_type, ArrivalAnnounced.event_type):
+        first: ReturneeRegistered | ArrivalAnnounced = (
+            envelope.event_as(ReturneeRegistered)
+            if envelope.type == ReturneeRegistered.event_type
+            else envelope.event_as(ArrivalAnnounced)
+        )
+        book.assign_case(Assignment(facts.case_id, first.assigned_to, first.office))
         # a registration without needs only tells us the case exists; an assessment is the full list
         if not facts.needs:
             return
+    if envelope.type == ArrivalRescheduled.event_type:
+        _end_arrival_referrals(context, book, envelope, facts, NOT_FINAL, "arrival_rescheduled", now)
+    elif envelope.type == ArrivalConfirmed.event_type:
+        _end_arrival_referrals(context, book, envelope, facts, UNACCEPTED, "arrival_confirmed", now)
     await _reconcile(context, book, envelope, facts, now)
+
+
+def _end_arrival_referrals(
+    context: ReferralContext,
+    book: CaseBook,
+    envelope: Envelope,
+    facts: CaseFacts,
+    statuses: frozenset[ReferralStatus],
+    reason: str,
+    now: datetime,
+) -> None:
+    """Withdraw the case's reception and transport referrals in `statuses`. After a reschedule
+    `_reconcile` issues them anew: a new ReferralIssued rather than a new event type, since a
+    partner built before the change acts on the types it already knows (see the contract)."""
+    changes = ReferralChanges(book, context.topics, Occasion(now, envelope))
+    for referral in book.referrals_of(facts.case_id):
+        if referral.category in ARRIVAL_CATEGORIES and referral.status in statuses:
+            changes.move(referral, ReferralStatus.WITHDRAWN, reason)
+
+
+def _return_ended(
+    context: ReferralContext, book: CaseBook, envelope: Envelope, case_id: UUID, reason: str, now: datetime
+) -> None:
+    """An announced return that did not happen (cancelled, or missed): the case ends here as a
+    closure would end it, and every referral still open is withdrawn with the reason."""
+    if book.case(case_id) is None:
+        log.info("end of a return referral never saw; skipped", case_id=str(case_id))
+        return
+    book.close_case(case_id)
+    changes = ReferralChanges(book, context.topics, Occasion(now, envelope))
+    for referral in book.referrals_of(case_id):
+        if referral.status not in FINAL:
+            changes.move(referral, ReferralStatus.WITHDRAWN, reason)
 
 
 async def _consent_changed(
@@ -162,9 +236,12 @@ async def _reconcile(
     consented, place every needed category that has no live referral."""
     changes = ReferralChanges(book, context.topics, Occasion(now, envelope))
     referrals = book.referrals_of(facts.case_id)
+    # once the family has arrived, reception and transport are what happened at the arrival: an
+    # assessment that does not name them does not undo them (their partners complete them)
+    needs = facts.needs if facts.expected_arrival else [*facts.needs, *ARRIVAL_CATEGORIES]
     ending = {
         w.referral_id: w.reason
-        for w in to_withdraw([r.state for r in referrals], needs=facts.needs, consent=facts.consent)
+        for w in to_withdraw([r.state for r in referrals], needs=needs, consent=facts.consent)
     }
     standing: list[Referral] = []
     for referral in referrals:
@@ -186,7 +263,7 @@ async def _reconcile(
 
 def _returnee_event(envelope: Envelope) -> ReturneeEvent | None:
     """The typed event, for the types referral acts on (MalformedEvent if its data is wrong)."""
-    if envelope.type in (NeedsAssessed.event_type, ReturneeRegistered.event_type):
+    if envelope.type in FACTS_EVENTS:
         facts = envelope.event_as(CaseFacts)
         # only the routing facts are kept (a registration carries more than referral needs); they
         # were validated just now, so they are taken over as they are
@@ -199,6 +276,10 @@ def _returnee_event(envelope: Envelope) -> ReturneeEvent | None:
         return envelope.event_as(CaseAssigned)
     if envelope.type == PersonalDataErased.event_type:
         return envelope.event_as(PersonalDataErased)
+    if envelope.type == ArrivalCancelled.event_type:
+        return envelope.event_as(ArrivalCancelled)
+    if envelope.type == ArrivalMissed.event_type:
+        return envelope.event_as(ArrivalMissed)
     return None
 
 

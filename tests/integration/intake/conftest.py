@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -26,6 +27,7 @@ class IntakeUnderTest:
     pool: Pool
     users: dict[Role, User]
     tokens: dict[Role, str]
+    identity: Any = None  # the app's identity store: tests add users of their own scope with it
 
     def auth(self, role: Role, **headers: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}", **headers}
@@ -52,7 +54,13 @@ async def intake(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Intak
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://intake.test") as client:
                 yield IntakeUnderTest(
-                    client, settings, Topics(settings.topic_prefix), app.state.runtime.pool, users, tokens
+                    client,
+                    settings,
+                    Topics(settings.topic_prefix),
+                    app.state.runtime.pool,
+                    users,
+                    tokens,
+                    app.state.identity,
                 )
     finally:
         await release_isolation(isolation)

@@ -34,7 +34,16 @@ from tests.conftest import new_isolation, release_isolation
 from tests.support import TEST_PASSWORD, add_person, eventually, publish, sign_in
 
 SERVICES = ("intake", "referral", "grants")
-ROLES = (Role.CASEWORKER, Role.SUPERVISOR, Role.FINANCE, Role.AUDITOR, Role.ADMIN, Role.DPO, Role.MANAGER)
+ROLES = (
+    Role.CASEWORKER,
+    Role.SUPERVISOR,
+    Role.FINANCE,
+    Role.AUDITOR,
+    Role.ADMIN,
+    Role.DPO,
+    Role.MANAGER,
+    Role.SENDING_MISSION,
+)
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,15 @@ from .recorder import TopicRecorder
 
 # A small directory whose answers the tests can predict: one partner per category in Kumanovo
 # (plus a trafficking shelter), two housing partners in Skopje for re-routing, a one-hour deadline
-# in Štip for escalation, two employment partners in Ohrid for the example partner.
+# in Štip for escalation, two employment partners in Ohrid for the example partner; a reception
+# team at Skopje airport and a transport from there to Kumanovo (housing is issued on announcement).
 TEST_PARTNERS = """\
+issued_on_announcement: [housing]
 partners:
+  - {id: skopje-gate, name: Skopje Gate, arrival_points: [SKP],
+     categories: {airport_reception: {capacity: 50, deadline_hours: 240, answer_before_arrival_hours: 24}}}
+  - {id: kumanovo-van, name: Kumanovo Van, arrival_points: [SKP], municipalities: [kumanovo],
+     categories: {transport: {capacity: 50, deadline_hours: 240, answer_before_arrival_hours: 12}}}
   - {id: kumanovo-homes, name: Kumanovo Homes, municipalities: [kumanovo],
      categories: {housing: {capacity: 50, deadline_hours: 72}}}
   - {id: kumanovo-shelter, name: Kumanovo Shelter, municipalities: [kumanovo],
@@ -100,6 +106,7 @@ async def referral(
     (config / "partners.yaml").write_text(TEST_PARTNERS, encoding="utf-8")
     default_config: Path = Settings.model_fields["config_dir"].default
     shutil.copy(default_config / "municipalities.yaml", config / "municipalities.yaml")
+    shutil.copy(default_config / "arrival-points.yaml", config / "arrival-points.yaml")
     isolation = new_isolation(kafka_bootstrap, database_url, config_dir=config)
     settings, prefix, token = isolation.settings, isolation.topic_prefix, isolation.schema
     app = create_app(settings, sweep_interval_s=3600)  # tests run the sweep themselves

@@ -7,12 +7,19 @@ from textwrap import dedent
 
 import pytest
 
-from services.referral.core.directory import DirectoryError, load_directory, load_municipalities
+from services.referral.core.directory import (
+    DirectoryError,
+    load_arrival_points,
+    load_directory,
+    load_municipalities,
+)
 from shared.events import Category
+from shared.events.codes import ARRIVAL_CATEGORIES
 from shared.settings import Settings
 
 CONFIG = Settings.model_fields["config_dir"].default
 MUNICIPALITIES = load_municipalities(CONFIG / "municipalities.yaml")
+ARRIVAL_POINTS = load_arrival_points(CONFIG / "arrival-points.yaml")
 
 GOOD_PARTNER = """\
 partners:
@@ -27,7 +34,7 @@ partners:
 def load(tmp_path: Path, text: str) -> object:
     path = tmp_path / "partners.yaml"
     path.write_text(dedent(text), encoding="utf-8")
-    return load_directory(path, MUNICIPALITIES)
+    return load_directory(path, MUNICIPALITIES, ARRIVAL_POINTS)
 
 
 def problems(tmp_path: Path, text: str) -> list[str]:
@@ -46,13 +53,49 @@ def test_the_demo_directory_loads_with_three_partners_or_more_per_category() -> 
 def test_every_demo_municipality_has_a_partner_for_every_category_without_a_vulnerability_rule() -> None:
     directory = load_directory(CONFIG / "partners.yaml", MUNICIPALITIES)
     for municipality in MUNICIPALITIES:
-        for category in Category:
+        for category in set(Category) - ARRIVAL_CATEGORIES:
             general = [
                 p.id
                 for p in directory.partners
                 if p.serves(category) and p.covers(municipality) and not p.eligibility.requires_any_of
             ]
             assert general, f"nobody serves {category} in {municipality}"
+
+
+def test_every_demo_arrival_point_has_reception_and_transport_to_every_municipality() -> None:
+    directory = load_directory(CONFIG / "partners.yaml", MUNICIPALITIES)
+    points = load_arrival_points(CONFIG / "arrival-points.yaml")
+    assert set(points) == {"SKP", "OHD", "TABANOVCE", "BOGORODICA", "KAFASAN"}
+    for point in points:
+        for municipality in MUNICIPALITIES:
+            for category in ARRIVAL_CATEGORIES:
+                serving = [
+                    p.id
+                    for p in directory.partners
+                    if p.serves(category) and p.covers_trip(category, point, municipality)
+                ]
+                assert serving, f"nobody serves {category} from {point} to {municipality}"
+
+
+def test_a_reception_partner_must_name_its_arrival_points_and_they_must_be_known(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        """
+partners:
+  - id: gate-team
+    name: Gate Team
+    categories:
+      airport_reception: {capacity: 3, deadline_hours: 24}
+  - id: far-away-transfers
+    name: Far Away Transfers
+    arrival_points: [SKP, XXX]
+    municipalities: [skopje]
+    categories:
+      transport: {capacity: 3, deadline_hours: 24}
+""",
+    )
+    assert any("airport_reception: name the arrival points" in p for p in found), found
+    assert any("'XXX' is not an arrival point code" in p for p in found), found
 
 
 def test_a_good_file_loads(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -13,14 +13,21 @@ from hypothesis import strategies as st
 
 from services.referral.core.directory import AgeGroup, Directory, Eligibility, Partner, Service
 from services.referral.core.payloads import DECLARED_VULNERABILITIES, PAYLOAD_FIELDS, disclosed
-from services.referral.core.routing import Placement, is_eligible, plan_referrals
+from services.referral.core.routing import Placement, is_eligible, plan_referrals, routed_now
 from shared.events import Category, ReferralStatus, Relationship, Sex, Urgency, Vulnerability
-from shared.events.codes import BusinessPlanStage, BusinessSector
-from shared.events.intake import CaseFacts, HouseholdMember, WorkExperience
+from shared.events.codes import (
+    ARRIVAL_CATEGORIES,
+    ArrivalMode,
+    BusinessPlanStage,
+    BusinessSector,
+    SpecialAssistance,
+)
+from shared.events.intake import CaseFacts, ExpectedArrival, HouseholdMember, WorkExperience
 
 NOW = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 LoadMap = dict[tuple[str, Category], int]
 MUNICIPALITIES = ["skopje", "bitola", "ohrid", "tetovo"]
+ARRIVAL_POINTS = ["SKP", "OHD", "KAFASAN"]
 PARTNER_IDS = ["p-alpha", "p-bravo", "p-charlie", "p-delta", "p-echo", "p-foxtrot", "p-golf"]
 # an alphabet that cannot spell any vulnerability code, so a leak would be visible in the payload
 FREE_TEXT = st.text(alphabet="abcdefgh ", min_size=1, max_size=12)
@@ -49,6 +56,18 @@ case_facts = st.builds(
     business_plan_stage=st.none() | st.sampled_from(BusinessPlanStage),
     urgency=st.sampled_from(Urgency),
     arrival_date=st.none() | st.dates(date(2024, 1, 1), NOW.date()),
+    # half the cases are announced returns, not arrived yet (their flight between now and 30 days on)
+    expected_arrival=st.none()
+    | st.builds(
+        ExpectedArrival,
+        mode=st.sampled_from(ArrivalMode),
+        carrier=st.just("Wizz Air"),
+        number=st.just("W6 4321"),
+        arrival_point=st.sampled_from(ARRIVAL_POINTS),
+        scheduled_at=st.integers(0, 30 * 24 * 60).map(lambda m: NOW + timedelta(minutes=m)),
+        special_assistance=st.lists(st.sampled_from(SpecialAssistance), unique=True, max_size=2),
+        meeting_code=st.just("K7Q4-M2"),
+    ),
 )
 vulnerability_sets = st.lists(st.sampled_from(Vulnerability), unique=True)
 
@@ -65,7 +84,12 @@ def directories(draw: st.DrawFn, *, validated: bool = True) -> Directory:
         categories = draw(
             st.dictionaries(
                 st.sampled_from(Category),
-                st.builds(Service, capacity=st.integers(0, 3), deadline_hours=st.integers(1, 200)),
+                st.builds(
+                    Service,
+                    capacity=st.integers(0, 3),
+                    deadline_hours=st.integers(1, 200),
+                    answer_before_arrival_hours=st.integers(0, 72),
+                ),
                 min_size=1,
             )
         )
@@ -85,14 +109,16 @@ def directories(draw: st.DrawFn, *, validated: bool = True) -> Directory:
             "id": partner_id,
             "name": partner_id,
             "municipalities": tuple(draw(st.lists(st.sampled_from(MUNICIPALITIES), min_size=1, unique=True))),
+            "arrival_points": tuple(draw(st.lists(st.sampled_from(ARRIVAL_POINTS), min_size=1, unique=True))),
             "categories": categories,
             "eligibility": eligibility,
         }
         partners.append(Partner(**fields) if validated else Partner.model_construct(**fields))
+    on_announcement = tuple(draw(st.lists(st.sampled_from(Category), unique=True, max_size=3)))
     return (
-        Directory(partners=tuple(partners))
+        Directory(partners=tuple(partners), issued_on_announcement=on_announcement)
         if validated
-        else Directory.model_construct(partners=tuple(partners))
+        else Directory.model_construct(partners=tuple(partners), issued_on_announcement=on_announcement)
     )
 
 
@@ -113,7 +139,13 @@ def test_an_issued_referral_goes_only_to_a_partner_that_serves_covers_takes_and_
         partner = directory.partner(placement.partner_id or "")
         assert partner is not None
         assert partner.serves(placement.category)
-        assert partner.covers(facts.municipality)
+        if placement.category in ARRIVAL_CATEGORIES:
+            assert facts.expected_arrival is not None
+            assert partner.covers_trip(
+                placement.category, facts.expected_arrival.arrival_point, facts.municipality
+            )
+        else:
+            assert partner.covers(facts.municipality)
         assert is_eligible(partner, placement.category, facts)
         assert (
             loads.get((partner.id, placement.category), 0) < partner.categories[placement.category].capacity
@@ -132,7 +164,12 @@ def test_a_payload_holds_only_its_category_fields_and_no_vulnerability_it_does_n
             continue
         told = placement.payload.get("vulnerabilities", [])
         assert told == disclosed(placement.category, facts.vulnerabilities)
-        rest = json.dumps({k: v for k, v in placement.payload.items() if k != "vulnerabilities"})
+        # reception and transport are told the special assistance the announcement asked for (and
+        # only that): their payloads declare it
+        assistance = placement.payload.get("special_assistance", [])
+        assert assistance == (facts.expected_arrival.special_assistance if assistance else [])  # type: ignore[union-attr]
+        said = ("vulnerabilities", "special_assistance")
+        rest = json.dumps({k: v for k, v in placement.payload.items() if k not in said})
         assert not [v for v in Vulnerability if v.value in rest]
 
 
@@ -186,7 +223,9 @@ def test_no_referral_without_consent_and_one_decision_per_needed_category(
     facts: CaseFacts, directory: Directory, loads: LoadMap
 ) -> None:
     placements = plan_referrals(facts, directory, loads, NOW)
-    assert sorted(p.category for p in placements) == sorted(set(facts.needs))
+    assert sorted(p.category for p in placements) == sorted(
+        {c for c in facts.needs if routed_now(c, facts, directory)}
+    )
     for placement in placements:
         consented = facts.consent.get(placement.category, False)
         assert (placement.status is ReferralStatus.NEEDS_CONSENT) == (not consented)
@@ -202,7 +241,8 @@ def test_equal_input_gives_equal_decisions_whatever_the_directory_order(
     assert plan_referrals(facts, directory, dict(loads), NOW) == first
     shuffled = list(directory.partners)
     random.shuffle(shuffled)  # type: ignore[attr-defined]
-    assert plan_referrals(facts, Directory(partners=tuple(shuffled)), loads, NOW) == first
+    reordered = Directory(partners=tuple(shuffled), issued_on_announcement=directory.issued_on_announcement)
+    assert plan_referrals(facts, reordered, loads, NOW) == first
 
 
 @given(st.lists(case_facts, min_size=1, max_size=25), directories())

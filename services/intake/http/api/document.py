@@ -1,6 +1,6 @@
 """What intake's OpenAPI document says beyond the models' own schemas: the codes only the catalogue
-knows (programmes, countries of return, municipalities, the monitoring survey's indicators and
-answers), written in when the app is created from
+knows (programmes, countries of return, municipalities, arrival points, the monitoring survey's
+indicators and answers), written in when the app is created from
 that catalogue, and the currencies `Money` accepts. The validation reads the same catalogue, so a
 code the document does not list is refused, and one it lists is known."""
 
@@ -38,6 +38,13 @@ def with_codes(document: dict[str, Any], catalogue: Catalogue) -> None:
         code for country in catalogue.countries for code in catalogue.municipality_codes(country)
     }
     registration["municipality"] = {"type": "string", "enum": sorted(municipalities)}
+    # an announcement names the same codes, and an arrival point (a trip's, when it is rescheduled)
+    announcement = schemas["Announcement"]["properties"]
+    for name in ("programme_id", "country_of_return", "municipality"):
+        announcement[name] = registration[name]
+    points = {"type": "string", "enum": sorted(catalogue.arrival_points)}
+    announcement["arrival_point"] = points
+    schemas["Reschedule"]["properties"]["arrival_point"] = points
     schemas["Money"]["properties"]["currency"] = {"type": "string", "enum": sorted(MINOR_UNITS)}
     if catalogue.survey is not None and "VisitReport" in schemas:
         # a visit answers every indicator of the survey, each with one of its answer codes
