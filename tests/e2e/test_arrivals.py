@@ -53,7 +53,7 @@ def trip(scheduled: datetime, number: str = "W6 4321") -> dict[str, Any]:
     }
 
 
-def announcement(scheduled: datetime, principal: str = PRINCIPAL) -> dict[str, Any]:
+def announcement(scheduled: datetime, principal: str = PRINCIPAL, document: str = DOCUMENT) -> dict[str, Any]:
     return {
         "members": [
             {
@@ -61,7 +61,7 @@ def announcement(scheduled: datetime, principal: str = PRINCIPAL) -> dict[str, A
                 "date_of_birth": years_ago(36),
                 "sex": "female",
                 "relationship": "principal",
-                "identity_document": {"type": "passport", "number": DOCUMENT},
+                "identity_document": {"type": "passport", "number": document},
             },
             {"name": CHILD, "date_of_birth": years_ago(10), "sex": "male", "relationship": "child"},
             {"name": OTHER_CHILD, "date_of_birth": years_ago(6), "sex": "female", "relationship": "child"},
@@ -268,7 +268,8 @@ async def test_a_flight_nobody_confirms_is_missed_its_referrals_withdrawn_and_no
     intake, grants = system.url("intake"), system.url("grants")
     async with httpx.AsyncClient(timeout=10) as http:
         soon = datetime.now(UTC) + timedelta(seconds=6)
-        body = announcement(soon, principal="Drita Krasniqi")
+        # another family: another person, another passport (the same one would be a likely duplicate)
+        body = announcement(soon, principal="Drita Krasniqi", document="AL1234567")
         body["members"] = body["members"][:1]
         body["vulnerabilities"] = []
         announced = await http.post(f"{intake}/v1/arrivals", json=body, headers=system.auth(mission))
