@@ -22,6 +22,7 @@ from fastapi import FastAPI
 
 from services.grants.app import create_app as grants_app
 from services.intake.app import create_app as intake_app
+from services.intake.core.catalogue import load_catalogue
 from services.referral.app import create_app as referral_app
 from services.reporting.app import create_app as reporting_app
 from services.reporting.use_cases.context import ReportingContext
@@ -121,10 +122,35 @@ class System:
             )
             await self.ok("intake", "POST", f"/v1/cases/{case_id}/plan/approve", "supervisor", json={})
             await self._paid(case_id, returned)
+            if closure == "re_migrated":
+                await self._found_re_migrated(case_id)
             if closure is not None:
                 await self.ok(
                     "intake", "POST", f"/v1/cases/{case_id}/close", "caseworker", json={"reason": closure}
                 )
+
+    async def _found_re_migrated(self, case_id: UUID) -> None:
+        """A monitoring visit finds the returnee gone: grants cancels the installment still waiting
+        for its day (InstallmentCancelled) and releases its money, before the case is closed."""
+        survey = load_catalogue(self.settings["intake"].config_dir).survey
+        assert survey is not None
+        visit = {
+            "visited_on": datetime.now(UTC).date().isoformat(),
+            "answers": {i.code: next(iter(i.answers)) for i in survey.indicators},
+            "business_operating": None,
+            "in_municipality": False,
+            "re_migrated": True,
+        }
+        await self.ok("intake", "POST", f"/v1/cases/{case_id}/monitoring-visits", "caseworker", json=visit)
+
+        async def cancelled() -> list[Any]:
+            [grant] = await self.ok(
+                "grants", "GET", "/v1/grants", "finance", params={"case_id": str(case_id)}
+            )
+            detail = await self.ok("grants", "GET", f"/v1/grants/{grant['id']}", "finance")
+            return [i for i in detail["installments"] if i["status"] == "cancelled"]
+
+        await eventually(cancelled, what=f"case {case_id}'s waiting installment cancelled")
 
     async def _referral(self, case_id: UUID, status: str) -> dict[str, Any]:
         async def found() -> dict[str, Any]:
