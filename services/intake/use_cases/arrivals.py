@@ -32,7 +32,7 @@ from services.intake.store import arrivals as arrival_store
 from services.intake.store import cases as store
 from services.intake.store import timeline
 from services.intake.use_cases import duplicates
-from services.intake.use_cases.cases import _change, _scope_problems
+from services.intake.use_cases.cases import change_case, scope_problems
 from services.intake.use_cases.context import IntakeContext
 from services.intake.use_cases.recording import record_decision
 from shared import access_log, outbox
@@ -70,7 +70,7 @@ async def announce(context: IntakeContext, data: Any, user: User) -> Case:
         checks,
         lambda a: [
             *announcement_problems(a, checks.today, context.catalogue),
-            *_scope_problems(a, user),
+            *scope_problems(a, user),
         ],
     )
     case_id = uuid7()
@@ -123,12 +123,12 @@ async def reschedule(context: IntakeContext, case_id: UUID, data: Any, user: Use
             raise Invalid(problems)
         return arrivals.reschedule(case, change, user.id, now, _zone(context, change.arrival_point))
 
-    return await _change(context, case_id, user, Action.RESCHEDULE, decide)
+    return await change_case(context, case_id, user, Action.RESCHEDULE, decide)
 
 
 async def cancel(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
     request = check(ArrivalCancellationRequest, data, context.checks(context.clock()))
-    return await _change(
+    return await change_case(
         context,
         case_id,
         user,
@@ -147,7 +147,7 @@ async def confirm(context: IntakeContext, case_id: UUID, data: Any, user: User) 
         point = case.arrival.arrival_point if case.arrival else ""
         return arrivals.confirm(case, request, user.id, now, _zone(context, point))
 
-    return await _change(context, case_id, user, Action.CONFIRM_ARRIVAL, decide)
+    return await change_case(context, case_id, user, Action.CONFIRM_ARRIVAL, decide)
 
 
 async def mark_missed(context: IntakeContext, grace: timedelta, batch: int = 100) -> int:

@@ -67,7 +67,7 @@ async def register_case(
         Registration,
         data,
         checks,
-        lambda r: [*registration_problems(r, checks.today), *_scope_problems(r, user)],
+        lambda r: [*registration_problems(r, checks.today), *scope_problems(r, user)],
     )
     case_id = uuid7()
     async with duplicates.matches_logged(context, user) as suspected:
@@ -115,34 +115,38 @@ async def _register(
     return Registered(decision.case, replayed=False)
 
 
-def _scope_problems(registration: Household, user: User) -> list[Problem]:
+def scope_problems(registration: Household, user: User) -> list[Problem]:
+    """A registration or an announcement may only be for one of the user's programmes."""
     if user.may_see_programme(registration.programme):
         return []
     return [Problem(("programme_id",), "you may register cases of your own programmes only")]
 
 
-def _visible(case: Case | ErasedCase | None, user: User) -> bool:
+def visible_to(case: Case | ErasedCase | None, user: User) -> bool:
     """Object-level authorization: a case outside the user's programmes (or, for a user limited to
     their office's or their own cases, outside those) is, to them, no case at all (404, not 403:
     its existence is not revealed either). An erased case keeps its programme and assignment."""
     return case is not None and user.may_see_case(case.programme_id, case.assigned_to, case.office)
 
 
-async def _change(
+async def change_case(
     context: IntakeContext,
     case_id: UUID,
     user: User,
     action: Action,
     decide: Callable[[Case, datetime], Decision],
 ) -> Case:
+    """Every change to a stored case (assessment, consent, plan, closure, an arrival's reschedule or
+    cancellation): the case locked, hidden from who may not see it, `decide` (pure) applied, the
+    access logged, and the new state stored with its event in one transaction."""
     now = context.clock()
     async with transaction(context.pool) as connection:
         case = await store.load_case(connection, case_id, for_update=True)
         if case is None:
-            if _visible(await store.read_case(connection, case_id), user):
+            if visible_to(await store.read_case(connection, case_id), user):
                 raise CaseConflict("the case's personal data was erased: it cannot change any more")
             raise CaseNotFound(str(case_id))
-        if not _visible(case, user):
+        if not visible_to(case, user):
             raise CaseNotFound(str(case_id))
         decision = decide(case, now)
         # the case was read for the change (and written, when it changed)
@@ -163,12 +167,12 @@ async def assess_case(context: IntakeContext, case_id: UUID, data: Any, user: Us
             raise Invalid(problems)
         return decisions.assess(case, assessment, user.id, now)
 
-    return await _change(context, case_id, user, Action.ASSESS, decide)
+    return await change_case(context, case_id, user, Action.ASSESS, decide)
 
 
 async def change_consent(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
     change = check(ConsentChange, data, context.checks(context.clock()))
-    return await _change(
+    return await change_case(
         context,
         case_id,
         user,
@@ -186,12 +190,12 @@ async def propose_plan(context: IntakeContext, case_id: UUID, data: Any, user: U
             raise Invalid(problems)
         return decisions.propose_plan(case, proposal, uuid7(), user.id, now)
 
-    return await _change(context, case_id, user, Action.PROPOSE_PLAN, decide)
+    return await change_case(context, case_id, user, Action.PROPOSE_PLAN, decide)
 
 
 async def approve_plan(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
     approval = check(PlanApproval, data or {}, context.checks(context.clock()))
-    return await _change(
+    return await change_case(
         context,
         case_id,
         user,
@@ -224,12 +228,12 @@ async def reassign_case(
             )
         return decisions.reassign(case, change, user.id, now)
 
-    return await _change(context, case_id, user, Action.ASSIGN, decide)
+    return await change_case(context, case_id, user, Action.ASSIGN, decide)
 
 
 async def close_case(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
     closure = check(Closure, data, context.checks(context.clock()))
-    return await _change(
+    return await change_case(
         context, case_id, user, Action.CLOSE, lambda case, now: decisions.close(case, closure, user.id, now)
     )
 
@@ -241,14 +245,14 @@ async def get_case(context: IntakeContext, case_id: UUID, user: User) -> Case | 
     """The case (an ErasedCase once its personal data is gone), if `user` may see it;
     CaseNotFound otherwise."""
     found = await store.read_case(context.pool, case_id)
-    if found is None or not _visible(found, user):
+    if found is None or not visible_to(found, user):
         raise CaseNotFound(str(case_id))
     return found
 
 
 async def case_in_scope(context: IntakeContext, case_id: UUID, user: User) -> bool:
     """Does the case exist within `user`'s programmes? (Nothing of it is read: no access row.)"""
-    return _visible(await store.read_case(context.pool, case_id), user)
+    return visible_to(await store.read_case(context.pool, case_id), user)
 
 
 async def open_case(context: IntakeContext, case_id: UUID, user: User) -> Case:

@@ -27,7 +27,7 @@ from shared.events.intake import MonitoringVisitRecorded
 from shared.identity.model import User
 from shared.privacy import Action, Actor
 
-from .cases import _visible, get_case, record_reads
+from .cases import get_case, record_reads, visible_to
 from .context import IntakeContext
 from .recording import PRODUCER
 
@@ -87,10 +87,10 @@ async def record_visit(context: IntakeContext, case_id: UUID, data: Any, user: U
     async with transaction(context.pool) as connection:
         case = await store.load_case(connection, case_id, for_update=True)
         if case is None:
-            if _visible(await store.read_case(connection, case_id), user):
+            if visible_to(await store.read_case(connection, case_id), user):
                 raise CaseConflict("the case's personal data was erased: it cannot change any more")
             raise CaseNotFound(str(case_id))
-        if not _visible(case, user):
+        if not visible_to(case, user):
             raise CaseNotFound(str(case_id))
         if case.status is CaseStatus.CLOSED:
             raise CaseConflict("the case is closed: no visit can be recorded on it")
