@@ -33,17 +33,28 @@ def cache_dir() -> Path:
     return Path(os.environ.get("HOMEWARD_CACHE_DIR", REPO_ROOT / ".local" / "cache")).resolve()
 
 
+def _kafka_ports() -> tuple[int, int, int]:
+    """The broker's, its controller's and its SASL listener's ports: the controller and SASL ones
+    one and two above the broker's unless set, so that moving `HOMEWARD_LOCAL_KAFKA_PORT` alone
+    (a second checkout, a helper) moves them all and nothing collides with the first broker."""
+    port = int(os.environ.get("HOMEWARD_LOCAL_KAFKA_PORT", "19092"))
+    controller = int(os.environ.get("HOMEWARD_LOCAL_KAFKA_CONTROLLER_PORT", str(port + 1)))
+    sasl = int(os.environ.get("HOMEWARD_LOCAL_KAFKA_SASL_PORT", str(port + 2)))
+    return port, controller, sasl
+
+
 def kafka_broker() -> KafkaBroker:
     """The local broker. `HOMEWARD_LOCAL_KAFKA_SECURED=1` starts it in secured mode (a SCRAM
     listener on `HOMEWARD_LOCAL_KAFKA_SASL_PORT`, ACLs enforced); the default stays open on
     loopback, which is what `make run` and the test suite use."""
+    port, controller_port, sasl_port = _kafka_ports()
     return KafkaBroker(
         local_dir(),
         cache_dir(),
-        port=int(os.environ.get("HOMEWARD_LOCAL_KAFKA_PORT", "19092")),
-        controller_port=int(os.environ.get("HOMEWARD_LOCAL_KAFKA_CONTROLLER_PORT", "19093")),
+        port=port,
+        controller_port=controller_port,
         secured=os.environ.get("HOMEWARD_LOCAL_KAFKA_SECURED", "") in {"1", "true", "yes"},
-        sasl_port=int(os.environ.get("HOMEWARD_LOCAL_KAFKA_SASL_PORT", "19094")),
+        sasl_port=sasl_port,
         sasl_host=os.environ.get("HOMEWARD_LOCAL_KAFKA_SASL_HOST", "127.0.0.1"),
     )
 
@@ -53,12 +64,8 @@ BROKER_COUNTS = (1, 3)
 
 def kafka_cluster() -> KafkaCluster:
     """The local three-node cluster: node 1 on the single broker's ports, the next 100 and 200 up."""
-    return KafkaCluster.on_ports(
-        local_dir(),
-        cache_dir(),
-        port=int(os.environ.get("HOMEWARD_LOCAL_KAFKA_PORT", "19092")),
-        controller_port=int(os.environ.get("HOMEWARD_LOCAL_KAFKA_CONTROLLER_PORT", "19093")),
-    )
+    port, controller_port, _ = _kafka_ports()
+    return KafkaCluster.on_ports(local_dir(), cache_dir(), port=port, controller_port=controller_port)
 
 
 def _brokers_file() -> Path:

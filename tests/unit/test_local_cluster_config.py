@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from deploy.local import infra
 from deploy.local.kafka_cluster import KafkaCluster
 from deploy.local.kafka_config import Quorum, server_properties
 from shared.topics import min_insync_replicas
@@ -69,3 +70,16 @@ def test_three_nodes_share_one_quorum_and_keep_three_copies_of_everything(tmp_pa
 @pytest.mark.parametrize(("copies", "needed"), [(1, 1), (2, 1), (3, 2), (5, 2)])
 def test_a_write_needs_two_copies_once_there_are_three(copies: int, needed: int) -> None:
     assert min_insync_replicas(copies) == needed
+
+
+def test_moving_the_broker_port_moves_its_controller_and_sasl_ports(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second checkout (or CI beside a developer's broker) sets HOMEWARD_LOCAL_KAFKA_PORT alone: its
+    controller must not try to bind the first broker's controller port."""
+    monkeypatch.setenv("HOMEWARD_LOCAL_KAFKA_PORT", "29092")
+    monkeypatch.delenv("HOMEWARD_LOCAL_KAFKA_CONTROLLER_PORT", raising=False)
+    monkeypatch.delenv("HOMEWARD_LOCAL_KAFKA_SASL_PORT", raising=False)
+    broker = infra.kafka_broker()
+    assert (broker.port, broker.controller_port, broker.sasl_port) == (29092, 29093, 29094)
+    assert infra.kafka_cluster().controller_ports == (29093, 29193, 29293)
+    monkeypatch.setenv("HOMEWARD_LOCAL_KAFKA_CONTROLLER_PORT", "30000")
+    assert infra.kafka_broker().controller_port == 30000
