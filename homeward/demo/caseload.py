@@ -41,7 +41,9 @@ PROGRAMMES = (
     Programme("BE-FEDASIL", "BE", "EUR", 10),
     Programme("IT-RVAR", "IT", "EUR", 9),
 )
-YEAR_DAYS = 365  # the demo's caseload arrived over the last twelve months
+# the demo's caseload arrived over the last thirteen months: the twelve of its report, and one
+# more so that the twelve-month visits of the earliest arrivals fall due within the report's year
+ARRIVAL_DAYS = 396
 # a share of registrations name no programme: intake takes the sending country's
 NO_PROGRAMME_NAMED = 0.25
 
@@ -281,11 +283,11 @@ def plan_for(
 
 
 def arrival_day(number: int, today: date) -> date:
-    """Arrivals spread over the last twelve months (the demo back-dates instead of simulating a
+    """Arrivals spread over the last thirteen months (the demo back-dates instead of simulating a
     clock): installments that wait for days after arrival fall due at once, and monitoring visits
     months after arrival have happened. Drawn apart from the caseload's own sequence."""
     rng = random.Random(f"arrival-{number}")  # noqa: S311 - an invented caseload, not a secret
-    return today - timedelta(days=rng.randint(0, YEAR_DAYS - 1))
+    return today - timedelta(days=rng.randint(0, ARRIVAL_DAYS - 1))
 
 
 def planned_case(number: int, rng: random.Random, today: date) -> PlannedCase:

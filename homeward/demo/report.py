@@ -164,6 +164,18 @@ def year_report_section(summary: dict[str, Any]) -> str:
         f" months) for {monitoring.get('cases_visited', 0)} cases; {monitoring.get('re_migrated', 0)}"
         " returnee(s) found re-migrated"
     )
+    outcomes = summary["grants"].get("outcome_installments", {})
+    visits += (
+        "\noutcomes        "
+        + (
+            "; ".join(
+                f"{milestone}: " + ", ".join(f"{n} {status}" for status, n in statuses.items())
+                for milestone, statuses in outcomes.items()
+            )
+            or "no installment waits for an outcome"
+        )
+        + " (installments that fall due on what a visit or a partner reports)"
+    )
     year = summary.get("year_report")
     if year is None:
         return visits

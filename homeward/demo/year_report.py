@@ -30,8 +30,9 @@ class Manager:
 
 @dataclass(frozen=True)
 class Figures:
-    """What the demo checks the report against: visits done at the schedule's months, people who
-    returned, and money disbursed (minor units) — each as the report counts it."""
+    """What the demo checks the report against, each as the report counts it: cases visited for a
+    scheduled visit that fell due in the period, people who arrived in it, money disbursed in it
+    (minor units)."""
 
     visits_done: int | None
     people: int | None
@@ -212,13 +213,20 @@ class YearReport:
             self.before = figures(report)
 
     def did(self, records: list[Any], summary: dict[str, Any]) -> Figures:
-        """What this run added to the programme's report: its visits, the people of its cases, the
-        money it disbursed."""
+        """What this run added to the programme's report: its cases visited (every visit the demo
+        records falls due within the year), the people of its cases that arrived in the period (an
+        announced case arrives today), the money it disbursed."""
         ours = [r for r in records if r.case_id and r.planned.programme.id == self.programme_id]
+        first = date.fromisoformat(period(self.today)["from"])
+        arrived = [
+            r
+            for r in ours
+            if r.planned.announced or date.fromisoformat(r.planned.registration["arrival_date"]) >= first
+        ]
         money = summary["grants"]["by_programme"].get(self.programme_id, {}).get("installments", {})
         return Figures(
-            sum(r.visits for r in ours),
-            sum(len(r.planned.registration["members"]) for r in ours),
+            sum(1 for r in ours if r.visits),
+            sum(len(r.planned.registration["members"]) for r in arrived),
             money.get("disbursed", {}).get("amount", 0),
         )
 
