@@ -41,9 +41,10 @@ PROGRAMMES = (
     Programme("BE-FEDASIL", "BE", "EUR", 10),
     Programme("IT-RVAR", "IT", "EUR", 9),
 )
-# the demo's caseload arrived over the last thirteen months: the twelve of its report, and one
-# more so that the twelve-month visits of the earliest arrivals fall due within the report's year
-ARRIVAL_DAYS = 396
+# the demo's caseload arrived over the last eighteen months: two thirds within the twelve of its
+# report, and the rest earlier, so that the six- and twelve-month visits of the earlier arrivals
+# fall due within the report's year (a report's coverage counts the visits due in its period)
+ARRIVAL_DAYS = 548
 # a share of registrations name no programme: intake takes the sending country's
 NO_PROGRAMME_NAMED = 0.25
 
@@ -283,7 +284,7 @@ def plan_for(
 
 
 def arrival_day(number: int, today: date) -> date:
-    """Arrivals spread over the last thirteen months (the demo back-dates instead of simulating a
+    """Arrivals spread over the last eighteen months (the demo back-dates instead of simulating a
     clock): installments that wait for days after arrival fall due at once, and monitoring visits
     months after arrival have happened. Drawn apart from the caseload's own sequence."""
     rng = random.Random(f"arrival-{number}")  # noqa: S311 - an invented caseload, not a secret

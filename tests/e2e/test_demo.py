@@ -67,7 +67,7 @@ async def test_the_demo_drives_the_system_and_its_summary_adds_up(system: System
     urls = [f"--{s}={system.url(s)}" for s in SERVICES]
     code, out, err = await run_demo(
         {**system.env, "HOMEWARD_DEMO_ADMIN_TOKEN": admin},
-        *("--cases", str(CASES), "--seed", "89", "--deadline", "120", "--summary", str(summary_file)),
+        *("--cases", str(CASES), "--seed", "241", "--deadline", "120", "--summary", str(summary_file)),
         *("--report-programme", "DE-STARTHILFEPLUS", "--report-dir", str(report_dir), *urls),
         timeout=400,
     )
