@@ -41,6 +41,10 @@ PROGRAMMES = (
     Programme("BE-FEDASIL", "BE", "EUR", 10),
     Programme("IT-RVAR", "IT", "EUR", 9),
 )
+# the demo's caseload arrived over the last eighteen months: two thirds within the twelve of its
+# report, and the rest earlier, so that the six- and twelve-month visits of the earlier arrivals
+# fall due within the report's year (a report's coverage counts the visits due in its period)
+ARRIVAL_DAYS = 548
 # a share of registrations name no programme: intake takes the sending country's
 NO_PROGRAMME_NAMED = 0.25
 
@@ -279,6 +283,14 @@ def plan_for(
     return {"assistance": lines, "note": "proposed after the reintegration interview"}
 
 
+def arrival_day(number: int, today: date) -> date:
+    """Arrivals spread over the last eighteen months (the demo back-dates instead of simulating a
+    clock): installments that wait for days after arrival fall due at once, and monitoring visits
+    months after arrival have happened. Drawn apart from the caseload's own sequence."""
+    rng = random.Random(f"arrival-{number}")  # noqa: S311 - an invented caseload, not a secret
+    return today - timedelta(days=rng.randint(0, ARRIVAL_DAYS - 1))
+
+
 def planned_case(number: int, rng: random.Random, today: date) -> PlannedCase:
     programme = rng.choices(PROGRAMMES, weights=[p.weight for p in PROGRAMMES])[0]
     members, vulnerabilities = household(rng, today)
@@ -294,7 +306,7 @@ def planned_case(number: int, rng: random.Random, today: date) -> PlannedCase:
         "country_of_return": "MK",
         "municipality": _weighted(rng, MUNICIPALITIES),
         "sending_country": programme.sending_country,
-        "arrival_date": (today - timedelta(days=rng.randint(0, 20))).isoformat(),
+        "arrival_date": arrival_day(number, today).isoformat(),
         "vulnerabilities": sorted(vulnerabilities),
         "consent": consent,
     }

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from homeward.demo.caseload import PlannedCase
 from homeward.demo.client import Api, ApiError
+from homeward.demo.monitoring import Survey, record_visits, visits_for
 from homeward.demo.team import Team
 
 
@@ -21,6 +22,8 @@ class CaseRecord:
     case_id: str | None = None
     plan_id: str | None = None
     error: str | None = None
+    visits: int = 0  # monitoring visits recorded
+    re_migrated: bool = False  # a visit found the returnee gone abroad again
 
 
 async def register(api: Api, team: Team, run_id: str, case: PlannedCase) -> str:
@@ -82,7 +85,9 @@ async def _reception_answered(api: Api, token: str, case_id: str) -> None:
         await asyncio.sleep(0.5)
 
 
-async def work_case(api: Api, team: Team, run_id: str, case: PlannedCase) -> CaseRecord:
+async def work_case(
+    api: Api, team: Team, run_id: str, case: PlannedCase, survey: Survey, today: date
+) -> CaseRecord:
     record = CaseRecord(case)
     caseworker = team.caseworker(case.number).token
     try:
@@ -104,6 +109,10 @@ async def work_case(api: Api, team: Team, run_id: str, case: PlannedCase) -> Cas
             await api.call(
                 "POST", "intake", f"{path}/plan/approve", supervisor, json={"plan_id": record.plan_id}
             )
+        # the months since the (back-dated) arrival: the visits the schedule asked for took place
+        reports = visits_for(case, survey, today)
+        record.visits = await record_visits(api, caseworker, record.case_id, reports)
+        record.re_migrated = any(r["re_migrated"] for r in reports)
     except ApiError as error:
         record.error = str(error)
     return record

@@ -1,4 +1,4 @@
-"""The demo's way into the system: the three services' HTTP APIs, with a bearer token per call.
+"""The demo's way into the system: the four services' HTTP APIs, with a bearer token per call.
 
 A call that could not even connect is retried a few times (nothing was sent, so nothing can be
 done twice); any other failure is an `ApiError` naming the call and the service's answer."""
@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-SERVICES = ("intake", "referral", "grants")
+SERVICES = ("intake", "referral", "grants", "reporting")
 
 
 class ApiError(Exception):
@@ -30,6 +30,7 @@ class Endpoints:
     intake: str
     referral: str
     grants: str
+    reporting: str = "http://127.0.0.1:8004"
 
     def url(self, service: str) -> str:
         return str(getattr(self, service)).rstrip("/")

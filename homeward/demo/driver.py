@@ -23,12 +23,14 @@ from homeward.demo.caseload import PROGRAMMES, PlannedCase, caseload
 from homeward.demo.casework import CaseRecord, work_case
 from homeward.demo.client import Api, ApiError, Endpoints
 from homeward.demo.finance import Finance
+from homeward.demo.monitoring import Survey
 from homeward.demo.partners import Behaviour, SimulatedPartners
 from homeward.demo.progress import Progress
 from homeward.demo.report import render
 from homeward.demo.status_watch import StatusWatch, times_to_acceptance
 from homeward.demo.summary import collect
 from homeward.demo.team import Team, hire
+from homeward.demo.year_report import YearReport
 
 FIRST_TRANCHE, SECOND_TRANCHE = 0.6, 0.6  # of what the approved plans request, per programme
 
@@ -44,6 +46,8 @@ class Options:
     deadline_s: float
     concurrency: int
     summary_path: Path
+    report_programme: str = "NL-AVRR"
+    report_dir: Path = Path(".local") / "demo-report"
 
 
 class Run:
@@ -61,7 +65,9 @@ class Run:
         self.team = team
         self.say = say
         self.run_id = run_id
-        self.planned = caseload(options.cases, options.seed, datetime.now(UTC).date())
+        self.today = datetime.now(UTC).date()
+        self.planned = caseload(options.cases, options.seed, self.today)
+        self.survey: Survey | None = None
         self.records: list[CaseRecord] = []
         self.finance = Finance(api, team, self.run_id, options.seed)
         self.partners: SimulatedPartners | None = None
@@ -102,16 +108,21 @@ class Run:
         gate = asyncio.Semaphore(self.options.concurrency)
         second_tranche = asyncio.Event()
 
+        asked = await self.api.get("intake", "/v1/monitoring/survey", self.team.caseworkers[0].token)
+        survey = Survey.of(asked)
+
         async def one(case: PlannedCase) -> None:
             async with gate:
-                record = await work_case(self.api, self.team, self.run_id, case)
+                record = await work_case(self.api, self.team, self.run_id, case, survey, self.today)
             self.records.append(record)
             if record.case_id and record.error is None and case.stage == "plan_approved":
                 self.finance.approved_cases.add(record.case_id)
                 if case.verify_business_plan:
                     self.finance.verify_for.add(record.case_id)
+            visits = sum(r.visits for r in self.records)
             progress.advance(
-                f"grants open: {len(self.finance.grants)}, installments paid: {self.finance.disbursed}"
+                f"visits: {visits}, grants open: {len(self.finance.grants)},"
+                f" installments paid: {self.finance.disbursed}"
             )
             if len(self.records) * 2 >= len(self.planned) and not second_tranche.is_set():
                 second_tranche.set()
@@ -184,7 +195,15 @@ class Run:
             stop.set()
             await asyncio.gather(office, return_exceptions=True)
 
-    async def summary(self, finished: bool) -> dict[str, Any]:
+    def monitoring(self) -> dict[str, Any]:
+        visited = [r for r in self.records if r.visits]
+        return {
+            "visits": sum(r.visits for r in self.records),
+            "cases_visited": len(visited),
+            "re_migrated": sum(1 for r in visited if r.re_migrated),
+        }
+
+    async def summary(self, finished: bool, year: YearReport) -> dict[str, Any]:
         if self.partners is not None:
             await self.partners.stop(finish_work_s=0 if not finished else 5)
         case_ids = {r.case_id for r in self.records if r.case_id}
@@ -202,6 +221,9 @@ class Run:
             "urls": {s: self.options.endpoints.url(s) for s in ("intake", "referral", "grants")},
         }
         summary["errors"] += self.finance.errors
+        summary["monitoring"] = self.monitoring()
+        if finished:
+            summary["year_report"] = await year.finish(self.records, summary, self.say)
         return {"run": summary.pop("run"), **summary}
 
 
@@ -215,6 +237,9 @@ async def run_demo(options: Options, api: Api, say: Callable[[str], None]) -> in
         f" {len(team.officers)} finance officers and an auditor (users demo-{run_id}.*)"
     )
     run = Run(options, api, team, run_id, watch, say)
+    year = YearReport(api, options.report_programme, options.report_dir, run.today)
+    await year.start(options.admin_token, run_id)
+    say(f"manager   demo-{run_id}.manager reads {options.report_programme}'s reports")
     finished = True
     try:
         async with asyncio.timeout(options.deadline_s):
@@ -228,8 +253,8 @@ async def run_demo(options: Options, api: Api, say: Callable[[str], None]) -> in
     except (ApiError, KafkaError, OSError) as error:
         finished = False
         say(f"stopped   {type(error).__name__}: {error}; the summary shows where the system got to")
-    async with asyncio.timeout(120):
-        summary = await run.summary(finished)
+    async with asyncio.timeout(240):  # the summary's questions, and the report catching up
+        summary = await run.summary(finished, year)
     options.summary_path.parent.mkdir(parents=True, exist_ok=True)
     options.summary_path.write_text(
         json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

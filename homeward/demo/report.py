@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 STATUS_COLUMNS = (
@@ -139,7 +140,91 @@ def render(summary: dict[str, Any]) -> str:
         payments_line(summary),
         "",
         ledger_table(summary),
+        "",
+        year_report_section(summary),
     ]
     if summary["errors"]:
         parts += ["", f"{len(summary['errors'])} call(s) failed; the first: {summary['errors'][0]}"]
+    return "\n".join(parts)
+
+
+def _cell(value: Any, currency: str | None = None, score: bool = False) -> str:
+    if value is None:
+        return "<5" if not score and currency is None else "·"  # suppressed: fewer than five people
+    if currency:
+        return money(int(value), currency)
+    return f"{value:.2f}" if score else str(value)
+
+
+def year_report_section(summary: dict[str, Any]) -> str:
+    """The twelve-month report's headline, as the reporting service answered it."""
+    monitoring = summary.get("monitoring", {})
+    visits = (
+        f"monitoring      {monitoring.get('visits', 0)} visits recorded (back-dated to the schedule's"
+        f" months) for {monitoring.get('cases_visited', 0)} cases; {monitoring.get('re_migrated', 0)}"
+        " returnee(s) found re-migrated"
+    )
+    outcomes = summary["grants"].get("outcome_installments", {})
+    visits += (
+        "\noutcomes        "
+        + (
+            "; ".join(
+                f"{milestone}: " + ", ".join(f"{n} {status}" for status, n in statuses.items())
+                for milestone, statuses in outcomes.items()
+            )
+            or "no installment waits for an outcome"
+        )
+        + " (installments that fall due on what a visit or a partner reports)"
+    )
+    year = summary.get("year_report")
+    if year is None:
+        return visits
+    if not year["caught_up"]:
+        return f"{visits}\n\nreport          the reporting service did not catch up: no report"
+    head = year["headline"]
+    tables = head["tables"]
+    sex = tables["returns_by_sex"]
+    parts = [
+        visits,
+        "",
+        f"Twelve-month report: {head['programme_id']}, {head['from']} to {head['to']} (reporting service,"
+        f" read as a manager; cells under {head['threshold']} people suppressed: <5 or ·;"
+        f" caught up after {year['caught_up_after_s']:.0f} s)",
+        "returns         "
+        + ", ".join(f"{key} {_cell(values[0])}" for key, values in sex["rows"].items())
+        + " (people)",
+        "",
+    ]
+    assistance = tables["assistance_by_category"]
+    rows = [
+        [key, *(_cell(v) for v in values[:3]), "-" if values[3] is None else f"{values[3]:.0f}"]
+        for key, values in assistance["rows"].items()
+        if key == "total" or any(values[:3])
+    ]
+    parts += [table(["assistance", "referred", "accepted", "completed", "median days"], rows), ""]
+    cash = tables["money_by_assistance_type"]
+    currency = cash["currency"]
+    rows = [
+        [key, _cell(values[0]), *(_cell(v, currency) for v in values[1:])]
+        for key, values in cash["rows"].items()
+        if key == "total" or values[0] != 0
+    ]
+    parts += [table(["money", "cases", "committed", "disbursed", "returned", "released"], rows), ""]
+    coverage = tables["monitoring_coverage"]
+    rows = [[key, *(_cell(v) for v in values)] for key, values in coverage["rows"].items()]
+    parts += [table(["monitoring", "due", "done"], rows), ""]
+    scores = tables["survey_scores"]
+    rows = [
+        [key, _cell(values[0]), *(_cell(v, score=True) for v in values[1:])]
+        for key, values in scores["rows"].items()
+    ]
+    parts.append(
+        table(["survey (quarter)", "visited", "economic", "social", "psychosocial", "composite"], rows)
+    )
+    files = year["files"]
+    parts += [
+        "",
+        f"report files    {files['directory']}/: workbook {files['xlsx']}, chart page {files['page']}"
+        f" with {len(files['charts'])} SVG charts ({', '.join(Path(c).name for c in files['charts'])})",
+    ]
     return "\n".join(parts)

@@ -12,6 +12,8 @@ from homeward.demo.client import Api
 from homeward.demo.status_watch import median
 from homeward.demo.team import Team
 
+OUTCOME_MILESTONES = ("monitoring_visit", "business_operating", "referral_completed")
+
 
 async def _gathered(calls: list[Any], limit: int = 16) -> list[Any]:
     gate = asyncio.Semaphore(limit)
@@ -111,7 +113,10 @@ def grant_summary(grants: list[dict[str, Any]], installments: list[dict[str, Any
         )
         entry["grants"][g["status"]] += 1
         entry["granted"] += g["total"]["amount"]
+    outcomes: dict[str, Counter[str]] = defaultdict(Counter)
     for i in installments:
+        if i["milestone"] in OUTCOME_MILESTONES:
+            outcomes[i["milestone"]][i["status"]] += 1
         lines = programmes[i["programme_id"]]["installments"]
         line = lines.setdefault(i["status"], {"count": 0, "amount": 0})
         line["count"] += 1
@@ -119,4 +124,9 @@ def grant_summary(grants: list[dict[str, Any]], installments: list[dict[str, Any
     for entry in programmes.values():
         entry["grants"] = dict(sorted(entry["grants"].items()))
         entry["installments"] = dict(sorted(entry["installments"].items()))
-    return {"total": len(grants), "by_programme": dict(sorted(programmes.items()))}
+    return {
+        "total": len(grants),
+        "by_programme": dict(sorted(programmes.items())),
+        # installments that waited for what monitoring and partners found, by status
+        "outcome_installments": {m: dict(sorted(c.items())) for m, c in sorted(outcomes.items())},
+    }

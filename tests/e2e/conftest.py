@@ -1,6 +1,6 @@
 """The whole system as a user runs it: intake, referral and grants as real processes
 (`python -m homeward.cli <service> --port P`), on the session's broker and database, in a corner of
-their own (a topic prefix, a schema per service, one identity schema shared by the three).
+their own (a topic prefix, a schema per service, one identity schema shared by the four).
 
 One system per test module. Tests reach it only through HTTP and Kafka; users are made with the
 `homeward users add` command, as an operator would. At the end each service gets SIGTERM and must
@@ -29,7 +29,7 @@ from tests import conftest as shared_fixtures
 from tests.support import eventually
 
 REPO = Path(__file__).resolve().parents[2]
-SERVICES = ("intake", "referral", "grants")
+SERVICES = ("intake", "referral", "grants", "reporting")
 READY_TIMEOUT_S = 60.0
 STOP_DEADLINE_S = 20.0
 
