@@ -172,7 +172,16 @@ class OutboxRelay:
             schema=self.schema,
             error_type=type(error).__name__,
         )
-        dead, self.producer = self.producer, await self.new_producer()
+        try:
+            fresh = await self.new_producer()
+        except Exception as starting:  # the broker away too: keep the dead one, try again next round
+            log.warning(
+                "outbox relay could not start a new producer; retrying",
+                schema=self.schema,
+                error_type=type(starting).__name__,
+            )
+            return
+        dead, self.producer = self.producer, fresh
         try:
             await dead.stop()
         except Exception as stopping:  # a dead producer may fail to stop: it is dropped either way

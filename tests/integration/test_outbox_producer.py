@@ -7,7 +7,8 @@ send with a copy of the error. Only a new producer (a new producer id) sends aga
 from __future__ import annotations
 
 import pytest
-from aiokafka.errors import OutOfOrderSequenceNumber
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaConnectionError, OutOfOrderSequenceNumber
 
 from shared import outbox
 from shared.runtime import ServiceRuntime
@@ -46,5 +47,36 @@ async def test_a_relay_whose_producer_died_publishes_everything_with_a_new_one(
         records = await read_topic(isolated.settings.kafka_bootstrap_servers, topic.name, at_least=12)
         published = {record.value for record in records}
         assert len(published) == sum(len(ids) for ids in sent.values()) == 12
+    finally:
+        await runtime.stop()
+
+
+async def test_a_relay_that_cannot_start_a_new_producer_yet_tries_again(
+    isolated: Isolated, topic: TopicSpec
+) -> None:
+    """The broker that made the producer die may still be away: a failed start must not end the relay."""
+    runtime = await ServiceRuntime.start(isolated.settings, "renewing_later", [], topics=[topic])
+    try:
+        start_new = runtime.relay.new_producer
+        assert start_new is not None
+        attempts = 0
+
+        async def broker_away_at_first() -> AIOKafkaProducer:
+            nonlocal attempts
+            attempts += 1
+            if attempts == 1:
+                raise KafkaConnectionError("the broker is still away")
+            return await start_new()
+
+        runtime.relay.new_producer = broker_away_at_first
+        runtime.relay.producer._message_accumulator.fail_all(OutOfOrderSequenceNumber())
+        await append_rounds(runtime.pool, topic.name, keys=2, rounds=2)
+
+        async def all_sent() -> bool:
+            async with runtime.pool.acquire() as connection:
+                return await outbox.unsent_count(connection) == 0
+
+        await eventually(all_sent, timeout=30, what="every row published once a new producer started")
+        assert attempts >= 2
     finally:
         await runtime.stop()
