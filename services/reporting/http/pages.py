@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from services.reporting.core.errors import NotFound
 from services.reporting.core.tables import Row, Table
 from services.reporting.use_cases.reports import report_for, visible_programmes
+from shared.http import i18n
 from shared.http.sessions import PageForbidden, SignInRequired, page_user, user_for_session
 from shared.identity.model import User
 
@@ -53,10 +54,12 @@ def cell(value: Any, table: Table, position: int, row: Row) -> str:
 
 TEMPLATES.env.filters["label"] = label
 TEMPLATES.env.filters["cell"] = cell
+i18n.install(TEMPLATES.env)
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    base = {"user": getattr(request.state, "user", None)}
+    user = getattr(request.state, "user", None)
+    base = {"user": user, **i18n.language_context(request, user.language if user else None)}
     return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
 
 

@@ -15,7 +15,7 @@ from services.intake.core.views import summary_for
 from services.intake.http.deps import intake_of
 from services.intake.http.pages.render import options, render
 from services.intake.use_cases import cases as use_cases
-from shared.http.sessions import PageForbidden, SignInRequired, settings_of, user_for_session
+from shared.http.sessions import PageForbidden, SignInRequired, page_session_user, settings_of
 from shared.identity.model import Role, User
 from shared.privacy import Action
 
@@ -49,7 +49,7 @@ def sign_in_page(request: Request, error: str = "", status_code: int = 200, name
 
 @router.get("/")
 async def home(request: Request) -> Response:
-    user = await user_for_session(request)
+    user = await page_session_user(request)
     if user is None:
         return sign_in_page(request)
     request.state.user = user

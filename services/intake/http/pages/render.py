@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from services.intake.http.deps import intake_of
 from services.intake.http.pages.forms import field_label
+from shared.http import i18n
 from shared.money import Money
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -41,8 +42,14 @@ TEMPLATES.env.filters["label"] = label
 TEMPLATES.env.filters["sentence"] = sentence
 TEMPLATES.env.filters["field_label"] = field_label
 TEMPLATES.env.filters["money"] = money
+i18n.install(TEMPLATES.env)
 
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    base = {"user": getattr(request.state, "user", None), "catalogue": intake_of(request).catalogue}
+    user = getattr(request.state, "user", None)
+    base = {
+        "user": user,
+        "catalogue": intake_of(request).catalogue,
+        **i18n.language_context(request, user.language if user else None),
+    }
     return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
