@@ -27,7 +27,9 @@ Homeward delivers at least once: after a fault on its side the same event can ar
 same event_id. This program remembers the event ids it acted on (`SeenEvents`, the most recent
 10,000: bounded memory) and skips a repeat. What it forgot, or what it read again after its own
 crash, it answers again, which is harmless: an answer that repeats the referral's state (accepted
-twice) changes nothing. Keep the ids in your own store if your process must never act twice.
+twice) changes nothing, and so does one to a referral Homeward withdrew while you were deciding (the
+ReferralWithdrawn on your topic stands). Keep the ids in your own store if your process must never
+act twice.
 
 Moving from the shared topic: until now partners answered on `referral.responses.v1`, which is
 deprecated (Homeward reads it for one deprecation period). This version answers on your own topic;

@@ -40,7 +40,8 @@ a topic version changes are additive: ignore fields you do not know.
 Delivery is at least once. After a fault on Homeward's side an event can arrive twice, with the same
 event_id: keep the event_ids you have acted on (a bounded set of recent ones is enough) and skip one
 you have seen. Answering a referral twice is harmless: an answer that repeats the referral's state
-(accepted twice, completed twice) changes nothing.
+(accepted twice, completed twice) changes nothing. So is answering one Homeward withdrew while you
+were deciding: the answer changes nothing, and the ReferralWithdrawn on your topic stands.
 
 Priority is the caseworker's urgency (normal, high, urgent) from the latest assessment; a normal
 case whose returnee arrived more than 30 days before the referral is issued is high. It is never

@@ -146,8 +146,8 @@ def build_broker(settings: Settings, consumers: Consumers) -> KafkaBroker:
         description="Partners' answers (see the written-by-partners channels for their shape): who "
         "answered is the partner whose topic it is. Raw envelope bytes: a malformed answer, an impossible "
         "move or an answer about another partner's referral is dead-lettered with the reason (answers on "
-        "partners' own topics to referral.responses.dlq); one that repeats the referral's state changes "
-        "nothing.",
+        "partners' own topics to referral.responses.dlq); one that repeats the referral's state, or answers "
+        "a referral already withdrawn, changes nothing.",
     )(on_partner_response)
 
     declare_contract(broker, topics, consumers.context.directory)

@@ -5,9 +5,7 @@ with its timeline, which picks up a referral's status as it arrives."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,7 +13,6 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 import pytest
-import uvicorn
 from playwright.async_api import Page, async_playwright, expect
 
 from services.intake.app import create_app
@@ -24,6 +21,7 @@ from shared.events.referral import ReferralStatusChanged
 from shared.http.sessions import COOKIE
 from shared.identity.model import Role
 from shared.topics import Topics
+from tests.browser.serving import serving
 from tests.conftest import Isolated
 from tests.support import TEST_PASSWORD, add_person, eventually, publish, read_topic
 
@@ -50,38 +48,17 @@ class Served:
     bootstrap: str
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture
 async def served(isolated: Isolated) -> AsyncIterator[Served]:
     app = create_app(isolated.settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        if serving.done():
-            raise AssertionError(f"uvicorn stopped: {serving.exception()!r}")
-        return bool(server.started)
-
-    await eventually(started, timeout=30, what="uvicorn to start intake")
-    await add_person(app.state.identity, "m.trajkovska", Role.CASEWORKER, office="tetovo")
-    try:
+    async with serving(app, "intake") as url:
+        await add_person(app.state.identity, "m.trajkovska", Role.CASEWORKER, office="tetovo")
         yield Served(
-            f"http://127.0.0.1:{port}",
+            url,
             "m.trajkovska",
             Topics(isolated.settings.topic_prefix),
             isolated.settings.kafka_bootstrap_servers,
         )
-    finally:
-        server.should_exit = True
-        await serving
 
 
 def years_ago(years: int) -> str:

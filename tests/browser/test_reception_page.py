@@ -6,7 +6,6 @@ and confirms the arrival; the page fits the screen and carries no JavaScript."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,7 +15,6 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import ViewportSize, async_playwright, expect
 
 from services.intake.app import create_app
@@ -24,7 +22,8 @@ from shared.events import new_envelope
 from shared.events.referral import ReferralStatusChanged
 from shared.identity.model import Role
 from shared.topics import Topics
-from tests.browser.test_caseworker_page import CHROMIUM_ARGS, chromium, free_port, years_ago
+from tests.browser.serving import serving
+from tests.browser.test_caseworker_page import CHROMIUM_ARGS, chromium, years_ago
 from tests.conftest import Isolated
 from tests.support import TEST_PASSWORD, add_person, eventually, publish
 
@@ -45,30 +44,15 @@ class Served:
 @pytest.fixture
 async def served(isolated: Isolated) -> AsyncIterator[Served]:
     app = create_app(isolated.settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        if serving.done():
-            raise AssertionError(f"uvicorn stopped: {serving.exception()!r}")
-        return bool(server.started)
-
-    await eventually(started, timeout=30, what="uvicorn to start intake")
-    _, token = await add_person(app.state.identity, "a.reception", Role.CASEWORKER)
-    try:
+    async with serving(app, "intake") as url:
+        _, token = await add_person(app.state.identity, "a.reception", Role.CASEWORKER)
         yield Served(
-            f"http://127.0.0.1:{port}",
+            url,
             "a.reception",
             token,
             Topics(isolated.settings.topic_prefix),
             isolated.settings.kafka_bootstrap_servers,
         )
-    finally:
-        server.should_exit = True
-        await serving
 
 
 def announcement(principal: str, scheduled: datetime, number: str) -> dict[str, Any]:

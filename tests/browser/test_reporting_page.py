@@ -5,14 +5,12 @@ and no script, and the workbook downloads."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
 import pytest
-import uvicorn
 from playwright.async_api import async_playwright
 
 from services.reporting.app import create_app
@@ -24,7 +22,8 @@ from shared.events.intake import HouseholdMember, ReturneeRegistered
 from shared.identity.model import Role
 from shared.money import Money
 from shared.topics import Topics
-from tests.browser.test_caseworker_page import CHROMIUM_ARGS, chromium, free_port
+from tests.browser.serving import serving
+from tests.browser.test_caseworker_page import CHROMIUM_ARGS, chromium
 from tests.conftest import Isolated
 from tests.support import TEST_PASSWORD, add_person, eventually, publish
 
@@ -84,31 +83,16 @@ async def caseload(isolated: Isolated, cases: int) -> None:
 @pytest.fixture
 async def served(isolated: Isolated) -> AsyncIterator[str]:
     app = create_app(isolated.settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
+    async with serving(app, "reporting") as url:
+        await add_person(app.state.identity, "d.petrovska", Role.MANAGER, (PROGRAMME,))
+        await caseload(isolated, 24)
 
-    async def started() -> bool:
-        if serving.done():
-            raise AssertionError(f"uvicorn stopped: {serving.exception()!r}")
-        return bool(server.started)
+        async def built() -> bool:
+            async with app.state.reporting.pool.acquire() as connection:
+                return bool(await connection.fetchval("SELECT count(*) = 24 FROM grants"))
 
-    await eventually(started, timeout=30, what="uvicorn to start reporting")
-    await add_person(app.state.identity, "d.petrovska", Role.MANAGER, (PROGRAMME,))
-    await caseload(isolated, 24)
-
-    async def built() -> bool:
-        async with app.state.reporting.pool.acquire() as connection:
-            return bool(await connection.fetchval("SELECT count(*) = 24 FROM grants"))
-
-    await eventually(built, timeout=60, what="the read model to hold the caseload")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await serving
+        await eventually(built, timeout=60, what="the read model to hold the caseload")
+        yield url
 
 
 async def test_a_manager_reads_the_report_page_with_its_charts_and_no_console_error(served: str) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-import time
 from collections.abc import Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from shared.identity.model import Role
 from shared.identity.store import IdentityStore
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
-from tests.support import every_programme
+from tests.support import eventually, every_programme
 
 pytestmark = pytest.mark.integration
 
@@ -128,11 +127,12 @@ def served(request: pytest.FixtureRequest, kafka_bootstrap: str, database_url: s
     thread.start()
     base_url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while not server.started:
+
+        async def started() -> bool:
             assert thread.is_alive(), f"{request.param} did not start"
-            assert time.monotonic() < deadline, f"{request.param} did not start within 60 s"
-            time.sleep(0.05)
+            return bool(server.started)
+
+        in_thread(eventually(started, timeout=60, what=f"{request.param} serving"))
         tokens = in_thread(add_users(isolation.settings))
         yield Served(request.param, base_url, tokens, role_for)
     finally:

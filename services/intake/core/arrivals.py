@@ -17,9 +17,8 @@ from services.intake.core.case import (
     ArrivalConfirmation,
     Case,
     CaseStatus,
-    ConsentRecord,
 )
-from services.intake.core.decisions import Assignment, Decision
+from services.intake.core.decisions import Assignment, Decision, new_case
 from services.intake.core.errors import CaseConflict
 from shared.events.codes import ArrivalCancellationReason
 
@@ -54,28 +53,15 @@ def announce(
         announced_by=by,
         announced_at=now,
     )
-    case = Case(
-        id=case_id,
-        status=CaseStatus.EXPECTED,
-        programme_id=announcement.programme,
-        country_of_return=announcement.country_of_return,
-        municipality=announcement.municipality,
-        sending_country=announcement.sending_country,
-        arrival_date=announcement.scheduled_at.astimezone(zone).date(),
-        members=announcement.members,
-        vulnerabilities=announcement.vulnerabilities,
-        needs=announcement.needs,
-        consent={
-            c: ConsentRecord(agrees=a, recorded_by=by, recorded_at=now)
-            for c, a in announcement.consent.items()
-        },
-        registered_by=by,
-        registered_at=now,
-        updated_by=by,
-        updated_at=now,
-        assigned_to=assignment.assigned_to,
-        office=assignment.office,
-        arrival=arrival,
+    case = new_case(
+        announcement,
+        case_id,
+        CaseStatus.EXPECTED,
+        announcement.scheduled_at.astimezone(zone).date(),
+        by,
+        now,
+        assignment,
+        arrival,
     )
     size = len(case.members)
     summary = (

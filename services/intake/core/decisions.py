@@ -4,11 +4,20 @@ the line it adds to the case's history and the event it publishes. A refusal is 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from services.intake.core import events
-from services.intake.core.case import Case, CaseStatus, ClosureRecord, ConsentRecord, Plan, PlanStatus
+from services.intake.core.arrival_requests import Announcement
+from services.intake.core.case import (
+    Arrival,
+    Case,
+    CaseStatus,
+    ClosureRecord,
+    ConsentRecord,
+    Plan,
+    PlanStatus,
+)
 from services.intake.core.errors import CaseConflict, DutiesNotSeparated
 from services.intake.core.requests import (
     Assessment,
@@ -44,23 +53,31 @@ class Decision:
     event: Event | None
 
 
-def register(
-    registration: Registration, case_id: UUID, by: UUID, now: datetime, assignment: Assignment
-) -> Decision:
-    case = Case(
+def new_case(
+    request: Registration | Announcement,
+    case_id: UUID,
+    status: CaseStatus,
+    arrival_date: date,
+    by: UUID,
+    now: datetime,
+    assignment: Assignment,
+    arrival: Arrival | None = None,
+) -> Case:
+    """A case as a registration or an announcement brings it in: the household, its needs and the
+    consent given, recorded as given by `by`, now."""
+    return Case(
         id=case_id,
-        status=CaseStatus.REGISTERED,
-        programme_id=registration.programme,
-        country_of_return=registration.country_of_return,
-        municipality=registration.municipality,
-        sending_country=registration.sending_country,
-        arrival_date=registration.arrival_date,
-        members=registration.members,
-        vulnerabilities=registration.vulnerabilities,
-        needs=registration.needs,
+        status=status,
+        programme_id=request.programme,
+        country_of_return=request.country_of_return,
+        municipality=request.municipality,
+        sending_country=request.sending_country,
+        arrival_date=arrival_date,
+        members=request.members,
+        vulnerabilities=request.vulnerabilities,
+        needs=request.needs,
         consent={
-            c: ConsentRecord(agrees=a, recorded_by=by, recorded_at=now)
-            for c, a in registration.consent.items()
+            c: ConsentRecord(agrees=a, recorded_by=by, recorded_at=now) for c, a in request.consent.items()
         },
         registered_by=by,
         registered_at=now,
@@ -68,6 +85,15 @@ def register(
         updated_at=now,
         assigned_to=assignment.assigned_to,
         office=assignment.office,
+        arrival=arrival,
+    )
+
+
+def register(
+    registration: Registration, case_id: UUID, by: UUID, now: datetime, assignment: Assignment
+) -> Decision:
+    case = new_case(
+        registration, case_id, CaseStatus.REGISTERED, registration.arrival_date, by, now, assignment
     )
     size = len(case.members)
     summary = (

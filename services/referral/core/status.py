@@ -13,12 +13,16 @@ propagate, so the message is dead-lettered with that reason in its headers. A pa
 repeats what the referral already is (accepted twice, completed twice, an acceptance read again
 after the completion) changes nothing and is no dead letter: partners receive referrals at least
 once, and an answer sent again to a referral read again is no fault, nor a reason to alert anyone.
+Nor is an answer to a referral the office withdrew: the partner answered before the withdrawal reached
+it (the returnee arrived, the case closed, consent was withdrawn while the partner was deciding), and
+the withdrawal it will read tells it the rest.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from uuid import UUID
 
 from shared.events.codes import Category, ReferralStatus
@@ -63,6 +67,13 @@ ALREADY_ANSWERED: Mapping[ReferralStatus, frozenset[ReferralStatus]] = {
 }
 
 
+class Unchanged(StrEnum):
+    """Why a partner's answer changes nothing (and is no dead letter)."""
+
+    REPEAT = "repeat"  # it repeats what the referral already is
+    WITHDRAWN = "withdrawn"  # the office withdrew the referral before the answer came
+
+
 @dataclass(frozen=True)
 class ReferralState:
     referral_id: UUID
@@ -81,9 +92,12 @@ def move(state: ReferralState, target: ReferralStatus) -> ReferralStatus:
     return target
 
 
-def respond(state: ReferralState, response: PartnerResponse, partner_id: str) -> ReferralStatus | None:
+def respond(
+    state: ReferralState, response: PartnerResponse, partner_id: str
+) -> ReferralStatus | Unchanged:
     """The status the answer of partner `partner_id` moves the referral to, after checking the
-    referral is that partner's; None when the answer repeats what the referral already is.
+    referral is that partner's; why it changes nothing when it repeats what the referral already is
+    or comes after the referral was withdrawn.
 
     `partner_id` is who answered, as the channel says (the partner's own topic): the message's
     `partner_id` field must agree with it, but never decides it."""
@@ -98,9 +112,11 @@ def respond(state: ReferralState, response: PartnerResponse, partner_id: str) ->
         )
     if response.case_id != state.case_id:
         raise RefusedTransition(f"referral {state.referral_id} does not belong to case {response.case_id}")
+    if state.status is S.WITHDRAWN:
+        return Unchanged.WITHDRAWN
     target = RESPONSE_STATUS[type(response)]
     if state.status in ALREADY_ANSWERED[target]:
-        return None
+        return Unchanged.REPEAT
     return move(state, target)
 
 

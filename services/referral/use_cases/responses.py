@@ -10,8 +10,8 @@ be the one the referral was sent to), each answer there logged and counted as de
 `apply_partner_responses` runs inside `shared.inbox.apply_batch`'s transaction, through one
 CaseBook, in order. An answer that can never be applied raises a Poison (UnexpectedEvent,
 UnknownReferral, WrongPartner, RefusedTransition, MalformedEvent) and is dead-lettered alone; one
-that repeats what the referral already is changes nothing. What is worth logging and counting —
-repeats, answers on the deprecated topic — is noted in `AnswerNotes` and reported once the
+that repeats what the referral already is, or comes after the referral was withdrawn, changes
+nothing. What is worth logging and counting — those, and answers on the deprecated topic — is noted in `AnswerNotes` and reported once the
 transaction committed: `apply_batch` may apply a batch twice (all at once, rolled back by a poison
 message, then one by one), and a count taken as it goes would count those answers twice.
 """
@@ -28,7 +28,7 @@ from prometheus_client import Counter
 from services.referral.core.errors import UnexpectedEvent, UnknownReferral
 from services.referral.core.events import Occasion
 from services.referral.core.routing import place
-from services.referral.core.status import respond
+from services.referral.core.status import Unchanged, respond
 from services.referral.store.casebook import CaseBook
 from shared.db import Connection
 from shared.events import Envelope, ReferralStatus
@@ -55,6 +55,17 @@ REPEATED_ANSWERS = Counter(
     "received again): applied as no change, never dead-lettered",
     ["answer"],
 )
+ANSWERS_AFTER_WITHDRAWAL = Counter(
+    "homeward_referral_answers_after_withdrawal_total",
+    "Partners' answers to a referral already withdrawn (the partner answered before the withdrawal "
+    "reached it): applied as no change, never dead-lettered",
+    ["answer"],
+)
+UNCHANGED_COUNTERS = {Unchanged.REPEAT: REPEATED_ANSWERS, Unchanged.WITHDRAWN: ANSWERS_AFTER_WITHDRAWAL}
+UNCHANGED_MESSAGES = {
+    Unchanged.REPEAT: "answer repeats the referral's state; nothing changed",
+    Unchanged.WITHDRAWN: "answer to a referral already withdrawn; nothing changed",
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,10 @@ class AnswerChannel:
 
 
 @dataclass(frozen=True)
-class Repeat:
+class Unapplied:
+    """An answer that changed nothing, and why."""
+
+    why: Unchanged
     event_type: str
     referral_id: UUID
     status: ReferralStatus
@@ -86,18 +100,18 @@ class AnswerNotes:
     """What one `apply_batch` call's answers did, by event id: an answer applied again after a
     rollback overwrites its own note. `report()` after the commit logs and counts each once."""
 
-    repeats: dict[UUID, Repeat] = field(default_factory=dict)
+    unapplied: dict[UUID, Unapplied] = field(default_factory=dict)
     deprecated: dict[UUID, tuple[str, UUID]] = field(default_factory=dict)  # → (partner or unknown, referral)
 
     def report(self, context: ReferralContext, channel: AnswerChannel) -> None:
-        for event_id, repeat in self.repeats.items():
-            REPEATED_ANSWERS.labels(repeat.event_type).inc()
+        for event_id, unapplied in self.unapplied.items():
+            UNCHANGED_COUNTERS[unapplied.why].labels(unapplied.event_type).inc()
             log.info(
-                "answer repeats the referral's state; nothing changed",
+                UNCHANGED_MESSAGES[unapplied.why],
                 event_id=str(event_id),
-                event_type=repeat.event_type,
-                referral_id=str(repeat.referral_id),
-                status=repeat.status.value,
+                event_type=unapplied.event_type,
+                referral_id=str(unapplied.referral_id),
+                status=unapplied.status.value,
                 topic=channel.topic,
             )
         for event_id, (partner, referral_id) in self.deprecated.items():
@@ -139,9 +153,9 @@ async def apply_partner_responses(
                 label = response.partner_id if known else UNKNOWN
                 notes.deprecated[envelope.event_id] = (label, response.referral_id)
             partner_id = channel.partner_id or response.partner_id
-            repeat = await _respond(context, book, envelope, response, partner_id, context.clock())
-            if repeat is not None:
-                notes.repeats[envelope.event_id] = repeat
+            unapplied = await _respond(context, book, envelope, response, partner_id, context.clock())
+            if unapplied is not None:
+                notes.unapplied[envelope.event_id] = unapplied
     await book.flush()
 
 
@@ -152,15 +166,15 @@ async def _respond(
     response: PartnerResponse,
     partner_id: str,
     now: datetime,
-) -> Repeat | None:
-    """Apply one answer; the repeat it was, if it changed nothing."""
+) -> Unapplied | None:
+    """Apply one answer; what it was, if it changed nothing."""
     referral = book.referral(response.referral_id)
     case = book.case(referral.case_id) if referral is not None else None
     if case is None or referral is None:
         raise UnknownReferral(f"no referral {response.referral_id} is known")
     target = respond(referral.state, response, partner_id)
-    if target is None:
-        return Repeat(envelope.type, referral.referral_id, referral.state.status)
+    if isinstance(target, Unchanged):
+        return Unapplied(target, envelope.type, referral.referral_id, referral.state.status)
     reason = (
         response.reason
         if isinstance(response, ReferralDeclined)

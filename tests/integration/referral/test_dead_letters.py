@@ -3,7 +3,7 @@ and the next good event is still processed."""
 
 from __future__ import annotations
 
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -14,7 +14,7 @@ from tests.support import eventually
 
 from .checks import dead_letters, dead_letters_on, metric, published, statuses
 from .conftest import RunningReferral
-from .events import answer, needs_assessed
+from .events import answer, case_closed, needs_assessed
 
 pytestmark = pytest.mark.integration
 
@@ -154,6 +154,38 @@ async def test_an_answer_that_repeats_the_referrals_state_changes_nothing_and_is
         return sorted(statuses(referral, event.key)) == expected and repeated == repeated_before + 4
 
     await eventually(every_answer_applied, what="every answer applied, the four repeats counted")
+    assert len(referral.recorder.find(key=event.key, type="ReferralIssued")) == 2
+
+
+async def test_an_answer_after_the_referral_was_withdrawn_changes_nothing_and_is_no_dead_letter(
+    referral: RunningReferral,
+) -> None:
+    """The case closed while the partner was deciding: its answers cross the withdrawal."""
+    event = needs_assessed(municipality="kumanovo", needs=[Category.HOUSING, Category.EMPLOYMENT])
+    await referral.send(referral.topics.returnees, event)
+    issued = await published(referral, key=event.key, type="ReferralIssued", count=2)
+    by_category = {s.data["category"]: s for s in issued}
+    await referral.send(referral.topics.returnees, case_closed(UUID(event.key)))
+    await published(referral, key=event.key, type="ReferralWithdrawn", count=2, topic="referrals.*")
+    after_before = await metric(referral, "homeward_referral_answers_after_withdrawal_total")
+
+    await referral.reply(answer(by_category["housing"], "accept"))
+    await referral.reply(answer(by_category["employment"], "decline"))  # no re-routing either
+
+    async def both_counted() -> bool:
+        after = await metric(referral, "homeward_referral_answers_after_withdrawal_total")
+        return after == after_before + 2
+
+    await eventually(both_counted, what="both late answers counted")
+    assert referral.recorder.find(topic="referral.responses.dlq", key=event.key) == []
+    assert sorted(statuses(referral, event.key)) == sorted(
+        [
+            ("housing", "issued"),
+            ("employment", "issued"),
+            ("housing", "withdrawn"),
+            ("employment", "withdrawn"),
+        ]
+    )
     assert len(referral.recorder.find(key=event.key, type="ReferralIssued")) == 2
 
 

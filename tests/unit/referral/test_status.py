@@ -7,7 +7,7 @@ from uuid import UUID, uuid4
 import pytest
 
 from services.referral.core.errors import RefusedTransition, WrongPartner
-from services.referral.core.status import ALLOWED, ReferralState, move, respond, to_withdraw
+from services.referral.core.status import ALLOWED, ReferralState, Unchanged, move, respond, to_withdraw
 from shared.events import Category, ReferralStatus
 from shared.events.referral import PartnerResponse, ReferralAccepted, ReferralCompleted, ReferralDeclined
 
@@ -61,7 +61,18 @@ def test_the_partner_moves_a_referral_along(
 def test_an_answer_that_repeats_the_referrals_state_changes_nothing(
     current: ReferralStatus, response: PartnerResponse
 ) -> None:
-    assert respond(state(current), response, "vardar") is None
+    assert respond(state(current), response, "vardar") is Unchanged.REPEAT
+
+
+@pytest.mark.parametrize("response", [accepted(), declined(), completed()])
+def test_an_answer_after_the_referral_was_withdrawn_changes_nothing(response: PartnerResponse) -> None:
+    # the returnee arrived, or the case closed, while the partner was deciding
+    assert respond(state(S.WITHDRAWN), response, "vardar") is Unchanged.WITHDRAWN
+    # only for the partner it was sent to, about its own case
+    with pytest.raises(WrongPartner):
+        respond(state(S.WITHDRAWN), accepted(partner="intruder"), "intruder")
+    with pytest.raises(RefusedTransition, match="does not belong to case"):
+        respond(state(S.WITHDRAWN), accepted(case=uuid4()), "vardar")
 
 
 @pytest.mark.parametrize(
@@ -72,8 +83,6 @@ def test_an_answer_that_repeats_the_referrals_state_changes_nothing(
         (S.ISSUED, completed()),
         (S.ACCEPTED, declined()),
         (S.COMPLETED, declined()),
-        (S.WITHDRAWN, accepted()),
-        (S.WITHDRAWN, completed()),
         (S.ESCALATED, completed()),
     ],
 )
