@@ -4,22 +4,21 @@ three, the other pages in one language each, turn about."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import httpx
 import pytest
-import uvicorn
 from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
 from services.intake.app import create_app
 from shared.identity.model import Role
 from tests.browser.accessibility import blocking_violations
-from tests.browser.test_caseworker_page import CHROMIUM_ARGS, chromium, free_port
+from tests.browser.serving import serving
+from tests.browser.test_caseworker_page import CHROMIUM_ARGS, chromium
 from tests.conftest import Isolated
 from tests.integration.intake.helpers import family
-from tests.support import TEST_PASSWORD, add_person, eventually
+from tests.support import TEST_PASSWORD, add_person
 
 pytestmark = pytest.mark.integration
 
@@ -36,25 +35,10 @@ class Site:
 @pytest.fixture
 async def site(isolated: Isolated) -> AsyncIterator[Site]:
     app = create_app(isolated.settings)
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    serving = asyncio.create_task(server.serve())
-
-    async def started() -> bool:
-        if serving.done():
-            raise AssertionError(f"uvicorn stopped: {serving.exception()!r}")
-        return bool(server.started)
-
-    await eventually(started, timeout=30, what="uvicorn to start intake")
-    _, token = await add_person(app.state.identity, "a.caseworker", Role.CASEWORKER)
-    await add_person(app.state.identity, "a.dpo", Role.DPO)
-    try:
-        yield Site(f"http://127.0.0.1:{port}", token)
-    finally:
-        server.should_exit = True
-        await serving
+    async with serving(app, "intake") as url:
+        _, token = await add_person(app.state.identity, "a.caseworker", Role.CASEWORKER)
+        await add_person(app.state.identity, "a.dpo", Role.DPO)
+        yield Site(url, token)
 
 
 @pytest.fixture
