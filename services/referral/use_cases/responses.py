@@ -11,9 +11,10 @@ be the one the referral was sent to), each answer there logged and counted as de
 CaseBook, in order. An answer that can never be applied raises a Poison (UnexpectedEvent,
 UnknownReferral, WrongPartner, RefusedTransition, MalformedEvent) and is dead-lettered alone; one
 that repeats what the referral already is, or comes after the referral was withdrawn, changes
-nothing. What is worth logging and counting — those, and answers on the deprecated topic — is noted in `AnswerNotes` and reported once the
-transaction committed: `apply_batch` may apply a batch twice (all at once, rolled back by a poison
-message, then one by one), and a count taken as it goes would count those answers twice.
+nothing. What is worth logging and counting — those, and answers on the deprecated topic — is
+noted in `AnswerNotes` and reported once the transaction committed: `apply_batch` may apply a batch
+twice (all at once, rolled back by a poison message, then one by one), and a count taken as it goes
+would count those answers twice.
 """
 
 from __future__ import annotations
