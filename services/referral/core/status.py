@@ -92,9 +92,7 @@ def move(state: ReferralState, target: ReferralStatus) -> ReferralStatus:
     return target
 
 
-def respond(
-    state: ReferralState, response: PartnerResponse, partner_id: str
-) -> ReferralStatus | Unchanged:
+def respond(state: ReferralState, response: PartnerResponse, partner_id: str) -> ReferralStatus | Unchanged:
     """The status the answer of partner `partner_id` moves the referral to, after checking the
     referral is that partner's; why it changes nothing when it repeats what the referral already is
     or comes after the referral was withdrawn.
