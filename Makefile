@@ -26,7 +26,8 @@ LOCALE := shared/locale
 LANGUAGES := en mk sq
 messages: venv
 	$(BIN)/pybabel extract --mapping-file $(LOCALE)/babel.cfg --no-location --sort-output \
-	  --project Homeward --msgid-bugs-address i18n@homeward.invalid --output-file $(LOCALE)/messages.pot .
+	  --project Homeward --msgid-bugs-address i18n@homeward.invalid --keywords N_ \
+	  --output-file $(LOCALE)/messages.pot .
 	for lang in $(LANGUAGES); do test -f $(LOCALE)/$$lang/LC_MESSAGES/messages.po || \
 	  $(BIN)/pybabel init --input-file $(LOCALE)/messages.pot --output-dir $(LOCALE) --locale $$lang --no-wrap; done
 	$(BIN)/pybabel update --input-file $(LOCALE)/messages.pot --output-dir $(LOCALE) --ignore-obsolete --no-wrap

@@ -90,6 +90,12 @@ def choose_language(asked: str | None, remembered: str | None, accept_language: 
     )
 
 
+def N_(message: str) -> str:
+    """Marks `message` for the catalogues (`make messages` extracts N_ from Python code) where it is
+    written; it is translated later, where the page's language is known (`gettext`)."""
+    return message
+
+
 def gettext(language: str, message: str, **variables: Any) -> str:
     text = translations(language).gettext(message)
     return text % variables if variables else text

@@ -8,20 +8,22 @@ from pathlib import Path
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.pofile import read_po
 
 from shared.http.i18n import LANGUAGES, catalogue_path
 
 ROOT = Path(__file__).resolve().parents[2]
-METHOD_MAP = [("**/templates/**.html", "jinja2")]
+METHOD_MAP = [("**/templates/**.html", "jinja2"), ("**/http/**.py", "python"), ("*.py", "python")]
+KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None}
 
 
 def template_messages() -> set[str]:
-    """The templates' messages, extracted in memory as `make messages` extracts them to the .pot."""
+    """The pages' messages (templates, and Python's N_), extracted in memory as `make messages`
+    extracts them to the .pot."""
     found: set[str] = set()
     for folder in (ROOT / "services", ROOT / "shared" / "http"):
-        for _, _, message, _, _ in extract_from_dir(folder, METHOD_MAP):
+        for _, _, message, _, _ in extract_from_dir(folder, METHOD_MAP, keywords=KEYWORDS):
             found.update([message] if isinstance(message, str) else [m for m in message if m])
     return found
 
@@ -41,7 +43,13 @@ def untranslated(catalog: Catalog, wanted: set[str]) -> dict[str, list[str]]:
 
 def test_the_templates_have_strings_to_translate() -> None:
     # the extraction itself works (an empty set would let every language pass)
-    assert {"Sign in", "Cases", "Skip to main content", "Programme reports"} <= template_messages()
+    assert {
+        "Sign in",
+        "Cases",
+        "Skip to main content",
+        "Programme reports",
+        "Not allowed",
+    } <= template_messages()
 
 
 @pytest.mark.parametrize("language", sorted(LANGUAGES))
