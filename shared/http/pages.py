@@ -79,6 +79,7 @@ class Pages:
         base = {
             "user": user,
             "home_url": self.home_url,
+            "page_urls": settings_of(request).page_urls,  # the other services' pages, for links
             **i18n.language_context(request, user.language if user else None),
             **(self._context(request) if self._context else {}),
         }
