@@ -134,6 +134,16 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    # where each service's pages are, as a browser reaches them: pages link to each other's (the
+    # session cookie is one for the host); HOMEWARD_PAGE_URLS='{"grants": "https://…"}' behind a proxy
+    page_urls: dict[str, str] = Field(
+        default_factory=lambda: {
+            "intake": "http://127.0.0.1:8001",
+            "referral": "http://127.0.0.1:8002",
+            "grants": "http://127.0.0.1:8003",
+            "reporting": "http://127.0.0.1:8004",
+        }
+    )
     # whose X-Forwarded-For/-Proto headers are believed (the ingress or reverse proxy), comma-separated
     forwarded_allow_ips: str = "127.0.0.1"
     # on SIGTERM: how long requests in flight may take before the service stops anyway

@@ -19,12 +19,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from shared.logging import configure_logging
 from shared.settings import Settings
 from shared.tracing import install_provider
+
+# Property tests check what is generated, not how fast: on a loaded machine (CI, two cores shared
+# with a broker and a database) drawing an example can take longer than Hypothesis's health check
+# allows, which says nothing about the code under test.
+settings.register_profile("homeward", suppress_health_check=[HealthCheck.too_slow], deadline=None)
+settings.load_profile("homeward")
 
 # Log lines go to stderr as in a service (structlog's default is stdout, where tests read what a
 # command printed).

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import structlog
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -144,11 +143,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(signin.api_router)
-    app.include_router(signin.page_routes(home.sign_in_page))
     for page in (home, registration, case, reception, duplicate_pages, access_log, monitoring_page):
         app.include_router(page.router)
-    home.install_page_errors(app)
-    app.mount("/static", StaticFiles(directory=render.STATIC), name="static")
+    render.PAGES.install(app)
     return app
 
 

@@ -11,7 +11,6 @@ import structlog
 import yaml
 from fastapi import FastAPI
 
-from shared.http import signin
 from shared.http.health import broker_check, database_check, set_readiness
 from shared.http.service import service_app
 from shared.kafka.broker import create_broker
@@ -72,8 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.include_router(reports.router)
     app.include_router(pages.router)
-    app.include_router(signin.page_routes(pages.sign_in_page, home="/reports"))
-    pages.install_page_errors(app)
+    pages.PAGES.install(app)
     return app
 
 

@@ -11,11 +11,13 @@ sign-in serves intake's pages and, later, grants' and referral's. Signing in and
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
+from shared.http.i18n import supported
 from shared.identity.model import Role, User
 from shared.identity.store import IdentityStore
 from shared.settings import Settings
@@ -88,6 +90,19 @@ def same_origin(request: Request) -> bool:
     return urlsplit(origin).netloc == request.headers.get("host")
 
 
+async def page_session_user(request: Request) -> User | None:
+    """The session's user as a page sees them: a language picked with `?lang=` on any page is
+    remembered for their next pages, in every service (the identity schema is shared). The API
+    never changes it (`user_for_session`)."""
+    user = await user_for_session(request)
+    asked = supported(request.query_params.get("lang"))
+    if user is None or asked is None or asked == user.language:
+        return user
+    store: IdentityStore = request.app.state.identity
+    await store.set_language(user.id, asked)
+    return replace(user, language=asked)
+
+
 def page_user(*roles: Role) -> Callable[[Request], Awaitable[User]]:
     """A dependency: the signed-in user if their role is one of `roles`. A form posted from another
     site is refused even if a browser sent the cookie along."""
@@ -96,7 +111,7 @@ def page_user(*roles: Role) -> Callable[[Request], Awaitable[User]]:
     async def dependency(request: Request) -> User:
         if request.method in WRITE_METHODS and not same_origin(request):
             raise PageForbidden("this form was sent from another site")
-        user = await user_for_session(request)
+        user = await page_session_user(request)
         if user is None:
             raise SignInRequired()
         request.state.user = user

@@ -61,6 +61,8 @@ class User:
     programmes: frozenset[str] = frozenset()
     office: str | None = None
     case_scope: CaseScope = CaseScope.PROGRAMMES
+    # the pages' language this person chose (`en`, `mk`, `sq`); None: the browser's decides
+    language: str | None = None
 
     @property
     def sees_every_programme(self) -> bool:

@@ -6,7 +6,7 @@ import asyncpg
 
 from .model import CaseScope, Role, User
 
-USER_COLUMNS = "u.id, u.name, u.role, u.programmes, u.office, u.case_scope"
+USER_COLUMNS = "u.id, u.name, u.role, u.programmes, u.office, u.case_scope, u.language"
 
 
 def user_of(row: asyncpg.Record) -> User:
@@ -17,4 +17,5 @@ def user_of(row: asyncpg.Record) -> User:
         programmes=frozenset(row["programmes"]),
         office=row["office"],
         case_scope=CaseScope(row["case_scope"]),
+        language=row["language"],
     )

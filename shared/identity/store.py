@@ -256,6 +256,15 @@ class IdentityStore:
                 await self.sessions.end_all_of(user_id, "password_reset", connection=connection)
         return bool(changed)
 
+    async def set_language(self, user_id: UUID, language: str) -> None:
+        """Remember the pages' language an active user chose (the column's CHECK keeps it to ours)."""
+        await self.pool.execute(
+            f"UPDATE {self.table} SET language = $2 WHERE id = $1 AND revoked_at IS NULL"
+            " AND language IS DISTINCT FROM $2",
+            user_id,
+            language,
+        )
+
     async def _record_grant(
         self, connection: Connection, user: User, change: GrantChange, by: UUID | None, via: str
     ) -> None:

@@ -9,35 +9,28 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
 from services.reporting.core.errors import NotFound
 from services.reporting.core.tables import Row, Table
 from services.reporting.use_cases.reports import report_for, visible_programmes
-from shared.http.sessions import PageForbidden, SignInRequired, page_user, user_for_session
+from shared.http.i18n import N_
+from shared.http.pages import Pages
+from shared.http.sessions import page_user, user_for_session
 from shared.identity.model import User
 
 from .charts import CHARTS, chart_svg
 from .deps import PROGRAMME_ID, REPORT_READERS, Context, Within
 from .formats import SUPPRESSED_MARK
 
-HERE = FilePath(__file__).parent
-TEMPLATES = Jinja2Templates(directory=HERE / "templates")
 # an SVG image may style itself (matplotlib writes style attributes) but never run or fetch anything
 CHART_POLICY = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
 
 router = APIRouter(include_in_schema=False)
 Manager = Annotated[User, Depends(page_user(*REPORT_READERS))]
 ProgrammeId = Annotated[str, Path(pattern=PROGRAMME_ID)]
-
-
-def label(code: object) -> str:
-    text = str(code).replace("_", " ")
-    return text[:1].upper() + text[1:]
 
 
 def cell(value: Any, table: Table, position: int, row: Row) -> str:
@@ -51,30 +44,11 @@ def cell(value: Any, table: Table, position: int, row: Row) -> str:
     return f"{value:,}"
 
 
-TEMPLATES.env.filters["label"] = label
-TEMPLATES.env.filters["cell"] = cell
-
-
-def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
-    base = {"user": getattr(request.state, "user", None)}
-    return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
-
-
-def sign_in_page(request: Request, error: str = "", status_code: int = 200, name: str = "") -> Response:
-    return render(request, "signin.html", {"error": error, "name": name}, status_code)
-
-
-def install_page_errors(app: FastAPI) -> None:
-    async def sign_in_first(request: Request, _: Exception) -> Response:
-        return sign_in_page(request)
-
-    async def forbidden(request: Request, error: Exception) -> Response:
-        message = error.message if isinstance(error, PageForbidden) else "Not allowed"
-        return render(request, "error.html", {"title": "Not allowed", "message": message}, 403)
-
-    app.add_exception_handler(SignInRequired, sign_in_first)
-    app.add_exception_handler(PageForbidden, forbidden)
-    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+HERE = FilePath(__file__).parent
+PAGES = Pages(HERE / "templates", home_url="/reports", static=HERE / "static")
+PAGES.env.filters["cell"] = cell
+render = PAGES.render
+sign_in_page = PAGES.sign_in_page
 
 
 @router.get("/")
@@ -96,7 +70,7 @@ async def report_page(
     try:
         report = await report_for(context, manager, programme_id, period)
     except NotFound as error:
-        return render(request, "error.html", {"title": "Not found", "message": str(error)}, 404)
+        return PAGES.error(request, N_("Not found"), str(error), 404)
     query = urlencode({"from": report.period_from.isoformat(), "to": report.period_to.isoformat()})
     charts = [(name, title) for name, (_, _, title) in CHARTS.items()]
     return render(request, "report.html", {"report": report, "query": query, "charts": charts})

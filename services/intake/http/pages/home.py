@@ -6,50 +6,29 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from services.intake.core.case import CaseStatus
 from services.intake.core.permissions import EDITORS, READERS
 from services.intake.core.views import summary_for
 from services.intake.http.deps import intake_of
-from services.intake.http.pages.render import options, render
+from services.intake.http.pages.render import PAGES, options, render
 from services.intake.use_cases import cases as use_cases
-from shared.http.sessions import PageForbidden, SignInRequired, settings_of, user_for_session
+from shared.http.sessions import page_session_user
 from shared.identity.model import Role, User
 from shared.privacy import Action
 
 router = APIRouter(include_in_schema=False)
 
 
-def install_page_errors(app: FastAPI) -> None:
-    async def sign_in_first(request: Request, _: Exception) -> Response:
-        return RedirectResponse("/", status_code=303)
-
-    async def forbidden(request: Request, error: Exception) -> Response:
-        if not isinstance(error, PageForbidden):  # registered for this type only
-            raise error
-        return render(request, "error.html", {"title": "Not allowed", "message": error.message}, 403)
-
-    app.add_exception_handler(SignInRequired, sign_in_first)
-    app.add_exception_handler(PageForbidden, forbidden)
-
-
 def sign_in_page(request: Request, error: str = "", status_code: int = 200, name: str = "") -> Response:
-    """The sign-in form, with `error` above it (the shared sign-in routes draw it through this)."""
-    settings = settings_of(request)
-    context = {
-        "errors": {"form": [error]} if error else {},
-        "name": name,
-        "idle_minutes": round(settings.session_idle_timeout_s / 60),
-        "lifetime_hours": round(settings.session_lifetime_s / 3600),
-    }
-    return render(request, "signin.html", context, status_code)
+    return PAGES.sign_in_page(request, error, status_code, name)
 
 
 @router.get("/")
 async def home(request: Request) -> Response:
-    user = await user_for_session(request)
+    user = await page_session_user(request)
     if user is None:
         return sign_in_page(request)
     request.state.user = user
