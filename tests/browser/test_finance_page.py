@@ -5,12 +5,16 @@ programme sees only that programme. No serious or critical axe violation on any 
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
 
 import httpx
 import pytest
 from playwright.async_api import Locator, Page, expect
 
+from services.grants.core.rules import PaymentFailure
+from services.grants.use_cases import payments
 from shared.http.i18n import gettext
 from tests.browser.accessibility import blocking_violations
 from tests.browser.grants_site import GrantsSite, grants_site
@@ -78,16 +82,36 @@ async def test_two_officers_approve_and_disburse_in_macedonian(grants_site: Gran
 
     pool = site.app.state.grants.pool
     paid = await pool.fetchrow(
-        "SELECT status, approved_by, disbursed_by, payment_reference FROM installments"
+        "SELECT id, status, approved_by, disbursed_by, payment_reference FROM installments"
         " WHERE grant_id = $1 AND status = 'disbursed'",
         grant_id,
     )
-    assert dict(paid) == {
+    paid_id = paid["id"]
+    assert {k: v for k, v in dict(paid).items() if k != "id"} == {
         "status": "disbursed",
         "approved_by": "a.finance",
         "disbursed_by": "b.finance",
         "payment_reference": "SEPA-77",
     }
+
+    # the bank sends the payment back; the first officer approves it again from the failed list
+    a_finance, _ = await site.app.state.identity.user_by_name("a.finance")
+    await payments.record_failure(site.app.state.grants, paid_id, PaymentFailure.RETURNED_BY_BANK, a_finance)
+    await first.goto(f"{site.url}/finance")
+    failed = row(first, "failed", grant_id)
+    await expect(failed).to_contain_text("Returned by bank")
+    await failed.get_by_role("button", name=mk("Approve again")).click()
+    await expect(first.locator(".notice")).to_have_text(mk("Installment approved."))
+    await expect(row(first, "failed", grant_id)).to_have_count(0)
+    await expect(row(first, "approved", grant_id)).to_have_count(1)
+
+    async with second.expect_download() as download_info:
+        await second.get_by_role("link", name=mk("Download the ledger (CSV)")).click()
+    download = await download_info.value
+    assert download.suggested_filename == "ledger.csv"
+    exported = (await asyncio.to_thread(Path(await download.path()).read_text)).splitlines()
+    assert exported[0].startswith("seq,")
+    assert len(exported) == 1 + await pool.fetchval("SELECT count(*) FROM ledger_entries")
 
     await second.get_by_role("button", name=mk("Verify the ledger")).click()
     await expect(second.get_by_role("heading", level=2)).to_have_text(mk("The ledger is intact"))
