@@ -57,6 +57,9 @@ async def test_two_officers_approve_and_disburse_in_macedonian(grants_site: Gran
     await first.goto(f"{site.url}/finance")
     due = row(first, "due", grant_id)
     await expect(due).to_have_count(1)
+    case_id = await site.app.state.grants.pool.fetchval("SELECT case_id FROM grants WHERE id = $1", grant_id)
+    intake = site.app.state.settings.page_urls["intake"]
+    await expect(due.get_by_role("link")).to_have_attribute("href", f"{intake}/cases/{case_id}")
     violations = await blocking_violations(first)
     await due.get_by_role("button", name=mk("Approve")).click()
     await expect(first.locator(".notice")).to_have_text(mk("Installment approved."))
