@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: venv run demo soak bench test lint typecheck contracts pytest infra-up infra-down infra-status clean messages
+.PHONY: venv run demo soak bench test lint typecheck contracts pytest infra-up infra-down infra-status clean messages screenshots
 
 venv: $(STAMP)
 
@@ -31,6 +31,11 @@ messages: venv
 	for lang in $(LANGUAGES); do test -f $(LOCALE)/$$lang/LC_MESSAGES/messages.po || \
 	  $(BIN)/pybabel init --input-file $(LOCALE)/messages.pot --output-dir $(LOCALE) --locale $$lang --no-wrap; done
 	$(BIN)/pybabel update --input-file $(LOCALE)/messages.pot --output-dir $(LOCALE) --ignore-obsolete --no-wrap
+
+# The README's screenshots of the case page and the finance page, taken in Chromium from the services
+# as they draw them now (tests/browser/test_screenshots.py; against the local infrastructure)
+screenshots: venv
+	HOMEWARD_SCREENSHOTS=docs/screenshots $(BIN)/pytest tests/browser/test_screenshots.py -q
 
 run: venv
 	$(BIN)/homeward run

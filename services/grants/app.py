@@ -25,6 +25,10 @@ from shared.topics import Topics, TopicSpec
 from .consumers import subscribe
 from .core.policies import POLICY_FILE, load_policies
 from .http import grants, installments, ledger, ledger_proofs, programmes
+from .http.pages import audit as audit_pages
+from .http.pages import finance as finance_pages
+from .http.pages.render import PAGES
+from .http.pages.render import router as page_router
 from .http.problems import PROBLEMS
 from .jobs import checkpoint_signing, due_check, sign_last_checkpoint
 from .settings import LedgerSettings, load_signing
@@ -96,6 +100,9 @@ def create_app(
     for module in (programmes, grants, installments, ledger, ledger_proofs):
         app.include_router(module.router)
     app.include_router(access_log_router(ACCESS_LOG_CASES))
+    PAGES.install(app)
+    for pages in (page_router, finance_pages.router, audit_pages.router):
+        app.include_router(pages)
     return app
 
 

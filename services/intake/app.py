@@ -35,8 +35,10 @@ from services.intake.http.api import (
 )
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import access_log, case, home, reception, registration, render
+from services.intake.http.pages import admin as admin_pages
 from services.intake.http.pages import duplicates as duplicate_pages
 from services.intake.http.pages import monitoring as monitoring_page
+from services.intake.http.pages import supervisor as supervisor_page
 from services.intake.jobs import missed_arrivals, retention_purge
 from services.intake.store import PRIVILEGES
 from services.intake.use_cases.context import IntakeContext
@@ -145,6 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(signin.api_router)
     for page in (home, registration, case, reception, duplicate_pages, access_log, monitoring_page):
         app.include_router(page.router)
+    app.include_router(supervisor_page.router)  # role pages (issue 15, point 3)
+    app.include_router(admin_pages.router)
     render.PAGES.install(app)
     return app
 

@@ -6,7 +6,8 @@ for the idle timeout, and never past its absolute expiry; each request it makes 
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from shared.db import Connection, Pool
@@ -20,6 +21,14 @@ TOUCH_EVERY = timedelta(seconds=15)
 # ended and expired sessions are deleted this long after, a few at each new sign-in
 KEEP_ENDED = timedelta(days=1)
 PRUNE_BATCH = 100
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    id_hash: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
 
 
 class SessionStore:
@@ -75,6 +84,27 @@ class SessionStore:
             because,
         )
         return int(result.rsplit(" ", 1)[-1])
+
+    async def live_of(self, user_id: UUID) -> list[LiveSession]:
+        """The user's sessions not ended nor expired, newest first, for an admin to see and end
+        (named by the hash of their id: the id itself is only ever in the user's cookie)."""
+        rows = await self.pool.fetch(
+            f"SELECT id_hash, created_at, last_seen_at, expires_at FROM {self.table}"
+            " WHERE user_id = $1 AND ended_at IS NULL AND expires_at > now() ORDER BY created_at DESC",
+            user_id,
+        )
+        return [LiveSession(r["id_hash"], r["created_at"], r["last_seen_at"], r["expires_at"]) for r in rows]
+
+    async def end_by_admin(self, user_id: UUID, id_hash: str) -> bool:
+        """End one session of `user_id` (an admin's act, recorded as `revoked`); False when there is
+        no such live session of theirs."""
+        ended = await self.pool.fetchval(
+            f"UPDATE {self.table} SET ended_at = now(), ended_because = 'revoked'"
+            " WHERE id_hash = $1 AND user_id = $2 AND ended_at IS NULL RETURNING true",
+            id_hash,
+            user_id,
+        )
+        return bool(ended)
 
     async def live_count(self, user_id: UUID) -> int:
         return int(

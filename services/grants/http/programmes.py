@@ -29,7 +29,7 @@ MAX_JSON_INTEGER = 2**53 - 1
 router = APIRouter(prefix="/v1/programmes", tags=["programmes"], dependencies=[Depends(known_query_only)])
 
 
-async def _views(
+async def programme_views(
     context: Context, programmes: list[Programme], before: datetime | None
 ) -> list[ProgrammeView]:
     """The views of `programmes` (already within the reader's scope)."""
@@ -56,7 +56,7 @@ async def _views(
 async def list_programmes(context: Context, reader: Reader, before: AsOf) -> list[ProgrammeView]:
     """The reader's programmes."""
     visible = [p for p in context.policies.programmes if reader.may_see_programme(p.id)]
-    return await _views(context, visible, before)
+    return await programme_views(context, visible, before)
 
 
 @router.get("/{programme_id}")
@@ -68,7 +68,7 @@ async def show_programme(programme_id: str, context: Context, reader: Reader, be
         raise NotFound(str(error)) from error
     if not reader.may_see_programme(programme.id):  # answered as a programme that does not exist
         raise NotFound(f"no donor programme {programme_id!r} in the policy file")
-    return (await _views(context, [programme], before))[0]
+    return (await programme_views(context, [programme], before))[0]
 
 
 class FundingAmount(BaseModel):
@@ -141,7 +141,7 @@ async def funding(
     )
     if recorded.replayed:
         response.status_code = status.HTTP_200_OK
-    programme = (await _views(context, [context.policies.programme(programme_id)], None))[0]
+    programme = (await programme_views(context, [context.policies.programme(programme_id)], None))[0]
     return FundingRecordedView(
         transaction_id=recorded.transaction_id,
         replayed=recorded.replayed,

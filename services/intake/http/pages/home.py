@@ -7,7 +7,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 
 from services.intake.core.case import CaseStatus
 from services.intake.core.permissions import EDITORS, READERS
@@ -32,6 +32,8 @@ async def home(request: Request) -> Response:
     if user is None:
         return sign_in_page(request)
     request.state.user = user
+    if user.role is Role.ADMIN:  # an admin's page is the people and their sessions
+        return RedirectResponse("/admin/users", status_code=303)
     if user.role not in READERS:
         message = f"Your role ({user.role.value}) has no case list here."
         return render(request, "error.html", {"title": "Nothing to show", "message": message}, 403)
