@@ -42,15 +42,20 @@ async def partner_referral(
     return _referral(row) if row else None
 
 
+# the answer a referral in `status` awaits: issued and escalated ones the same (a constant)
+_STAGE = "(CASE WHEN {status} IN ('issued', 'escalated') THEN 'awaiting' ELSE {status} END)"
+
+
 async def pending_answers(db: Connection | Pool, referrals: Collection[Referral]) -> set[UUID]:
-    """Which of `referrals` have a portal answer on its way: sent while the referral stood as it
-    stands now, and not applied yet (its event is in no inbox)."""
+    """Which of `referrals` have a portal answer on its way: sent while the referral awaited the
+    same answer as now (issued and escalated alike: the sweep may escalate a referral whose
+    acceptance is on its way), and not applied yet (its event is in no inbox)."""
     if not referrals:
         return set()
     rows = await db.fetch(
         "SELECT DISTINCT a.referral_id FROM portal_answers a"
-        " JOIN unnest($1::uuid[], $2::text[]) AS r(referral_id, status)"
-        " ON r.referral_id = a.referral_id AND r.status = a.status_before"
+        " JOIN unnest($1::uuid[], $2::text[]) AS r(referral_id, status) ON r.referral_id = a.referral_id"
+        f" AND {_STAGE.format(status='r.status')} = {_STAGE.format(status='a.status_before')}"
         " WHERE NOT EXISTS (SELECT 1 FROM inbox i WHERE i.event_id = a.event_id)",
         [r.referral_id for r in referrals],
         [r.status.value for r in referrals],

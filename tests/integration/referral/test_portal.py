@@ -6,6 +6,7 @@ consumer), so both produce the same events; another partner's referral is not th
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from services.referral.use_cases import portal
+from services.referral.use_cases.escalation import escalate_overdue
 from shared.events import Category
 from shared.identity.model import Role
 from tests.support import TEST_PASSWORD, add_person, eventually, sign_in
@@ -251,4 +253,33 @@ async def test_only_a_partners_staff_use_the_portal(referral: RunningReferral) -
     staff, _ = await staff_of(referral, KUMANOVO_HOMES)
     for path in ("/v1/referrals", "/v1/referrals/unplaced", "/v1/partners", "/v1/access-log"):
         assert (await staff.get(path)).status_code == 403, path
+    await staff.aclose()
+
+
+async def test_an_answer_on_its_way_holds_the_next_one_even_when_the_sweep_escalates_meanwhile(
+    referral: RunningReferral,
+) -> None:
+    staff, user_id = await staff_of(referral, "stip-quick-homes")  # a one-hour deadline
+    issued = await issued_to(referral, "stip-quick-homes", "stip")
+    referral_id = UUID(issued.data["referral_id"])
+    pool = referral.app.state.pool
+    # an acceptance sent from the portal while the referral was issued, not applied yet
+    await pool.execute(
+        "INSERT INTO portal_answers (event_id, referral_id, partner_id, answer, status_before, answered_by)"
+        " VALUES ($1, $2, 'stip-quick-homes', 'accept', 'issued', $3)",
+        uuid4(),
+        referral_id,
+        UUID(user_id),
+    )
+    await escalate_overdue(pool, referral.topics, datetime.now(UTC) + timedelta(hours=2))
+    assert (
+        await pool.fetchval("SELECT status FROM referrals WHERE referral_id = $1", referral_id) == "escalated"
+    )
+
+    page = await staff.get(f"/portal/referrals/{referral_id}")
+    assert "Answer on its way" in page.text
+    assert 'value="decline"' not in page.text
+    refused = await answer_on_page(staff, str(referral_id), "decline", "no rooms after all")
+    assert refused.status_code == 422
+    assert await pool.fetchval("SELECT count(*) FROM portal_answers WHERE referral_id = $1", referral_id) == 1
     await staff.aclose()

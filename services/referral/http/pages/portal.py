@@ -60,9 +60,19 @@ def _field_label(code: object) -> str:
     return FIELD_LABELS.get(str(code), str(code))
 
 
+# what the error summary calls the answer form's fields, in the page's language
+FORM_FIELDS = {"answer": N_("Your answer"), "reason": N_("Why you decline"), "outcome": N_("Outcome")}
+
+
+@pass_context
+def _form_field(context: Context, name: str) -> str:
+    return gettext(str(context.get("lang", "en")), FORM_FIELDS.get(name, name))
+
+
 PAGES = Pages(Path(__file__).parent / "templates", home_url=HOME)
 PAGES.env.filters["format_time"] = _format_time
 PAGES.env.filters["payload_label"] = _field_label
+PAGES.env.filters["field_label"] = _form_field
 PAGES.env.globals["category_labels"] = CATEGORY_LABELS
 PAGES.env.globals["priority_labels"] = PRIORITY_LABELS
 
