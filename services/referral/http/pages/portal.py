@@ -153,24 +153,23 @@ async def answer(request: Request, referral_id: UUID, staff: Staff, database: Da
     given = str(form.get("answer", ""))
     text_field = "reason" if given == Answer.DECLINE else "outcome"
     text = str(form.get(text_field, ""))
+    chosen = Answer(given) if given in set(Answer) else None
     try:
-        chosen = Answer(given)
+        if chosen is None:
+            raise AnswerProblem("answer", "not_now")
         await use_cases.answer(database, context_of(request), staff, referral_id, chosen, text)
     except use_cases.NotPartnerStaff:
         return _refused(request)
     except NotFound:
         return _not_found(request)
-    except (ValueError, AnswerProblem) as error:
-        field, code = (
-            (error.field, error.message) if isinstance(error, AnswerProblem) else ("answer", "not_now")
-        )
-        message = gettext(PAGES.lang(request), PROBLEMS[code])
+    except AnswerProblem as problem:
+        message = gettext(PAGES.lang(request), PROBLEMS[problem.message])
         return await _referral_page(
             request,
             staff,
             database,
             referral_id,
-            errors={field: [message]},
+            errors={problem.field: [message]},
             submitted={text_field: text},
             status_code=422,
         )
