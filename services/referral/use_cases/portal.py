@@ -19,16 +19,17 @@ from services.referral.core.portal import (
     Answer,
     AnswerProblem,
     NotFound,
+    Standing,
     answer_envelope,
     answers_for,
     as_sent,
     partner_response,
+    standing,
 )
 from services.referral.core.referral import Referral
 from services.referral.store import portal as store
 from shared import access_log, outbox
 from shared.db import Pool, transaction
-from shared.events import ReferralStatus
 from shared.events.referral import ReferralIssued
 from shared.identity.model import Role, User
 from shared.privacy import Action, Actor
@@ -65,7 +66,7 @@ def _shown(referral: Referral, pending: set[UUID]) -> PortalReferral:
     waiting = referral.referral_id in pending
     return PortalReferral(
         sent=as_sent(referral),
-        accepted=referral.status is ReferralStatus.ACCEPTED,
+        accepted=standing(referral) is Standing.ACCEPTED,
         answers=[] if waiting else answers_for(referral),
         answer_pending=waiting,
     )
