@@ -41,7 +41,7 @@ class Part:
 
 PARTS = (
     Part("intake", 8001, (("caseworker page", "/"), ("API docs", "/docs"))),
-    Part("referral", 8002, (("API docs", "/docs"),)),
+    Part("referral", 8002, (("partner portal", "/portal"), ("API docs", "/docs"))),
     Part("grants", 8003, (("finance API docs", "/docs"),)),
     Part("reporting", 8004, (("programme reports", "/reports"), ("API docs", "/docs"))),
 )

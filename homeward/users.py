@@ -1,8 +1,8 @@
 """`homeward users ...`: what an admin does over HTTP (`/v1/users`), from a shell on the database.
 
     homeward users add NAME --role ROLE [--programme ID ... | --all-programmes] [--office CODE]
-                       [--case-scope programmes|office|assigned] [--password-stdin] [--token]
-                       [--expires-in-days N]
+                       [--case-scope programmes|office|assigned] [--partner ID] [--password-stdin]
+                       [--token] [--expires-in-days N]
     homeward users list [--all]
     homeward users show NAME                    (the user, every grant recorded, their tokens)
     homeward users grant NAME --role ROLE [--programme ID ... | --all-programmes] [--office CODE]
@@ -16,7 +16,9 @@ A person gets a password (read from standard input, never from the command line,
 shell history would keep it); a machine a token, printed once and stored as a hash, expiring after
 `HOMEWARD_API_TOKEN_DAYS` (90) unless `--expires-in-days` asks for another lifetime. A user with no
 programme sees nothing (scopes fail closed); `--all-programmes` lists every programme of
-donor-policies.yaml at this moment (a programme added later must be granted).
+donor-policies.yaml at this moment (a programme added later must be granted). A partner
+organisation's staff get `--role partner --partner ID` (an id of partners.yaml) and nothing else:
+they sign in on referral's partner portal and see that partner's referrals only.
 """
 
 from __future__ import annotations
@@ -49,6 +51,13 @@ def _scope_arguments(parser: argparse.ArgumentParser) -> None:
         default=CaseScope.PROGRAMMES.value,
         choices=[s.value for s in CaseScope],
         help="which cases of their programmes: all (programmes), their office's, or those assigned to them",
+    )
+    parser.add_argument(
+        "--partner",
+        default=None,
+        metavar="ID",
+        dest="partner_id",
+        help="for --role partner: the partners.yaml id of the partner the user acts for",
     )
 
 
@@ -112,6 +121,7 @@ async def _run(args: argparse.Namespace, password: str | None) -> int:
     from shared.identity.admin import Actor, GrantRefused, InvalidUser, UnknownUser, UserAdmin
     from shared.identity.passwords import HashCost, PasswordPolicy, Passwords
     from shared.identity.store import IdentityStore, migrate_identity
+    from shared.partners import partner_ids
     from shared.settings import Settings
 
     settings = Settings()
@@ -130,6 +140,7 @@ async def _run(args: argparse.Namespace, password: str | None) -> int:
         ),
         PasswordPolicy(settings.password_min_length),
         known_programmes=known,
+        known_partners=partner_ids(settings.config_dir),
     )
     actor = Actor(None, f"cli:{getpass.getuser()}")
     command = f"homeward users {args.users_action}"
@@ -194,7 +205,9 @@ async def _act(
             print(
                 f"{line.granted_at:%Y-%m-%d %H:%M} {line.change.value} {line.role.value}"
                 f" programmes={','.join(sorted(line.programmes)) or '-'} office={line.office or '-'}"
-                f" case-scope={line.case_scope.value} by {who}"
+                f" case-scope={line.case_scope.value}"
+                + (f" partner={line.partner_id}" if line.partner_id else "")
+                + f" by {who}"
             )
         for token in await store.tokens.tokens_of(user.id):
             state = "revoked" if token.revoked_at else f"expires {token.expires_at:%Y-%m-%d}"
@@ -225,10 +238,14 @@ def _grant(args: argparse.Namespace, known: set[str]) -> Any:
     from shared.identity.admin import Grant
 
     programmes = sorted(known) if args.all_programmes else args.programmes
-    return Grant(Role(args.role), frozenset(programmes), args.office, CaseScope(args.case_scope))
+    return Grant(
+        Role(args.role), frozenset(programmes), args.office, CaseScope(args.case_scope), args.partner_id
+    )
 
 
 def _line(user: Any) -> str:
+    if user.partner_id is not None:
+        return f"{user.name} ({user.role.value}), id {user.id}, partner {user.partner_id}"
     programmes = "all" if user.sees_every_programme else (", ".join(sorted(user.programmes)) or "none")
     office = f", office {user.office}" if user.office else ""
     scope = f", sees {user.case_scope.value}" if user.case_scope is not CaseScope.PROGRAMMES else ""

@@ -65,6 +65,7 @@ class Action(StrEnum):
     CANCEL_ARRIVAL = "cancel_arrival"
     CONFIRM_ARRIVAL = "confirm_arrival"
     MISS_ARRIVAL = "miss_arrival"  # intake's job: nobody confirmed the arrival in time
+    ANSWER = "answer"  # referral: a partner's staff answered a referral on the partner portal
 
 
 class Purpose(StrEnum):
@@ -77,6 +78,8 @@ class Purpose(StrEnum):
     DATA_PROTECTION = "data_protection"
     ADMINISTRATION = "administration"
     RETURN_PREPARATION = "return_preparation"  # a sending mission announcing and following a return
+    # a partner's staff reading and answering the referrals sent to their partner (the portal)
+    PARTNER_SERVICE = "partner_service"
     SUBJECT_ACCESS = "subject_access"  # a data subject's request for what is held about them
     ERASURE = "erasure"  # erased at a request, or because the law requires it
     RETENTION = "retention"  # erased because the retention period ended
@@ -93,6 +96,7 @@ _BY_ROLE = {
     Role.DPO: Purpose.DATA_PROTECTION,
     Role.ADMIN: Purpose.ADMINISTRATION,
     Role.SENDING_MISSION: Purpose.RETURN_PREPARATION,
+    Role.PARTNER: Purpose.PARTNER_SERVICE,
 }
 
 

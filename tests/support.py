@@ -183,16 +183,24 @@ async def sign_in(client: Any, name: str, password: str) -> dict[str, str]:
 TEST_PASSWORD = "a long pass phrase nobody guesses"
 
 
+# the partner a partner user of the tests acts for unless told otherwise (a partner of referral's
+# test directory, tests/integration/referral/conftest.py)
+TEST_PARTNER = "kumanovo-homes"
+
+
 async def add_person(
     identity: Any, name: str, role: Any, programmes: Any = None, **scope: Any
 ) -> tuple[Any, str]:
     """A user with a token and the tests' password (cheap hashing): (user, token). `programmes`:
-    every programme unless given (admins get none: they see every programme by their role)."""
+    every programme unless given (admins get none: they see every programme by their role; a
+    partner's staff none either: they act for `partner_id`, TEST_PARTNER unless given)."""
     from shared.identity.model import Role
     from shared.identity.passwords import HashCost, Passwords
 
+    if role is Role.PARTNER:
+        scope.setdefault("partner_id", TEST_PARTNER)
     if programmes is None:
-        programmes = () if role is Role.ADMIN else every_programme()
+        programmes = () if role in (Role.ADMIN, Role.PARTNER) else every_programme()
     user, token = await identity.add_user(name, role, programmes=programmes, **scope)
     hashed = await Passwords(HashCost(1, 64, 1)).hash(TEST_PASSWORD)
     await identity.set_password(user.id, hashed, end_sessions=False)

@@ -6,7 +6,8 @@ test holds the two together).
   what it consumes, Write+Describe on each consumed topic's dead-letter topic and on what it
   publishes, Read on its own consumer groups (`<service>.` prefixed); no Create: the topics are
   made by the sync, as by Strimzi. Referral reads every partner's answer topic, including
-  partners added later, hence a prefix (`referral.responses.`);
+  partners added later, hence a prefix (`referral.responses.`), and writes them too (the partner
+  portal answers for the signed-in partner's staff on that partner's own topic);
 - each partner (`User:partner-<id>`): Read+Describe on `referrals.<id>.` (prefixed: every version
   of its own topic), Read on its consumer groups `partner.<id>.` (prefixed), Write+Describe on
   `referral.responses.<id>.` (prefixed: its own answer topic, the only one its answers count on)
@@ -89,10 +90,18 @@ def service_reads_by_prefix(topics: Topics) -> dict[str, list[tuple[str, str]]]:
 
 def service_publishes(topics: Topics) -> dict[str, list[tuple[str, str]]]:
     """(name, pattern type) each service writes; referral writes every partner's topic, including
-    partners added later, hence a prefix."""
+    partners added later, hence a prefix. Referral also writes partners' answer topics
+    (`referral.responses.<id>.v1`): the partner portal sends a partner's answer there for it, as the
+    partner's own login would (the portal's session decides which partner, never a form), so that
+    one consumer applies every answer. Partners' rules do not change: each still writes only its
+    own answer topic, and no partner can write another's."""
     return {
         "intake": [(topics.returnees.name, "literal")],
-        "referral": [(f"{topics.prefix}referrals.", "prefixed"), (topics.referral_status.name, "literal")],
+        "referral": [
+            (f"{topics.prefix}referrals.", "prefixed"),
+            (topics.referral_status.name, "literal"),
+            (f"{topics.prefix}referral.responses.", "prefixed"),
+        ],
         "grants": [(topics.grants_installments.name, "literal"), (topics.ledger_checkpoints.name, "literal")],
         "reporting": [],  # publishes nothing
     }

@@ -30,6 +30,7 @@ from shared.topics import Topics, TopicSpec
 from .consumers import SERVICE, Consumers, build_broker
 from .core.directory import Directory, load_directory, load_municipalities
 from .http import partners, referrals
+from .http.pages import portal
 from .jobs import escalation_sweep
 from .store import PRIVILEGES
 from .store.places import sync_partner_places
@@ -114,7 +115,11 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
         lifespan=lifespan,
     )
     app.state.directory = directory
+    app.state.context = context
     app.include_router(referrals.router)
     app.include_router(partners.router)
     app.include_router(access_log_router(ACCESS_LOG_CASES))
+    # the partner portal: pages for partners' staff (sign-in, sign-out and /assets with them)
+    app.include_router(portal.router)
+    portal.PAGES.install(app)
     return app

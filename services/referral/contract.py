@@ -120,8 +120,10 @@ def declare_contract(broker: KafkaBroker, topics: Topics, directory: Directory) 
         broker.publisher(
             answers,
             title=f"{answers}:written-by-{partner.id}",
-            description=f"{partner.name} answers here, and only it can (its login alone may write this "
-            "topic): every answer on it is taken as this partner's. Keyed by case id, with "
+            description=f"{partner.name} answers here: with its own login (no other partner's may write "
+            "this topic), or on Homeward's partner portal, where its signed-in staff's answers are written "
+            "here for it, the same messages: every answer on it is taken as this partner's. Keyed by "
+            "case id, with "
             "`correlation_id` copied from the referral, `causation_id` = the ReferralIssued event_id, "
             f"`producer` and `data.partner_id` = {partner.id!r}. Accept or decline an issued referral, "
             "then complete an accepted one. An answer about a referral sent to another partner, or one "

@@ -16,7 +16,7 @@ from shared.identity.model import Role, User
 from shared.identity.store import IdentityStore
 
 from .problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
-from .sessions import WRITE_METHODS, same_origin, session_id_of, user_for_session
+from .sessions import ALLOWED_ROLES, WRITE_METHODS, same_origin, session_id_of, user_for_session
 
 # The OpenAPI document marks the operations that depend on these (401 and 403 documented, bearer
 # security declared): `shared.http.openapi` looks for this attribute on a route's dependencies.
@@ -67,4 +67,5 @@ def require_roles(*roles: Role) -> Callable[[Request], Awaitable[User]]:
         return user
 
     setattr(dependency, AUTHENTICATES, True)
+    setattr(dependency, ALLOWED_ROLES, allowed)
     return dependency

@@ -39,6 +39,7 @@ class Grant:
     programmes: frozenset[str] = frozenset()
     office: str | None = None
     case_scope: CaseScope = CaseScope.PROGRAMMES
+    partner_id: str | None = None  # a partner user's partner (and only theirs)
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,15 @@ class UserAdmin:
     passwords: Passwords
     policy: PasswordPolicy
     known_programmes: Collection[str]
+    # the partner ids of referral's directory (partners.yaml): a partner user must name one of them
+    known_partners: Collection[str] = ()
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def _check_grant(self, grant: Grant) -> None:
         problems = scope_problems(
-            grant.role, grant.programmes, grant.office, grant.case_scope, self.known_programmes
-        )
+            grant.role, grant.programmes, grant.office, grant.case_scope, self.known_programmes,
+            partner_id=grant.partner_id, known_partners=self.known_partners,
+        )  # fmt: skip
         if problems:
             raise InvalidUser(problems)
 
@@ -95,7 +99,7 @@ class UserAdmin:
             user = await self.store.create_user(
                 name, grant.role, programmes=grant.programmes, office=grant.office,
                 case_scope=grant.case_scope, password_hash=password_hash, created_by=actor.user_id,
-                via=actor.via,
+                via=actor.via, partner_id=grant.partner_id,
             )  # fmt: skip
         except NameTaken:
             raise InvalidUser([("name", f"a user named {name!r} exists already")]) from None
@@ -108,7 +112,7 @@ class UserAdmin:
         self._check_grant(grant)
         changed = await self.store.change_grant(
             user_id, role=grant.role, programmes=grant.programmes, office=grant.office,
-            case_scope=grant.case_scope, by=actor.user_id, via=actor.via,
+            case_scope=grant.case_scope, by=actor.user_id, via=actor.via, partner_id=grant.partner_id,
         )  # fmt: skip
         if changed is None:
             raise UnknownUser(str(user_id))

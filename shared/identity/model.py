@@ -33,6 +33,10 @@ class Role(StrEnum):
     # a sending country's mission: announces expected returns of its programmes, changes or cancels
     # them, and reads their arrival status (not the cases: no assessment, plan or timeline)
     SENDING_MISSION = "sending_mission"
+    # a partner organisation's staff on the partner portal (referral's pages): bound to ONE partner
+    # of the directory (`User.partner_id`), they read and answer that partner's referrals and
+    # nothing else — no other page or API of any service lets this role in
+    PARTNER = "partner"
 
 
 class CaseScope(StrEnum):
@@ -63,6 +67,9 @@ class User:
     case_scope: CaseScope = CaseScope.PROGRAMMES
     # the pages' language this person chose (`en`, `mk`, `sq`); None: the browser's decides
     language: str | None = None
+    # the directory partner a `partner` user acts for (None for every other role): the portal
+    # takes the partner from here, never from a form
+    partner_id: str | None = None
 
     @property
     def sees_every_programme(self) -> bool:
@@ -76,6 +83,11 @@ class User:
     def may_see_programmes(self, programme_ids: Iterable[str]) -> bool:
         """Whether every one of `programme_ids` is in scope (e.g. a whole-ledger export)."""
         return all(self.may_see_programme(p) for p in programme_ids)
+
+    def acts_for_partner(self, partner_id: str | None) -> bool:
+        """Whether this user may read and answer `partner_id`'s referrals (fails closed: only a
+        partner user, only their own partner)."""
+        return self.role is Role.PARTNER and self.partner_id is not None and self.partner_id == partner_id
 
     def programme_scope(self) -> list[str] | None:
         """The programmes to filter lists by: None only for an admin, who sees every programme; an
@@ -122,6 +134,7 @@ class RoleGrant:
     granted_by: UUID | None  # None: from the shell (`homeward users`), named in `via`
     via: str  # "http", or "cli:<operating-system user>"
     granted_at: datetime
+    partner_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,9 +166,28 @@ def scope_problems(
     office: str | None,
     case_scope: CaseScope,
     known_programmes: Collection[str],
+    *,
+    partner_id: str | None = None,
+    known_partners: Collection[str] = (),
 ) -> list[tuple[str, str]]:
-    """What is wrong with a user's role and scope, as (field, message); empty when nothing is."""
+    """What is wrong with a user's role and scope, as (field, message); empty when nothing is.
+    A partner user is bound to one partner of the directory and to nothing else: their scope is
+    that partner's referrals, so they name no programme, office or case scope."""
     problems: list[tuple[str, str]] = []
+    if role is Role.PARTNER:
+        if partner_id is None:
+            problems.append(("partner_id", "a partner user acts for one partner: name it"))
+        elif partner_id not in known_partners:
+            problems.append(("partner_id", f"{partner_id!r} is not a partner in the partner directory"))
+        if programmes:
+            problems.append(("programmes", "a partner user sees only their partner's referrals: name none"))
+        if office is not None:
+            problems.append(("office", "a partner user has no office"))
+        if case_scope is not CaseScope.PROGRAMMES:
+            problems.append(("case_scope", "a partner user is not limited to an office or to assigned cases"))
+        return problems
+    if partner_id is not None:
+        problems.append(("partner_id", "only a partner user acts for a partner"))
     unknown = sorted(set(programmes) - set(known_programmes))
     if unknown:
         problems.append(("programmes", "unknown programme(s): " + ", ".join(unknown)))

@@ -6,7 +6,7 @@ import asyncpg
 
 from .model import CaseScope, Role, User
 
-USER_COLUMNS = "u.id, u.name, u.role, u.programmes, u.office, u.case_scope, u.language"
+USER_COLUMNS = "u.id, u.name, u.role, u.programmes, u.office, u.case_scope, u.language, u.partner_id"
 
 
 def user_of(row: asyncpg.Record) -> User:
@@ -18,4 +18,5 @@ def user_of(row: asyncpg.Record) -> User:
         office=row["office"],
         case_scope=CaseScope(row["case_scope"]),
         language=row["language"],
+        partner_id=row["partner_id"],
     )

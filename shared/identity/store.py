@@ -76,6 +76,7 @@ class IdentityStore:
         created_by: UUID | None = None,
         via: str = "cli",
         connection: Connection | None = None,
+        partner_id: str | None = None,
     ) -> User:
         """A new user and the grant of its role, recorded; NameTaken if the name is taken."""
         user = User(
@@ -85,17 +86,19 @@ class IdentityStore:
             programmes=frozenset(programmes),
             office=office,
             case_scope=case_scope,
+            partner_id=partner_id,
         )
         if connection is None:
             async with transaction(self.pool) as own:
                 return await self.create_user(
                     name, role, programmes=programmes, office=office, case_scope=case_scope,
                     password_hash=password_hash, created_by=created_by, via=via, connection=own,
+                    partner_id=partner_id,
                 )  # fmt: skip
         try:
             await connection.execute(
                 f"INSERT INTO {self.table} (id, name, role, programmes, office, case_scope, password_hash,"
-                " created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                " created_by, partner_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 user.id,
                 user.name,
                 user.role.value,
@@ -104,6 +107,7 @@ class IdentityStore:
                 user.case_scope.value,
                 password_hash,
                 created_by,
+                user.partner_id,
             )
         except asyncpg.UniqueViolationError:
             raise NameTaken(name) from None
@@ -121,13 +125,14 @@ class IdentityStore:
         case_scope: CaseScope = CaseScope.PROGRAMMES,
         created_by: UUID | None = None,
         via: str = "cli",
+        partner_id: str | None = None,
     ) -> tuple[User, str]:
         """A user with an API token (a machine's, or a script's); the token is returned once and
         only its hash is kept."""
         async with transaction(self.pool) as connection:
             user = await self.create_user(
                 name, role, programmes=programmes, office=office, case_scope=case_scope,
-                created_by=created_by, via=via, connection=connection,
+                created_by=created_by, via=via, connection=connection, partner_id=partner_id,
             )  # fmt: skip
             _, token = await self.tokens.issue(user.id, expires_at, created_by, connection=connection)
         return user, token
@@ -171,7 +176,8 @@ class IdentityStore:
 
     async def grants_of(self, user_id: UUID) -> list[RoleGrant]:
         rows = await self.pool.fetch(
-            "SELECT user_id, change, role, programmes, office, case_scope, granted_by, via, granted_at"
+            "SELECT user_id, change, role, programmes, office, case_scope, granted_by, via, granted_at,"
+            " partner_id"
             f" FROM {self.grants_table} WHERE user_id = $1 ORDER BY id",
             user_id,
         )
@@ -186,6 +192,7 @@ class IdentityStore:
                 granted_by=r["granted_by"],
                 via=r["via"],
                 granted_at=r["granted_at"],
+                partner_id=r["partner_id"],
             )
             for r in rows
         ]
@@ -202,18 +209,20 @@ class IdentityStore:
         case_scope: CaseScope,
         by: UUID | None,
         via: str,
+        partner_id: str | None = None,
     ) -> User | None:
         """Give an active user this role and scope (recorded); None if there is no such user. Their
         sessions carry on under the new grant: each request reads the user afresh."""
         async with transaction(self.pool) as connection:
             row = await connection.fetchrow(
-                f"UPDATE {self.table} u SET role = $2, programmes = $3, office = $4, case_scope = $5"
-                f" WHERE u.id = $1 AND u.revoked_at IS NULL RETURNING {USER_COLUMNS}",
+                f"UPDATE {self.table} u SET role = $2, programmes = $3, office = $4, case_scope = $5,"
+                f" partner_id = $6 WHERE u.id = $1 AND u.revoked_at IS NULL RETURNING {USER_COLUMNS}",
                 user_id,
                 Role(role).value,
                 sorted(set(programmes)),
                 office,
                 case_scope.value,
+                partner_id,
             )
             if row is None:
                 return None
@@ -270,7 +279,7 @@ class IdentityStore:
     ) -> None:
         await connection.execute(
             f"INSERT INTO {self.grants_table} (user_id, change, role, programmes, office, case_scope,"
-            " granted_by, via) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            " granted_by, via, partner_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
             user.id,
             change.value,
             user.role.value,
@@ -279,6 +288,7 @@ class IdentityStore:
             user.case_scope.value,
             by,
             via,
+            user.partner_id,
         )
 
 

@@ -91,6 +91,21 @@ async def test_a_partner_reads_its_own_referrals_and_answers_on_its_own_topic(
     assert old == b"accepted the old way"
 
 
+async def test_referral_writes_a_partners_answer_topic_for_the_partner_portal(synced: SecuredKafka) -> None:
+    """The portal's answer travels on the partner's own topic, written by referral's login (its
+    outbox relay); without the rule the relay would park it as not authorised."""
+    topics = synced.topics
+    await publish(
+        synced, "referral", topics.partner_responses("alpha-shelter").name, b"accepted on the portal"
+    )
+    answer = await first_record(
+        synced.consumer(
+            "referral", topics.partner_responses("alpha-shelter").name, group="referral.portal-check"
+        )
+    )
+    assert answer == b"accepted on the portal"
+
+
 async def test_a_partner_cannot_write_another_partners_answer_topic_nor_a_dead_letter_topic(
     synced: SecuredKafka,
 ) -> None:

@@ -29,7 +29,7 @@ from shared.identity.model import Role
 from shared.identity.store import IdentityStore
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
-from tests.support import eventually, every_programme
+from tests.support import TEST_PARTNER, eventually, every_programme
 
 pytestmark = pytest.mark.integration
 
@@ -93,7 +93,10 @@ async def add_users(settings: Settings) -> dict[Role, str]:
         return {
             role: (
                 await store.add_user(
-                    f"fuzz-{role.value}", role, programmes=() if role is Role.ADMIN else every_programme()
+                    f"fuzz-{role.value}",
+                    role,
+                    programmes=() if role in (Role.ADMIN, Role.PARTNER) else every_programme(),
+                    partner_id=TEST_PARTNER if role is Role.PARTNER else None,
                 )
             )[1]
             for role in Role

@@ -169,3 +169,34 @@ async def test_a_weak_password_is_refused_from_the_shell_too(
     )  # fmt: skip
     assert code == 2
     assert "password: " in err
+
+
+async def test_a_partners_staff_member_is_bound_from_the_shell_to_a_partner_of_the_directory(
+    secured_intake: SecuredIntake, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    app = secured_intake
+    code, _, err = await homeward(
+        app, monkeypatch, capsys, "users", "add", "v.nowhere", "--role", "partner", "--partner", "nowhere-org"
+    )
+    assert code == 2
+    assert "partner-id: 'nowhere-org' is not a partner in the partner directory" in err
+    code, _, err = await homeward(app, monkeypatch, capsys, "users", "add", "v.anyone", "--role", "partner")
+    assert code == 2
+    assert "partner-id: a partner user acts for one partner" in err
+
+    code, out, _ = await homeward(
+        app, monkeypatch, capsys, "users", "add", "v.trajkovska", "--role", "partner",
+        "--partner", "vardar-housing-cooperative", "--password-stdin",
+        stdin="a long pass phrase nobody guesses\n",
+    )  # fmt: skip
+    assert code == 0, out
+    assert "(partner)" in out
+    assert "partner vardar-housing-cooperative" in out
+    code, out, _ = await homeward(app, monkeypatch, capsys, "users", "show", "v.trajkovska")
+    assert (
+        " granted partner programmes=- office=- case-scope=programmes partner=vardar-housing-cooperative"
+        in out
+    )
+    found = await app.identity.user_by_name("v.trajkovska")
+    assert found is not None
+    assert (found[0].role, found[0].partner_id) == ("partner", "vardar-housing-cooperative")

@@ -70,6 +70,46 @@ def test_a_scope_names_known_programmes_and_an_office_where_it_needs_one() -> No
     ]
 
 
+def test_a_partner_user_is_bound_to_one_known_partner_and_to_nothing_else() -> None:
+    known, partners = [NL], ["kumanovo-homes", "skopje-gate"]
+
+    def fields(
+        role: Role,
+        programmes: tuple[str, ...] = (),
+        office: str | None = None,
+        case_scope: CaseScope = CaseScope.PROGRAMMES,
+        partner_id: str | None = None,
+    ) -> list[str]:
+        found = scope_problems(
+            role, programmes, office, case_scope, known, partner_id=partner_id, known_partners=partners
+        )
+        return [f for f, _ in found]
+
+    assert fields(Role.PARTNER, partner_id="kumanovo-homes") == []
+    assert fields(Role.PARTNER) == ["partner_id"]  # a partner user names their partner
+    assert fields(Role.PARTNER, partner_id="kumanovo-hommes") == ["partner_id"]  # one of the directory
+    assert fields(Role.PARTNER, (NL,), "skopje", partner_id="skopje-gate", case_scope=CaseScope.OFFICE) == [
+        "programmes",
+        "office",
+        "case_scope",
+    ]
+    # nobody else acts for a partner
+    for role in (r for r in Role if r is not Role.PARTNER):
+        assert "partner_id" in fields(role, partner_id="kumanovo-homes")
+
+
+def test_a_partner_user_acts_for_their_own_partner_and_sees_no_programme() -> None:
+    staff = user(Role.PARTNER, (), partner_id="kumanovo-homes")
+    assert staff.acts_for_partner("kumanovo-homes")
+    assert not staff.acts_for_partner("skopje-gate")
+    assert not staff.acts_for_partner(None)
+    assert staff.programme_scope() == []
+    assert not staff.may_see_case(NL, staff.id, None)
+    # a partner id on any other role gives nothing (the database refuses such a row anyway)
+    assert not user(Role.CASEWORKER, partner_id="kumanovo-homes").acts_for_partner("kumanovo-homes")
+    assert not user(Role.ADMIN, ()).acts_for_partner("kumanovo-homes")
+
+
 POLICY = PasswordPolicy(min_length=15)
 
 

@@ -43,7 +43,12 @@ READS_BY_PREFIX: dict[str, list[tuple[str, str]]] = {
 }
 PUBLISHES: dict[str, list[tuple[str, str]]] = {
     "intake": [(TOPICS.returnees.name, "literal")],
-    "referral": [("referrals.", "prefix"), (TOPICS.referral_status.name, "literal")],
+    "referral": [
+        ("referrals.", "prefix"),
+        (TOPICS.referral_status.name, "literal"),
+        # the partner portal answers for a partner's staff on that partner's own answer topic
+        ("referral.responses.", "prefix"),
+    ],
     "grants": [(TOPICS.grants_installments.name, "literal"), (TOPICS.ledger_checkpoints.name, "literal")],
     "reporting": [],
 }

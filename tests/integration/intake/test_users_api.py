@@ -19,6 +19,7 @@ pytestmark = pytest.mark.integration
 
 NL = "NL-AVRR"
 PASSWORD = "a sentence only she would write"
+PARTNER = "vardar-housing-cooperative"  # in the partner directory (deploy/config/partners.yaml)
 
 
 def a_name() -> str:
@@ -187,6 +188,12 @@ async def test_a_taken_name_is_a_409_and_changes_nothing(intake: IntakeUnderTest
         ({"name": "x.q", "role": "caseworker", "password": "qwertyuiopasdfghjkl"}, "password"),
         ({"name": "x.n", "role": "caseworker", "password": "x.n and some more words"}, "password"),
         ({"name": "x.l", "role": "auditor", "expires_in_days": 91}, "expires_in_days"),
+        # a partner's staff act for one partner of the directory, and only they do
+        ({"name": "x.pa", "role": "partner"}, "partner_id"),
+        ({"name": "x.pb", "role": "partner", "partner_id": "no-such-partner"}, "partner_id"),
+        ({"name": "x.pc", "role": "partner", "partner_id": "Not An Id"}, "partner_id"),
+        ({"name": "x.pd", "role": "partner", "partner_id": PARTNER, "programmes": [NL]}, "programmes"),
+        ({"name": "x.pe", "role": "caseworker", "partner_id": PARTNER}, "partner_id"),
     ],
 )
 async def test_a_bad_request_names_its_field(
@@ -217,3 +224,27 @@ async def test_only_an_admin_may_manage_users(intake: IntakeUnderTest, role: Rol
 async def test_without_a_token_it_is_a_401(intake: IntakeUnderTest) -> None:
     refused = await intake.client.post("/v1/users", json={"name": a_name(), "role": "admin"})
     assert refused.status_code == 401
+
+
+async def test_an_admin_binds_a_partners_staff_member_to_their_partner_and_nothing_else(
+    intake: IntakeUnderTest,
+) -> None:
+    body = await add(intake, role="partner", partner_id=PARTNER, password=PASSWORD)
+
+    assert (body["role"], body["partner_id"], body["programmes"]) == ("partner", PARTNER, [])
+    detail = (await intake.client.get(f"/v1/users/{body['id']}", headers=intake.auth(Role.ADMIN))).json()
+    assert [(g["change"], g["role"], g["partner_id"]) for g in detail["grants"]] == [
+        ("granted", "partner", PARTNER)
+    ]
+    # they sign in, and intake lets them read and do nothing: not the API, not the pages
+    session = await sign_in(intake.client, body["name"], PASSWORD)
+    for path in ("/v1/cases", "/v1/arrivals", "/v1/monitoring/due", "/v1/users"):
+        assert (await intake.client.get(path, headers=session)).status_code == 403, path
+    for page in ("/", "/cases/new", "/reception", "/monitoring", "/access-log"):
+        assert (await intake.client.get(page, headers=session)).status_code == 403, page
+    # taking the partner role away takes the partner with it (the database holds the two together)
+    changed = await intake.client.put(
+        f"/v1/users/{body['id']}/grant", json={"role": "auditor"}, headers=intake.auth(Role.ADMIN)
+    )
+    assert changed.status_code == 200, changed.text
+    assert (changed.json()["role"], changed.json()["partner_id"]) == ("auditor", None)

@@ -43,7 +43,10 @@ ROLES = (
     Role.DPO,
     Role.MANAGER,
     Role.SENDING_MISSION,
+    Role.PARTNER,
 )
+# the partner a partner user of these tests acts for: one of the demo directory
+PARTNER = "vardar-housing-cooperative"
 
 
 @dataclass(frozen=True)
@@ -279,7 +282,8 @@ async def system(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Syste
             identity = apps["intake"].state.identity
             # every programme for each (an admin sees them all by role), and the tests' password
             for role in ROLES:
-                _, system.tokens[role] = await add_person(identity, f"{role.value}-1", role)
+                scope = {"partner_id": PARTNER} if role is Role.PARTNER else {}
+                _, system.tokens[role] = await add_person(identity, f"{role.value}-1", role, **scope)
             _, system.finance_b = await add_person(identity, "finance-2", Role.FINANCE)
             funding = {"amount": {"amount": 10_000_000, "currency": "EUR"}, "reference": "BMI-2025-1"}
             await system.ok(

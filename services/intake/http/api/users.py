@@ -29,6 +29,7 @@ from shared.identity.admin import Actor, Grant, GrantRefused, InvalidUser, Unkno
 from shared.identity.model import OFFICE_PATTERN, Account, ApiToken, CaseScope, Role, RoleGrant, User
 from shared.identity.passwords import MAX_LENGTH
 from shared.identity.store import IdentityStore
+from shared.partners import partner_ids
 
 router = APIRouter(prefix="/v1/users", tags=["users"], dependencies=[Depends(known_query_only)])
 
@@ -44,6 +45,8 @@ UserName = Annotated[
 ProgrammeId = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[A-Za-z0-9_-]+$")]
 Office = Annotated[str, Field(pattern=OFFICE_PATTERN, description="an office code, e.g. skopje")]
 Password = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH)]
+# as the partner directory spells ids (services/referral/core/directory.py: PARTNER_ID_PATTERN)
+PartnerId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 TokenDays = Annotated[int, Field(ge=1, le=3650), JSON_INTEGER]
 
 
@@ -59,9 +62,14 @@ class ScopeFields(BaseModel):
         default=CaseScope.PROGRAMMES,
         description="programmes: every case of them; office: those of the user's office; assigned: theirs",
     )
+    partner_id: PartnerId | None = Field(
+        default=None,
+        description="role partner only, and required there: the partner directory's id of the partner "
+        "the user acts for on the partner portal (such a user names no programme, office or case scope)",
+    )
 
     def grant(self) -> Grant:
-        return Grant(self.role, frozenset(self.programmes), self.office, self.case_scope)
+        return Grant(self.role, frozenset(self.programmes), self.office, self.case_scope, self.partner_id)
 
 
 class NewUser(ScopeFields):
@@ -116,6 +124,7 @@ class UserView(BaseModel):
     programmes: list[str]
     office: str | None
     case_scope: CaseScope
+    partner_id: str | None
 
     @classmethod
     def of(cls, user: User) -> UserView:
@@ -126,6 +135,7 @@ class UserView(BaseModel):
             programmes=sorted(user.programmes),
             office=user.office,
             case_scope=user.case_scope,
+            partner_id=user.partner_id,
         )
 
 
@@ -155,6 +165,7 @@ class GrantView(BaseModel):
     granted_by: UUID | None
     via: str
     granted_at: datetime
+    partner_id: str | None
 
     @classmethod
     def of(cls, grant: RoleGrant) -> GrantView:
@@ -167,6 +178,7 @@ class GrantView(BaseModel):
             granted_by=grant.granted_by,
             via=grant.via,
             granted_at=grant.granted_at,
+            partner_id=grant.partner_id,
         )
 
 
@@ -191,6 +203,7 @@ def user_admin(request: Request, intake: IntakeContext) -> UserAdmin:
         passwords_of(request),
         password_policy(settings_of(request)),
         known_programmes=list(intake.catalogue.programmes),
+        known_partners=partner_ids(settings_of(request).config_dir),
     )
 
 
