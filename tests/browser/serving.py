@@ -34,7 +34,9 @@ async def serving(app: FastAPI, name: str) -> AsyncIterator[str]:
         return bool(server.started)
 
     try:
-        await eventually(started, timeout=30, what=f"uvicorn to start {name}")
+        # a service's start waits for its topics, migrations and consumers' first assignment: on a
+        # loaded two-core machine that has taken more than 30 s
+        await eventually(started, timeout=120, what=f"uvicorn to start {name}")
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
