@@ -6,6 +6,11 @@ ReintegrationPlanApproved opens a grant, CaseClosed closes it, PersonalDataErase
 text grants holds about the case, MonitoringVisitRecorded and a completed referral's
 ReferralStatusChanged are outcomes that make installments due (or, re-migrated, cancel them);
 every other type on a topic is recorded in the inbox (so it is not re-read) and otherwise ignored.
+Among those, deliberately: CaseReopened (issue 15). A grant the closure closed stays closed — its
+cancelled installments are not revived and its released budget is not taken back — since the
+budget may already fund another case; the reopened case needs a new approved plan, which opens a
+new grant (a closed grant is not an active one, so nothing stands in its way). HouseholdChanged
+does not resize a grant either: an amended plan does.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from services.intake.http.api import (
     access,
     arrivals,
     assignment,
+    case_changes,
     cases,
     consent,
     duplicates,
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     describe_catalogue(app, catalogue)
     for module in (
         cases,
+        case_changes,
         arrivals,
         assignment,
         duplicates,

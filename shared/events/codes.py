@@ -155,6 +155,15 @@ class ClosureReason(StrEnum):
     ERASED = "erased"
 
 
+class ReopenReason(StrEnum):
+    """Why a supervisor reopened a closed case."""
+
+    CLOSED_IN_ERROR = "closed_in_error"
+    RETURNEE_RECONTACTED = "returnee_recontacted"
+    NEW_NEEDS = "new_needs"
+    OTHER = "other"
+
+
 class ErasureReason(StrEnum):
     """Why a case's personal data was erased (intake's PersonalDataErased), or why a partner is
     asked to delete what it holds (ErasureRequested)."""

@@ -25,6 +25,7 @@ from .codes import (
     Dimension,
     ErasureReason,
     Relationship,
+    ReopenReason,
     Sex,
     SpecialAssistance,
     Urgency,
@@ -198,6 +199,33 @@ class CaseClosed(Event):
     case_id: UUID
     reason: ClosureReason
     closed_by: str
+
+
+class HouseholdChanged(CaseFacts):
+    """A caseworker added, removed or corrected household members (issue 15): the case's routing
+    facts as they stand now, as NeedsAssessed carries them, so that referral places what is issued
+    from now on with the household as it is. Ages, sex and relationships only: names, dates of
+    birth, documents and contact details stay in intake (a phone number or an address changes no
+    event at all, since no category's payload declares a contact)."""
+
+    event_type = "HouseholdChanged"
+
+    changed_by: str  # a user id
+
+
+class CaseReopened(Event):
+    """A supervisor reopened a closed case, with a reason (issue 15). What the closure ended stays
+    ended: referral keeps its withdrawn referrals withdrawn and issues nothing until the next facts
+    event (an assessment or a household change) says what is needed; grants does NOT revive a
+    grant the closure closed — its cancelled installments and released budget stay so, and a new
+    approved plan is needed for a new grant."""
+
+    event_type = "CaseReopened"
+
+    case_id: UUID
+    programme_id: str
+    reason: ReopenReason
+    reopened_by: str  # a user id
 
 
 class PersonalDataErased(Event):

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.intake.core.case import ArrivalConfirmation, Case, CaseStatus, ClosureRecord, Plan
+from services.intake.core.case import ArrivalConfirmation, Case, CaseStatus, ClosureRecord, Plan, Reopening
 from services.intake.core.people import ADULT_AGE, age_on
 from shared.events.codes import ArrivalCancellationReason, Category
 from shared.events.intake import (
@@ -19,8 +19,10 @@ from shared.events.intake import (
     ArrivalRescheduled,
     CaseAssigned,
     CaseClosed,
+    CaseReopened,
     ConsentChanged,
     ExpectedArrival,
+    HouseholdChanged,
     HouseholdMember,
     NeedsAssessed,
     PlannedAssistance,
@@ -146,6 +148,19 @@ def case_assigned(case: Case, by: UUID) -> CaseAssigned:
 
 def case_closed(case: Case, closure: ClosureRecord) -> CaseClosed:
     return CaseClosed(case_id=case.id, reason=closure.reason, closed_by=str(closure.closed_by))
+
+
+def household_changed(case: Case, by: UUID, today: date) -> HouseholdChanged:
+    return HouseholdChanged(**_case_facts(case, today), changed_by=str(by))
+
+
+def case_reopened(case: Case, reopening: Reopening) -> CaseReopened:
+    return CaseReopened(
+        case_id=case.id,
+        programme_id=case.programme_id,
+        reason=reopening.reason,
+        reopened_by=str(reopening.reopened_by),
+    )
 
 
 # --- the return itself ------------------------------------------------------------------------------

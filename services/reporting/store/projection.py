@@ -75,6 +75,14 @@ async def close_case(
     )
 
 
+async def reopen_case(connection: Connection, generation: int, case_id: UUID) -> None:
+    await connection.execute(
+        "UPDATE cases SET closed_reason = NULL, closed_at = NULL WHERE generation = $1 AND case_id = $2",
+        generation,
+        case_id,
+    )
+
+
 async def mark_erased(connection: Connection, generation: int, case_id: UUID, at: datetime) -> None:
     await connection.execute(
         "UPDATE cases SET erased_at = $3 WHERE generation = $1 AND case_id = $2", generation, case_id, at

@@ -22,7 +22,15 @@ from shared.events.grants import (
     InstallmentFailed,
     LedgerCheckpointSigned,
 )
-from shared.events.intake import CaseClosed, CaseFacts, NeedsAssessed, PersonalDataErased, ReturneeRegistered
+from shared.events.intake import (
+    CaseClosed,
+    CaseFacts,
+    CaseReopened,
+    HouseholdChanged,
+    NeedsAssessed,
+    PersonalDataErased,
+    ReturneeRegistered,
+)
 from shared.events.referral import ReferralStatusChanged
 
 from .outcomes import INSTALLMENT_CANCELLED, MONITORING_VISIT_RECORDED, installment_cancelled, visit_recorded
@@ -45,12 +53,18 @@ async def apply_events(connection: Connection, generation: int, envelopes: Seque
             await projector(connection, generation, envelope)
 
 
+# the events that carry a case's facts: the registration, an assessment, a household change
+FACTS_MODELS: dict[str, type[CaseFacts]] = {
+    e.event_type: e for e in (ReturneeRegistered, NeedsAssessed, HouseholdChanged)
+}
+
+
 def _members(facts: CaseFacts) -> list[Member]:
     return [Member(age=m.age, sex=m.sex.value, relationship=m.relationship.value) for m in facts.household]
 
 
 async def _case_facts(connection: Connection, generation: int, envelope: Envelope) -> None:
-    facts = envelope.event_as(ReturneeRegistered if envelope.type == "ReturneeRegistered" else NeedsAssessed)
+    facts = envelope.event_as(FACTS_MODELS[envelope.type])
     arrival: date | None = facts.arrival_date or await store.case_arrival(
         connection, generation, facts.case_id
     )
@@ -69,6 +83,12 @@ async def _case_facts(connection: Connection, generation: int, envelope: Envelop
 async def _closed(connection: Connection, generation: int, envelope: Envelope) -> None:
     closed = envelope.event_as(CaseClosed)
     await store.close_case(connection, generation, closed.case_id, closed.reason.value, envelope.occurred_at)
+
+
+async def _reopened(connection: Connection, generation: int, envelope: Envelope) -> None:
+    # a reopened case is open again: its closure no longer counts (a later closure records its own)
+    reopened = envelope.event_as(CaseReopened)
+    await store.reopen_case(connection, generation, reopened.case_id)
 
 
 async def _erased(connection: Connection, generation: int, envelope: Envelope) -> None:
@@ -208,7 +228,9 @@ async def _checkpoint(connection: Connection, generation: int, envelope: Envelop
 PROJECTORS: dict[str, Projector] = {
     ReturneeRegistered.event_type: _case_facts,
     NeedsAssessed.event_type: _case_facts,
+    HouseholdChanged.event_type: _case_facts,
     CaseClosed.event_type: _closed,
+    CaseReopened.event_type: _reopened,
     PersonalDataErased.event_type: _erased,
     ReferralStatusChanged.event_type: _referral,
     GrantOpened.event_type: _grant_opened,

@@ -1,0 +1,56 @@
+"""Cases change as lives do (issue 15, point 2): the household edited, the contact details changed,
+a closed case reopened — each through `cases.change_case` (the case locked and scoped, the access
+logged, the new state stored with its history line and event in one transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from services.intake.core import changes
+from services.intake.core.case import Case
+from services.intake.core.change_requests import ContactChange, HouseholdEdit, ReopeningRequest
+from services.intake.core.decisions import Decision
+from services.intake.core.validation import check
+from services.intake.store import cases as store
+from services.intake.use_cases.cases import change_case
+from services.intake.use_cases.context import IntakeContext
+from shared.db import Connection
+from shared.identity.model import User
+from shared.privacy import Action
+
+
+async def edit_household(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    """The household as it is now (HouseholdChanged to referral, grants and reporting); the people
+    that duplicate detection and search find the case by are rewritten with it."""
+    edit = check(HouseholdEdit, data, context.checks(context.clock()))
+
+    def decide(case: Case, now: datetime) -> Decision:
+        return changes.edit_household(case, edit, user.id, now)
+
+    return await change_case(context, case_id, user, Action.EDIT_HOUSEHOLD, decide, after=_people_changed)
+
+
+async def _people_changed(connection: Connection, before: Case, after: Case) -> None:
+    if before.members != after.members:
+        await store.replace_people(connection, after)
+
+
+async def change_contact(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    change = check(ContactChange, data, context.checks(context.clock()))
+    return await change_case(
+        context,
+        case_id,
+        user,
+        Action.CHANGE_CONTACT,
+        lambda case, now: changes.change_contact(case, change, user.id, now),
+    )
+
+
+async def reopen_case(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    """Supervisors only (the route checks the role): CaseReopened, with the reason."""
+    request = check(ReopeningRequest, data, context.checks(context.clock()))
+    return await change_case(
+        context, case_id, user, Action.REOPEN, lambda case, now: changes.reopen(case, request, user.id, now)
+    )
