@@ -36,6 +36,7 @@ from services.intake.http.api import (
 )
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import access_log, case, home, reception, registration, render
+from services.intake.http.pages import case_changes as case_change_pages
 from services.intake.http.pages import duplicates as duplicate_pages
 from services.intake.http.pages import monitoring as monitoring_page
 from services.intake.jobs import missed_arrivals, retention_purge
@@ -145,7 +146,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(signin.api_router)
-    for page in (home, registration, case, reception, duplicate_pages, access_log, monitoring_page):
+    for page in (
+        home,
+        registration,
+        case,
+        case_change_pages,
+        reception,
+        duplicate_pages,
+        access_log,
+        monitoring_page,
+    ):
         app.include_router(page.router)
     render.PAGES.install(app)
     return app

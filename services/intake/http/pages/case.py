@@ -20,7 +20,8 @@ from services.intake.core.requests import UrgencyReason
 from services.intake.core.validation import Invalid
 from services.intake.core.views import sees_personal_data
 from services.intake.http.deps import intake_of
-from services.intake.http.pages import forms
+from services.intake.http.pages import forms, household_forms
+from services.intake.http.pages.household_forms import CHANGES_DONE
 from services.intake.http.pages.render import label, options, render
 from services.intake.use_cases import cases as use_cases
 from shared.events.codes import (
@@ -50,6 +51,7 @@ DONE = {
     "approve": "Plan approved. Grants will size the grant from it.",
     "consent": "Consent saved.",
     "close": "Case closed.",
+    **CHANGES_DONE,
 }
 
 
@@ -139,6 +141,7 @@ async def case_page(
         "submitted": submitted or {},
         "notice": DONE.get(request.query_params.get("done", "")),
         "who": lambda user_id: "you" if user_id == user.id else f"user {str(user_id)[:8]}",
+        **household_forms.page_context(case, user),
     }
     return render(request, "case.html", context, status_code)
 
@@ -163,7 +166,7 @@ async def show_case(case_id: UUID, request: Request, user: Reader) -> Response:
     return await case_page(request, user, case_id)
 
 
-async def _submit(
+async def submit_section(
     request: Request,
     user: User,
     case_id: UUID,
@@ -196,7 +199,7 @@ async def submit_assessment(case_id: UUID, request: Request, user: Editor) -> Re
     form = await request.form()
     data = forms.assessment_data(form)
     intake = intake_of(request)
-    return await _submit(
+    return await submit_section(
         request, user, case_id, "assessment", lambda: use_cases.assess_case(intake, case_id, data, user), data
     )
 
@@ -217,7 +220,7 @@ async def submit_plan(case_id: UUID, request: Request, user: Editor) -> Response
             raise Invalid(plan.problems)
         return await use_cases.propose_plan(intake, case_id, plan.data, user)
 
-    return await _submit(request, user, case_id, "plan", propose, submitted, plan.lines)
+    return await submit_section(request, user, case_id, "plan", propose, submitted, plan.lines)
 
 
 @router.post("/cases/{case_id}/plan/approve")
@@ -225,7 +228,7 @@ async def submit_approval(case_id: UUID, request: Request, user: Approver) -> Re
     form = await request.form()
     data = {"plan_id": forms.text(form, "plan_id")} if forms.text(form, "plan_id") else {}
     intake = intake_of(request)
-    return await _submit(
+    return await submit_section(
         request, user, case_id, "approve", lambda: use_cases.approve_plan(intake, case_id, data, user), data
     )
 
@@ -235,7 +238,7 @@ async def submit_consent(case_id: UUID, request: Request, user: Editor) -> Respo
     form = await request.form()
     data = {"consent": forms.consent_data(form)}
     intake = intake_of(request)
-    return await _submit(
+    return await submit_section(
         request, user, case_id, "consent", lambda: use_cases.change_consent(intake, case_id, data, user), data
     )
 
@@ -249,7 +252,7 @@ async def submit_closure(case_id: UUID, request: Request, user: Editor) -> Respo
         if forms.text(form, f)
     }
     intake = intake_of(request)
-    return await _submit(
+    return await submit_section(
         request,
         user,
         case_id,
