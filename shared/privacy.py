@@ -69,6 +69,8 @@ class Action(StrEnum):
     EDIT_HOUSEHOLD = "edit_household"
     CHANGE_CONTACT = "change_contact"
     REOPEN = "reopen"  # a supervisor reopened a closed case
+    PROPOSE_AMENDMENT = "propose_amendment"  # of an approved plan
+    APPROVE_AMENDMENT = "approve_amendment"
 
 
 class Purpose(StrEnum):
@@ -112,7 +114,12 @@ def purpose_for(role: str, action: Action, given: Purpose | None = None) -> Purp
         return given
     if action in EXPLAINED_ACTIONS:
         raise PurposeRequired(f"{action.value} needs an explicit purpose")
-    if role == Role.SUPERVISOR and action in (Action.APPROVE_PLAN, Action.ASSIGN, Action.REOPEN):
+    if role == Role.SUPERVISOR and action in (
+        Action.APPROVE_PLAN,
+        Action.APPROVE_AMENDMENT,
+        Action.ASSIGN,
+        Action.REOPEN,
+    ):
         return Purpose.SUPERVISION
     try:
         return _BY_ROLE[Role(role)]

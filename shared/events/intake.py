@@ -162,6 +162,22 @@ class ReintegrationPlanApproved(Event):
     needs: list[Category] | None = None
 
 
+class ReintegrationPlanAmended(ReintegrationPlanApproved):
+    """A supervisor (not the caseworker who proposed it) approved an amendment of an approved plan
+    (issue 15): `assistance` is the plan as amended, whole — what grants sizes the grant to now,
+    under the same rules as the approval; `previous` what it was. `approved_by` approved the
+    amendment. Grants adjusts the plan's grant: installments of an assistance type whose amount
+    changed and that still wait for their milestone are cancelled (their budget released), and
+    the type's new amount, less what is already due or paid, is scheduled anew (committed) — in
+    balanced ledger transactions, never by editing one."""
+
+    event_type = "ReintegrationPlanAmended"
+
+    amendment_id: UUID
+    previous: list[PlannedAssistance]
+    proposed_by: str  # a user id
+
+
 class MonitoringVisitRecorded(Event):
     """A caseworker visited the returnee and recorded the reintegration sustainability survey
     (`deploy/config/monitoring.yaml`). Codes and scores only, never free text: which visit it was,

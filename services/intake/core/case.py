@@ -58,6 +58,21 @@ class ConsentRecord(Stored):
     recorded_at: datetime
 
 
+class PlanAmendment(Stored):
+    """A change to an approved plan (issue 15): the plan's lines as amended, whole, and what they
+    were when it was proposed; approved by a supervisor who did not propose it."""
+
+    id: UUID
+    status: PlanStatus
+    assistance: list[AssistanceRequest]
+    previous: list[AssistanceRequest]
+    note: str | None = None
+    proposed_by: UUID
+    proposed_at: datetime
+    approved_by: UUID | None = None
+    approved_at: datetime | None = None
+
+
 class Plan(Stored):
     id: UUID
     status: PlanStatus
@@ -67,6 +82,8 @@ class Plan(Stored):
     proposed_at: datetime
     approved_by: UUID | None = None
     approved_at: datetime | None = None
+    # the amendments approved since, oldest first (`assistance` is the plan as last amended)
+    amendments: list[PlanAmendment] = []
 
     def total(self) -> Money | None:
         """The sum of the plan's lines; None when they are in more than one currency."""
@@ -178,6 +195,8 @@ class Case(Stored):
     # plan whose grant the closure ended is not revived: a new plan is proposed and approved)
     reopenings: list[Reopening] = []
     earlier_plans: list[Plan] = []
+    # an amendment of the approved plan waiting for a supervisor's approval
+    amendment: PlanAmendment | None = None
 
     def travelled(self) -> list[Member]:
         """The members who travelled (everyone, unless the arrival's confirmation says otherwise)."""

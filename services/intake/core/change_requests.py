@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from services.intake.core.formats import JSON_INTEGER, TypedText, text_pattern
+from services.intake.core.formats import JSON_INTEGER, CanonicalUuid, TypedText, text_pattern
 from services.intake.core.requests import MAX_MEMBERS, Input, Member, Note
 from shared.events.codes import ReopenReason
 
@@ -49,3 +49,10 @@ class ReopeningRequest(Input):
 
     reason: ReopenReason
     note: Note | None = None
+
+
+class AmendmentApproval(Input):
+    """`POST /v1/cases/{id}/plan/amendment/approve`. Naming the amendment guards against approving
+    one that was replaced since the supervisor read it."""
+
+    amendment_id: CanonicalUuid | None = None

@@ -8,7 +8,15 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.intake.core.case import ArrivalConfirmation, Case, CaseStatus, ClosureRecord, Plan, Reopening
+from services.intake.core.case import (
+    ArrivalConfirmation,
+    Case,
+    CaseStatus,
+    ClosureRecord,
+    Plan,
+    PlanAmendment,
+    Reopening,
+)
 from services.intake.core.people import ADULT_AGE, age_on
 from shared.events.codes import ArrivalCancellationReason, Category
 from shared.events.intake import (
@@ -26,6 +34,7 @@ from shared.events.intake import (
     HouseholdMember,
     NeedsAssessed,
     PlannedAssistance,
+    ReintegrationPlanAmended,
     ReintegrationPlanApproved,
     ReturneeRegistered,
     WorkExperience,
@@ -133,6 +142,20 @@ def plan_approved(case: Case, plan: Plan, approved_by: UUID, today: date) -> Rei
             for a in plan.assistance
         ],
         approved_by=str(approved_by),
+    )
+
+
+def plan_amended(case: Case, plan: Plan, amendment: PlanAmendment, today: date) -> ReintegrationPlanAmended:
+    """The approval's facts as of today, with the plan as amended and what it was."""
+    approved = plan_approved(case, plan, amendment.approved_by or amendment.proposed_by, today)
+    return ReintegrationPlanAmended(
+        **approved.model_dump(exclude={"event_type"}),
+        amendment_id=amendment.id,
+        previous=[
+            PlannedAssistance(assistance_type=a.assistance_type, requested=a.requested)
+            for a in amendment.previous
+        ],
+        proposed_by=str(amendment.proposed_by),
     )
 
 

@@ -1,6 +1,7 @@
 """Cases change as lives do (issue 15, point 2): the household edited, the contact details changed,
-a closed case reopened — each through `cases.change_case` (the case locked and scoped, the access
-logged, the new state stored with its history line and event in one transaction)."""
+a closed case reopened, an approved plan amended — each through `cases.change_case` (the case
+locked and scoped, the access logged, the new state stored with its history line and event in one
+transaction)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,23 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from services.intake.core import changes
+from services.intake.core import amendments, changes
 from services.intake.core.case import Case
-from services.intake.core.change_requests import ContactChange, HouseholdEdit, ReopeningRequest
+from services.intake.core.change_requests import (
+    AmendmentApproval,
+    ContactChange,
+    HouseholdEdit,
+    ReopeningRequest,
+)
 from services.intake.core.decisions import Decision
-from services.intake.core.validation import check
+from services.intake.core.requests import PlanProposal
+from services.intake.core.rules import plan_problems
+from services.intake.core.validation import Invalid, check
 from services.intake.store import cases as store
 from services.intake.use_cases.cases import change_case
 from services.intake.use_cases.context import IntakeContext
 from shared.db import Connection
+from shared.events import uuid7
 from shared.identity.model import User
 from shared.privacy import Action
 
@@ -53,4 +62,30 @@ async def reopen_case(context: IntakeContext, case_id: UUID, data: Any, user: Us
     request = check(ReopeningRequest, data, context.checks(context.clock()))
     return await change_case(
         context, case_id, user, Action.REOPEN, lambda case, now: changes.reopen(case, request, user.id, now)
+    )
+
+
+async def propose_amendment(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    """The approved plan as it should be now (the same rules as a plan: one line per type, the
+    programme's currency); waits for a supervisor's approval."""
+    proposal = check(PlanProposal, data, context.checks(context.clock()))
+
+    def decide(case: Case, now: datetime) -> Decision:
+        problems = plan_problems(proposal, case.programme_id, context.catalogue)
+        if problems:
+            raise Invalid(problems)
+        return amendments.propose_amendment(case, proposal, uuid7(), user.id, now)
+
+    return await change_case(context, case_id, user, Action.PROPOSE_AMENDMENT, decide)
+
+
+async def approve_amendment(context: IntakeContext, case_id: UUID, data: Any, user: User) -> Case:
+    """Supervisors only (the route checks the role), never the proposer: ReintegrationPlanAmended."""
+    approval = check(AmendmentApproval, data or {}, context.checks(context.clock()))
+    return await change_case(
+        context,
+        case_id,
+        user,
+        Action.APPROVE_AMENDMENT,
+        lambda case, now: amendments.approve_amendment(case, approval.amendment_id, user.id, now),
     )

@@ -1,4 +1,5 @@
-"""`/v1/cases/{id}/household`, `/contact` and `/reopen`: cases change as lives do (issue 15)."""
+"""`/v1/cases/{id}/household`, `/contact`, `/reopen` and `/plan/amendment`: cases change as lives
+do (issue 15)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 
 from services.intake.core.case import Case
-from services.intake.core.change_requests import ContactChange, HouseholdEdit, ReopeningRequest
+from services.intake.core.change_requests import (
+    AmendmentApproval,
+    ContactChange,
+    HouseholdEdit,
+    ReopeningRequest,
+)
 from services.intake.core.permissions import APPROVERS, EDITORS
+from services.intake.core.requests import PlanProposal
 from services.intake.http.api.bodies import json_of
 from services.intake.http.deps import intake_of
 from services.intake.http.problems import CASE_STATE_CONFLICT
@@ -72,3 +79,32 @@ async def reopen_case(case_id: UUID, request: Request, user: Supervisor, intake:
     revive the closed grant — the approved plan is set aside (`earlier_plans`) and a new plan must
     be proposed and approved. 409 on a case that is not closed, or was merged into another."""
     return await use_cases.reopen_case(intake, case_id, await json_of(request), user)
+
+
+@router.post(
+    "/{case_id}/plan/amendment",
+    response_model=Case,
+    openapi_extra=documented_body(PlanProposal),
+    responses=CASE_STATE_CONFLICT,
+)
+async def propose_amendment(case_id: UUID, request: Request, user: Editor, intake: Context) -> Case:
+    """Amend the approved plan: its lines as they should be now, whole (a type left out is no
+    longer funded). It waits (`amendment`) for a supervisor who did not propose it; until then the
+    approved plan stands. Rules beyond this schema, answered with 422: each assistance type once,
+    every amount in the programme's currency. 409 unless the case's plan is approved and the case
+    open, or when the amendment is the plan as it stands."""
+    return await use_cases.propose_amendment(intake, case_id, await json_of(request), user)
+
+
+@router.post(
+    "/{case_id}/plan/amendment/approve",
+    response_model=Case,
+    openapi_extra=documented_body(AmendmentApproval, required=False),
+    responses=CASE_STATE_CONFLICT,
+)
+async def approve_amendment(case_id: UUID, request: Request, user: Supervisor, intake: Context) -> Case:
+    """Supervisors only, and not the one who proposed the amendment (409). Publishes
+    ReintegrationPlanAmended: grants cancels the changed types' installments still waiting for
+    their milestone (releasing their budget) and schedules each type's new amount, less what is
+    already due or paid (committing it), in balanced ledger transactions."""
+    return await use_cases.approve_amendment(intake, case_id, await json_of(request), user)
