@@ -132,10 +132,13 @@ class Dimension(StrEnum):
 
 
 class CancellationReason(StrEnum):
-    """Why an installment was cancelled before it fell due: its milestone can no longer happen."""
+    """Why an installment was cancelled before it fell due: its milestone can no longer happen, or
+    the plan it was scheduled for was amended."""
 
     CASE_CLOSED = "case_closed"
     RE_MIGRATED = "re_migrated"
+    # an amendment of the plan changed the installment's assistance type (issue 15)
+    PLAN_AMENDED = "plan_amended"
 
 
 class DisbursementMethod(StrEnum):

@@ -203,7 +203,7 @@ REF = REFERENCE.removeprefix("^").removesuffix("$")
 MEMO = re.compile(
     rf"|{REF}|(cash|bank_transfer|supplier_invoice); ref {REF}(; invoice {REF})?"
     r"|payment failed: [a-z_]+|case closed: [a-z_]+|payment returned after the case closed"
-    r"|installment [0-9]+ cancelled: [a-z_]+"
+    r"|installment [0-9]+ cancelled: [a-z_]+|plan amended"
 )
 
 
