@@ -31,6 +31,7 @@ from shared.identity.model import Role
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
 from tests.support import eventually, every_programme, publish, read_topic
+from tests.support_books import commitments_not_owed
 
 OFFICERS = {"fin-a": Role.FINANCE, "fin-b": Role.FINANCE, "fin-c": Role.FINANCE, "aud-1": Role.AUDITOR}
 # readers of one programme each (test_scopes.py); the officers above see every programme
@@ -226,3 +227,5 @@ async def books_balance(service: GrantsService) -> AsyncIterator[None]:
         )
     assert all(r["debits"] == r["credits"] for r in overall), [dict(r) for r in overall]
     assert unbalanced == []
+    async with service.pool.acquire() as connection:
+        assert await commitments_not_owed(connection) == []

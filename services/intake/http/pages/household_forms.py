@@ -26,6 +26,8 @@ CHANGES_DONE = {
     "household": N_("Household saved. Referral is told the household as it is now."),
     "contact": N_("Contact details saved. They stay in intake."),
     "reopen": N_("Case reopened. Assess it again; a new plan is needed for a new grant."),
+    "amendment": N_("Amendment saved. A supervisor who did not propose it can now approve it."),
+    "approve-amendment": N_("Amendment approved. Grants adjusts the grant to the amended plan."),
 }
 
 
@@ -63,6 +65,24 @@ def page_context(case: Case, user: User) -> dict[str, Any]:
         "relationships": options(Relationship),
         "document_types": options(DocumentType),
         "reopen_reasons": options(ReopenReason),
+        **_amendment_context(case, user),
+    }
+
+
+def _amendment_context(case: Case, user: User) -> dict[str, Any]:
+    approved = case.status is CaseStatus.PLAN_APPROVED and case.plan is not None
+    pending = case.amendment
+    return {
+        "may_amend": approved and user.role in EDITORS,
+        "may_approve_amendment": approved
+        and pending is not None
+        and user.role in APPROVERS
+        and pending.proposed_by != user.id,
+        # separation of duties: whoever proposed the amendment sees why they cannot approve it
+        "own_amendment": approved
+        and pending is not None
+        and user.role in APPROVERS
+        and pending.proposed_by == user.id,
     }
 
 
