@@ -14,6 +14,7 @@ from services.reporting.store import projection as store
 from shared.db import Connection
 from shared.events.envelope import Envelope
 from shared.events.grants import (
+    GrantAmended,
     GrantClosed,
     GrantOpened,
     InstallmentApproved,
@@ -211,6 +212,43 @@ async def _grant_closed(connection: Connection, generation: int, envelope: Envel
     )
 
 
+async def _grant_amended(connection: Connection, generation: int, envelope: Envelope) -> None:
+    """An amended plan's grant: the cancelled installments' amounts released, the added ones
+    committed, by assistance type (issue 15)."""
+    amended = envelope.event_as(GrantAmended)
+    grant = await store.grant_of(connection, generation, amended.grant_id)
+    if grant is None:
+        raise LookupError(f"grant {amended.grant_id} amended, but the model lacks it")
+    programme_id, currency, _ = grant
+    cancelled = await store.installment_types(connection, generation, amended.cancelled_installments)
+    await store.installment_status(connection, generation, amended.cancelled_installments, "cancelled")
+    added = [
+        (
+            i.installment_id,
+            i.sequence,
+            (i.assistance_type.value if i.assistance_type else UNSPECIFIED),
+            i.amount.amount,
+        )
+        for i in amended.added
+    ]
+    await store.add_installments(connection, generation, amended.grant_id, added)
+    await store.set_grant_total(connection, generation, amended.grant_id, amended.total.amount)
+    released = split_by_type(cancelled.values(), amended.released.amount)
+    committed = split_by_type(((kind, amount) for _, _, kind, amount in added), amended.committed.amount)
+    await store.add_movements(
+        connection,
+        generation,
+        envelope.event_id,
+        grant_id=amended.grant_id,
+        case_id=amended.case_id,
+        programme_id=programme_id,
+        currency=currency,
+        at=envelope.occurred_at,
+        movements=[(kind, Movement.RELEASED, amount) for kind, amount in released if amount]
+        + [(kind, Movement.COMMITTED, amount) for kind, amount in committed if amount],
+    )
+
+
 async def _checkpoint(connection: Connection, generation: int, envelope: Envelope) -> None:
     signed = envelope.event_as(LedgerCheckpointSigned)
     await store.add_checkpoint(
@@ -239,6 +277,7 @@ PROJECTORS: dict[str, Projector] = {
     InstallmentDisbursed.event_type: _payment,
     InstallmentFailed.event_type: _payment,
     GrantClosed.event_type: _grant_closed,
+    GrantAmended.event_type: _grant_amended,
     LedgerCheckpointSigned.event_type: _checkpoint,
     MONITORING_VISIT_RECORDED: visit_recorded,
     INSTALLMENT_CANCELLED: installment_cancelled,

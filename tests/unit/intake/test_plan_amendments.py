@@ -86,3 +86,28 @@ def test_approving_an_amendment_replaced_meanwhile_is_refused() -> None:
     second = amendments.propose_amendment(first, AMENDED, uuid4(), CASEWORKER, NOW).case
     with pytest.raises(CaseConflict):
         amendments.approve_amendment(second, stale, OTHER_SUPERVISOR, NOW)
+
+
+def test_the_timeline_says_how_grants_amended_the_grant() -> None:
+    from services.intake.core.timeline import describe
+    from shared.events.grants import GrantAmended
+    from shared.money import Money
+
+    def eur(amount: int) -> Money:
+        return Money(amount=amount, currency="EUR")
+
+    event = GrantAmended(
+        grant_id=uuid4(),
+        case_id=uuid4(),
+        amendment_id=uuid4(),
+        programme_id="DE-STARTHILFEPLUS",
+        total=eur(160_000),
+        released=eur(50_000),
+        committed=eur(110_000),
+        not_reduced=eur(0),
+        cancelled_installments=[uuid4()],
+        added=[],
+    )
+    assert describe(event) == (
+        "Grant amended: EUR 1600.00; 0 installments added (EUR 1100.00), 1 cancelled (EUR 500.00 released)"
+    )
