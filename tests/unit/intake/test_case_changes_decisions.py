@@ -259,3 +259,21 @@ def test_no_partner_payload_declares_a_contact() -> None:
     for category, model in PAYLOAD_MODELS.items():
         fields = _field_names(model.model_json_schema())
         assert not {f for f in fields if "phone" in f or "address" in f or "contact" in f}, category
+
+
+def test_erasure_leaves_no_contact_detail_nor_a_reopening_note() -> None:
+    from services.intake.core.privacy import erased
+    from shared.events.codes import ErasureReason
+
+    case = registered().case
+    with_contact = changes.change_contact(
+        case, ContactChange.model_validate({"phone": PHONE, "address": ADDRESS}), CASEWORKER, NOW
+    ).case
+    closed = decisions.close(with_contact, Closure(reason="reintegrated"), CASEWORKER, NOW).case
+    note = ReopeningRequest.model_validate({"reason": "other", "note": "met her at the market"})
+    reopened = changes.reopen(closed, note, SUPERVISOR, NOW).case
+    closed_again = decisions.close(reopened, Closure(reason="reintegrated"), CASEWORKER, NOW).case
+
+    left = erased(closed_again, ErasureReason.RETENTION_ENDED, None, NOW).model_dump_json()
+    for personal in (PHONE, "Partizanska", "market"):
+        assert personal not in left
