@@ -126,6 +126,7 @@ def reopen(case: Case, request: ReopeningRequest, by: UUID, now: datetime) -> De
             "status": CaseStatus.ASSESSED if case.needs else CaseStatus.REGISTERED,
             "closure": None,
             "plan": None,
+            "amendment": None,  # an amendment of the set-aside plan goes with it
             "earlier_plans": earlier,
             "reopenings": [*case.reopenings, record],
             "updated_by": by,

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from services.intake.core import changes, decisions
+from services.intake.core import amendments, changes, decisions
 from services.intake.core.case import (
     Arrival,
     ArrivalConfirmation,
@@ -208,13 +208,15 @@ def _field_names(schema: Any) -> set[str]:
 
 def test_reopening_sets_an_approved_plan_aside_and_publishes_the_reason() -> None:
     case = approved_case()
-    closed = decisions.close(case, Closure(reason="unreachable"), CASEWORKER, NOW).case
+    pending = amendments.propose_amendment(case, PLAN_AGAIN, uuid4(), CASEWORKER, NOW).case
+    closed = decisions.close(pending, Closure(reason="unreachable"), CASEWORKER, NOW).case
     request = ReopeningRequest.model_validate({"reason": "returnee_recontacted", "note": "called the office"})
     decision = changes.reopen(closed, request, SUPERVISOR, NOW + timedelta(days=30))
 
     reopened = decision.case
     assert reopened.status is CaseStatus.ASSESSED  # it has needs
     assert reopened.plan is None
+    assert reopened.amendment is None  # it amended the plan set aside
     assert reopened.closure is None
     assert [p.status for p in reopened.earlier_plans] == [PlanStatus.APPROVED]
     assert reopened.reopenings[0].closure == closed.closure
