@@ -21,8 +21,9 @@ from services.intake.core.decisions import Decision
 from services.intake.core.requests import PlanProposal
 from services.intake.core.rules import plan_problems
 from services.intake.core.validation import Invalid, check
+from services.intake.store import amendments as amendment_store
 from services.intake.store import cases as store
-from services.intake.use_cases.cases import change_case
+from services.intake.use_cases.cases import change_case, record_reads
 from services.intake.use_cases.context import IntakeContext
 from shared.db import Connection
 from shared.events import uuid7
@@ -89,3 +90,12 @@ async def approve_amendment(context: IntakeContext, case_id: UUID, data: Any, us
         Action.APPROVE_AMENDMENT,
         lambda case, now: amendments.approve_amendment(case, approval.amendment_id, user.id, now),
     )
+
+
+async def amendments_awaiting(context: IntakeContext, user: User, limit: int = 100) -> list[Case]:
+    """The cases with an amendment waiting for approval that `user` may see, oldest proposal first
+    (for the supervisors' queue); each read is logged."""
+    where = store.CaseFilter(programmes=user.programme_scope(), case_limit=user.case_limit())
+    found = await amendment_store.awaiting_approval(context.pool, where, limit)
+    await record_reads(context, user, Action.LIST, (c.id for c in found))
+    return found

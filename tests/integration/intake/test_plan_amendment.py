@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from services.intake.core.catalogue import load_catalogue
+from services.intake.use_cases.case_changes import amendments_awaiting
+from services.intake.use_cases.context import IntakeContext
 from shared.events.intake import ReintegrationPlanAmended
 from shared.identity.model import Role
 from tests.integration.intake.conftest import IntakeUnderTest
@@ -96,3 +99,22 @@ async def test_on_the_case_page_the_proposer_cannot_approve_and_another_supervis
     assert approved.status_code == 303, approved.text
     event = (await envelopes(intake, case_id))[-1].event_as(ReintegrationPlanAmended)
     assert [a.requested.amount for a in event.assistance] == [100_050]
+
+
+async def test_the_supervisors_queue_lists_the_amendments_waiting_within_their_scope(
+    intake: IntakeUnderTest,
+) -> None:
+    context = IntakeContext(intake.pool, intake.topics, load_catalogue(intake.settings.config_dir))
+    case_id = await approved_case(intake)
+    url = f"/v1/cases/{case_id}/plan/amendment"
+    await intake.client.post(url, json=AMENDED, headers=intake.auth(Role.CASEWORKER))
+    elsewhere, _ = await add_person(intake.identity, "nl-supervisor", Role.SUPERVISOR, programmes=["NL-AVRR"])
+
+    waiting = [c.id for c in await amendments_awaiting(context, intake.users[Role.SUPERVISOR])]
+    other_programme = [c.id for c in await amendments_awaiting(context, elsewhere)]
+    await intake.client.post(f"{url}/approve", headers=intake.auth(Role.SUPERVISOR))
+    after = [c.id for c in await amendments_awaiting(context, intake.users[Role.SUPERVISOR])]
+
+    assert str(case_id) in map(str, waiting)
+    assert other_programme == []
+    assert str(case_id) not in map(str, after)
