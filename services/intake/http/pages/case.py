@@ -166,7 +166,7 @@ async def show_case(case_id: UUID, request: Request, user: Reader) -> Response:
     return await case_page(request, user, case_id)
 
 
-async def submit_section(
+async def _submit(
     request: Request,
     user: User,
     case_id: UUID,
@@ -194,12 +194,16 @@ async def submit_section(
     return RedirectResponse(f"/cases/{case_id}?done={section}#{section}", status_code=303)
 
 
+# the case page's other parts (pages/case_changes.py) submit the same way
+submit_section = _submit
+
+
 @router.post("/cases/{case_id}/assessment")
 async def submit_assessment(case_id: UUID, request: Request, user: Editor) -> Response:
     form = await request.form()
     data = forms.assessment_data(form)
     intake = intake_of(request)
-    return await submit_section(
+    return await _submit(
         request, user, case_id, "assessment", lambda: use_cases.assess_case(intake, case_id, data, user), data
     )
 
@@ -220,7 +224,7 @@ async def submit_plan(case_id: UUID, request: Request, user: Editor) -> Response
             raise Invalid(plan.problems)
         return await use_cases.propose_plan(intake, case_id, plan.data, user)
 
-    return await submit_section(request, user, case_id, "plan", propose, submitted, plan.lines)
+    return await _submit(request, user, case_id, "plan", propose, submitted, plan.lines)
 
 
 @router.post("/cases/{case_id}/plan/approve")
@@ -228,7 +232,7 @@ async def submit_approval(case_id: UUID, request: Request, user: Approver) -> Re
     form = await request.form()
     data = {"plan_id": forms.text(form, "plan_id")} if forms.text(form, "plan_id") else {}
     intake = intake_of(request)
-    return await submit_section(
+    return await _submit(
         request, user, case_id, "approve", lambda: use_cases.approve_plan(intake, case_id, data, user), data
     )
 
@@ -238,7 +242,7 @@ async def submit_consent(case_id: UUID, request: Request, user: Editor) -> Respo
     form = await request.form()
     data = {"consent": forms.consent_data(form)}
     intake = intake_of(request)
-    return await submit_section(
+    return await _submit(
         request, user, case_id, "consent", lambda: use_cases.change_consent(intake, case_id, data, user), data
     )
 
@@ -252,7 +256,7 @@ async def submit_closure(case_id: UUID, request: Request, user: Editor) -> Respo
         if forms.text(form, f)
     }
     intake = intake_of(request)
-    return await submit_section(
+    return await _submit(
         request,
         user,
         case_id,
