@@ -66,6 +66,12 @@ class Action(StrEnum):
     CONFIRM_ARRIVAL = "confirm_arrival"
     MISS_ARRIVAL = "miss_arrival"  # intake's job: nobody confirmed the arrival in time
     ANSWER = "answer"  # referral: a partner's staff answered a referral on the partner portal
+    # issue 15: cases change as lives do
+    EDIT_HOUSEHOLD = "edit_household"
+    CHANGE_CONTACT = "change_contact"
+    REOPEN = "reopen"  # a supervisor reopened a closed case
+    PROPOSE_AMENDMENT = "propose_amendment"  # of an approved plan
+    APPROVE_AMENDMENT = "approve_amendment"
 
 
 class Purpose(StrEnum):
@@ -106,13 +112,18 @@ class PurposeRequired(ValueError):
 
 def purpose_for(role: str, action: Action, given: Purpose | None = None) -> Purpose:
     """The purpose of `action` by someone in `role`: `given` when the action must be explained,
-    else derived (a supervisor approving a plan or reassigning a case supervises; otherwise the
+    else derived (a supervisor approving a plan, reassigning or reopening a case supervises; otherwise the
     role's own purpose)."""
     if given is not None:
         return given
     if action in EXPLAINED_ACTIONS:
         raise PurposeRequired(f"{action.value} needs an explicit purpose")
-    if role == Role.SUPERVISOR and action in (Action.APPROVE_PLAN, Action.ASSIGN):
+    if role == Role.SUPERVISOR and action in (
+        Action.APPROVE_PLAN,
+        Action.APPROVE_AMENDMENT,
+        Action.ASSIGN,
+        Action.REOPEN,
+    ):
         return Purpose.SUPERVISION
     try:
         return _BY_ROLE[Role(role)]

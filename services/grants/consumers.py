@@ -2,10 +2,16 @@
 (`referral.status.v1`), each handed to a use case inside `apply_once`'s transaction, so the inbox
 row, the grant's rows, the ledger postings and the outbox commit together.
 
-ReintegrationPlanApproved opens a grant, CaseClosed closes it, PersonalDataErased drops the free
+ReintegrationPlanApproved opens a grant, ReintegrationPlanAmended adjusts it (use_cases/amending.py),
+CaseClosed closes it, PersonalDataErased drops the free
 text grants holds about the case, MonitoringVisitRecorded and a completed referral's
 ReferralStatusChanged are outcomes that make installments due (or, re-migrated, cancel them);
 every other type on a topic is recorded in the inbox (so it is not re-read) and otherwise ignored.
+Among those, deliberately: CaseReopened (issue 15). A grant the closure closed stays closed — its
+cancelled installments are not revived and its released budget is not taken back — since the
+budget may already fund another case; the reopened case needs a new approved plan, which opens a
+new grant (a closed grant is not an active one, so nothing stands in its way). HouseholdChanged
+does not resize a grant either: an amended plan does.
 """
 
 from __future__ import annotations
@@ -20,12 +26,14 @@ from shared.events.intake import (
     CaseClosed,
     MonitoringVisitRecorded,
     PersonalDataErased,
+    ReintegrationPlanAmended,
     ReintegrationPlanApproved,
 )
 from shared.events.referral import ReferralStatusChanged
 from shared.inbox import apply_once
 from shared.kafka.subscriptions import subscriber_options
 
+from .use_cases.amending import amend_grant
 from .use_cases.closing import close_grants_of_case
 from .use_cases.context import GrantsContext
 from .use_cases.erasure import forget_personal_data
@@ -38,6 +46,7 @@ STATUS_CONSUMER = "grants.referral-status"
 UseCase = Callable[[Connection, GrantsContext, Envelope], Awaitable[None]]
 USE_CASES: dict[str, UseCase] = {
     ReintegrationPlanApproved.event_type: grant_for_approved_plan,
+    ReintegrationPlanAmended.event_type: amend_grant,
     CaseClosed.event_type: close_grants_of_case,
     PersonalDataErased.event_type: forget_personal_data,
     MonitoringVisitRecorded.event_type: visit_recorded,

@@ -24,6 +24,7 @@ from services.intake.http.api import (
     access,
     arrivals,
     assignment,
+    case_changes,
     cases,
     consent,
     duplicates,
@@ -36,6 +37,7 @@ from services.intake.http.api import (
 from services.intake.http.api.document import describe_catalogue
 from services.intake.http.pages import access_log, case, home, reception, registration, render
 from services.intake.http.pages import admin as admin_pages
+from services.intake.http.pages import case_changes as case_change_pages
 from services.intake.http.pages import duplicates as duplicate_pages
 from services.intake.http.pages import monitoring as monitoring_page
 from services.intake.http.pages import supervisor as supervisor_page
@@ -132,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     describe_catalogue(app, catalogue)
     for module in (
         cases,
+        case_changes,
         arrivals,
         assignment,
         duplicates,
@@ -145,7 +148,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(module.router)
     app.include_router(signin.api_router)
-    for page in (home, registration, case, reception, duplicate_pages, access_log, monitoring_page):
+    for page in (
+        home,
+        registration,
+        case,
+        case_change_pages,
+        reception,
+        duplicate_pages,
+        access_log,
+        monitoring_page,
+    ):
         app.include_router(page.router)
     app.include_router(supervisor_page.router)  # role pages (issue 15, point 3)
     app.include_router(admin_pages.router)

@@ -136,7 +136,10 @@ def build_broker(settings: Settings, consumers: Consumers) -> KafkaBroker:
         "announcement, ArrivalRescheduled reissues reception and transport for the new flight, "
         "ArrivalConfirmed issues the others, ArrivalCancelled and ArrivalMissed withdraw every open one; "
         "ConsentChanged withdraws or issues them (a withdrawn consent asks the category's "
-        "partners to delete the case), CaseClosed withdraws every open one, PersonalDataErased asks "
+        "partners to delete the case), HouseholdChanged is applied as NeedsAssessed is (the household as it "
+        "is now, for the referrals issued from then on), CaseClosed withdraws every open one, CaseReopened "
+        "lets the case's later facts events count again (it issues nothing by itself), "
+        "PersonalDataErased asks "
         "every partner that received the case to delete it; other types are recorded and skipped. "
         "Raw envelope bytes: a malformed one is dead-lettered.",
     )(on_returnee_event)

@@ -132,10 +132,13 @@ class Dimension(StrEnum):
 
 
 class CancellationReason(StrEnum):
-    """Why an installment was cancelled before it fell due: its milestone can no longer happen."""
+    """Why an installment was cancelled before it fell due: its milestone can no longer happen, or
+    the plan it was scheduled for was amended."""
 
     CASE_CLOSED = "case_closed"
     RE_MIGRATED = "re_migrated"
+    # an amendment of the plan changed the installment's assistance type (issue 15)
+    PLAN_AMENDED = "plan_amended"
 
 
 class DisbursementMethod(StrEnum):
@@ -153,6 +156,15 @@ class ClosureReason(StrEnum):
     OTHER = "other"
     # closed because its personal data was erased at the returnee's request (or by law) while open
     ERASED = "erased"
+
+
+class ReopenReason(StrEnum):
+    """Why a supervisor reopened a closed case."""
+
+    CLOSED_IN_ERROR = "closed_in_error"
+    RETURNEE_RECONTACTED = "returnee_recontacted"
+    NEW_NEEDS = "new_needs"
+    OTHER = "other"
 
 
 class ErasureReason(StrEnum):

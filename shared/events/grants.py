@@ -92,6 +92,25 @@ class InstallmentCancelled(InstallmentEvent):
     released: Money
 
 
+class GrantAmended(GrantEvent):
+    """The plan's amendment (intake's ReintegrationPlanAmended) changed the grant (issue 15): the
+    installments of changed assistance types that still waited for their milestone were cancelled
+    and `released` to the programme's budget; `added` installments were scheduled and `committed`.
+    What was already due or paid stands (`not_reduced`: how much of a reduction it kept). Each
+    amount moved in a balanced ledger transaction; `total` is the grant's total now."""
+
+    event_type = "GrantAmended"
+
+    amendment_id: UUID
+    programme_id: str
+    total: Money
+    released: Money
+    committed: Money
+    not_reduced: Money
+    cancelled_installments: list[UUID]
+    added: list[ScheduledInstallment]
+
+
 class GrantClosed(GrantEvent):
     event_type = "GrantClosed"
 

@@ -25,6 +25,7 @@ from .codes import (
     Dimension,
     ErasureReason,
     Relationship,
+    ReopenReason,
     Sex,
     SpecialAssistance,
     Urgency,
@@ -161,6 +162,22 @@ class ReintegrationPlanApproved(Event):
     needs: list[Category] | None = None
 
 
+class ReintegrationPlanAmended(ReintegrationPlanApproved):
+    """A supervisor (not the caseworker who proposed it) approved an amendment of an approved plan
+    (issue 15): `assistance` is the plan as amended, whole — what grants sizes the grant to now,
+    under the same rules as the approval; `previous` what it was. `approved_by` approved the
+    amendment. Grants adjusts the plan's grant: installments of an assistance type whose amount
+    changed and that still wait for their milestone are cancelled (their budget released), and
+    the type's new amount, less what is already due or paid, is scheduled anew (committed) — in
+    balanced ledger transactions, never by editing one."""
+
+    event_type = "ReintegrationPlanAmended"
+
+    amendment_id: UUID
+    previous: list[PlannedAssistance]
+    proposed_by: str  # a user id
+
+
 class MonitoringVisitRecorded(Event):
     """A caseworker visited the returnee and recorded the reintegration sustainability survey
     (`deploy/config/monitoring.yaml`). Codes and scores only, never free text: which visit it was,
@@ -198,6 +215,33 @@ class CaseClosed(Event):
     case_id: UUID
     reason: ClosureReason
     closed_by: str
+
+
+class HouseholdChanged(CaseFacts):
+    """A caseworker added, removed or corrected household members (issue 15): the case's routing
+    facts as they stand now, as NeedsAssessed carries them, so that referral places what is issued
+    from now on with the household as it is. Ages, sex and relationships only: names, dates of
+    birth, documents and contact details stay in intake (a phone number or an address changes no
+    event at all, since no category's payload declares a contact)."""
+
+    event_type = "HouseholdChanged"
+
+    changed_by: str  # a user id
+
+
+class CaseReopened(Event):
+    """A supervisor reopened a closed case, with a reason (issue 15). What the closure ended stays
+    ended: referral keeps its withdrawn referrals withdrawn and issues nothing until the next facts
+    event (an assessment or a household change) says what is needed; grants does NOT revive a
+    grant the closure closed — its cancelled installments and released budget stay so, and a new
+    approved plan is needed for a new grant."""
+
+    event_type = "CaseReopened"
+
+    case_id: UUID
+    programme_id: str
+    reason: ReopenReason
+    reopened_by: str  # a user id
 
 
 class PersonalDataErased(Event):

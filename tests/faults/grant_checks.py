@@ -12,6 +12,7 @@ from services.grants.use_cases.audit import verify_database_chain
 from shared.db import create_pool
 from shared.events import Envelope
 from shared.events.intake import ReintegrationPlanApproved
+from tests.support_books import commitments_not_owed
 
 from .books import INSTALLMENTS, RETURNEES, Books, Expected
 from .processes import Corner
@@ -65,6 +66,8 @@ async def check_grants(
         " HAVING sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) <> 0"
     )
     assert unbalanced == [], f"{len(unbalanced)} ledger transactions do not balance"
+    not_owed = await commitments_not_owed(connection, schema)
+    assert not_owed == [], f"open grants whose commitment is not what they owe: {not_owed}"
     books.ledger_entries = sum(t["entries"] for t in totals)
     pool = await create_pool(corner.database_url, schema, min_size=1, max_size=1)
     try:

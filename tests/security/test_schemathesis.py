@@ -164,6 +164,11 @@ RULES_BEYOND_THE_SCHEMA: dict[str, dict[str, str]] = {
         " travel among the stored household's, somebody travelled",
         "POST /v1/cases/{case_id}/plan": "each assistance type once (uniqueness of a property across array"
         " items), amounts in the currency of the case's programme",
+        "POST /v1/cases/{case_id}/household": "a registration's household rules (relationships and ages,"
+        " dates against today), each `was` naming a current member once, the stored vulnerabilities"
+        " still fitting the household",
+        "POST /v1/cases/{case_id}/plan/amendment": "as a plan: each assistance type once (uniqueness of a"
+        " property across array items), amounts in the currency of the case's programme",
         "POST /v1/cases/{case_id}/assignment": "the assignee is an active caseworker or supervisor of the"
         " case's programme (a user id the schema cannot know)",
         "POST /v1/cases/{case_id}/monitoring-visits": "the visit's date against today and the case's"

@@ -4,6 +4,7 @@ from a caller's arguments."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from uuid import UUID
 
@@ -11,7 +12,7 @@ import asyncpg
 
 from services.grants.core.grant import Grant
 from services.grants.core.rules import GrantStatus
-from services.grants.core.schedule import Adjustment, GrantSchedule
+from services.grants.core.schedule import Adjustment, GrantSchedule, PlannedInstallment
 from shared.access_log import CaseIndex
 from shared.db import Connection, Pool
 from shared.money import Money
@@ -94,6 +95,13 @@ async def insert_waiting_grant(
         [a.model_dump(mode="json") for a in schedule.adjustments],
         correlation_id,
     )
+    await insert_installments(connection, schedule.grant_id, schedule.installments)
+
+
+async def insert_installments(
+    connection: Connection, grant_id: UUID, installments: Sequence[PlannedInstallment]
+) -> None:
+    """New `scheduled` installments of a grant (its schedule; or an amendment's additions)."""
     await connection.executemany(
         "INSERT INTO installments (id, grant_id, sequence, assistance_type, paid_to, amount, currency,"
         " milestone, days_after_arrival, due_on, visit, min_composite, category, status)"
@@ -101,7 +109,7 @@ async def insert_waiting_grant(
         [
             (
                 i.installment_id,
-                schedule.grant_id,
+                grant_id,
                 i.sequence,
                 i.assistance_type.value,
                 i.paid_to.value,
@@ -114,8 +122,20 @@ async def insert_waiting_grant(
                 i.min_composite,
                 i.category.value if i.category is not None else None,
             )
-            for i in schedule.installments
+            for i in installments
         ],
+    )
+
+
+async def grant_for_plan(connection: Connection, plan_id: UUID) -> Grant | None:
+    row = await connection.fetchrow("SELECT * FROM grants WHERE plan_id = $1", plan_id)
+    return _grant(row) if row is not None else None
+
+
+async def set_total(connection: Connection, grant_id: UUID, total: Money, ceiling: Money) -> None:
+    """An amended plan's grant: its total (and the ceiling the amended household allows)."""
+    await connection.execute(
+        "UPDATE grants SET total = $2, ceiling = $3 WHERE id = $1", grant_id, total.amount, ceiling.amount
     )
 
 

@@ -21,6 +21,7 @@ from shared.events.codes import (
     ClosureReason,
     ErasureReason,
     Relationship,
+    ReopenReason,
     Sex,
     SpecialAssistance,
     Urgency,
@@ -57,6 +58,21 @@ class ConsentRecord(Stored):
     recorded_at: datetime
 
 
+class PlanAmendment(Stored):
+    """A change to an approved plan (issue 15): the plan's lines as amended, whole, and what they
+    were when it was proposed; approved by a supervisor who did not propose it."""
+
+    id: UUID
+    status: PlanStatus
+    assistance: list[AssistanceRequest]
+    previous: list[AssistanceRequest]
+    note: str | None = None
+    proposed_by: UUID
+    proposed_at: datetime
+    approved_by: UUID | None = None
+    approved_at: datetime | None = None
+
+
 class Plan(Stored):
     id: UUID
     status: PlanStatus
@@ -66,6 +82,8 @@ class Plan(Stored):
     proposed_at: datetime
     approved_by: UUID | None = None
     approved_at: datetime | None = None
+    # the amendments approved since, oldest first (`assistance` is the plan as last amended)
+    amendments: list[PlanAmendment] = []
 
     def total(self) -> Money | None:
         """The sum of the plan's lines; None when they are in more than one currency."""
@@ -117,6 +135,24 @@ class ClosureRecord(Stored):
     closed_at: datetime
 
 
+class Contact(Stored):
+    """How the office reaches the returnee. Personal data that stays in intake: no event carries
+    it, and no category's payload declares it (services/referral/core/payloads.py)."""
+
+    phone: str | None = None
+    address: str | None = None
+
+
+class Reopening(Stored):
+    """A supervisor reopened the closed case; `closure` is the closure it undid."""
+
+    reason: ReopenReason
+    note: str | None = None
+    reopened_by: UUID
+    reopened_at: datetime
+    closure: ClosureRecord
+
+
 class Case(Stored):
     id: UUID
     status: CaseStatus
@@ -153,6 +189,14 @@ class Case(Stored):
     # an announced return (None on walk-in registrations): `arrival_date` is its scheduled day
     # until the arrival is confirmed, the confirmed day after
     arrival: Arrival | None = None
+    # issue 15: how the office reaches the returnee (None until a caseworker records it)
+    contact: Contact | None = None
+    # each reopening of the case, oldest first; and the plans a reopening set aside (an approved
+    # plan whose grant the closure ended is not revived: a new plan is proposed and approved)
+    reopenings: list[Reopening] = []
+    earlier_plans: list[Plan] = []
+    # an amendment of the approved plan waiting for a supervisor's approval
+    amendment: PlanAmendment | None = None
 
     def travelled(self) -> list[Member]:
         """The members who travelled (everyone, unless the arrival's confirmation says otherwise)."""

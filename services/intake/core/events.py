@@ -8,7 +8,15 @@ from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from services.intake.core.case import ArrivalConfirmation, Case, CaseStatus, ClosureRecord, Plan
+from services.intake.core.case import (
+    ArrivalConfirmation,
+    Case,
+    CaseStatus,
+    ClosureRecord,
+    Plan,
+    PlanAmendment,
+    Reopening,
+)
 from services.intake.core.people import ADULT_AGE, age_on
 from shared.events.codes import ArrivalCancellationReason, Category
 from shared.events.intake import (
@@ -19,11 +27,14 @@ from shared.events.intake import (
     ArrivalRescheduled,
     CaseAssigned,
     CaseClosed,
+    CaseReopened,
     ConsentChanged,
     ExpectedArrival,
+    HouseholdChanged,
     HouseholdMember,
     NeedsAssessed,
     PlannedAssistance,
+    ReintegrationPlanAmended,
     ReintegrationPlanApproved,
     ReturneeRegistered,
     WorkExperience,
@@ -134,6 +145,20 @@ def plan_approved(case: Case, plan: Plan, approved_by: UUID, today: date) -> Rei
     )
 
 
+def plan_amended(case: Case, plan: Plan, amendment: PlanAmendment, today: date) -> ReintegrationPlanAmended:
+    """The approval's facts as of today, with the plan as amended and what it was."""
+    approved = plan_approved(case, plan, amendment.approved_by or amendment.proposed_by, today)
+    return ReintegrationPlanAmended(
+        **approved.model_dump(exclude={"event_type"}),
+        amendment_id=amendment.id,
+        previous=[
+            PlannedAssistance(assistance_type=a.assistance_type, requested=a.requested)
+            for a in amendment.previous
+        ],
+        proposed_by=str(amendment.proposed_by),
+    )
+
+
 def case_assigned(case: Case, by: UUID) -> CaseAssigned:
     return CaseAssigned(
         case_id=case.id,
@@ -146,6 +171,19 @@ def case_assigned(case: Case, by: UUID) -> CaseAssigned:
 
 def case_closed(case: Case, closure: ClosureRecord) -> CaseClosed:
     return CaseClosed(case_id=case.id, reason=closure.reason, closed_by=str(closure.closed_by))
+
+
+def household_changed(case: Case, by: UUID, today: date) -> HouseholdChanged:
+    return HouseholdChanged(**_case_facts(case, today), changed_by=str(by))
+
+
+def case_reopened(case: Case, reopening: Reopening) -> CaseReopened:
+    return CaseReopened(
+        case_id=case.id,
+        programme_id=case.programme_id,
+        reason=reopening.reason,
+        reopened_by=str(reopening.reopened_by),
+    )
 
 
 # --- the return itself ------------------------------------------------------------------------------

@@ -77,6 +77,12 @@ def describe(event: Event) -> str:
             return f"Installment failed: {event.amount}: {event.reason}"
         case grants.InstallmentCancelled():
             return f"Installment cancelled ({event.milestone}): {event.reason}; {event.released} released"
+        case grants.GrantAmended():
+            added, cancelled = len(event.added), len(event.cancelled_installments)
+            return (
+                f"Grant amended: {event.total}; {added} installments added ({event.committed}),"
+                f" {cancelled} cancelled ({event.released} released)"
+            )
         case grants.GrantClosed():
             return f"Grant closed: {event.reason}; {event.released} released"
     return event.event_type

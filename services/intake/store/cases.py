@@ -55,6 +55,10 @@ async def insert_case(connection: Connection, case: Case) -> None:
         case.office,
         _expected_at(case),
     )
+    await _insert_people(connection, case)
+
+
+async def _insert_people(connection: Connection, case: Case) -> None:
     await connection.executemany(
         "INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth, match_keys)"
         " VALUES ($1, $2, $3, $4, $5, $6)",
@@ -65,6 +69,14 @@ async def insert_case(connection: Connection, case: Case) -> None:
             )
         ],
     )
+
+
+async def replace_people(connection: Connection, case: Case) -> None:
+    """After a household edit: the case's people (duplicate detection) and search text as the
+    household is now; a member removed is no longer found by name or document."""
+    await connection.execute("DELETE FROM case_people WHERE case_id = $1", case.id)
+    await _insert_people(connection, case)
+    await connection.execute("UPDATE cases SET search_text = $2 WHERE id = $1", case.id, _search_text(case))
 
 
 async def update_case(connection: Connection, case: Case) -> None:

@@ -41,7 +41,7 @@ from services.intake.use_cases import duplicates
 from services.intake.use_cases.context import IntakeContext
 from services.intake.use_cases.recording import record_decision
 from shared import access_log
-from shared.db import transaction
+from shared.db import Connection, transaction
 from shared.events import uuid7
 from shared.identity.model import Role, User
 from shared.privacy import Action, Actor, sees_vulnerabilities
@@ -135,6 +135,7 @@ async def change_case(
     user: User,
     action: Action,
     decide: Callable[[Case, datetime], Decision],
+    after: Callable[[Connection, Case, Case], Awaitable[None]] | None = None,
 ) -> Case:
     """Every change to a stored case (assessment, consent, plan, closure, an arrival's reschedule or
     cancellation): the case locked, hidden from who may not see it, `decide` (pure) applied, the
@@ -154,6 +155,8 @@ async def change_case(
         if decision.case is case:
             return case  # nothing changed: nothing to store or publish
         await store.update_case(connection, decision.case)
+        if after is not None:  # what else the change rewrites, in the same transaction
+            await after(connection, case, decision.case)
         await record_decision(connection, context, decision)
     return decision.case
 

@@ -46,6 +46,7 @@ class CaseBook:
         # written at the next flush, in this order (foreign keys and the one-live-referral index)
         self._saved_cases: dict[UUID, CaseFacts] = {}
         self._closed_cases: list[UUID] = []
+        self._reopened_cases: list[UUID] = []
         self._erased_cases: list[UUID] = []
         self._assigned: dict[UUID, Assignment] = {}
         self._updated: dict[UUID, Referral] = {}
@@ -123,6 +124,16 @@ class CaseBook:
         if known is not None:
             self._cases[case_id] = replace(known, closed=True)
         self._closed_cases.append(case_id)
+        # the last of a batch's closures and reopenings of a case is what it is
+        self._reopened_cases = [c for c in self._reopened_cases if c != case_id]
+
+    def reopen_case(self, case_id: UUID) -> None:
+        """A case intake reopened: its facts events count again (its referrals stay as they are)."""
+        known = self._cases.get(case_id)
+        if known is not None:
+            self._cases[case_id] = replace(known, closed=False)
+        self._reopened_cases.append(case_id)
+        self._closed_cases = [c for c in self._closed_cases if c != case_id]
 
     def erase_case(self, case_id: UUID) -> None:
         """Drop the case's copied facts, what its partners were sent and their free text
@@ -185,6 +196,8 @@ class CaseBook:
             await referrals.save_cases(connection, list(self._saved_cases.values()))
         if self._closed_cases:
             await referrals.close_cases(connection, self._closed_cases)
+        if self._reopened_cases:
+            await referrals.reopen_cases(connection, self._reopened_cases)
         if self._assigned:
             await referrals.assign_cases(connection, list(self._assigned.values()))
         if self._updated:
@@ -199,5 +212,6 @@ class CaseBook:
         if self._outbox:
             await outbox.append_many(connection, self._outbox, self._traces)
         self._saved_cases, self._closed_cases, self._erased_cases, self._assigned = {}, [], [], {}
+        self._reopened_cases = []
         self._updated, self._inserted, self._outbox, self._traces = {}, {}, [], []
         self._places_moved = Counter()

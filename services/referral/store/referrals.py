@@ -117,6 +117,10 @@ async def close_cases(connection: Connection, case_ids: Sequence[UUID]) -> None:
     await connection.execute("UPDATE cases SET closed_at = now() WHERE case_id = ANY($1::uuid[])", case_ids)
 
 
+async def reopen_cases(connection: Connection, case_ids: Sequence[UUID]) -> None:
+    await connection.execute("UPDATE cases SET closed_at = NULL WHERE case_id = ANY($1::uuid[])", case_ids)
+
+
 async def erase_cases(connection: Connection, case_ids: Sequence[UUID]) -> None:
     """Drop what referral copied of these cases: their facts down to the programme and the
     municipality (codes routing reports by), what each partner was sent, and the partners' own

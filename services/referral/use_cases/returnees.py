@@ -10,8 +10,10 @@ issues airport reception, transport and the categories the directory issues on a
 ArrivalRescheduled withdraws the open reception and transport referrals and issues them anew (new
 referral ids, the new flight, deadlines measured back from the new time); ArrivalConfirmed issues
 every other needed category and withdraws reception and transport referrals nobody accepted;
-ArrivalCancelled and ArrivalMissed end the case as CaseClosed does. CaseAssigned records who works on the case
-(read-scopes only). PersonalDataErased withdraws any still
+ArrivalCancelled and ArrivalMissed end the case as CaseClosed does. HouseholdChanged (issue 15) is a
+facts event like NeedsAssessed: the household as it is now, for what is issued from now on.
+CaseReopened makes the case's facts events count again and issues nothing by itself.
+CaseAssigned records who works on the case (read-scopes only). PersonalDataErased withdraws any still
 open, asks every partner that ever received the case to delete it (ErasureRequested), and drops
 referral's copy of the case's facts. Other types are not referral's: they are recorded in the inbox
 and skipped.
@@ -47,7 +49,9 @@ from shared.events.intake import (
     CaseAssigned,
     CaseClosed,
     CaseFacts,
+    CaseReopened,
     ConsentChanged,
+    HouseholdChanged,
     NeedsAssessed,
     PersonalDataErased,
     ReturneeRegistered,
@@ -63,6 +67,7 @@ ReturneeEvent = (
     CaseFacts
     | ConsentChanged
     | CaseClosed
+    | CaseReopened
     | CaseAssigned
     | PersonalDataErased
     | ArrivalCancelled
@@ -71,7 +76,14 @@ ReturneeEvent = (
 # the facts events referral routes on
 FACTS_EVENTS = frozenset(
     e.event_type
-    for e in (NeedsAssessed, ReturneeRegistered, ArrivalAnnounced, ArrivalRescheduled, ArrivalConfirmed)
+    for e in (
+        NeedsAssessed,
+        ReturneeRegistered,
+        ArrivalAnnounced,
+        ArrivalRescheduled,
+        ArrivalConfirmed,
+        HouseholdChanged,
+    )
 )
 # reception and transport referrals in these statuses are reissued when the flight changes, and
 # withdrawn when the family arrives without anyone having accepted them
@@ -99,6 +111,8 @@ async def apply_returnee_events(
                 await _consent_changed(context, book, envelope, event, now)
             elif isinstance(event, CaseClosed):
                 _case_closed(context, book, envelope, event, now)
+            elif isinstance(event, CaseReopened):
+                _case_reopened(book, event)
             elif isinstance(event, ArrivalCancelled):
                 _return_ended(context, book, envelope, event.case_id, "arrival_cancelled", now)
             elif isinstance(event, ArrivalMissed):
@@ -229,6 +243,17 @@ def _case_closed(
             changes.move(referral, ReferralStatus.WITHDRAWN, "case_closed")
 
 
+def _case_reopened(book: CaseBook, event: CaseReopened) -> None:
+    """A supervisor reopened the case: its facts events count again. Nothing is issued now: the
+    referrals the closure withdrew stay withdrawn (their partners were told), and the next facts
+    event — the caseworker's assessment, a household change — says what the case needs."""
+    case = book.case(event.case_id)
+    if case is None or case.erased:
+        log.info("reopening of a case referral holds nothing of; skipped", case_id=str(event.case_id))
+        return
+    book.reopen_case(event.case_id)
+
+
 async def _reconcile(
     context: ReferralContext, book: CaseBook, envelope: Envelope, facts: CaseFacts, now: datetime
 ) -> None:
@@ -272,6 +297,8 @@ def _returnee_event(envelope: Envelope) -> ReturneeEvent | None:
         return envelope.event_as(ConsentChanged)
     if envelope.type == CaseClosed.event_type:
         return envelope.event_as(CaseClosed)
+    if envelope.type == CaseReopened.event_type:
+        return envelope.event_as(CaseReopened)
     if envelope.type == CaseAssigned.event_type:
         return envelope.event_as(CaseAssigned)
     if envelope.type == PersonalDataErased.event_type:

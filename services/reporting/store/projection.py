@@ -75,6 +75,14 @@ async def close_case(
     )
 
 
+async def reopen_case(connection: Connection, generation: int, case_id: UUID) -> None:
+    await connection.execute(
+        "UPDATE cases SET closed_reason = NULL, closed_at = NULL WHERE generation = $1 AND case_id = $2",
+        generation,
+        case_id,
+    )
+
+
 async def mark_erased(connection: Connection, generation: int, case_id: UUID, at: datetime) -> None:
     await connection.execute(
         "UPDATE cases SET erased_at = $3 WHERE generation = $1 AND case_id = $2", generation, case_id, at
@@ -135,11 +143,26 @@ async def open_grant(
         total,
         at,
     )
+    await add_installments(connection, generation, grant_id, installments)
+
+
+async def add_installments(
+    connection: Connection,
+    generation: int,
+    grant_id: UUID,
+    installments: Sequence[tuple[UUID, int, str, int]],  # (id, sequence, assistance type, amount)
+) -> None:
     await connection.executemany(
         "INSERT INTO installments"
         " (generation, installment_id, grant_id, sequence, assistance_type, amount, status)"
         " VALUES ($1, $2, $3, $4, $5, $6, 'scheduled') ON CONFLICT DO NOTHING",
         [(generation, i, grant_id, seq, kind, amount) for i, seq, kind, amount in installments],
+    )
+
+
+async def set_grant_total(connection: Connection, generation: int, grant_id: UUID, total: int) -> None:
+    await connection.execute(
+        "UPDATE grants SET total = $3 WHERE generation = $1 AND grant_id = $2", generation, grant_id, total
     )
 
 

@@ -14,6 +14,7 @@ from services.reporting.store import projection as store
 from shared.db import Connection
 from shared.events.envelope import Envelope
 from shared.events.grants import (
+    GrantAmended,
     GrantClosed,
     GrantOpened,
     InstallmentApproved,
@@ -22,7 +23,15 @@ from shared.events.grants import (
     InstallmentFailed,
     LedgerCheckpointSigned,
 )
-from shared.events.intake import CaseClosed, CaseFacts, NeedsAssessed, PersonalDataErased, ReturneeRegistered
+from shared.events.intake import (
+    CaseClosed,
+    CaseFacts,
+    CaseReopened,
+    HouseholdChanged,
+    NeedsAssessed,
+    PersonalDataErased,
+    ReturneeRegistered,
+)
 from shared.events.referral import ReferralStatusChanged
 
 from .outcomes import INSTALLMENT_CANCELLED, MONITORING_VISIT_RECORDED, installment_cancelled, visit_recorded
@@ -45,12 +54,18 @@ async def apply_events(connection: Connection, generation: int, envelopes: Seque
             await projector(connection, generation, envelope)
 
 
+# the events that carry a case's facts: the registration, an assessment, a household change
+FACTS_MODELS: dict[str, type[CaseFacts]] = {
+    e.event_type: e for e in (ReturneeRegistered, NeedsAssessed, HouseholdChanged)
+}
+
+
 def _members(facts: CaseFacts) -> list[Member]:
     return [Member(age=m.age, sex=m.sex.value, relationship=m.relationship.value) for m in facts.household]
 
 
 async def _case_facts(connection: Connection, generation: int, envelope: Envelope) -> None:
-    facts = envelope.event_as(ReturneeRegistered if envelope.type == "ReturneeRegistered" else NeedsAssessed)
+    facts = envelope.event_as(FACTS_MODELS[envelope.type])
     arrival: date | None = facts.arrival_date or await store.case_arrival(
         connection, generation, facts.case_id
     )
@@ -69,6 +84,12 @@ async def _case_facts(connection: Connection, generation: int, envelope: Envelop
 async def _closed(connection: Connection, generation: int, envelope: Envelope) -> None:
     closed = envelope.event_as(CaseClosed)
     await store.close_case(connection, generation, closed.case_id, closed.reason.value, envelope.occurred_at)
+
+
+async def _reopened(connection: Connection, generation: int, envelope: Envelope) -> None:
+    # a reopened case is open again: its closure no longer counts (a later closure records its own)
+    reopened = envelope.event_as(CaseReopened)
+    await store.reopen_case(connection, generation, reopened.case_id)
 
 
 async def _erased(connection: Connection, generation: int, envelope: Envelope) -> None:
@@ -191,6 +212,43 @@ async def _grant_closed(connection: Connection, generation: int, envelope: Envel
     )
 
 
+async def _grant_amended(connection: Connection, generation: int, envelope: Envelope) -> None:
+    """An amended plan's grant: the cancelled installments' amounts released, the added ones
+    committed, by assistance type (issue 15)."""
+    amended = envelope.event_as(GrantAmended)
+    grant = await store.grant_of(connection, generation, amended.grant_id)
+    if grant is None:
+        raise LookupError(f"grant {amended.grant_id} amended, but the model lacks it")
+    programme_id, currency, _ = grant
+    cancelled = await store.installment_types(connection, generation, amended.cancelled_installments)
+    await store.installment_status(connection, generation, amended.cancelled_installments, "cancelled")
+    added = [
+        (
+            i.installment_id,
+            i.sequence,
+            (i.assistance_type.value if i.assistance_type else UNSPECIFIED),
+            i.amount.amount,
+        )
+        for i in amended.added
+    ]
+    await store.add_installments(connection, generation, amended.grant_id, added)
+    await store.set_grant_total(connection, generation, amended.grant_id, amended.total.amount)
+    released = split_by_type(cancelled.values(), amended.released.amount)
+    committed = split_by_type(((kind, amount) for _, _, kind, amount in added), amended.committed.amount)
+    await store.add_movements(
+        connection,
+        generation,
+        envelope.event_id,
+        grant_id=amended.grant_id,
+        case_id=amended.case_id,
+        programme_id=programme_id,
+        currency=currency,
+        at=envelope.occurred_at,
+        movements=[(kind, Movement.RELEASED, amount) for kind, amount in released if amount]
+        + [(kind, Movement.COMMITTED, amount) for kind, amount in committed if amount],
+    )
+
+
 async def _checkpoint(connection: Connection, generation: int, envelope: Envelope) -> None:
     signed = envelope.event_as(LedgerCheckpointSigned)
     await store.add_checkpoint(
@@ -208,7 +266,9 @@ async def _checkpoint(connection: Connection, generation: int, envelope: Envelop
 PROJECTORS: dict[str, Projector] = {
     ReturneeRegistered.event_type: _case_facts,
     NeedsAssessed.event_type: _case_facts,
+    HouseholdChanged.event_type: _case_facts,
     CaseClosed.event_type: _closed,
+    CaseReopened.event_type: _reopened,
     PersonalDataErased.event_type: _erased,
     ReferralStatusChanged.event_type: _referral,
     GrantOpened.event_type: _grant_opened,
@@ -217,6 +277,7 @@ PROJECTORS: dict[str, Projector] = {
     InstallmentDisbursed.event_type: _payment,
     InstallmentFailed.event_type: _payment,
     GrantClosed.event_type: _grant_closed,
+    GrantAmended.event_type: _grant_amended,
     LedgerCheckpointSigned.event_type: _checkpoint,
     MONITORING_VISIT_RECORDED: visit_recorded,
     INSTALLMENT_CANCELLED: installment_cancelled,

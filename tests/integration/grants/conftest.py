@@ -31,6 +31,7 @@ from shared.identity.model import Role
 from shared.settings import Settings
 from tests.conftest import new_isolation, release_isolation
 from tests.support import eventually, every_programme, publish, read_topic
+from tests.support_books import commitments_not_owed
 
 OFFICERS = {"fin-a": Role.FINANCE, "fin-b": Role.FINANCE, "fin-c": Role.FINANCE, "aud-1": Role.AUDITOR}
 # readers of one programme each (test_scopes.py); the officers above see every programme
@@ -203,7 +204,7 @@ REF = REFERENCE.removeprefix("^").removesuffix("$")
 MEMO = re.compile(
     rf"|{REF}|(cash|bank_transfer|supplier_invoice); ref {REF}(; invoice {REF})?"
     r"|payment failed: [a-z_]+|case closed: [a-z_]+|payment returned after the case closed"
-    r"|installment [0-9]+ cancelled: [a-z_]+"
+    r"|installment [0-9]+ cancelled: [a-z_]+|plan amended"
 )
 
 
@@ -226,3 +227,5 @@ async def books_balance(service: GrantsService) -> AsyncIterator[None]:
         )
     assert all(r["debits"] == r["credits"] for r in overall), [dict(r) for r in overall]
     assert unbalanced == []
+    async with service.pool.acquire() as connection:
+        assert await commitments_not_owed(connection) == []

@@ -92,7 +92,7 @@ class System:
 
     async def populate(self) -> None:
         today = datetime.now(UTC).date()
-        for household, vulnerabilities, completes, returned, closure in CASELOAD:
+        for index, (household, vulnerabilities, completes, returned, closure) in enumerate(CASELOAD):
             registration = {
                 "members": household,
                 "programme_id": PROGRAMME,
@@ -122,6 +122,8 @@ class System:
             )
             await self.ok("intake", "POST", f"/v1/cases/{case_id}/plan/approve", "supervisor", json={})
             await self._paid(case_id, returned)
+            if index == 0:
+                await self._amended(case_id)
             if closure == "re_migrated":
                 await self._found_re_migrated(case_id)
             if closure is not None:
@@ -176,6 +178,22 @@ class System:
                 key=str(case_id).encode(),
             )
         await self._referral(case_id, "completed")
+
+    async def _amended(self, case_id: UUID) -> None:
+        """The first case's plan amended after its first half was paid (issue 15): housing 600.00 →
+        900.00; grants cancels the waiting half (300.00 released) and schedules 150.00 and 450.00
+        (600.00 committed), so the report's money must follow GrantAmended to equal the ledger."""
+        amended = {
+            "assistance": [{"assistance_type": "housing", "requested": {"amount": 90_000, "currency": "EUR"}}]
+        }
+        await self.ok("intake", "POST", f"/v1/cases/{case_id}/plan/amendment", "caseworker", json=amended)
+        await self.ok("intake", "POST", f"/v1/cases/{case_id}/plan/amendment/approve", "supervisor", json={})
+
+        async def adjusted() -> list[Any]:
+            grants = await self.ok("grants", "GET", "/v1/grants", "finance", params={"case_id": str(case_id)})
+            return [g for g in grants if g["total"]["amount"] == 90_000]
+
+        await eventually(adjusted, what=f"the grant of case {case_id} amended")
 
     async def _paid(self, case_id: UUID, returned: bool) -> None:
         async def opened() -> list[Any]:

@@ -68,7 +68,7 @@ async def test_the_report_money_equals_the_ledger_to_the_minor_unit(system: Syst
     total = dict(zip(money["columns"], money["total"]["values"], strict=True))
     ledger = await ledger_money(system, PROGRAMME, period.since, period.before)
     assert {k: total[k] for k in ledger} == ledger
-    assert ledger["committed"] == 6 * 60_000
+    assert ledger["committed"] == 6 * 60_000 + 60_000  # the first case's amendment committed 600.00 more
     assert ledger["returned"] > 0
     assert ledger["released"] > 0
     housing = next(r for r in money["rows"] if r["key"] == "housing")

@@ -172,13 +172,17 @@ def funding_received(programme_id: str, amount: Money, *, idempotency_key: str, 
     )
 
 
-def commitment(programme_id: str, grant_id: UUID, amount: Money) -> Posting:
-    """A grant opens: its total leaves the available budget and is committed to it."""
+def commitment(
+    programme_id: str, grant_id: UUID, amount: Money, *, idempotency_key: str | None = None, memo: str = ""
+) -> Posting:
+    """A grant opens: its total leaves the available budget and is committed to it. An amended plan
+    commits what it adds the same way, under a key of its own (the amendment's)."""
     return Posting(
         kind=TransactionKind.COMMITMENT,
-        idempotency_key=f"commitment:{grant_id}",
+        idempotency_key=idempotency_key or f"commitment:{grant_id}",
         programme_id=programme_id,
         grant_id=grant_id,
+        memo=memo,
         lines=_move(
             _account(AccountKind.COMMITTED, programme_id, grant_id),
             _account(AccountKind.AVAILABLE, programme_id),

@@ -20,7 +20,8 @@ from services.intake.core.requests import UrgencyReason
 from services.intake.core.validation import Invalid
 from services.intake.core.views import sees_personal_data
 from services.intake.http.deps import intake_of
-from services.intake.http.pages import forms
+from services.intake.http.pages import forms, household_forms
+from services.intake.http.pages.household_forms import CHANGES_DONE
 from services.intake.http.pages.render import label, options, render
 from services.intake.use_cases import cases as use_cases
 from shared.events.codes import (
@@ -50,6 +51,7 @@ DONE = {
     "approve": "Plan approved. Grants will size the grant from it.",
     "consent": "Consent saved.",
     "close": "Case closed.",
+    **CHANGES_DONE,
 }
 
 
@@ -139,6 +141,7 @@ async def case_page(
         "submitted": submitted or {},
         "notice": DONE.get(request.query_params.get("done", "")),
         "who": lambda user_id: "you" if user_id == user.id else f"user {str(user_id)[:8]}",
+        **household_forms.page_context(case, user),
     }
     return render(request, "case.html", context, status_code)
 
@@ -189,6 +192,10 @@ async def _submit(
     except CaseNotFound:
         return await case_page(request, user, case_id)
     return RedirectResponse(f"/cases/{case_id}?done={section}#{section}", status_code=303)
+
+
+# the case page's other parts (pages/case_changes.py) submit the same way
+submit_section = _submit
 
 
 @router.post("/cases/{case_id}/assessment")
