@@ -79,11 +79,16 @@ async def test_a_supervisor_approves_an_amendment_and_reopens_a_case_in_macedoni
 
     page = await browser_context.new_page()
     await sign_in(page, site, "s.petrovska", "mk")
-    await page.goto(f"{site.url}/cases/{amended_case}?lang=mk#amendment")
+    # the supervisor's queue lists the amendment and leads to it
+    await page.goto(f"{site.url}/supervisor?lang=mk")
+    waiting = page.locator("section[aria-labelledby=amendments]")
+    violations = [f"queue: {v}" for v in await blocking_violations(page)]
+    await waiting.locator(f'a[href="/cases/{amended_case}#amendment"]').click()
+    await expect(page).to_have_url(f"{site.url}/cases/{amended_case}#amendment")
     part = page.locator("#amendment")
     await expect(part.get_by_role("heading", name="Измена на одобрениот план")).to_be_visible()
     await expect(part.get_by_role("cell", name="EUR 1400.00")).to_be_visible()
-    violations = [f"amendment: {v}" for v in await blocking_violations(page)]
+    violations += [f"amendment: {v}" for v in await blocking_violations(page)]
     await part.get_by_role("button", name="Одобри ја измената").click()
     await expect(page).to_have_url(
         f"{site.url}/cases/{amended_case}?done=approve-amendment#approve-amendment"

@@ -17,6 +17,7 @@ from services.intake.core.views import summary_for
 from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
 from services.intake.http.pages.render import PAGES, render
+from services.intake.use_cases import case_changes
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.queue import supervisor_queue
 from shared.http.i18n import N_, gettext
@@ -39,8 +40,12 @@ async def queue_page(
         "escalated": queue.escalated,
         "errors": errors or {},
         "notice": gettext(lang, APPROVED) if request.query_params.get("done") == "approved" else None,
-        # Plan amendments waiting for approval (issue 15, point 2) join this queue once intake keeps
-        # them: pass them here as "amendments" and supervisor.html lists them in its marked section.
+        # approved on the case's page, beside the plan they change
+        "amendments": [
+            (summary_for(user, c), c.amendment)
+            for c in await case_changes.amendments_awaiting(intake_of(request), user)
+            if c.amendment is not None
+        ],
     }
     return render(request, "supervisor.html", page, status_code)
 
