@@ -65,6 +65,8 @@ class Action(StrEnum):
     CANCEL_ARRIVAL = "cancel_arrival"
     CONFIRM_ARRIVAL = "confirm_arrival"
     MISS_ARRIVAL = "miss_arrival"  # intake's job: nobody confirmed the arrival in time
+    # referral: a caseworker withdrew, re-routed, placed by hand, held or released a referral
+    REFER = "refer"
 
 
 class Purpose(StrEnum):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -29,8 +30,8 @@ from shared.topics import Topics, TopicSpec
 
 from .consumers import SERVICE, Consumers, build_broker
 from .core.directory import Directory, load_directory, load_municipalities
-from .http import partners, referrals
-from .jobs import escalation_sweep
+from .http import actions, partners, referrals
+from .jobs import escalation_sweep, reroute_sweep, retry_sweep
 from .store import PRIVILEGES
 from .store.places import sync_partner_places
 from .store.referrals import ACCESS_LOG_CASES
@@ -47,6 +48,9 @@ class ReferralSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOMEWARD_REFERRAL_", extra="ignore", frozen=True)
 
     sweep_interval_s: float = Field(default=60.0, gt=0)
+    # the second deadline: an escalated referral nobody held is re-routed this long after its
+    # partner's own deadline (use_cases/automatic.py)
+    reroute_after_hours: float = Field(default=48.0, gt=0)
     partners_file: str = "partners.yaml"
 
 
@@ -96,7 +100,14 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
             app.state.runtime = runtime
             await broker.start()
             set_readiness(app, {"database": database_check(runtime.pool), "broker": broker_check(broker)})
-            jobs = Jobs([escalation_sweep(runtime.pool, context, interval)])
+            reroute_after = timedelta(hours=options.reroute_after_hours)
+            jobs = Jobs(
+                [
+                    escalation_sweep(runtime.pool, context, interval),
+                    reroute_sweep(runtime.pool, context, interval, reroute_after),
+                    retry_sweep(runtime.pool, context, interval),
+                ]
+            )
             jobs.start()
             try:
                 yield
@@ -115,6 +126,8 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
     )
     app.state.directory = directory
     app.include_router(referrals.router)
+    app.include_router(actions.router)
+    app.state.context = context
     app.include_router(partners.router)
     app.include_router(access_log_router(ACCESS_LOG_CASES))
     return app
