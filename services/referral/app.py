@@ -30,7 +30,7 @@ from shared.topics import Topics, TopicSpec
 
 from .consumers import SERVICE, Consumers, build_broker
 from .core.directory import Directory, load_directory, load_municipalities
-from .http import actions, partners, referrals
+from .http import actions, pages, partners, referrals
 from .jobs import escalation_sweep, reroute_sweep, retry_sweep
 from .store import PRIVILEGES
 from .store.places import sync_partner_places
@@ -128,6 +128,8 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
     app.include_router(referrals.router)
     app.include_router(actions.router)
     app.state.context = context
+    pages.PAGES.install(app)
+    app.include_router(pages.router)
     app.include_router(partners.router)
     app.include_router(access_log_router(ACCESS_LOG_CASES))
     return app
