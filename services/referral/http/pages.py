@@ -23,6 +23,7 @@ from services.referral.core import actions as rules
 from services.referral.core.directory import PARTNER_ID_PATTERN
 from services.referral.core.errors import NotInScope, RefusedTransition
 from services.referral.core.status import FINAL
+from services.referral.core.visibility import PARTNERS_WORDS
 from services.referral.use_cases import actions
 from services.referral.use_cases.case_view import ReferralView, case_referrals
 from shared.db import Pool
@@ -32,6 +33,7 @@ from shared.http.pages import Pages
 from shared.http.sessions import page_user, user_for_session
 from shared.identity.model import Role, User
 
+from . import words
 from .actions import context_of
 from .deps import pool
 
@@ -41,13 +43,6 @@ Database = Annotated[Pool, Depends(pool)]
 
 PAGES = Pages(Path(__file__).parent / "templates")
 
-REASONS = {
-    rules.WithdrawReason.RETURNEE_DECLINED: N_("The returnee declined it"),
-    rules.WithdrawReason.NO_LONGER_NEEDED: N_("No longer needed"),
-    rules.WithdrawReason.WRONG_CATEGORY: N_("Wrong category"),
-    rules.WithdrawReason.PARTNER_UNRESPONSIVE: N_("The partner does not respond"),
-    rules.WithdrawReason.OTHER: N_("Other"),
-}
 DONE = {
     "withdraw": N_("Referral withdrawn. The partner has been told."),
     "reroute": N_("Referral sent to the chosen partner; the previous partner has been told."),
@@ -59,11 +54,17 @@ CHOOSE_REASON = N_("Choose a reason from the list")
 CHOOSE_PARTNER = N_("Choose a partner from the list")
 
 
-def _row(view: ReferralView, directory_name: dict[str, str]) -> dict[str, Any]:
+def _row(view: ReferralView, directory_name: dict[str, str], lang: str) -> dict[str, Any]:
     referral = view.referral
+    # a decline's reason and a completion's outcome are the partner's own words: shown as written
+    partners_words = referral.status in PARTNERS_WORDS
     return {
         "referral": referral,
         "id": str(referral.referral_id),
+        "category": words.words(lang, words.CATEGORIES, referral.category),
+        "status": words.words(lang, words.STATUSES, referral.status),
+        "priority": words.words(lang, words.PRIORITIES, referral.priority),
+        "reason": referral.reason if partners_words else words.words(lang, words.REASONS, referral.reason),
         "partner": directory_name.get(referral.partner_id or "", referral.partner_id),
         "eligible": [(p.id, p.name) for p in view.eligible],
         "may_withdraw": referral.status not in FINAL,
@@ -96,8 +97,8 @@ async def referrals_page(
     page = {
         "case_id": case_id,
         "closed": found.closed,
-        "rows": [_row(view, names) for view in found.referrals],
-        "reasons": [(code.value, gettext(lang, text)) for code, text in REASONS.items()],
+        "rows": [_row(view, names, lang) for view in found.referrals],
+        "reasons": [(code.value, gettext(lang, text)) for code, text in words.WITHDRAW_REASONS.items()],
         "errors": errors or {},
         "notice": notice or (gettext(lang, DONE[done]) if done in DONE else None),
     }
