@@ -29,12 +29,13 @@ WITHOUT_VULNERABILITIES = [r for r in Role if not sees_vulnerabilities(r)]
 
 
 def paths(
-    system: System, service: str, populated: Populated, user_id: str
+    system: System, service: str, populated: Populated, user_id: str, referral_id: str
 ) -> list[tuple[str, dict[str, str]]]:
     """Every GET operation and page of `service`, with this case's ids (and the reader's own user
     id) put in its path and, where it filters by them, in its query."""
     ids = {
         "user_id": user_id,
+        "referral_id": referral_id,
         "case_id": str(populated.case_id),
         "grant_id": populated.grant_id,
         "installment_id": populated.installment_ids[0],
@@ -71,11 +72,16 @@ async def test_no_view_or_export_of_any_service_gives_a_reader_without_the_right
         *safe_houses,
     ]
     user_id = await _user_id(system, role)
+    # one of the case's referrals, for the operations about one referral (its eligible partners)
+    listed = await system.call(
+        "referral", "GET", "/v1/referrals", Role.CASEWORKER, params={"case_id": str(populated.case_id)}
+    )
+    referral_id = listed.json()["referrals"][0]["referral_id"]
     session = await system.page(role)  # the pages know their reader by the session cookie
     answered: dict[int, int] = {}
     leaks: list[str] = []
     for service in SERVICES:
-        for path, query in paths(system, service, populated, user_id):
+        for path, query in paths(system, service, populated, user_id, referral_id):
             response = await system.call(service, "GET", path, role, params=query, headers=session)
             answered[response.status_code] = answered.get(response.status_code, 0) + 1
             body = response.text.casefold()
