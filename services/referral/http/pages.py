@@ -83,7 +83,6 @@ async def referrals_page(
     *,
     status_code: int = 200,
     errors: dict[str, list[str]] | None = None,
-    notice: str | None = None,
 ) -> Response:
     context = context_of(request)
     lang = PAGES.lang(request)
@@ -100,7 +99,7 @@ async def referrals_page(
         "rows": [_row(view, names, lang) for view in found.referrals],
         "reasons": [(code.value, gettext(lang, text)) for code, text in words.WITHDRAW_REASONS.items()],
         "errors": errors or {},
-        "notice": notice or (gettext(lang, DONE[done]) if done in DONE else None),
+        "notice": gettext(lang, DONE[done]) if done in DONE else None,
     }
     return PAGES.render(request, "referrals.html", page, status_code)
 
