@@ -8,17 +8,22 @@ from datetime import UTC, datetime, timedelta
 from uuid import uuid4
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.referral.core import actions as rules
+from services.referral.core.directory import Directory
 from services.referral.core.errors import RefusedTransition
 from services.referral.core.events import Occasion, held, moved, placed, released
+from services.referral.core.payloads import payload_for
 from services.referral.core.referral import Case, Referral
+from services.referral.core.routing import candidates
 from shared.events import Category, Priority, ReferralStatus
+from shared.events.intake import CaseFacts
 from shared.events.referral import ReferralHeld, ReferralReleased, ReferralStatusChanged, ReferralWithdrawn
 
 from .factories import directory, facts, partner
+from .test_routing_properties import PARTNER_IDS, case_facts, directories, loads_strategy
 
 S = ReferralStatus
 H = Category.HOUSING
@@ -215,3 +220,32 @@ def test_hold_and_release_go_to_the_status_topic_only() -> None:
     [message] = release.messages
     assert message.partner_id is None
     assert isinstance(message.envelope.event(), ReferralReleased)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    facts_=case_facts,
+    directory_=directories(),
+    loads=loads_strategy,
+    category=st.sampled_from(Category),
+    holder=st.sampled_from(PARTNER_IDS),
+    decliners=st.sets(st.sampled_from(PARTNER_IDS), max_size=3),
+)
+def test_the_eligible_list_is_what_routing_would_take_less_the_holder_and_the_decliners(
+    facts_: CaseFacts,
+    directory_: Directory,
+    loads: dict[tuple[str, Category], int],
+    category: Category,
+    holder: str,
+    decliners: set[str],
+) -> None:
+    case = Case(facts_.model_copy(update={"consent": {category: True}}), closed=False)
+    current = replace(referral(S.ISSUED, holder), case_id=facts_.case_id, category=category)
+    others = [replace(referral(S.DECLINED, p), case_id=facts_.case_id, category=category) for p in decliners]
+    eligible = rules.eligible_partners(case, current, [*others, current], directory_, loads)
+    allowed = [p.id for p in candidates(directory_, case.facts, category, loads)]
+    # routing's choice and order, less the holder and those that declined
+    assert [p.id for p in eligible] == [p for p in allowed if p != holder and p not in decliners]
+    for chosen_partner in eligible:
+        placement = rules.placement_with(chosen_partner, case, category, NOW)
+        assert placement.payload == payload_for(category, case.facts)  # what routing would send
