@@ -19,7 +19,7 @@ at most one interval (HOMEWARD_REFERRAL_SWEEP_INTERVAL_S) before it is used.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -28,6 +28,7 @@ from prometheus_client import Counter
 
 from services.referral.core import actions as rules
 from services.referral.core.events import Occasion
+from services.referral.core.referral import Referral
 from services.referral.core.routing import place
 from services.referral.store import actions as store
 from services.referral.store.casebook import CaseBook
@@ -52,6 +53,13 @@ REFERRALS_RETRIED = Counter(
 )
 
 
+async def _lock_places(book: CaseBook, case_ids: list[UUID], wanted: Callable[[Referral], bool]) -> None:
+    """Lock, in one go and in key order, the place rows of every category this chunk may place in
+    (rather than category by category as it goes), so a sweep does not wait on a consumer that
+    holds one category's rows and waits for another's."""
+    await book.loads({r.category for c in case_ids for r in book.referrals_of(c) if wanted(r)})
+
+
 def _chunks(case_ids: list[UUID]) -> Iterable[list[UUID]]:
     for start in range(0, len(case_ids), CHUNK):
         yield case_ids[start : start + CHUNK]
@@ -66,6 +74,7 @@ async def reroute_escalations(pool: Pool, context: ReferralContext, now: datetim
         async with transaction(pool) as connection:
             book = CaseBook(connection)
             await book.load_cases(chunk)
+            await _lock_places(book, chunk, lambda r: rules.reroute_due(r, now, after))
             changes = ReferralChanges(book, context.topics, Occasion(now))
             count = 0
             for case_id in chunk:
@@ -97,6 +106,7 @@ async def retry_unplaced(pool: Pool, context: ReferralContext, now: datetime) ->
         async with transaction(pool) as connection:
             book = CaseBook(connection)
             await book.load_cases(chunk)
+            await _lock_places(book, chunk, lambda r: r.status is ReferralStatus.UNPLACED)
             changes = ReferralChanges(book, context.topics, Occasion(now))
             count = 0
             for case_id in chunk:
