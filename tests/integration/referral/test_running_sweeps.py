@@ -37,17 +37,15 @@ async def test_the_service_issues_an_unplaced_referral_when_a_place_frees(
     try:
         async with app.router.lifespan_context(app):
             _, token = await app.state.identity.add_user(
-                "caseworker-sweeps", Role.CASEWORKER, programmes=["NL-AVRR"]
+                f"caseworker-{isolation.schema}", Role.CASEWORKER, programmes=["NL-AVRR"]
             )
             client = httpx.AsyncClient(
                 transport=httpx.ASGITransport(app=app),
                 base_url="http://referral.test",
                 headers={"Authorization": f"Bearer {token}"},
             )
-            first, waiting = (
-                needs_assessed(municipality="veles", needs=[Category.HOUSING]) for _ in range(2)
-            )
-            for event in (first, waiting):
+            cases = [needs_assessed(municipality="veles", needs=[Category.HOUSING]) for _ in range(2)]
+            for event in cases:
                 await publish(
                     kafka_bootstrap, topics.returnees.name, [event.to_bytes()], key=event.key.encode()
                 )
@@ -56,23 +54,33 @@ async def test_the_service_issues_an_unplaced_referral_when_a_place_frees(
                 listed = (await client.get("/v1/referrals", params={"case_id": case})).json()["referrals"]
                 return next((r for r in listed if r["status"] == status), None)
 
-            holding = await eventually(
-                lambda: referral_of(first.key, "issued"), what="the first to be issued"
+            async def one_placed_one_waiting() -> tuple[dict[str, str], str] | None:
+                # the two cases sit in different partitions: either may be routed first
+                for held, other in ((cases[0].key, cases[1].key), (cases[1].key, cases[0].key)):
+                    holding = await referral_of(held, "issued")
+                    if holding and await referral_of(other, "unplaced"):
+                        return holding, other
+                return None
+
+            found = await eventually(
+                one_placed_one_waiting, timeout=60, what="one case placed, the other waiting"
             )
-            await eventually(lambda: referral_of(waiting.key, "unplaced"), what="the second to wait")
+            assert found is not None
+            holding, waiting = found
             withdrawn = await client.post(
                 f"/v1/referrals/{holding['referral_id']}/withdraw", json={"reason": "no_longer_needed"}
             )
             assert withdrawn.status_code == 200
 
             placed = await eventually(
-                lambda: referral_of(waiting.key, "issued"),
+                lambda: referral_of(waiting, "issued"),
                 timeout=30,
                 what="the job to issue the waiting one",
             )
+            assert placed is not None
             assert placed["partner_id"] == "veles-homes"
             records = await read_topic(kafka_bootstrap, topics.partner("veles-homes").name, at_least=2)
-            issued = [json.loads(r.value) for r in records if r.key == waiting.key.encode()]
+            issued = [json.loads(r.value) for r in records if r.key == waiting.encode()]
             assert [(e["type"], e["data"]["referral_id"]) for e in issued] == [
                 ("ReferralIssued", placed["referral_id"])
             ]
