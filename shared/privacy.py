@@ -72,6 +72,8 @@ class Action(StrEnum):
     REOPEN = "reopen"  # a supervisor reopened a closed case
     PROPOSE_AMENDMENT = "propose_amendment"  # of an approved plan
     APPROVE_AMENDMENT = "approve_amendment"
+    # referral: a caseworker withdrew, re-routed, placed by hand, held or released a referral
+    REFER = "refer"
 
 
 class Purpose(StrEnum):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -29,9 +30,9 @@ from shared.topics import Topics, TopicSpec
 
 from .consumers import SERVICE, Consumers, build_broker
 from .core.directory import Directory, load_directory, load_municipalities
-from .http import partners, referrals
-from .http.pages import portal
-from .jobs import escalation_sweep
+from .http import actions, partners, referrals
+from .http.pages import case_referrals, portal
+from .jobs import escalation_sweep, reroute_sweep, retry_sweep
 from .store import PRIVILEGES
 from .store.places import sync_partner_places
 from .store.referrals import ACCESS_LOG_CASES
@@ -48,6 +49,9 @@ class ReferralSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOMEWARD_REFERRAL_", extra="ignore", frozen=True)
 
     sweep_interval_s: float = Field(default=60.0, gt=0)
+    # the second deadline: an escalated referral nobody held is re-routed this long after its
+    # partner's own deadline (use_cases/automatic.py)
+    reroute_after_hours: float = Field(default=48.0, gt=0)
     partners_file: str = "partners.yaml"
 
 
@@ -97,7 +101,14 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
             app.state.runtime = runtime
             await broker.start()
             set_readiness(app, {"database": database_check(runtime.pool), "broker": broker_check(broker)})
-            jobs = Jobs([escalation_sweep(runtime.pool, context, interval)])
+            reroute_after = timedelta(hours=options.reroute_after_hours)
+            jobs = Jobs(
+                [
+                    escalation_sweep(runtime.pool, context, interval),
+                    reroute_sweep(runtime.pool, context, interval, reroute_after),
+                    retry_sweep(runtime.pool, context, interval),
+                ]
+            )
             jobs.start()
             try:
                 yield
@@ -115,11 +126,14 @@ def create_app(settings: Settings | None = None, *, sweep_interval_s: float | No
         lifespan=lifespan,
     )
     app.state.directory = directory
-    app.state.context = context
     app.include_router(referrals.router)
+    app.include_router(actions.router)
+    app.state.context = context
+    # pages: caseworkers act on a case's referrals; partners' staff answer on the portal. One
+    # sign-in for both (it returns to `/`, which sends partners' staff to the portal).
+    case_referrals.PAGES.install(app)
+    app.include_router(case_referrals.router)
+    app.include_router(portal.router)
     app.include_router(partners.router)
     app.include_router(access_log_router(ACCESS_LOG_CASES))
-    # the partner portal: pages for partners' staff (sign-in, sign-out and /assets with them)
-    app.include_router(portal.router)
-    portal.PAGES.install(app)
     return app

@@ -50,6 +50,15 @@ a category declares (a medical partner may be told of a medical condition, a hou
 a safe house is needed); those arrive in the payload's `vulnerabilities`, and only when the returnee
 consented to share with that category.
 
+ReferralWithdrawn ends a referral; stop working on it. Its `reason` is a code: `need_removed`,
+`consent_withdrawn`, `case_closed`, `personal_data_erased`, the return's changes (`arrival_rescheduled`,
+`arrival_cancelled`, `arrival_missed`, `arrival_confirmed`), a caseworker's reason (`returnee_declined`,
+`no_longer_needed`, `wrong_category`, `partner_unresponsive`, `other`), or a re-route to another partner
+(`rerouted` by a caseworker; `no_answer_rerouted` when an escalated referral had no answer by its second
+deadline). The referral may go to another partner; a partner never sees where. A referral that found no
+partner may be issued to you later, when a caseworker places it by hand or a place of yours frees:
+it is a plain ReferralIssued, answered as any.
+
 ErasureRequested: delete everything you hold about the case (the referrals it names). It comes when
 the case's personal data is erased in Homeward (retention ended, the returnee's request) or the
 returnee withdrew consent to share with your category, also after a completed referral.

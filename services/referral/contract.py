@@ -19,7 +19,9 @@ from shared.events.referral import (
     ReferralCompleted,
     ReferralDeclined,
     ReferralEscalated,
+    ReferralHeld,
     ReferralIssued,
+    ReferralReleased,
     ReferralStatusChanged,
     ReferralWithdrawn,
 )
@@ -101,7 +103,12 @@ PARTNER_TOPIC_MESSAGES = _one_of(
 RESPONSE_MESSAGES = _one_of(
     envelope_of(ReferralAccepted), envelope_of(ReferralDeclined), envelope_of(ReferralCompleted)
 )
-STATUS_MESSAGES = _one_of(envelope_of(ReferralStatusChanged), envelope_of(ReferralEscalated))
+STATUS_MESSAGES = _one_of(
+    envelope_of(ReferralStatusChanged),
+    envelope_of(ReferralEscalated),
+    envelope_of(ReferralHeld),
+    envelope_of(ReferralReleased),
+)
 
 
 def declare_contract(broker: KafkaBroker, topics: Topics, directory: Directory) -> None:
@@ -115,7 +122,8 @@ def declare_contract(broker: KafkaBroker, topics: Topics, directory: Directory) 
             title=topic,
             description=f"Referrals for {partner.name} ({served}), keyed by case id. Only this partner "
             f"reads it. ReferralIssued asks for an answer on {answers} by `respond_by`; "
-            "ReferralWithdrawn ends a referral (consent withdrawn, need removed, case closed); "
+            "ReferralWithdrawn ends a referral (consent withdrawn, need removed, case closed, a caseworker's "
+            "reason, re-routed to another partner); "
             "ErasureRequested asks to delete everything held about the case (its personal data was "
             "erased, or consent to share with this category withdrawn) and needs no answer. At least "
             "once: the same event (same event_id) may arrive twice; act on an event_id once.",
@@ -148,6 +156,12 @@ def declare_contract(broker: KafkaBroker, topics: Topics, directory: Directory) 
         topics.referral_status.name,
         title=topics.referral_status.name,
         description="Every referral status change (for intake's case timeline), keyed by case id; "
-        "ReferralEscalated when a partner has not answered by the deadline.",
+        "ReferralEscalated when a partner has not answered by the deadline; ReferralHeld and "
+        "ReferralReleased when a caseworker holds an escalated referral (no automatic re-route at its "
+        "second deadline) or releases it. A caseworker's withdrawal carries its reason code; a "
+        "re-route is the old referral withdrawn (`rerouted`, or `no_answer_rerouted` when the service "
+        "re-routed it at the second deadline) and a new one, naming it as previous; a placement by hand "
+        "or once a place freed is the unplaced referral issued (`placed_by_hand`, `place_freed`). "
+        "Not for partners.",
         schema=STATUS_MESSAGES,
     )

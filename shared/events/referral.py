@@ -97,3 +97,24 @@ class ReferralEscalated(Event):
     partner_id: str
     category: Category
     deadline: datetime
+
+
+class ReferralHeld(Event):
+    """A caseworker holds an escalated referral: it is not re-routed automatically at its second
+    deadline while held (on `referral.status.v1` only: partners are not told)."""
+
+    event_type = "ReferralHeld"
+
+    referral_id: UUID
+    case_id: UUID
+    category: Category
+
+
+class ReferralReleased(Event):
+    """A caseworker released the hold on an escalated referral: the automatic re-route applies again."""
+
+    event_type = "ReferralReleased"
+
+    referral_id: UUID
+    case_id: UUID
+    category: Category

@@ -4,7 +4,8 @@ Summaries carry codes, ids and amounts only.
 Each event referral reports has a second line for readers who may not see vulnerabilities
 (`withheld`): which partner holds a referral, its deadline and the partner's own words are left
 out, for every partner alike (a safe house's id, or its one-day deadline, would betray the case's
-vulnerability), and escalations are not shown to them at all (their timing gives the deadline)."""
+vulnerability), and escalations — and holds, which only escalated referrals get — are not shown to
+them at all (their timing gives the deadline)."""
 
 from __future__ import annotations
 
@@ -62,6 +63,12 @@ def describe(event: Event) -> str:
                 f"Referral for {event.category} with {event.partner_id} escalated:"
                 f" no answer by {event.deadline.isoformat(timespec='minutes')}"
             )
+        case referral.ReferralHeld():
+            return f"Referral for {event.category} held by the caseworker: not re-routed automatically"
+        case referral.ReferralReleased():
+            return (
+                f"Referral for {event.category} released: re-routed automatically after its second deadline"
+            )
         case grants.GrantOpened():
             count = len(event.installments)
             return f"Grant opened: {event.total} in {count} installments ({event.programme_id})"
@@ -97,8 +104,8 @@ def withheld(event: Event) -> str | None:
             partner = " with a partner" if event.partner_id else ""
             why = f": {event.reason}" if event.reason and event.status not in PARTNERS_WORDS else ""
             return f"Referral for {event.category}{partner}: {event.status}{why}"
-        case referral.ReferralEscalated():
-            return None
+        case referral.ReferralEscalated() | referral.ReferralHeld() | referral.ReferralReleased():
+            return None  # only an escalated referral is held: its timing would give the deadline
     return describe(event)
 
 

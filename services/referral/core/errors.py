@@ -24,3 +24,8 @@ class WrongPartner(RefusedTransition):
 
 class UnexpectedEvent(Poison, ValueError):
     """An event type that has no business on the topic it arrived on."""
+
+
+class NotInScope(LookupError):
+    """A referral (or case) the user may not see, or that does not exist: the same answer for both
+    (404), so that nobody learns another programme's cases exist. Not a poison: no consumer raises it."""

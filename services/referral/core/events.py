@@ -5,6 +5,7 @@ transaction (DESIGN rule 1).
 - a new or re-placed referral ISSUED to a partner sends it ReferralIssued on its own topic;
 - withdrawing a referral a partner holds sends it ReferralWithdrawn;
 - escalating one (its deadline passed) sends ReferralEscalated on `referral.status.v1`;
+- holding an escalated one, or releasing the hold, sends ReferralHeld / ReferralReleased there;
 - every change sends ReferralStatusChanged on `referral.status.v1`, after the events above;
 - erasure (the case's personal data erased, or consent to share with a category withdrawn) sends
   each partner that was ever sent one of the referrals concerned an ErasureRequested on its topic.
@@ -23,7 +24,9 @@ from shared.events import Category, Envelope, ErasureReason, Event, ReferralStat
 from shared.events.referral import (
     ErasureRequested,
     ReferralEscalated,
+    ReferralHeld,
     ReferralIssued,
+    ReferralReleased,
     ReferralStatusChanged,
     ReferralWithdrawn,
 )
@@ -91,8 +94,9 @@ def opened(
     return Change(None, referral, (*_optional(issued), _status_changed(occasion, referral, previous=None)))
 
 
-def placed(occasion: Occasion, pending: Referral, placement: Placement) -> Change:
-    """A new placement for an unplaced or consent-waiting referral (same referral id)."""
+def placed(occasion: Occasion, pending: Referral, placement: Placement, reason: str | None = None) -> Change:
+    """A new placement for an unplaced or consent-waiting referral (same referral id); `reason`
+    says why on `referral.status.v1` (placed by hand, a place freed)."""
     move(pending.state, placement.status)
     issued = _issued(occasion, pending.case_id, pending.referral_id, placement, pending.correlation_id)
     referral = replace(
@@ -106,8 +110,27 @@ def placed(occasion: Occasion, pending: Referral, placement: Placement) -> Chang
         reason=None,
         updated_at=occasion.now,
     )
-    status_changed = _status_changed(occasion, referral, previous=pending.status)
+    status_changed = _status_changed(occasion, referral, previous=pending.status, reason=reason)
     return Change(pending, referral, (*_optional(issued), status_changed))
+
+
+def held(occasion: Occasion, referral: Referral, by: UUID) -> Change:
+    """A caseworker holds an escalated referral (core/actions.py checks it may be held): only
+    `referral.status.v1` hears of it; the partner is not told."""
+    after = replace(referral, held_by=by, held_at=occasion.now, updated_at=occasion.now)
+    event = ReferralHeld(
+        referral_id=referral.referral_id, case_id=referral.case_id, category=referral.category
+    )
+    return Change(referral, after, (_about(occasion, referral, event),))
+
+
+def released(occasion: Occasion, referral: Referral) -> Change:
+    """The hold on a referral released: the automatic re-route applies to it again."""
+    after = replace(referral, held_by=None, held_at=None, updated_at=occasion.now)
+    event = ReferralReleased(
+        referral_id=referral.referral_id, case_id=referral.case_id, category=referral.category
+    )
+    return Change(referral, after, (_about(occasion, referral, event),))
 
 
 def moved(

@@ -30,6 +30,9 @@ class Referral:
     reason: str | None
     created_at: datetime
     updated_at: datetime
+    # a caseworker's hold on an escalated referral: no automatic re-route while set (core/actions.py)
+    held_by: UUID | None = None
+    held_at: datetime | None = None
 
     @property
     def state(self) -> ReferralState:
@@ -54,3 +57,4 @@ class Assignment:
     case_id: UUID
     assigned_to: UUID | None
     office: str | None
+    programme_id: str | None = None  # when read for a scope check (not written by assign_cases)

@@ -46,6 +46,8 @@ class ReferralOut(BaseModel):
     reason: str | None
     created_at: datetime
     updated_at: datetime
+    # when a caseworker held it (escalated, not to be re-routed automatically); None: not held
+    held_at: datetime | None = None
 
     @classmethod
     def of(cls, referral: Referral, reader: User) -> ReferralOut:

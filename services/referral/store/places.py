@@ -78,3 +78,13 @@ async def move_places(connection: Connection, deltas: Mapping[tuple[str, Categor
         partners,
         [deltas[(partner, Category(category))] for category, partner in keys],
     )
+
+
+async def read_places(connection: Connection, categories: Collection[Category]) -> Loads:
+    """Places in use for `categories`, unlocked: for showing which partners could take a referral
+    (the action that then takes one locks and counts again)."""
+    rows = await connection.fetch(
+        "SELECT partner_id, category, in_use FROM partner_places WHERE category = ANY($1::text[])",
+        sorted(c.value for c in categories),
+    )
+    return {(r["partner_id"], Category(r["category"])): int(r["in_use"]) for r in rows}

@@ -24,7 +24,7 @@ from shared.identity.model import CaseLimit
 
 REFERRAL_COLUMNS = (
     "referral_id, case_id, category, partner_id, status, priority, payload, respond_by, correlation_id,"
-    " issued_event_id, previous_referral_id, reason, created_at, updated_at"
+    " issued_event_id, previous_referral_id, reason, created_at, updated_at, held_by, held_at"
 )
 
 # each case's programme and assignment (from intake's events), for reading the access log within
@@ -48,6 +48,8 @@ def _referral(row: asyncpg.Record) -> Referral:
         reason=row["reason"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        held_by=row["held_by"],
+        held_at=row["held_at"],
     )
 
 
@@ -162,12 +164,13 @@ async def insert_referrals(connection: Connection, referrals: Sequence[Referral]
         f"INSERT INTO referrals ({REFERRAL_COLUMNS}, programme_id)"
         " SELECT r.referral_id, r.case_id, r.category, r.partner_id, r.status, r.priority, r.payload::jsonb,"
         " r.respond_by, r.correlation_id, r.issued_event_id, r.previous_referral_id, r.reason,"
-        " r.created_at, r.updated_at, (SELECT c.programme_id FROM cases c WHERE c.case_id = r.case_id)"
+        " r.created_at, r.updated_at, r.held_by, r.held_at,"
+        " (SELECT c.programme_id FROM cases c WHERE c.case_id = r.case_id)"
         " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
         " $8::timestamptz[], $9::uuid[], $10::uuid[], $11::uuid[], $12::text[], $13::timestamptz[],"
-        " $14::timestamptz[]) WITH ORDINALITY AS r(referral_id, case_id, category, partner_id, status,"
-        " priority, payload, respond_by, correlation_id, issued_event_id, previous_referral_id, reason,"
-        " created_at, updated_at, n) ORDER BY r.n",
+        " $14::timestamptz[], $15::uuid[], $16::timestamptz[]) WITH ORDINALITY AS r(referral_id, case_id,"
+        " category, partner_id, status, priority, payload, respond_by, correlation_id, issued_event_id,"
+        " previous_referral_id, reason, created_at, updated_at, held_by, held_at, n) ORDER BY r.n",
         [r.referral_id for r in referrals],
         [r.case_id for r in referrals],
         [r.category.value for r in referrals],
@@ -182,6 +185,8 @@ async def insert_referrals(connection: Connection, referrals: Sequence[Referral]
         [r.reason for r in referrals],
         [r.created_at for r in referrals],
         [r.updated_at for r in referrals],
+        [r.held_by for r in referrals],
+        [r.held_at for r in referrals],
     )
 
 
@@ -190,10 +195,11 @@ async def update_referrals(connection: Connection, referrals: Sequence[Referral]
     await connection.execute(
         "UPDATE referrals AS r SET partner_id = u.partner_id, status = u.status, priority = u.priority,"
         " payload = u.payload::jsonb, respond_by = u.respond_by, issued_event_id = u.issued_event_id,"
-        " reason = u.reason, updated_at = u.updated_at"
+        " reason = u.reason, updated_at = u.updated_at, held_by = u.held_by, held_at = u.held_at"
         " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],"
-        " $7::uuid[], $8::text[], $9::timestamptz[]) AS u(referral_id, partner_id, status, priority,"
-        " payload, respond_by, issued_event_id, reason, updated_at)"
+        " $7::uuid[], $8::text[], $9::timestamptz[], $10::uuid[], $11::timestamptz[])"
+        " AS u(referral_id, partner_id, status, priority, payload, respond_by, issued_event_id, reason,"
+        " updated_at, held_by, held_at)"
         " WHERE r.referral_id = u.referral_id",
         [r.referral_id for r in referrals],
         [r.partner_id for r in referrals],
@@ -204,6 +210,8 @@ async def update_referrals(connection: Connection, referrals: Sequence[Referral]
         [r.issued_event_id for r in referrals],
         [r.reason for r in referrals],
         [r.updated_at for r in referrals],
+        [r.held_by for r in referrals],
+        [r.held_at for r in referrals],
     )
 
 

@@ -8,7 +8,16 @@ import functools
 from collections.abc import Collection, Sequence
 from uuid import UUID
 
-from services.referral.core.events import Change, Occasion, erasure_requests, moved, opened, placed
+from services.referral.core.events import (
+    Change,
+    Occasion,
+    erasure_requests,
+    held,
+    moved,
+    opened,
+    placed,
+    released,
+)
 from services.referral.core.referral import Referral
 from services.referral.core.routing import Placement
 from services.referral.store.casebook import CaseBook
@@ -34,15 +43,26 @@ class ReferralChanges:
         self.book.insert_referral(change.after)
         return self._send(change)
 
-    def place(self, pending: Referral, placement: Placement) -> Referral:
+    def place(self, pending: Referral, placement: Placement, reason: str | None = None) -> Referral:
         """A new placement for an unplaced or consent-waiting referral (same referral id)."""
-        change = placed(self.occasion, pending, placement)
+        change = placed(self.occasion, pending, placement, reason)
         self.book.update_referral(change.after)
         return self._send(change)
 
     def move(self, referral: Referral, target: ReferralStatus, reason: str | None = None) -> Referral:
         """Move `referral` to `target` (the status machine permitting) and tell whom it concerns."""
         change = moved(self.occasion, referral, target, reason)
+        self.book.update_referral(change.after)
+        return self._send(change)
+
+    def hold(self, referral: Referral, by: UUID) -> Referral:
+        """Hold an escalated referral (no automatic re-route while held)."""
+        change = held(self.occasion, referral, by)
+        self.book.update_referral(change.after)
+        return self._send(change)
+
+    def release(self, referral: Referral) -> Referral:
+        change = released(self.occasion, referral)
         self.book.update_referral(change.after)
         return self._send(change)
 

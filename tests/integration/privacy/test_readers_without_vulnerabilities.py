@@ -72,7 +72,8 @@ async def test_no_view_or_export_of_any_service_gives_a_reader_without_the_right
         *safe_houses,
     ]
     user_id = await _user_id(system, role)
-    # the referral a safe house holds: the one whose payload may name a vulnerability
+    # the referral a safe house holds: the one whose payload may name a vulnerability (the portal's
+    # referral page, the eligible partners for re-routing it)
     held = await system.apps["referral"].state.pool.fetchval(
         "SELECT referral_id FROM referrals WHERE case_id = $1 AND partner_id = ANY($2::text[]) LIMIT 1",
         populated.case_id,

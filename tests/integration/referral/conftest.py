@@ -30,7 +30,9 @@ from .recorder import TopicRecorder
 
 # A small directory whose answers the tests can predict: one partner per category in Kumanovo
 # (plus a trafficking shelter), two housing partners in Skopje for re-routing, a one-hour deadline
-# in Štip for escalation, two employment partners in Ohrid for the example partner; a reception
+# in Štip for escalation, two employment partners in Ohrid for the example partner, a one-place
+# housing partner each in Veles and Prilep (a referral left unplaced, then a place freed), two
+# quick-deadline housing partners in Tetovo (an escalated referral re-routed); a reception
 # team at Skopje airport and a transport from there to Kumanovo (housing is issued on announcement).
 TEST_PARTNERS = """\
 issued_on_announcement: [housing]
@@ -63,6 +65,14 @@ partners:
      categories: {employment: {capacity: 50, deadline_hours: 120}}}
   - {id: ohrid-jobs-b, name: Ohrid Jobs B, municipalities: [ohrid],
      categories: {employment: {capacity: 50, deadline_hours: 120}}}
+  - {id: veles-homes, name: Veles Homes, municipalities: [veles],
+     categories: {housing: {capacity: 1, deadline_hours: 48}}}
+  - {id: prilep-homes, name: Prilep Homes, municipalities: [prilep],
+     categories: {housing: {capacity: 1, deadline_hours: 48}}}
+  - {id: tetovo-homes-a, name: Tetovo Homes A, municipalities: [tetovo],
+     categories: {housing: {capacity: 50, deadline_hours: 1}}}
+  - {id: tetovo-homes-b, name: Tetovo Homes B, municipalities: [tetovo],
+     categories: {housing: {capacity: 50, deadline_hours: 1}}}
 """
 
 

@@ -11,7 +11,7 @@ from services.intake.core.errors import UnknownCase
 from services.intake.core.timeline import Source, TimelineEntry, consumed_entry, describe, merge, withheld
 from shared.events import MalformedEvent, new_envelope
 from shared.events.grants import GrantClosed, InstallmentFailed
-from shared.events.referral import ReferralEscalated, ReferralStatusChanged
+from shared.events.referral import ReferralEscalated, ReferralHeld, ReferralReleased, ReferralStatusChanged
 from shared.money import Money
 from shared.poison import is_poison
 
@@ -172,3 +172,31 @@ def test_a_known_type_whose_data_does_not_fit_is_malformed() -> None:
     broken = known.model_copy(update={"data": {**known.data, "status": "lost"}})
     with pytest.raises(MalformedEvent):
         consumed_entry(broken, Source.REFERRAL)
+
+
+def test_a_hold_and_its_release_are_told_to_those_who_see_escalations_only() -> None:
+    hold = ReferralHeld(referral_id=uuid4(), case_id=CASE, category="housing")
+    release = ReferralReleased(referral_id=uuid4(), case_id=CASE, category="housing")
+    assert describe(hold) == "Referral for housing held by the caseworker: not re-routed automatically"
+    assert describe(release) == (
+        "Referral for housing released: re-routed automatically after its second deadline"
+    )
+    # only an escalated referral is held: its timing gives the deadline away
+    assert withheld(hold) is None
+    assert withheld(release) is None
+
+
+def test_a_caseworkers_withdrawal_shows_its_reason_to_every_reader() -> None:
+    changed = ReferralStatusChanged(
+        referral_id=uuid4(),
+        case_id=CASE,
+        partner_id="ohrid-shelter",
+        category="housing",
+        status="withdrawn",
+        previous_status="issued",
+        reason="returnee_declined",
+    )
+    assert describe(changed) == (
+        "Referral for housing with ohrid-shelter: withdrawn (was issued): returnee_declined"
+    )
+    assert withheld(changed) == "Referral for housing with a partner: withdrawn: returnee_declined"

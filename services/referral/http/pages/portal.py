@@ -21,7 +21,7 @@ from services.referral.use_cases.context import ReferralContext
 from shared.db import Pool
 from shared.http.i18n import N_, gettext
 from shared.http.pages import Pages
-from shared.http.sessions import page_user, user_for_session
+from shared.http.sessions import page_user
 from shared.identity.model import Role, User
 
 from .labels import CATEGORY_LABELS, FIELD_LABELS, PRIORITY_LABELS
@@ -93,13 +93,6 @@ def _not_found(request: Request) -> Response:
         PAGES.lang(request), N_("There is no such referral among your partner's open referrals.")
     )
     return PAGES.error(request, N_("Not found"), message, 404)
-
-
-@router.get("/")
-async def home(request: Request) -> Response:
-    if await user_for_session(request) is None:
-        return PAGES.sign_in_page(request)
-    return RedirectResponse(HOME, status_code=303)
 
 
 @router.get(HOME)
