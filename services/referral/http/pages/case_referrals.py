@@ -42,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 Caseworker = Annotated[User, Depends(page_user(Role.CASEWORKER, Role.SUPERVISOR))]
 Database = Annotated[Pool, Depends(pool)]
 
-PAGES = Pages(Path(__file__).parent / "caseworker_templates")
+PAGES = Pages(Path(__file__).parent / "templates" / "caseworker")
 
 DONE = {
     "withdraw": N_("Referral withdrawn. The partner has been told."),
