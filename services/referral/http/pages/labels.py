@@ -1,22 +1,14 @@
-"""What the portal calls the referral categories and the payload's fields, in the catalogues (each
-marked with N_ here and translated on the page by its language). A field the contract adds later
-and this list does not name yet is shown by its code."""
+"""What the portal calls the payload's fields, in the catalogues (each marked with N_ here and
+translated on the page by its language); a field the contract adds later and this list does not name
+yet is shown by its code. Categories and priorities it calls as the caseworkers' page does."""
 
 from __future__ import annotations
 
+from services.referral.http.words import CATEGORIES as CATEGORY_LABELS
+from services.referral.http.words import PRIORITIES as PRIORITY_LABELS
 from shared.http.i18n import N_
 
-CATEGORY_LABELS = {
-    "housing": N_("Housing"),
-    "education": N_("Education"),
-    "employment": N_("Employment"),
-    "medical": N_("Medical care"),
-    "counselling": N_("Counselling"),
-    "vocational_training": N_("Vocational training"),
-    "micro_business": N_("Micro-business"),
-    "airport_reception": N_("Airport reception"),
-    "transport": N_("Transport"),
-}
+__all__ = ["CATEGORY_LABELS", "FIELD_LABELS", "PRIORITY_LABELS"]
 
 FIELD_LABELS = {
     "age": N_("Age"),
@@ -43,5 +35,3 @@ FIELD_LABELS = {
     "work_history": N_("Work history"),
     "years": N_("Years"),
 }
-
-PRIORITY_LABELS = {"normal": N_("Normal"), "high": N_("High"), "urgent": N_("Urgent")}
