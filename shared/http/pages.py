@@ -40,6 +40,12 @@ def options(codes: Iterable[StrEnum]) -> list[tuple[str, str]]:
     return [(c.value, label(c)) for c in codes]
 
 
+def short_id(value: object) -> str:
+    """An id as a page abbreviates it: its last eight characters. Ids are UUIDv7, whose first
+    characters are a timestamp: cases made the same minute would all begin alike."""
+    return str(value)[-8:]
+
+
 def sentence(message: str) -> str:
     return message[:1].upper() + message[1:]
 
@@ -64,6 +70,7 @@ class Pages:
         i18n.install(self.env)
         self.env.filters["label"] = label
         self.env.filters["sentence"] = sentence
+        self.env.filters["short_id"] = short_id
         self.env.filters["field_label"] = (
             label  # what the error summary calls a field; a service may say better
         )

@@ -27,7 +27,11 @@ PERSONAL = {
     "note",
 }
 # where a field of one of those names holds something else: a programme's or partner's own name
-NOT_PERSONAL = {("ProgrammeView", "name"), ("PartnerOut", "name")}  # organisations
+NOT_PERSONAL = {
+    ("ProgrammeView", "name"),
+    ("PartnerOut", "name"),
+    ("EligiblePartner", "name"),
+}  # organisations
 
 
 def response_properties(document: dict[str, Any]) -> set[tuple[str, str]]:

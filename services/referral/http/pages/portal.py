@@ -101,9 +101,13 @@ async def referrals(request: Request, staff: Staff, database: Database) -> Respo
         found = await use_cases.open_referrals(database, context_of(request), staff)
     except use_cases.NotPartnerStaff:
         return _refused(request)
-    return PAGES.render(
-        request, "portal.html", {"referrals": found, "partner": _partner_name(request, staff)}
-    )
+    done = request.query_params.get("sent")
+    context = {
+        "referrals": found,
+        "partner": _partner_name(request, staff),
+        "sent": gettext(PAGES.lang(request), SENT[done]) if done in SENT else "",
+    }
+    return PAGES.render(request, "portal.html", context)
 
 
 async def _referral_page(
@@ -166,7 +170,10 @@ async def answer(request: Request, referral_id: UUID, staff: Staff, database: Da
             submitted={text_field: text},
             status_code=422,
         )
-    return RedirectResponse(f"{HOME}/referrals/{referral_id}?sent={chosen.value}", status_code=303)
+    # a declined or completed referral leaves the open list (once referral applied the answer, which
+    # may be before the browser follows the redirect): say so on the list, not on a page now gone
+    back = f"{HOME}/referrals/{referral_id}" if chosen is Answer.ACCEPT else HOME
+    return RedirectResponse(f"{back}?sent={chosen.value}", status_code=303)
 
 
 def _partner_name(request: Request, staff: User) -> str:
