@@ -20,28 +20,44 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 
 from shared.http import i18n, signin
 from shared.http.i18n import N_
+from shared.http.labels import Msg, label_message
 from shared.http.sessions import PageForbidden, SignInRequired, settings_of
 
 ASSETS = Path(__file__).resolve().parent / "static"  # served at /assets by `Pages.install`
 
 
 def label(code: object) -> str:
-    """`victim_of_trafficking` -> `Victim of trafficking`."""
-    text = str(code.value if isinstance(code, StrEnum) else code).replace("_", " ")
-    return text[:1].upper() + text[1:]
+    """`victim_of_trafficking` -> `Victim of trafficking` (English: the catalogue's message; a page
+    shows it in its language through the `label` filter)."""
+    return str(label_message(code))
 
 
-def options(codes: Iterable[StrEnum]) -> list[tuple[str, str]]:
-    """A select's choices: (code, label) for each code."""
-    return [(c.value, label(c)) for c in codes]
+def options(codes: Iterable[StrEnum]) -> list[tuple[str, Msg]]:
+    """A select's choices: (code, label) for each code; the form macros translate the labels."""
+    return [(c.value, label_message(c)) for c in codes]
 
 
 def sentence(message: str) -> str:
     return message[:1].upper() + message[1:]
+
+
+@pass_context
+def _label(context: Context, code: object) -> str:
+    return i18n.gettext(i18n.language_of(context), label_message(code))
+
+
+@pass_context
+def _tr(context: Context, text: object) -> str:
+    """A `Msg` (a label, a page message made in Python) in the page's language; any other text
+    (a programme's name, a person's) as it is."""
+    if isinstance(text, Msg):
+        return i18n.gettext(i18n.language_of(context), text)
+    return "" if text is None else str(text)
 
 
 class Pages:
@@ -62,7 +78,8 @@ class Pages:
         self.home_url = home_url
         self._context = context
         i18n.install(self.env)
-        self.env.filters["label"] = label
+        self.env.filters["label"] = _label
+        self.env.filters["tr"] = _tr
         self.env.filters["sentence"] = sentence
         self.env.filters["field_label"] = (
             label  # what the error summary calls a field; a service may say better
@@ -83,9 +100,13 @@ class Pages:
             **i18n.language_context(request, user.language if user else None),
             **(self._context(request) if self._context else {}),
         }
-        return self.templates.TemplateResponse(
-            request, template, {**base, **context}, status_code=status_code
-        )
+        drawing = i18n.rendering_language.set(str(base["lang"]))
+        try:  # TemplateResponse draws the page here, at once
+            return self.templates.TemplateResponse(
+                request, template, {**base, **context}, status_code=status_code
+            )
+        finally:
+            i18n.rendering_language.reset(drawing)
 
     def lang(self, request: Request) -> str:
         """The page's language (`i18n.choose_language`) for text made in Python."""

@@ -1,14 +1,21 @@
+# ruff: noqa: RUF001 - Macedonian is written in Cyrillic: its letters that look Latin are letters here
 """The pages' three languages on intake's pages (issue 15, point 5): `?lang=`, remembered on the
-signed-in user; the browser's Accept-Language before that; English last."""
+signed-in user; the browser's Accept-Language before that; English last. Each page's words, its
+codes' labels, its dates and money and its forms' errors in the language chosen."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
+from decimal import Decimal
 
 import pytest
+from babel.dates import format_date
+from babel.numbers import format_currency
 
 from shared.identity.model import Role
 from tests.integration.intake.conftest import IntakeUnderTest
+from tests.integration.intake.helpers import family
 from tests.integration.intake.test_service import signed_in
 
 pytestmark = pytest.mark.integration
@@ -54,3 +61,93 @@ async def test_a_language_picked_on_a_page_is_remembered_for_the_user(intake: In
     assert heading(unknown.text) == "Случаи"  # an unknown language changes nothing
     remembered = await intake.identity.active_user(user.id)
     assert remembered.language == "mk"
+
+
+async def test_the_case_page_speaks_macedonian_and_albanian_with_the_locales_dates_and_money(
+    intake: IntakeUnderTest,
+) -> None:
+    created = await intake.client.post("/v1/cases", json=family(), headers=intake.auth(Role.CASEWORKER))
+    case_id = created.json()["id"]
+    async with signed_in(intake, Role.CASEWORKER) as caseworker:
+        proposed = await caseworker.post(f"/cases/{case_id}/plan", data={"amount-housing": "1500.50"})
+        macedonian = await caseworker.get(f"/cases/{case_id}?lang=mk&done=plan")
+        albanian = await caseworker.get(f"/cases/{case_id}?lang=sq")
+        english = await caseworker.get(f"/cases/{case_id}?lang=en")
+
+    assert proposed.status_code == 303
+    arrival = date.fromisoformat(created.json()["arrival_date"])
+    for page, lang, words in (
+        (macedonian, "mk", ["Детали", "Домаќинство", "Процена", "Зачувај процена", "Хронологија"]),
+        (albanian, "sq", ["Të dhënat", "Familja", "Vlerësimi", "Ruaj vlerësimin", "Kronologjia"]),
+        (english, "en", ["Details", "Household", "Assessment", "Save assessment", "Timeline"]),
+    ):
+        assert page_language(page.text) == lang
+        assert all(word in page.text for word in words), lang
+        assert format_date(arrival, format="medium", locale=lang) in page.text  # the locale's date
+        amount = format_currency(Decimal("1500.50"), "EUR", locale=lang)  # the locale's money
+        assert amount in page.text, (lang, amount)
+    # codes through the labels catalogue: a status, a sex, a need; a Python-side notice
+    assert "Предложен план" in macedonian.text
+    assert "Женски" in macedonian.text
+    assert "Планот е зачуван. Супервизор сега може да го одобри." in macedonian.text
+    assert "Plan i propozuar" in albanian.text
+    assert "Femër" in albanian.text
+    assert "Plan proposed" in english.text
+    assert "Female" in english.text
+    for english_word in ("Save assessment", "Reintegration plan", "Close the case", "(optional)"):
+        assert english_word not in macedonian.text
+        assert english_word not in albanian.text
+
+
+async def test_a_forms_errors_are_told_in_the_pages_language(intake: IntakeUnderTest) -> None:
+    created = await intake.client.post("/v1/cases", json=family(), headers=intake.auth(Role.CASEWORKER))
+    case_id = created.json()["id"]
+    async with signed_in(intake, Role.CASEWORKER) as caseworker:
+        await caseworker.get("/?lang=mk")  # remembered on the user
+        plan = await caseworker.post(f"/cases/{case_id}/plan", data={"amount-cash": "12.345"})
+        await caseworker.get("/?lang=sq")
+        registration = await caseworker.post("/cases/new", data={"member_count": "1", "action": "register"})
+        await caseworker.get("/?lang=en")
+
+    assert plan.status_code == 422
+    assert "Има проблем" in plan.text  # the error summary's title
+    assert "Готовина: износ" in plan.text  # the field, as the summary names it
+    assert "EUR има 2 децимални места" in plan.text
+    assert registration.status_code == 422
+    assert "Ka një problem" in registration.text
+    assert "Kjo fushë është e detyrueshme" in registration.text  # the rules' message, translated
+    assert "Anëtari 1: Emri i plotë" in registration.text
+    assert "Zgjidhni…" in registration.text  # the macros' blank choice
+
+
+async def test_the_apis_problems_follow_accept_language_with_intakes_own_field_messages(
+    intake: IntakeUnderTest,
+) -> None:
+    body = family()
+    del body["members"][0]["name"]
+    answers = {
+        lang: await intake.client.post(
+            "/v1/cases", json=body, headers=intake.auth(Role.CASEWORKER, **{"Accept-Language": lang})
+        )
+        for lang in ("en", "mk", "sq")
+    }
+    missing_case = await intake.client.get(
+        "/v1/cases/01900000-0000-7000-8000-000000000000",
+        headers=intake.auth(Role.CASEWORKER, **{"Accept-Language": "mk"}),
+    )
+
+    name = "/members/0/name"
+    messages = {
+        lang: next(e["detail"] for e in a.json()["errors"] if e["pointer"] == name)
+        for lang, a in answers.items()
+    }
+    assert {a.json()["type"] for a in answers.values()} == {"/problems/validation-failed"}
+    assert messages == {
+        "en": "this field is required",
+        "mk": "ова поле е задолжително",
+        "sq": "kjo fushë është e detyrueshme",
+    }
+    assert answers["sq"].json()["title"] == "Kërkesa nuk është e vlefshme"
+    assert missing_case.status_code == 404
+    assert missing_case.json()["type"] == "/problems/not-found"
+    assert missing_case.json()["detail"] == "нема случај 01900000-0000-7000-8000-000000000000"

@@ -107,7 +107,8 @@ async def test_the_registration_form_works_without_javascript(intake: IntakeUnde
     async with signed_in(intake, Role.AUDITOR) as auditor:
         auditor_page = await auditor.get(done.headers["location"])
 
-    assert anonymous.status_code == 303  # to the sign-in page
+    assert anonymous.status_code == 200  # the sign-in form, in place of the page
+    assert 'action="/signin"' in anonymous.text
     assert more.status_code == 200
     assert 'id="members-1-name"' in more.text
     assert 'name="member_count" value="2"' in more.text
