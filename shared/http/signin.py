@@ -189,7 +189,11 @@ def page_routes(render_sign_in: SignInPage, *, home: str = "/") -> APIRouter:
             return render_sign_in(
                 request, Msg(N_("The name or the password is wrong.")), status.HTTP_401_UNAUTHORIZED, name
             )
-        response = RedirectResponse(home, status_code=status.HTTP_303_SEE_OTHER)
+        # a language picked on the sign-in page is kept (and so remembered on the user)
+        picked = i18n.supported(request.query_params.get("lang"))
+        response = RedirectResponse(
+            f"{home}?lang={picked}" if picked else home, status_code=status.HTTP_303_SEE_OTHER
+        )
         remember(response, settings_of(request), signed_in.session_id)
         return response
 

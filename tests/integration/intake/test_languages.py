@@ -17,6 +17,7 @@ from shared.identity.model import Role
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import family
 from tests.integration.intake.test_service import signed_in
+from tests.support import TEST_PASSWORD
 
 pytestmark = pytest.mark.integration
 
@@ -151,3 +152,24 @@ async def test_the_apis_problems_follow_accept_language_with_intakes_own_field_m
     assert missing_case.status_code == 404
     assert missing_case.json()["type"] == "/problems/not-found"
     assert missing_case.json()["detail"] == "нема случај 01900000-0000-7000-8000-000000000000"
+
+
+async def test_a_language_picked_on_the_sign_in_page_stays_after_signing_in(intake: IntakeUnderTest) -> None:
+    user = intake.users[Role.SUPERVISOR]
+    async with signed_in(intake, None) as browser:
+        english = {"Accept-Language": "en"}  # the browser's: the page picked overrides it
+        form = await browser.get("/?lang=sq", headers=english)
+        wrong = await browser.post(
+            "/signin?lang=sq", data={"name": user.name, "password": "x"}, headers=english
+        )
+        done = await browser.post(
+            "/signin?lang=sq", data={"name": user.name, "password": TEST_PASSWORD}, headers=english
+        )
+        after = await browser.get(done.headers["location"], headers=english)
+
+    assert 'action="/signin?lang=sq"' in form.text
+    assert wrong.status_code == 401
+    assert "Emri ose fjalëkalimi është i gabuar." in wrong.text  # still in Albanian
+    assert done.status_code == 303
+    assert heading(after.text) == "Rastet"
+    assert (await intake.identity.active_user(user.id)).language == "sq"
