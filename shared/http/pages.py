@@ -143,7 +143,8 @@ class Pages:
         async def forbidden(request: Request, error: Exception) -> Response:
             if not isinstance(error, PageForbidden):  # registered for this type only
                 raise error
-            return self.error(request, N_("Not allowed"), error.message, 403)
+            message = i18n.gettext(self.lang(request), error.message, **error.variables)
+            return self.error(request, N_("Not allowed"), message, 403)
 
         app.add_exception_handler(SignInRequired, sign_in_first)
         app.add_exception_handler(PageForbidden, forbidden)

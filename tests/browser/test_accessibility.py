@@ -1,6 +1,6 @@
 """Every intake page in Chromium passes axe-core with no serious or critical violation, in each of
 the three languages at least once (issue 15, point 6): the sign-in page and the case list in all
-three, the other pages in one language each, turn about."""
+three, the other pages (the error page too) in one language each, turn about."""
 
 from __future__ import annotations
 
@@ -100,6 +100,12 @@ async def test_every_other_intake_page(site: Site, browser_context: BrowserConte
         (f"/cases/{case_id}/duplicates", "mk"),
     ]:
         violations += await audited(page, f"{site.url}{path}?lang={lang}")
+    # the error page (a case that does not exist), in Albanian
+    missing = await page.goto(f"{site.url}/cases/01900000-0000-7000-8000-000000000000?lang=sq")
+    assert missing is not None
+    assert missing.status == 404
+    await expect(page.get_by_role("heading", name="Nuk ka rast të tillë")).to_be_visible()
+    violations += [f"error page: {v}" for v in await blocking_violations(page)]
     await page.goto(f"{site.url}/?lang=en")
     await page.get_by_role("button", name="Sign out").click()
 

@@ -173,3 +173,13 @@ async def test_a_language_picked_on_the_sign_in_page_stays_after_signing_in(inta
     assert done.status_code == 303
     assert heading(after.text) == "Rastet"
     assert (await intake.identity.active_user(user.id)).language == "sq"
+
+
+async def test_the_not_allowed_page_says_why_in_the_pages_language(intake: IntakeUnderTest) -> None:
+    async with signed_in(intake, Role.AUDITOR) as auditor:
+        refused = await auditor.get("/cases/new?lang=mk")
+        await auditor.get("/?lang=en")
+
+    assert refused.status_code == 403
+    assert heading(refused.text) == "Не е дозволено"
+    assert "вашата улога (auditor) не може да го направи ова" in refused.text
