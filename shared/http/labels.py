@@ -18,6 +18,7 @@ from enum import StrEnum
 
 from shared.events import codes
 from shared.http.i18n import N_
+from shared.identity.model import Role
 from shared.privacy import Action, Purpose
 
 _LABELS: dict[str, str] = {}  # code value -> its English label, the catalogue's message
@@ -159,6 +160,14 @@ register(
         Purpose.RETURN_PREPARATION: N_("Return preparation"),
         Purpose.SUBJECT_ACCESS: N_("Subject access"),
         Purpose.ERASURE: N_("Erasure"),
+        Role.CASEWORKER: N_("caseworker"),
+        Role.SUPERVISOR: N_("supervisor"),
+        Role.FINANCE: N_("finance officer"),
+        Role.AUDITOR: N_("auditor"),
+        Role.ADMIN: N_("administrator"),
+        Role.DPO: N_("data-protection officer"),
+        Role.MANAGER: N_("programme manager"),
+        Role.SENDING_MISSION: N_("sending mission"),
         Purpose.RETENTION: N_("Retention"),
     }
 )
@@ -180,4 +189,5 @@ PAGE_CODES: tuple[type[StrEnum], ...] = (
     codes.ArrivalMetBy,
     Action,
     Purpose,
+    Role,
 )
