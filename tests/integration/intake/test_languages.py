@@ -8,14 +8,19 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
+from uuid import UUID
 
 import pytest
 from babel.dates import format_date
 from babel.numbers import format_currency
 
+from services.intake.use_cases.privacy import erase_case
+from shared.events.codes import ErasureReason
 from shared.identity.model import Role
+from shared.privacy import Actor
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import family
+from tests.integration.intake.test_privacy import context, registered
 from tests.integration.intake.test_service import signed_in
 from tests.support import TEST_PASSWORD
 
@@ -183,3 +188,21 @@ async def test_the_not_allowed_page_says_why_in_the_pages_language(intake: Intak
     assert refused.status_code == 403
     assert heading(refused.text) == "Не е дозволено"
     assert "вашата улога (auditor) не може да го направи ова" in refused.text
+
+
+async def test_an_erased_cases_page_in_macedonian_and_albanian(intake: IntakeUnderTest) -> None:
+    case_id = (await registered(intake))["id"]
+    supervisor = Actor.of(intake.users[Role.SUPERVISOR])
+    await erase_case(context(intake), UUID(case_id), ErasureReason.SUBJECT_REQUEST, supervisor)
+    async with signed_in(intake, Role.CASEWORKER) as caseworker:
+        macedonian = await caseworker.get(f"/cases/{case_id}?lang=mk")
+        albanian = await caseworker.get(f"/cases/{case_id}?lang=sq")
+        await caseworker.get("/?lang=en")
+
+    assert macedonian.status_code == albanian.status_code == 200
+    assert "Личните податоци на овој случај се избришани на" in macedonian.text
+    assert "(Барање на лицето)" in macedonian.text  # the erasure's reason, labelled
+    assert "Што останува" in macedonian.text
+    assert "Të dhënat personale të këtij rasti u fshinë më" in albanian.text
+    assert "Mosha në mbërritje" in albanian.text
+    assert "was erased" not in macedonian.text + albanian.text
