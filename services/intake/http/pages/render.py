@@ -1,5 +1,6 @@
 """The caseworker pages' `Pages` (shared.http.pages): intake's templates, the field names its error
-summary uses, and the catalogue every page's forms draw their choices from."""
+summary uses (in the page's language), how a page names a user who acted and a case that is not
+there, and the catalogue every page's forms draw their choices from."""
 
 from __future__ import annotations
 
