@@ -206,3 +206,24 @@ async def test_an_erased_cases_page_in_macedonian_and_albanian(intake: IntakeUnd
     assert "Të dhënat personale të këtij rasti u fshinë më" in albanian.text
     assert "Mosha në mbërritje" in albanian.text
     assert "was erased" not in macedonian.text + albanian.text
+
+
+async def test_a_refusal_of_the_cases_state_in_the_pages_and_the_apis_language(
+    intake: IntakeUnderTest,
+) -> None:
+    case_id = (await registered(intake))["id"]  # no plan yet: nothing to approve
+    api = await intake.client.post(
+        f"/v1/cases/{case_id}/plan/approve",
+        json={},
+        headers=intake.auth(Role.SUPERVISOR, **{"Accept-Language": "sq"}),
+    )
+    async with signed_in(intake, Role.SUPERVISOR) as supervisor:
+        await supervisor.get("/?lang=mk")
+        page = await supervisor.post(f"/cases/{case_id}/plan/approve", data={})
+        await supervisor.get("/?lang=en")
+
+    assert api.status_code == 409
+    assert api.json()["type"] == "/problems/conflict"
+    assert api.json()["detail"] == "rasti nuk ka plan për të miratuar"
+    assert page.status_code == 409
+    assert "Случајот нема план за одобрување" in page.text  # as a sentence, in the error summary

@@ -185,7 +185,7 @@ async def _submit(
             request, user, case_id, status_code=422, errors=errors, submitted={section: submitted}
         )
     except CaseConflict as conflict:
-        errors = {section: {"form": [str(conflict).capitalize()]}}
+        errors = {section: {"form": [Msg(str(conflict))]}}  # the page translates it, if catalogued
         return await case_page(
             request, user, case_id, status_code=409, errors=errors, submitted={section: submitted}
         )

@@ -16,10 +16,12 @@ from services.intake.core.permissions import EDITORS
 from services.intake.core.validation import Invalid
 from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
-from services.intake.http.pages.render import no_such_case, render
+from services.intake.http.pages.render import PAGES, no_such_case, render
 from services.intake.use_cases import duplicates as use_cases
+from shared.http import i18n
 from shared.http.i18n import N_
 from shared.http.labels import Msg
+from shared.http.pages import sentence
 from shared.http.sessions import page_user
 from shared.identity.model import User
 
@@ -66,9 +68,9 @@ async def answer_duplicate(case_id: UUID, request: Request, user: Editor) -> Res
         else:
             await use_cases.confirm_distinct(intake, case_id, {"other_case_id": other}, user)
     except (Invalid, CaseConflict) as refused:
-        detail = (
-            "; ".join(p.message for p in refused.problems) if isinstance(refused, Invalid) else str(refused)
-        )
-        return await duplicates_page(request, user, case_id, problem=detail.capitalize(), status_code=409)
+        lang = PAGES.lang(request)
+        messages = [p.message for p in refused.problems] if isinstance(refused, Invalid) else [str(refused)]
+        detail = "; ".join(i18n.gettext(lang, m) for m in messages)  # each in the page's language
+        return await duplicates_page(request, user, case_id, problem=sentence(detail), status_code=409)
     done = "merged" if action == "merge" else "distinct"
     return RedirectResponse(f"/cases/{case_id}/duplicates?done={done}", status_code=303)

@@ -81,3 +81,21 @@ MATCH_REASONS = (
     N_("day and month swapped"),
     N_("date of birth differs in one part"),
 )
+
+# the refusals a case's state makes (CaseConflict: services/intake/core, use_cases), shown on the
+# pages and as the API's 409 detail
+CONFLICT_MESSAGES = (
+    N_("a case cannot be merged into itself"),
+    N_("the case is closed"),
+    N_("only an announcement, or a registration nobody has assessed yet, can be merged"),
+    N_("nobody in the announcement is likely someone in the case"),
+    N_("the arrival is not overdue yet"),
+    N_("the announced return did not happen: the case has ended"),
+    N_("the family has not arrived yet: a plan follows the arrival"),
+    N_("the case's plan is already approved"),
+    N_("the case has no plan to approve"),
+    N_("the plan is already approved"),
+    N_("the case's personal data was erased: it cannot change any more"),
+    N_("the case is closed: no visit can be recorded on it"),
+    N_("you proposed this plan: another supervisor must approve it"),
+)

@@ -108,7 +108,7 @@ async def submit_arrived(case_id: UUID, request: Request, user: Reception) -> Re
         errors = {section: forms.errors_by_field(invalid.problems, ())}
         return await reception_page(request, user, status_code=422, errors=errors)
     except CaseConflict as conflict:
-        errors = {section: {"form": [str(conflict).capitalize()]}}
+        errors = {section: {"form": [Msg(str(conflict))]}}  # the page translates it, if catalogued
         return await reception_page(request, user, status_code=409, errors=errors)
     except CaseNotFound:
         return await reception_page(request, user, status_code=404)
