@@ -22,6 +22,7 @@ from shared.db import Pool
 from shared.identity.model import Role, User
 
 from .auth import require_roles
+from .i18n import N_
 from .params import known_query_only
 from .problems import NOT_FOUND, ProblemError
 
@@ -69,7 +70,7 @@ def access_log_router(cases: access_log.CaseIndex) -> APIRouter:
     ) -> AccessLog:
         """Who read or changed this case's data in this service, when, how and why; oldest first."""
         if not await access_log.in_scope(_pool(request), _scope(cases, officer), case_id):
-            raise ProblemError(NOT_FOUND, f"no case {case_id}")
+            raise ProblemError(NOT_FOUND, N_("no case %(id)s"), variables={"id": case_id})
         return _out(await access_log.for_case(_pool(request), case_id, limit=limit))
 
     @router.get("/v1/access-log", response_model=AccessLog)

@@ -15,6 +15,7 @@ from fastapi import Request
 from shared.identity.model import Role, User
 from shared.identity.store import IdentityStore
 
+from .i18n import N_
 from .problems import FORBIDDEN, UNAUTHENTICATED, ProblemError
 from .sessions import ALLOWED_ROLES, WRITE_METHODS, same_origin, session_id_of, user_for_session
 
@@ -37,12 +38,14 @@ async def authenticate(request: Request) -> User:
         user = await store.tokens.user_for_token(token)
     elif session_id_of(request) is not None:
         if request.method in WRITE_METHODS and not same_origin(request):
-            raise ProblemError(FORBIDDEN, "a write with a session cookie must come from this site's pages")
+            raise ProblemError(
+                FORBIDDEN, N_("a write with a session cookie must come from this site's pages")
+            )
         user = await user_for_session(request)
     if user is None:
         raise ProblemError(
             UNAUTHENTICATED,
-            "a valid bearer token (or a live session) is required",
+            N_("a valid bearer token (or a live session) is required"),
             headers={"WWW-Authenticate": "Bearer"},
         )
     request.state.user = user
@@ -61,8 +64,11 @@ def require_roles(*roles: Role) -> Callable[[Request], Awaitable[User]]:
         if user.role not in allowed:
             raise ProblemError(
                 FORBIDDEN,
-                f"role {user.role.value!r} may not do this; needs one of: "
-                + ", ".join(sorted(r.value for r in allowed)),
+                N_("role %(role)s may not do this; needs one of: %(roles)s"),
+                variables={
+                    "role": repr(user.role.value),
+                    "roles": ", ".join(sorted(r.value for r in allowed)),
+                },
             )
         return user
 

@@ -1,7 +1,8 @@
 """The request context every service keeps: a correlation id per request (the caller's
 `X-Correlation-ID`, or a new one) that events it causes carry, log lines name and the answer
-echoes; one log line per request (method, route, status, time — never the query string: a search
-holds names); and the request counters `/metrics` serves."""
+echoes; the language of its error answers (Accept-Language, `shared.http.problems`); one log line
+per request (method, route, status, time — never the query string: a search holds names); and the
+request counters `/metrics` serves."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.events import uuid7
 from shared.events.envelope import current_correlation_id
+from shared.http.i18n import DEFAULT_LANGUAGE, from_accept_language
+from shared.http.problems import answer_language
 from shared.metrics import HTTP_DURATION, HTTP_REQUESTS
 from shared.tracing import context_from, tracer
 
@@ -41,6 +44,9 @@ class RequestContext:
         headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
         correlation = _uuid(headers.get(CORRELATION_HEADER, "")) or uuid7()
         token = current_correlation_id.set(correlation)
+        language = answer_language.set(
+            from_accept_language(headers.get("accept-language")) or DEFAULT_LANGUAGE
+        )
         started = time.perf_counter()
         status: list[int] = []
 
@@ -80,6 +86,7 @@ class RequestContext:
                     self._account(scope, answered, time.perf_counter() - started)
         finally:
             current_correlation_id.reset(token)
+            answer_language.reset(language)
 
     def _account(self, scope: Scope, status: int, seconds: float) -> None:
         route, method = route_of(scope), scope["method"]

@@ -19,6 +19,7 @@ from pydantic import BaseModel
 
 from shared.db import Pool
 
+from .i18n import N_
 from .problems import UNAVAILABLE, Problem, problem_response
 
 ReadinessCheck = Callable[[], Awaitable[None]]
@@ -87,7 +88,7 @@ async def readyz(request: Request) -> Ready | JSONResponse:
     checks: Mapping[str, ReadinessCheck] | None = getattr(request.app.state, "readiness", None)
     if checks is None:
         return problem_response(
-            UNAVAILABLE, "the service is starting or stopping", headers={"Retry-After": "1"}
+            UNAVAILABLE, N_("the service is starting or stopping"), headers={"Retry-After": "1"}
         )
     names = list(checks)
     results = await asyncio.gather(

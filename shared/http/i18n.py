@@ -13,7 +13,8 @@ so one Environment serves every language at once. Dates and money go through Bab
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from contextvars import ContextVar
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from babel.dates import format_date as babel_format_date
+from babel.dates import format_datetime as babel_format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency as babel_format_currency
@@ -90,6 +92,18 @@ def choose_language(asked: str | None, remembered: str | None, accept_language: 
     )
 
 
+# The language of the page being drawn, for templates drawn without the page's context: a macro
+# imported without `with context` (macros.html's `_("(optional)")`) sees no `lang` of its own.
+# `Pages.render` sets it around the (synchronous) rendering of one page.
+rendering_language: ContextVar[str] = ContextVar("rendering_language", default=DEFAULT_LANGUAGE)
+
+
+def language_of(context: Context) -> str:
+    """The language a template draws in: its context's `lang`, else the page being drawn's."""
+    lang = context.get("lang")
+    return lang if isinstance(lang, str) else rendering_language.get()
+
+
 def N_(message: str) -> str:
     """Marks `message` for the catalogues (`make messages` extracts N_ from Python code) where it is
     written; it is translated later, where the page's language is known (`gettext`)."""
@@ -103,19 +117,28 @@ def gettext(language: str, message: str, **variables: Any) -> str:
 
 @pass_context
 def _gettext(context: Context, message: str) -> str:
-    return translations(context.get("lang", DEFAULT_LANGUAGE)).gettext(message)
+    return translations(language_of(context)).gettext(message)
 
 
 @pass_context
 def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
-    return translations(context.get("lang", DEFAULT_LANGUAGE)).ngettext(singular, plural, n)
+    return translations(language_of(context)).ngettext(singular, plural, n)
 
 
 @pass_context
 def _format_date(context: Context, value: date | datetime | None, format: str = "medium") -> str:
     if value is None:
         return ""
-    return babel_format_date(value, format=format, locale=context.get("lang", DEFAULT_LANGUAGE))
+    return babel_format_date(value, format=format, locale=language_of(context))
+
+
+@pass_context
+def _format_datetime(context: Context, value: datetime | None, format: str = "short") -> str:
+    """An instant in the page's locale, in UTC (the pages say "UTC" beside it)."""
+    if value is None:
+        return ""
+    lang = language_of(context)
+    return babel_format_datetime(value, format=format, tzinfo=UTC, locale=lang)
 
 
 @pass_context
@@ -125,7 +148,7 @@ def _format_money(context: Context, value: Money | None) -> str:
     if value is None:
         return ""
     amount = Decimal(value.amount).scaleb(-MINOR_UNITS[value.currency])
-    return babel_format_currency(amount, value.currency, locale=context.get("lang", DEFAULT_LANGUAGE))
+    return babel_format_currency(amount, value.currency, locale=language_of(context))
 
 
 def install(environment: Environment) -> None:
@@ -135,6 +158,7 @@ def install(environment: Environment) -> None:
     environment.loader = ChoiceLoader([*([own] if own else []), FileSystemLoader(SHARED_TEMPLATES)])
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.filters["format_date"] = _format_date
+    environment.filters["format_datetime"] = _format_datetime
     environment.filters["format_money"] = _format_money
     environment.globals["languages"] = LANGUAGES
 

@@ -20,24 +20,26 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from jinja2 import Environment
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
 
 from shared.http import i18n, signin
 from shared.http.i18n import N_
+from shared.http.labels import Msg, label_message
 from shared.http.sessions import PageForbidden, SignInRequired, settings_of
 
 ASSETS = Path(__file__).resolve().parent / "static"  # served at /assets by `Pages.install`
 
 
 def label(code: object) -> str:
-    """`victim_of_trafficking` -> `Victim of trafficking`."""
-    text = str(code.value if isinstance(code, StrEnum) else code).replace("_", " ")
-    return text[:1].upper() + text[1:]
+    """`victim_of_trafficking` -> `Victim of trafficking` (English: the catalogue's message; a page
+    shows it in its language through the `label` filter)."""
+    return str(label_message(code))
 
 
-def options(codes: Iterable[StrEnum]) -> list[tuple[str, str]]:
-    """A select's choices: (code, label) for each code."""
-    return [(c.value, label(c)) for c in codes]
+def options(codes: Iterable[StrEnum]) -> list[tuple[str, Msg]]:
+    """A select's choices: (code, label) for each code; the form macros translate the labels."""
+    return [(c.value, label_message(c)) for c in codes]
 
 
 def short_id(value: object) -> str:
@@ -48,6 +50,20 @@ def short_id(value: object) -> str:
 
 def sentence(message: str) -> str:
     return message[:1].upper() + message[1:]
+
+
+@pass_context
+def _label(context: Context, code: object) -> str:
+    return i18n.gettext(i18n.language_of(context), label_message(code))
+
+
+@pass_context
+def _tr(context: Context, text: object) -> str:
+    """A `Msg` (a label, a page message made in Python) in the page's language; any other text
+    (a programme's name, a person's) as it is."""
+    if isinstance(text, Msg):
+        return i18n.gettext(i18n.language_of(context), text)
+    return "" if text is None else str(text)
 
 
 class Pages:
@@ -68,7 +84,8 @@ class Pages:
         self.home_url = home_url
         self._context = context
         i18n.install(self.env)
-        self.env.filters["label"] = label
+        self.env.filters["label"] = _label
+        self.env.filters["tr"] = _tr
         self.env.filters["sentence"] = sentence
         self.env.filters["short_id"] = short_id
         self.env.filters["field_label"] = (
@@ -90,9 +107,13 @@ class Pages:
             **i18n.language_context(request, user.language if user else None),
             **(self._context(request) if self._context else {}),
         }
-        return self.templates.TemplateResponse(
-            request, template, {**base, **context}, status_code=status_code
-        )
+        drawing = i18n.rendering_language.set(str(base["lang"]))
+        try:  # TemplateResponse draws the page here, at once
+            return self.templates.TemplateResponse(
+                request, template, {**base, **context}, status_code=status_code
+            )
+        finally:
+            i18n.rendering_language.reset(drawing)
 
     def lang(self, request: Request) -> str:
         """The page's language (`i18n.choose_language`) for text made in Python."""
@@ -129,7 +150,8 @@ class Pages:
         async def forbidden(request: Request, error: Exception) -> Response:
             if not isinstance(error, PageForbidden):  # registered for this type only
                 raise error
-            return self.error(request, N_("Not allowed"), error.message, 403)
+            message = i18n.gettext(self.lang(request), error.message, **error.variables)
+            return self.error(request, N_("Not allowed"), message, 403)
 
         app.add_exception_handler(SignInRequired, sign_in_first)
         app.add_exception_handler(PageForbidden, forbidden)

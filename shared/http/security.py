@@ -31,6 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.settings import Settings
 
+from .i18n import N_
 from .problems import (
     PROBLEM_JSON,
     RATE_LIMITED,
@@ -72,7 +73,7 @@ class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
         self.max_bytes = max_bytes
-        self.refusal = f"the request body is larger than {max_bytes} bytes"
+        self.refusal = N_("the request body is larger than %(limit)s bytes")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,7 +81,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await send_problem(send, 413, problem_bytes(TOO_LARGE, self.refusal))
+            await send_problem(send, 413, problem_bytes(TOO_LARGE, self.refusal, {"limit": self.max_bytes}))
             return
         received = 0
         started = False
@@ -104,7 +105,7 @@ class BodySizeLimit:
         except _BodyTooLarge:
             if started:
                 raise
-            await send_problem(send, 413, problem_bytes(TOO_LARGE, self.refusal))
+            await send_problem(send, 413, problem_bytes(TOO_LARGE, self.refusal, {"limit": self.max_bytes}))
 
 
 @dataclass
@@ -173,10 +174,9 @@ class WriteRateLimit:
             wait = self.buckets.take(caller_key(scope))
             if wait > 0:
                 retry_after = str(max(1, math.ceil(wait))).encode()
-                detail = f"too many writes with this token; retry after {retry_after.decode()} s"
-                await send_problem(
-                    send, 429, problem_bytes(RATE_LIMITED, detail), [(b"retry-after", retry_after)]
-                )
+                detail = N_("too many writes with this token; retry after %(seconds)s s")
+                body = problem_bytes(RATE_LIMITED, detail, {"seconds": retry_after.decode()})
+                await send_problem(send, 429, body, [(b"retry-after", retry_after)])
                 return
         await self.app(scope, receive, send)
 

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from fastapi import Request, Response
 
-from shared.http.i18n import supported
+from shared.http.i18n import N_, supported
 from shared.identity.model import Role, User
 from shared.identity.store import IdentityStore
 from shared.settings import Settings
@@ -38,9 +38,11 @@ class SignInRequired(Exception):
 
 
 class PageForbidden(Exception):
-    def __init__(self, message: str) -> None:
-        self.message = message
-        super().__init__(message)
+    """`message`: a catalogue message, with its `%(name)s` variables apart (the page translates it)."""
+
+    def __init__(self, message: str, **variables: str) -> None:
+        self.message, self.variables = message, variables
+        super().__init__(message % variables if variables else message)
 
 
 def settings_of(request: Request) -> Settings:
@@ -113,13 +115,13 @@ def page_user(*roles: Role) -> Callable[[Request], Awaitable[User]]:
 
     async def dependency(request: Request) -> User:
         if request.method in WRITE_METHODS and not same_origin(request):
-            raise PageForbidden("this form was sent from another site")
+            raise PageForbidden(N_("this form was sent from another site"))
         user = await page_session_user(request)
         if user is None:
             raise SignInRequired()
         request.state.user = user
         if user.role not in allowed:
-            raise PageForbidden(f"your role ({user.role.value}) may not do this")
+            raise PageForbidden(N_("your role (%(role)s) may not do this"), role=user.role.value)
         return user
 
     setattr(dependency, ALLOWED_ROLES, allowed)

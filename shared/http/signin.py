@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Annotated
 
 import structlog
+from babel.dates import format_timedelta
 from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -29,14 +30,17 @@ from shared.identity.store import IdentityStore
 from shared.identity.throttle import SignInThrottle, ThrottlePolicy
 from shared.settings import Settings
 
+from . import i18n
 from .auth import authenticate
+from .i18n import N_
+from .labels import Msg
 from .params import known_query_only
 from .problems import FORBIDDEN, RATE_LIMITED, UNAUTHENTICATED, ProblemError
 from .sessions import forget, remember, same_origin, session_id_of, settings_of
 
 log = structlog.get_logger("shared.http.signin")
 
-WRONG = "the name or the password is wrong"
+WRONG = N_("the name or the password is wrong")
 
 
 class SignInRefused(Exception):
@@ -52,9 +56,13 @@ class SignInThrottled(Exception):
     def retry_after(self) -> str:
         return str(max(1, math.ceil(self.wait_s)))
 
-    def in_words(self) -> str:
-        minutes = math.ceil(self.wait_s / 60)
-        return f"{self.retry_after} seconds" if self.wait_s < 90 else f"{minutes} minutes"
+    def in_words(self, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
+        """The wait in `lang`'s words: `30 seconds`, `3 minutes` (Babel's CLDR units)."""
+        if self.wait_s < 90:
+            return format_timedelta(int(self.retry_after), threshold=2, locale=lang)
+        return format_timedelta(
+            math.ceil(self.wait_s / 60) * 60, granularity="minute", threshold=2, locale=lang
+        )
 
 
 def passwords_of(request: Request) -> Passwords:
@@ -158,14 +166,20 @@ def page_routes(render_sign_in: SignInPage, *, home: str = "/") -> APIRouter:
         form = await request.form()
         name, password = str(form.get("name") or "").strip()[:100], str(form.get("password") or "")
         if not name or not password:
-            return render_sign_in(request, "Enter your name and your password.", 422, name)
+            return render_sign_in(request, Msg(N_("Enter your name and your password.")), 422, name)
         try:
             signed_in = await sign_in(request, name, password[:MAX_LENGTH])
         except SignInThrottled as throttled:
+            lang = i18n.choose_language(
+                request.query_params.get("lang"), None, request.headers.get("accept-language")
+            )
+            message = N_(
+                "Too many failed sign-ins for this name or from this place. For your safety, wait"
+                " %(wait)s before you try again."
+            )
             response = render_sign_in(
                 request,
-                "Too many failed sign-ins for this name or from this place. For your safety, wait"
-                f" {throttled.in_words()} before you try again.",
+                i18n.gettext(lang, message, wait=throttled.in_words(lang)),
                 status.HTTP_429_TOO_MANY_REQUESTS,
                 name,
             )
@@ -173,9 +187,13 @@ def page_routes(render_sign_in: SignInPage, *, home: str = "/") -> APIRouter:
             return response
         except SignInRefused:
             return render_sign_in(
-                request, "The name or the password is wrong.", status.HTTP_401_UNAUTHORIZED, name
+                request, Msg(N_("The name or the password is wrong.")), status.HTTP_401_UNAUTHORIZED, name
             )
-        response = RedirectResponse(home, status_code=status.HTTP_303_SEE_OTHER)
+        # a language picked on the sign-in page is kept (and so remembered on the user)
+        picked = i18n.supported(request.query_params.get("lang"))
+        response = RedirectResponse(
+            f"{home}?lang={picked}" if picked else home, status_code=status.HTTP_303_SEE_OTHER
+        )
         remember(response, settings_of(request), signed_in.session_id)
         return response
 
@@ -245,14 +263,14 @@ async def start_session(body: Credentials, request: Request, response: Response)
     SameSite=Strict). After a few failed attempts for a name or from an address each next one
     must wait longer (429 with Retry-After); the answers never tell whether a name exists."""
     if session_id_of(request) is not None and not same_origin(request):
-        raise ProblemError(FORBIDDEN, "a sign-in over an existing session must come from this site")
+        raise ProblemError(FORBIDDEN, N_("a sign-in over an existing session must come from this site"))
     try:
         signed_in = await sign_in(request, body.name, body.password)
     except SignInThrottled as throttled:
         raise ProblemError(
             RATE_LIMITED,
-            "too many failed sign-ins for this name or from this address;"
-            f" retry after {throttled.retry_after} s",
+            N_("too many failed sign-ins for this name or from this address; retry after %(seconds)s s"),
+            variables={"seconds": throttled.retry_after},
             headers={"Retry-After": throttled.retry_after},
         ) from None
     except SignInRefused:
@@ -272,7 +290,7 @@ async def current_session(request: Request, user: Annotated[User, Depends(authen
 async def end_session(request: Request) -> Response:
     """Sign out: the session ends at once, on the server, and its cookie is cleared."""
     if session_id_of(request) is not None and not same_origin(request):
-        raise ProblemError(FORBIDDEN, "a sign-out must come from this site")
+        raise ProblemError(FORBIDDEN, N_("a sign-out must come from this site"))
     await sign_out(request)
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     forget(response, settings_of(request))

@@ -1,18 +1,23 @@
 """Every intake page in Chromium passes axe-core with no serious or critical violation, in each of
 the three languages at least once (issue 15, point 6): the sign-in page and the case list in all
-three, the other pages in one language each, turn about."""
+three, the other pages (an erased case's and the error page too) in one language each, turn about."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from uuid import UUID
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from playwright.async_api import BrowserContext, Page, async_playwright, expect
 
 from services.intake.app import create_app
-from shared.identity.model import Role
+from services.intake.use_cases.privacy import erase_case
+from shared.events.codes import ErasureReason
+from shared.identity.model import Role, User
+from shared.privacy import Actor
 from tests.browser.accessibility import blocking_violations
 from tests.browser.serving import serving
 from tests.browser.test_caseworker_page import CHROMIUM_ARGS, chromium
@@ -30,6 +35,8 @@ SIGN_IN = {"en": "Sign in", "mk": "Најава", "sq": "Hyr"}
 class Site:
     url: str
     caseworker_token: str
+    app: FastAPI
+    dpo: User
 
 
 @pytest.fixture
@@ -37,8 +44,8 @@ async def site(isolated: Isolated) -> AsyncIterator[Site]:
     app = create_app(isolated.settings)
     async with serving(app, "intake") as url:
         _, token = await add_person(app.state.identity, "a.caseworker", Role.CASEWORKER)
-        await add_person(app.state.identity, "a.dpo", Role.DPO)
-        yield Site(url, token)
+        dpo, _ = await add_person(app.state.identity, "a.dpo", Role.DPO)
+        yield Site(url, token, app, dpo)
 
 
 @pytest.fixture
@@ -100,6 +107,22 @@ async def test_every_other_intake_page(site: Site, browser_context: BrowserConte
         (f"/cases/{case_id}/duplicates", "mk"),
     ]:
         violations += await audited(page, f"{site.url}{path}?lang={lang}")
+    # an erased case's page, in Macedonian
+    async with httpx.AsyncClient(base_url=site.url) as api:
+        other = await api.post(
+            "/v1/cases", json=family(), headers={"Authorization": f"Bearer {site.caseworker_token}"}
+        )
+    erased_id = UUID(other.json()["id"])
+    await erase_case(site.app.state.intake, erased_id, ErasureReason.SUBJECT_REQUEST, Actor.of(site.dpo))
+    violations += await audited(page, f"{site.url}/cases/{erased_id}?lang=mk")
+    await expect(page.get_by_role("heading", name="Што останува")).to_be_visible()
+
+    # the error page (a case that does not exist), in Albanian
+    missing = await page.goto(f"{site.url}/cases/01900000-0000-7000-8000-000000000000?lang=sq")
+    assert missing is not None
+    assert missing.status == 404
+    await expect(page.get_by_role("heading", name="Nuk ka rast të tillë")).to_be_visible()
+    violations += [f"error page: {v}" for v in await blocking_violations(page)]
     await page.goto(f"{site.url}/?lang=en")
     await page.get_by_role("button", name="Sign out").click()
 

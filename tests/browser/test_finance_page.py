@@ -28,7 +28,7 @@ def mk(message: str) -> str:
 
 
 def row(page: Page, section: str, grant_id: object) -> Locator:
-    return page.locator(f"section[aria-labelledby={section}] tbody tr", has_text=str(grant_id)[:8])
+    return page.locator(f"section[aria-labelledby={section}] tbody tr", has_text=str(grant_id)[-8:])
 
 
 async def test_two_officers_approve_and_disburse_in_macedonian(grants_site: GrantsSite) -> None:

@@ -144,7 +144,7 @@ async def test_a_supervisor_approves_a_plan_from_the_queue_and_sees_escalations(
     await supervisor.reload()
     escalations = supervisor.locator("section[aria-labelledby=escalated] li")
     await expect(escalations).to_have_count(1)  # the answered one is off the queue
-    await expect(escalations).to_contain_text(f"Case {escalated[:8]}: Housing")
+    await expect(escalations).to_contain_text(f"Case {escalated[-8:]}: Housing")
     await expect(escalations.get_by_role("link")).to_have_attribute("href", f"/cases/{escalated}")
 
     plans = supervisor.locator("section[aria-labelledby=plans] tbody tr")

@@ -98,7 +98,7 @@ class Officer:
         response = await self.call(
             "POST",
             f"/v1/installments/{installment_id}/disburse",
-            json={**TRANSFER, "payment_reference": f"{self.name}-{installment_id[:8]}"},
+            json={**TRANSFER, "payment_reference": f"{self.name}-{installment_id[-8:]}"},
             headers={"Idempotency-Key": f"{self.name}:{installment_id}"},
         )
         if response.status_code == 200:

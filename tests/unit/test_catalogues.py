@@ -24,7 +24,8 @@ def template_messages() -> set[str]:
     found: set[str] = set()
     for folder in (ROOT / "services", ROOT / "shared" / "http"):
         for _, _, message, _, _ in extract_from_dir(folder, METHOD_MAP, keywords=KEYWORDS):
-            found.update([message] if isinstance(message, str) else [m for m in message if m])
+            # a plural message is kept under its singular (the catalogue's key for it)
+            found.add(message if isinstance(message, str) else message[0])
     return found
 
 
@@ -34,8 +35,8 @@ def untranslated(catalog: Catalog, wanted: set[str]) -> dict[str, list[str]]:
         entry = catalog.get(message_id)
         if entry is None:
             problems["missing"].append(message_id)
-        elif not entry.string:
-            problems["empty"].append(message_id)
+        elif not entry.string or (isinstance(entry.string, tuple) and not all(entry.string)):
+            problems["empty"].append(message_id)  # a plural with any form missing too
         elif entry.fuzzy:
             problems["fuzzy"].append(message_id)
     return {kind: ids for kind, ids in problems.items() if ids}

@@ -15,6 +15,7 @@ from services.grants.core.ledger.audit import ChainVerdict
 from services.grants.core.ledger.chain import ChainedEntry
 from services.grants.store import ledger_reads
 from services.grants.use_cases.audit import export_csv_chunks, verify_database_chain
+from shared.http.i18n import N_
 from shared.http.params import known_query_only
 from shared.http.problems import FORBIDDEN, ProblemError
 from shared.identity.model import User
@@ -37,7 +38,8 @@ def whole_ledger_reader(context: Context, reader: User) -> None:
     """The chain runs through every programme's entries: whoever reads all of it must see them all."""
     if not reader.may_see_programmes(p.id for p in context.policies.programmes):
         raise ProblemError(
-            FORBIDDEN, "the whole ledger holds every programme's entries; your programmes are not all of them"
+            FORBIDDEN,
+            N_("the whole ledger holds every programme's entries; your programmes are not all of them"),
         )
 
 

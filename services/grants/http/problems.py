@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from services.grants.core.errors import Conflict, FourEyesViolation, InvalidRequest, NotFound
+from shared.http.i18n import N_
 from shared.http.problems import CONFLICT, NOT_FOUND, VALIDATION_FAILED, ProblemType
 
-FOUR_EYES = ProblemType("four-eyes", 403, "Another officer must do this")
+FOUR_EYES = ProblemType("four-eyes", 403, N_("Another officer must do this"))
 
 PROBLEMS: dict[type[Exception], ProblemType] = {
     NotFound: NOT_FOUND,

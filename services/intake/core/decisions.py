@@ -214,7 +214,8 @@ def reassign(case: Case, change: Reassignment, by: UUID, now: datetime) -> Decis
             "updated_at": now,
         }
     )
-    who = f"user {str(change.assigned_to)[:8]}" if change.assigned_to else "nobody"
+    # the id's last characters: a UUIDv7 begins with its timestamp, alike for people added together
+    who = f"user {str(change.assigned_to)[-8:]}" if change.assigned_to else "nobody"
     summary = f"Assigned to {who}, office {change.office or 'none'}"
     return Decision(updated, "CaseAssigned", summary, events.case_assigned(updated, by))
 

@@ -21,6 +21,7 @@ from services.referral.store import referrals as store
 from shared import access_log
 from shared.db import Pool
 from shared.events import Category, Priority, ReferralStatus
+from shared.http.i18n import N_
 from shared.http.params import known_query_only
 from shared.http.problems import FORBIDDEN, ProblemError
 from shared.identity.model import User
@@ -79,7 +80,11 @@ async def list_referrals(
     `partner_id` is for readers who may see vulnerabilities (others: 403), since the referrals a
     specialised partner holds would name the vulnerable cases."""
     if partner_id is not None and not sees_vulnerabilities(reader.role):
-        raise ProblemError(FORBIDDEN, f"role {reader.role.value!r} may not filter referrals by partner")
+        raise ProblemError(
+            FORBIDDEN,
+            N_("role %(role)s may not filter referrals by partner"),
+            variables={"role": repr(reader.role.value)},
+        )
     found = await store.list_referrals(
         database,
         programmes=reader.programme_scope(),

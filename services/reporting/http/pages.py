@@ -9,18 +9,24 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
+from babel.numbers import format_decimal
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import RedirectResponse, Response
+from jinja2 import pass_context
+from jinja2.runtime import Context as JinjaContext
 from starlette.concurrency import run_in_threadpool
 
 from services.reporting.core.errors import NotFound
+from services.reporting.core.suppression import THRESHOLD
 from services.reporting.core.tables import Row, Table
 from services.reporting.use_cases.reports import report_for, visible_programmes
+from shared.http import i18n
 from shared.http.i18n import N_
 from shared.http.pages import Pages
 from shared.http.sessions import page_user, user_for_session
 from shared.identity.model import User
 
+from . import labels
 from .charts import CHARTS, chart_svg
 from .deps import PROGRAMME_ID, REPORT_READERS, Context, Within
 from .formats import SUPPRESSED_MARK
@@ -33,15 +39,18 @@ Manager = Annotated[User, Depends(page_user(*REPORT_READERS))]
 ProgrammeId = Annotated[str, Path(pattern=PROGRAMME_ID)]
 
 
-def cell(value: Any, table: Table, position: int, row: Row) -> str:
+@pass_context
+def cell(context: JinjaContext, value: Any, table: Table, position: int, row: Row) -> str:
+    """A table's cell in the page's locale: `1,234` / `1.234` / `1 234`; the suppressed mark."""
     if value is None:
         column = table.columns[position]
         if column.startswith("median") and row.values[table.columns.index("completed")] == 0:
             return "-"
         return SUPPRESSED_MARK
+    lang = i18n.language_of(context)
     if isinstance(value, float):
-        return f"{value:.1f}"
-    return f"{value:,}"
+        return format_decimal(value, format="#,##0.0", locale=lang)
+    return format_decimal(value, locale=lang)
 
 
 HERE = FilePath(__file__).parent
@@ -73,7 +82,10 @@ async def report_page(
         return PAGES.error(request, N_("Not found"), str(error), 404)
     query = urlencode({"from": report.period_from.isoformat(), "to": report.period_to.isoformat()})
     charts = [(name, title) for name, (_, _, title) in CHARTS.items()]
-    return render(request, "report.html", {"report": report, "query": query, "charts": charts})
+    lang = PAGES.lang(request)
+    rule = i18n.gettext(lang, labels.SUPPRESSION_RULE, below=THRESHOLD - 1, threshold=THRESHOLD)
+    page = {"report": report, "query": query, "charts": charts, "suppression_rule": rule}
+    return render(request, "report.html", page)
 
 
 @router.get("/reports/{programme_id}/charts/{chart}.svg")

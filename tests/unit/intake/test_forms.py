@@ -128,7 +128,9 @@ def test_errors_are_grouped_by_field_and_labelled_for_the_summary() -> None:
         [Problem(("needs", 0), "a"), Problem(("needs", 1), "b"), Problem(("x",), "c")]
     )
     assert errors == {"needs": ["a", "b"], "x": ["c"]}
-    assert forms.field_label("members-1-date_of_birth") == "Member 2, date of birth"
-    assert forms.field_label("members-0-identity_document-number") == "Member 1, document number"
-    assert forms.field_label("amount-micro_business") == "Micro business amount"
+    assert forms.field_label("members-1-date_of_birth") == "Member 2: Date of birth"
+    assert forms.field_label("members-0-identity_document-number") == "Member 1: Document number"
+    assert forms.field_label("amount-micro_business") == "Micro-business: amount"
     assert forms.field_label("sending_country") == "Sending country"
+    assert forms.field_label("members-1-date_of_birth", "mk") == "Член 2: Датум на раѓање"
+    assert forms.field_label("amount-housing", "sq") == "Strehim: shuma"

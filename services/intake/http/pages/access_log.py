@@ -10,10 +10,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from services.intake.http.deps import intake_of
-from services.intake.http.pages.render import render
+from services.intake.http.pages.render import PAGES, render
 from services.intake.store.cases import ACCESS_LOG_CASES
 from services.intake.use_cases import cases as use_cases
 from shared import access_log
+from shared.http import i18n
+from shared.http.i18n import N_
+from shared.http.labels import Msg
 from shared.http.sessions import page_user
 from shared.identity.model import Role, User
 
@@ -40,12 +43,12 @@ async def access_log_page(request: Request, officer: Officer) -> Response:
         if await use_cases.case_in_scope(intake, case_id, officer):
             entries = await access_log.for_case(intake.pool, case_id)
         else:
-            message = f"There is no case {case_id}."
+            message = i18n.gettext(PAGES.lang(request), N_("There is no case %(id)s."), id=case_id)
     elif user_id is not None:  # within the officer's own programmes and cases, as the API
         scope = access_log.Scope(ACCESS_LOG_CASES, officer.programme_scope(), officer.case_limit())
         entries = await access_log.for_actor(intake.pool, user_id, scope)
     elif params.get("case_id") or params.get("user_id"):
-        message = "Enter a case id or a user id (a UUID)."
+        message = Msg(N_("Enter a case id or a user id (a UUID)."))
     return render(
         request,
         "access_log.html",

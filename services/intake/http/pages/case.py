@@ -22,7 +22,7 @@ from services.intake.core.views import sees_personal_data
 from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms, household_forms
 from services.intake.http.pages.household_forms import CHANGES_DONE
-from services.intake.http.pages.render import label, options, render
+from services.intake.http.pages.render import PAGES, no_such_case, options, render, who
 from services.intake.use_cases import cases as use_cases
 from shared.events.codes import (
     AssistanceType,
@@ -30,9 +30,12 @@ from shared.events.codes import (
     BusinessSector,
     Category,
     ClosureReason,
+    Relationship,
     Urgency,
     Vulnerability,
 )
+from shared.http.i18n import N_
+from shared.http.labels import Msg
 from shared.http.sessions import page_user
 from shared.identity.model import User
 from shared.money import MINOR_UNITS
@@ -45,31 +48,33 @@ Editor = Annotated[User, Depends(page_user(*EDITORS))]
 Approver = Annotated[User, Depends(page_user(*APPROVERS))]
 
 DONE = {
-    "registered": "Case registered. The returnee's registration has been sent to referral and grants.",
-    "assessment": "Assessment saved.",
-    "plan": "Plan saved. A supervisor can now approve it.",
-    "approve": "Plan approved. Grants will size the grant from it.",
-    "consent": "Consent saved.",
-    "close": "Case closed.",
+    "registered": N_("Case registered. The returnee's registration has been sent to referral and grants."),
+    "assessment": N_("Assessment saved."),
+    "plan": N_("Plan saved. A supervisor can now approve it."),
+    "approve": N_("Plan approved. Grants will size the grant from it."),
+    "consent": N_("Consent saved."),
+    "close": N_("Case closed."),
     **CHANGES_DONE,
 }
 
 
-def _household(case: Case, personal: bool, today: Any) -> list[dict[str, str]]:
+def _household(case: Case, personal: bool, today: Any) -> list[dict[str, Any]]:
+    """The household table's rows: codes (the template labels them in the page's language)."""
     rows = []
     for member in case.members:
         document = member.identity_document
-        row = {
-            "age": str(age_on(member.date_of_birth, today)),
-            "sex": label(member.sex),
-            "relationship": label(member.relationship),
+        row: dict[str, Any] = {
+            "age": age_on(member.date_of_birth, today),
+            "sex": member.sex,
+            "relationship": member.relationship,
+            "principal": member.relationship is Relationship.PRINCIPAL,
+            "has_document": document is not None,
         }
         if personal:
             row["name"] = member.name
-            row["date_of_birth"] = member.date_of_birth.isoformat()
-            row["document"] = f"{label(document.type)} {document.number}" if document else "None"
-        else:
-            row["document"] = "Yes" if document else "None"
+            row["date_of_birth"] = member.date_of_birth
+            row["document_type"] = document.type if document else None
+            row["document_number"] = document.number if document else None
         rows.append(row)
     return rows
 
@@ -91,9 +96,7 @@ async def case_page(
     try:
         case = await use_cases.get_case(intake, case_id, user)
     except CaseNotFound:
-        return render(
-            request, "error.html", {"title": "No such case", "message": f"There is no case {case_id}."}, 404
-        )
+        return no_such_case(request, case_id)
     timeline = await use_cases.case_timeline(intake, case_id, user)
     await use_cases.record_reads(intake, user, Action.PAGE, [case.id])
     if isinstance(case, ErasedCase):
@@ -139,8 +142,8 @@ async def case_page(
         "closure_reasons": options(ClosureReason),
         "errors": errors or {},
         "submitted": submitted or {},
-        "notice": DONE.get(request.query_params.get("done", "")),
-        "who": lambda user_id: "you" if user_id == user.id else f"user {str(user_id)[:8]}",
+        "notice": Msg(DONE[done]) if (done := request.query_params.get("done", "")) in DONE else None,
+        "who": who(request, user),
         **household_forms.page_context(case, user),
     }
     return render(request, "case.html", context, status_code)
@@ -156,7 +159,7 @@ def _erased_page(
         "timeline": list(reversed(timeline)),
         "programme": intake.catalogue.programmes.get(case.programme_id),
         "municipality": intake.catalogue.municipality_name(case.municipality),
-        "who": lambda user_id: "you" if user_id == user.id else f"user {str(user_id)[:8]}",
+        "who": who(request, user),
     }
     return render(request, "erased.html", context, status_code)
 
@@ -185,7 +188,7 @@ async def _submit(
             request, user, case_id, status_code=422, errors=errors, submitted={section: submitted}
         )
     except CaseConflict as conflict:
-        errors = {section: {"form": [str(conflict).capitalize()]}}
+        errors = {section: {"form": [Msg(str(conflict))]}}  # the page translates it, if catalogued
         return await case_page(
             request, user, case_id, status_code=409, errors=errors, submitted={section: submitted}
         )
@@ -216,7 +219,8 @@ async def submit_plan(case_id: UUID, request: Request, user: Editor) -> Response
         case = await use_cases.get_case(intake, case_id, user)
     except CaseNotFound:
         return await case_page(request, user, case_id)
-    plan = forms.plan_data(form, intake.catalogue.programme_currency(case.programme_id) or "EUR")
+    currency = intake.catalogue.programme_currency(case.programme_id) or "EUR"
+    plan = forms.plan_data(form, currency, PAGES.lang(request))
     submitted = {k: forms.text(form, k) for k in form}
 
     async def propose() -> Case:

@@ -16,8 +16,12 @@ from services.intake.core.permissions import EDITORS
 from services.intake.core.validation import Invalid
 from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
-from services.intake.http.pages.render import render
+from services.intake.http.pages.render import PAGES, no_such_case, render
 from services.intake.use_cases import duplicates as use_cases
+from shared.http import i18n
+from shared.http.i18n import N_
+from shared.http.labels import Msg
+from shared.http.pages import sentence
 from shared.http.sessions import page_user
 from shared.identity.model import User
 
@@ -26,8 +30,8 @@ router = APIRouter(include_in_schema=False)
 Editor = Annotated[User, Depends(page_user(*EDITORS))]
 
 DONE = {
-    "distinct": "Recorded: these are different people. The pair will not be raised again.",
-    "merged": "Merged: the announcement is closed and its arrival facts joined this case.",
+    "distinct": N_("Recorded: these are different people. The pair will not be raised again."),
+    "merged": N_("Merged: the announcement is closed and its arrival facts joined this case."),
 }
 
 
@@ -37,14 +41,12 @@ async def duplicates_page(
     try:
         found = await use_cases.duplicates_of_case(intake_of(request), case_id, user)
     except CaseNotFound:
-        return render(
-            request, "error.html", {"title": "No such case", "message": f"There is no case {case_id}."}, 404
-        )
+        return no_such_case(request, case_id)
     context = {
         "case_id": case_id,
         "candidates": found.candidates,
         "problem": problem,
-        "notice": DONE.get(request.query_params.get("done", "")),
+        "notice": Msg(DONE[done]) if (done := request.query_params.get("done", "")) in DONE else None,
     }
     return render(request, "duplicates.html", context, status_code)
 
@@ -66,9 +68,9 @@ async def answer_duplicate(case_id: UUID, request: Request, user: Editor) -> Res
         else:
             await use_cases.confirm_distinct(intake, case_id, {"other_case_id": other}, user)
     except (Invalid, CaseConflict) as refused:
-        detail = (
-            "; ".join(p.message for p in refused.problems) if isinstance(refused, Invalid) else str(refused)
-        )
-        return await duplicates_page(request, user, case_id, problem=detail.capitalize(), status_code=409)
+        lang = PAGES.lang(request)
+        messages = [p.message for p in refused.problems] if isinstance(refused, Invalid) else [str(refused)]
+        detail = "; ".join(i18n.gettext(lang, m) for m in messages)  # each in the page's language
+        return await duplicates_page(request, user, case_id, problem=sentence(detail), status_code=409)
     done = "merged" if action == "merge" else "distinct"
     return RedirectResponse(f"/cases/{case_id}/duplicates?done={done}", status_code=303)

@@ -13,6 +13,9 @@ from starlette.datastructures import FormData
 from services.intake.core.requests import MAX_MEMBERS
 from services.intake.core.validation import Problem
 from shared.events.codes import AssistanceType, Category
+from shared.http import i18n
+from shared.http.i18n import N_
+from shared.http.labels import Msg, label_message
 from shared.money import MINOR_UNITS
 
 MEMBER_FIELDS = (
@@ -98,19 +101,34 @@ def assessment_data(form: FormData) -> dict[str, Any]:
     return data
 
 
+class AmountInvalid(ValueError):
+    """Not an amount: `message` (a catalogue message) with its `variables`, for the page's language."""
+
+    def __init__(self, message: str, **variables: object) -> None:
+        self.message, self.variables = message, variables
+        super().__init__(message % variables if variables else message)
+
+    def translated(self, lang: str) -> str:
+        return i18n.gettext(lang, self.message, **self.variables)
+
+
 def minor_units(amount: str, currency: str) -> int:
-    """ "1500" or "1500.50" in `currency` as integer minor units; ValueError when it is not an
-    amount that currency can hold."""
+    """ "1500" or "1500.50" in `currency` as integer minor units; AmountInvalid (a ValueError) when
+    it is not an amount that currency can hold."""
     exponent = MINOR_UNITS.get(currency, 2)
     try:
         value = Decimal(amount.replace(",", "").replace(" ", ""))
     except InvalidOperation:
-        raise ValueError(f"enter an amount like 1500 or 1500.{'5' * exponent}") from None
+        raise AmountInvalid(
+            N_("enter an amount like 1500 or %(example)s"), example=f"1500.{'5' * exponent}"
+        ) from None
     if not value.is_finite():
-        raise ValueError("enter an amount")
+        raise AmountInvalid(N_("enter an amount"))
     scaled = value.scaleb(exponent)
     if scaled != scaled.to_integral_value():
-        raise ValueError(f"{currency} has {exponent} decimal places")
+        raise AmountInvalid(
+            N_("%(currency)s has %(places)s decimal places"), currency=currency, places=exponent
+        )
     return int(scaled)
 
 
@@ -122,8 +140,9 @@ class PlanForm:
     lines: list[AssistanceType] = field(default_factory=list)
 
 
-def plan_data(form: FormData, currency: str) -> PlanForm:
-    """One amount field per assistance type (`amount-<type>`); blank ones are not requested."""
+def plan_data(form: FormData, currency: str, lang: str = i18n.DEFAULT_LANGUAGE) -> PlanForm:
+    """One amount field per assistance type (`amount-<type>`); blank ones are not requested. An
+    amount's problem is told in `lang`."""
     plan = PlanForm(data={"assistance": []})
     for assistance_type in AssistanceType:
         raw = text(form, f"amount-{assistance_type.value}")
@@ -131,8 +150,8 @@ def plan_data(form: FormData, currency: str) -> PlanForm:
             continue
         try:
             amount = minor_units(raw, currency)
-        except ValueError as error:
-            plan.problems.append(Problem((f"amount-{assistance_type.value}",), str(error)))
+        except AmountInvalid as error:
+            plan.problems.append(Problem((f"amount-{assistance_type.value}",), error.translated(lang)))
             continue
         plan.lines.append(assistance_type)
         plan.data["assistance"].append(
@@ -164,20 +183,60 @@ def field_name(loc: Sequence[str | int], plan_lines: Sequence[AssistanceType] = 
 def errors_by_field(
     problems: Sequence[Problem], plan_lines: Sequence[AssistanceType] = ()
 ) -> dict[str, list[str]]:
+    """Each field's messages, as catalogue messages: the page shows those the catalogue has (the
+    rules' constant ones, `labels.RULE_MESSAGES`) in its language, the others as written."""
     errors: dict[str, list[str]] = {}
     for problem in problems:
-        errors.setdefault(field_name(problem.loc, plan_lines), []).append(problem.message)
+        errors.setdefault(field_name(problem.loc, plan_lines), []).append(Msg(problem.message))
     return errors
 
 
-def field_label(name: str) -> str:
-    """What the error summary calls a field: `members-1-date_of_birth` -> `Member 2, date of birth`."""
+# what the forms call their fields (the same messages as the templates' labels)
+FIELD_LABELS = {
+    "programme_id": N_("Donor programme"),
+    "country_of_return": N_("Country of return"),
+    "municipality": N_("Destination municipality"),
+    "sending_country": N_("Sending country"),
+    "arrival_date": N_("Arrival date"),
+    "members": N_("Household members"),
+    "vulnerabilities": N_("Vulnerabilities"),
+    "needs": N_("Needs"),
+    "consent": N_("Consent to share with partners"),
+    "skills": N_("Skills"),
+    "training_wanted": N_("Training wanted"),
+    "business_sector": N_("Business sector"),
+    "business_plan_stage": N_("Business plan stage"),
+    "urgency": N_("Urgency"),
+    "urgency_reason": N_("Why high or urgent"),
+    "reason": N_("Reason"),
+    "close-note": N_("Note"),
+    "note": N_("Note"),
+    "assistance": N_("Assistance"),
+    "met_by": N_("Met by"),
+    "arrived_at": N_("Arrived at (local time)"),
+    "not_travelled": N_("Who travelled"),
+    "name": N_("Full name"),
+    "date_of_birth": N_("Date of birth"),
+    "sex": N_("Sex"),
+    "relationship": N_("Relationship to the principal applicant"),
+    "identity_document": N_("Document number"),
+    "identity_document-number": N_("Document number"),
+    "identity_document-type": N_("Identity document"),
+}
+
+
+def field_label(name: str, lang: str = i18n.DEFAULT_LANGUAGE) -> str:
+    """What the error summary calls a field, in `lang`: `members-1-date_of_birth` -> `Member 2:
+    Date of birth`, `amount-housing` -> `Housing: amount`."""
     parts = name.split("-")
     if parts[0] == "members" and len(parts) > 2 and parts[1].isdigit():
-        what = {"identity_document-number": "document number", "identity_document-type": "identity document"}
         tail = "-".join(parts[2:])
-        return f"Member {int(parts[1]) + 1}, " + what.get(tail, tail.replace("_", " "))
+        what = i18n.gettext(lang, FIELD_LABELS.get(tail, tail.replace("_", " ")))
+        return i18n.gettext(lang, N_("Member %(number)s: %(field)s"), number=int(parts[1]) + 1, field=what)
     if parts[0] == "amount" and len(parts) > 1:
-        return parts[1].replace("_", " ").capitalize() + " amount"
+        assistance = i18n.gettext(lang, label_message("-".join(parts[1:])))
+        return i18n.gettext(lang, N_("%(assistance)s: amount"), assistance=assistance)
+    if name in FIELD_LABELS:
+        return i18n.gettext(lang, FIELD_LABELS[name])
     text = " ".join(parts).replace("_", " ")
     return text[:1].upper() + text[1:]

@@ -15,6 +15,8 @@ from services.intake.core.views import summary_for
 from services.intake.http.deps import intake_of
 from services.intake.http.pages.render import PAGES, options, render
 from services.intake.use_cases import cases as use_cases
+from shared.http import i18n
+from shared.http.i18n import N_
 from shared.http.sessions import page_session_user
 from shared.identity.model import Role, User
 from shared.privacy import Action
@@ -35,8 +37,9 @@ async def home(request: Request) -> Response:
     if user.role is Role.ADMIN:  # an admin's page is the people and their sessions
         return RedirectResponse("/admin/users", status_code=303)
     if user.role not in READERS:
-        message = f"Your role ({user.role.value}) has no case list here."
-        return render(request, "error.html", {"title": "Nothing to show", "message": message}, 403)
+        lang = PAGES.lang(request)
+        message = i18n.gettext(lang, N_("Your role (%(role)s) has no case list here."), role=user.role.value)
+        return PAGES.error(request, N_("Nothing to show"), message, 403)
     return await case_list(request, user)
 
 

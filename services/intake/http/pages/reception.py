@@ -18,10 +18,12 @@ from services.intake.core.permissions import EDITORS
 from services.intake.core.validation import Invalid
 from services.intake.http.deps import intake_of
 from services.intake.http.pages import forms
-from services.intake.http.pages.render import label, options, render
+from services.intake.http.pages.render import options, render
 from services.intake.use_cases import arrivals as use_cases
 from services.intake.use_cases.arrivals import ExpectedArrival
-from shared.events.codes import ArrivalMetBy, Category, ReferralStatus
+from shared.events.codes import ArrivalMetBy, Category
+from shared.http.i18n import N_
+from shared.http.labels import Msg
 from shared.http.sessions import page_user
 from shared.identity.model import User
 from shared.privacy import Action
@@ -37,11 +39,6 @@ def _zone(request: Request, arrival_point: str) -> ZoneInfo:
     return point.zone if point else ZoneInfo("UTC")
 
 
-def _status(services: dict[Category, ReferralStatus], category: Category) -> str:
-    found = services.get(category)
-    return label(found) if found else "Not reported yet"
-
-
 def _row(request: Request, found: ExpectedArrival, today: date) -> dict[str, Any] | None:
     case, arrival = found.case, found.case.arrival
     if arrival is None:  # expected_arrivals lists announced cases only
@@ -52,13 +49,13 @@ def _row(request: Request, found: ExpectedArrival, today: date) -> dict[str, Any
     return {
         "case": case,
         "arrival": arrival,
-        "day": "Today" if local.date() == today else "Tomorrow",
+        "today": local.date() == today,
         "time": local.strftime("%H:%M"),
         "point": point.name if point else arrival.arrival_point,
         "members": [(i, m.name, m.relationship) for i, m in enumerate(case.members)],
         "municipality": intake_of(request).catalogue.municipality_name(case.municipality),
-        "reception": _status(found.services, Category.AIRPORT_RECEPTION),
-        "transport": _status(found.services, Category.TRANSPORT),
+        "reception": found.services.get(Category.AIRPORT_RECEPTION),  # None: not reported yet
+        "transport": found.services.get(Category.TRANSPORT),
         "now_local": intake_of(request).clock().astimezone(zone).strftime(LOCAL_TIME),
     }
 
@@ -79,7 +76,7 @@ async def reception_page(
         "arrivals": [row for f in found if (row := _row(request, f, today)) is not None],
         "met_by": options(ArrivalMetBy),
         "errors": errors or {},
-        "notice": "Arrival confirmed. The case is registered and its referrals are on their way."
+        "notice": Msg(N_("Arrival confirmed. The case is registered and its referrals are on their way."))
         if done == "arrived"
         else None,
     }
@@ -111,7 +108,7 @@ async def submit_arrived(case_id: UUID, request: Request, user: Reception) -> Re
         errors = {section: forms.errors_by_field(invalid.problems, ())}
         return await reception_page(request, user, status_code=422, errors=errors)
     except CaseConflict as conflict:
-        errors = {section: {"form": [str(conflict).capitalize()]}}
+        errors = {section: {"form": [Msg(str(conflict))]}}  # the page translates it, if catalogued
         return await reception_page(request, user, status_code=409, errors=errors)
     except CaseNotFound:
         return await reception_page(request, user, status_code=404)

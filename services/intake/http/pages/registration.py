@@ -19,6 +19,8 @@ from services.intake.http.pages import forms
 from services.intake.http.pages.render import options, render
 from services.intake.use_cases import cases as use_cases
 from shared.events.codes import Category, Relationship, Sex, Vulnerability
+from shared.http.i18n import N_
+from shared.http.labels import Msg
 from shared.http.sessions import page_user
 from shared.identity.model import User
 
@@ -95,7 +97,9 @@ async def submit_registration(request: Request, user: Editor) -> Response:
         return registration_page(request, form, members, duplicate=duplicate.matches, status_code=409)
     except IdempotencyKeyReused:
         # sent again after going back and changing it: ask before registering a second case
-        notice = "This form already registered a case. Check the details and register again for a new case."
+        notice = Msg(
+            N_("This form already registered a case. Check the details and register again for a new case.")
+        )
         return registration_page(
             request, form, members, notice=notice, idempotency_key=str(uuid4()), status_code=409
         )
