@@ -151,6 +151,13 @@ register(
         Action.CANCEL_ARRIVAL: N_("Cancelled an arrival"),
         Action.CONFIRM_ARRIVAL: N_("Confirmed an arrival"),
         Action.MISS_ARRIVAL: N_("Recorded a missed arrival"),
+        Action.ANSWER: N_("Answered a referral"),
+        Action.EDIT_HOUSEHOLD: N_("Changed the household"),
+        Action.CHANGE_CONTACT: N_("Changed the contact details"),
+        Action.REOPEN: N_("Reopened"),
+        Action.PROPOSE_AMENDMENT: N_("Proposed a plan amendment"),
+        Action.APPROVE_AMENDMENT: N_("Approved a plan amendment"),
+        Action.REFER: N_("Acted on a referral"),
         Purpose.CASE_MANAGEMENT: N_("Case management"),
         Purpose.SUPERVISION: N_("Supervision"),
         Purpose.GRANT_ADMINISTRATION: N_("Grant administration"),
@@ -168,7 +175,9 @@ register(
         Role.DPO: N_("data-protection officer"),
         Role.MANAGER: N_("programme manager"),
         Role.SENDING_MISSION: N_("sending mission"),
+        Role.PARTNER: N_("partner's staff"),
         Purpose.RETENTION: N_("Retention"),
+        Purpose.PARTNER_SERVICE: N_("Partner's service"),
     }
 )
 
