@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Protocol
 from uuid import UUID
 
 import httpx
@@ -29,6 +30,12 @@ pytestmark = pytest.mark.integration
 
 LANGUAGES = ("en", "mk", "sq")
 SIGN_IN = {"en": "Sign in", "mk": "Најава", "sq": "Hyr"}
+
+
+class Served(Protocol):
+    """Any app a test serves for Chromium: where it is."""
+
+    url: str
 
 
 @dataclass
@@ -58,7 +65,7 @@ async def browser_context(site: Site) -> AsyncIterator[BrowserContext]:
             await browser.close()
 
 
-async def sign_in(page: Page, site: Site, name: str, lang: str) -> None:
+async def sign_in(page: Page, site: Served, name: str, lang: str) -> None:
     await page.goto(f"{site.url}/?lang={lang}")
     await page.locator("#name").fill(name)
     await page.locator("#password").fill(TEST_PASSWORD)

@@ -36,8 +36,9 @@ async def assessed(referral: RunningReferral, municipality: str, status: str = "
 
 async def referral_of(referral: RunningReferral, case_id: UUID, status: str) -> dict[str, Any]:
     listed = await referral.client.get("/v1/referrals", params={"case_id": str(case_id)})
-    [found] = [r for r in listed.json()["referrals"] if r["status"] == status]
-    return found
+    found: list[dict[str, Any]] = [r for r in listed.json()["referrals"] if r["status"] == status]
+    [one] = found
+    return one
 
 
 async def eligible(referral: RunningReferral, referral_id: str) -> list[str]:

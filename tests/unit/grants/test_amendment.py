@@ -114,7 +114,9 @@ def by_type(amounts: list[tuple[AssistanceType, int]]) -> dict[AssistanceType, i
     amounts=st.dictionaries(st.sampled_from(list(AssistanceType)), st.integers(0, 900_000), max_size=4),
 )
 def test_an_amendment_moves_exactly_the_changed_types_and_never_what_stands(
-    drawn: tuple[Programme, ReintegrationPlanApproved], states: list[InstallmentStatus], amounts: dict
+    drawn: tuple[Programme, ReintegrationPlanApproved],
+    states: list[InstallmentStatus],
+    amounts: dict[AssistanceType, int],
 ) -> None:
     programme, plan = drawn
     try:
