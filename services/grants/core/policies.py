@@ -14,17 +14,16 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Self
 
-import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
-    ValidationError,
     model_validator,
 )
 
+from shared.data_files import DataFileProblems, parse_model, read_text
 from shared.events.codes import AssistanceType, Category, Milestone, Vulnerability, category_of
 from shared.money import MINOR_UNITS, Money
 
@@ -309,21 +308,13 @@ class PolicyFileError(ValueError):
 
 def parse_policies(text: str, source: str = POLICY_FILE) -> DonorPolicies:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise PolicyFileError(f"{source}: not valid YAML: {error}") from error
-    try:
-        return DonorPolicies.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()
-        )
-        raise PolicyFileError(f"{source}: {problems}") from error
+        return parse_model(DonorPolicies, text)
+    except DataFileProblems as error:
+        raise PolicyFileError(f"{source}: {error}") from error
 
 
 def load_policies(path: Path) -> DonorPolicies:
     try:
-        text = path.read_text()
-    except OSError as error:
-        raise PolicyFileError(f"{path}: cannot be read: {error.strerror}") from error
-    return parse_policies(text, str(path))
+        return parse_policies(read_text(path), str(path))
+    except DataFileProblems as error:
+        raise PolicyFileError(f"{path}: {error}") from error

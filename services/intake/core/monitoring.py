@@ -15,9 +15,9 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Self
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from shared.data_files import DataFileProblems, parse_model, read_text
 from shared.events.codes import Dimension
 
 MONITORING_FILE = "monitoring.yaml"
@@ -142,21 +142,13 @@ class SurveyFileError(ValueError):
 
 def parse_survey(text: str, source: str = MONITORING_FILE) -> Survey:
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise SurveyFileError(f"{source}: not valid YAML: {error}") from error
-    try:
-        return Survey.model_validate(data)
-    except ValidationError as error:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()
-        )
-        raise SurveyFileError(f"{source}: {problems}") from error
+        return parse_model(Survey, text)
+    except DataFileProblems as error:
+        raise SurveyFileError(f"{source}: {error}") from error
 
 
 def load_survey(path: Path) -> Survey:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise SurveyFileError(f"{path}: cannot be read: {error.strerror}") from error
-    return parse_survey(text, str(path))
+        return parse_survey(read_text(path), str(path))
+    except DataFileProblems as error:
+        raise SurveyFileError(f"{path}: {error}") from error

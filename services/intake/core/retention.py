@@ -16,8 +16,9 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.data_files import DataFileProblems, parse_model, read_text
 
 RETENTION_FILE = "retention.yaml"
 LONGEST_DAYS = 100 * 366
@@ -50,26 +51,15 @@ class RetentionError(ValueError):
         super().__init__(f"{path}: " + "; ".join(problems))
 
 
-def _field(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc) or "<root>"
-
-
 def load_retention(path: Path, programme_ids: Collection[str]) -> Retention:
     """Parse and validate `path`: a period for every programme of `programme_ids`, and for no other."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RetentionError(
-            path, ["the file is missing: every programme needs a retention period"]
-        ) from None
-    except yaml.YAMLError as error:
-        raise RetentionError(path, [f"<yaml>: {error}"]) from None
-    try:
-        retention = Retention.model_validate(data)
-    except ValidationError as error:
-        raise RetentionError(
-            path, [f"{_field(tuple(e['loc']))}: {e['msg']}" for e in error.errors()]
-        ) from None
+        retention = parse_model(Retention, read_text(path))
+    except DataFileProblems as error:
+        problems = error.problems
+        if problems == ["the file is missing"]:
+            problems = ["the file is missing: every programme needs a retention period"]
+        raise RetentionError(path, problems) from None
     problems = [
         f"programmes.{p}: not a programme in donor-policies.yaml"
         for p in sorted(set(retention.programmes) - set(programme_ids))

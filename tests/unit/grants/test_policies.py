@@ -170,7 +170,7 @@ def test_a_bad_policy_is_refused_naming_the_field(change, named) -> None:  # typ
 
 
 def test_a_missing_or_broken_file_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(PolicyFileError, match="cannot be read"):
+    with pytest.raises(PolicyFileError, match="the file is missing"):
         load_policies(tmp_path / "nope.yaml")
     broken = tmp_path / "broken.yaml"
     broken.write_text("programmes: [\n")

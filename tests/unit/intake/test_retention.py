@@ -62,7 +62,7 @@ def periods(**days: object) -> str:
             "programmes.DE-STARTHILFEPLUS.days: Extra inputs are not permitted",
         ),
         (periods(XX_UNKNOWN=10), "programmes.XX-UNKNOWN: not a programme in donor-policies.yaml"),
-        ("programmes: [\n", "<yaml>"),
+        ("programmes: [\n", "not valid YAML"),
     ],
 )
 def test_a_bad_file_is_refused_naming_the_field(tmp_path: Path, text: str, named: str) -> None:
