@@ -29,6 +29,7 @@ from services.referral.http.actions import context_of
 from services.referral.http.deps import pool
 from services.referral.use_cases import actions
 from services.referral.use_cases.case_view import ReferralView, case_referrals
+from services.referral.use_cases.context import ReferralContext
 from shared.db import Pool
 from shared.events import ReferralStatus
 from shared.http.i18n import N_, gettext
@@ -184,35 +185,37 @@ async def _partner_form(request: Request) -> str | None:
 async def reroute(
     case_id: UUID, referral_id: UUID, request: Request, user: Caseworker, database: Database
 ) -> Response:
-    chosen = await _partner_form(request)
-    if chosen is None:
-        return await _invalid(request, user, database, case_id, f"reroute-{referral_id}", CHOOSE_PARTNER)
-    return await _act(
-        request,
-        user,
-        database,
-        case_id,
-        referral_id,
-        "reroute",
-        lambda: actions.reroute(database, context_of(request), user, referral_id, chosen),
-    )
+    return await _to_partner(request, user, database, case_id, referral_id, "reroute", actions.reroute)
 
 
 @router.post("/cases/{case_id}/referrals/{referral_id}/place")
 async def place(
     case_id: UUID, referral_id: UUID, request: Request, user: Caseworker, database: Database
 ) -> Response:
+    return await _to_partner(request, user, database, case_id, referral_id, "place", actions.place_by_hand)
+
+
+async def _to_partner(
+    request: Request,
+    user: User,
+    database: Pool,
+    case_id: UUID,
+    referral_id: UUID,
+    section: str,
+    send: Callable[[Pool, ReferralContext, User, UUID, str], Awaitable[object]],
+) -> Response:
+    """Send the referral to the partner the form chose (re-routed, or placed by hand)."""
     chosen = await _partner_form(request)
     if chosen is None:
-        return await _invalid(request, user, database, case_id, f"place-{referral_id}", CHOOSE_PARTNER)
+        return await _invalid(request, user, database, case_id, f"{section}-{referral_id}", CHOOSE_PARTNER)
     return await _act(
         request,
         user,
         database,
         case_id,
         referral_id,
-        "place",
-        lambda: actions.place_by_hand(database, context_of(request), user, referral_id, chosen),
+        section,
+        lambda: send(database, context_of(request), user, referral_id, chosen),
     )
 
 
