@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -205,3 +206,10 @@ async def add_person(
     hashed = await Passwords(HashCost(1, 64, 1)).hash(TEST_PASSWORD)
     await identity.set_password(user.id, hashed, end_sessions=False)
     return user, token
+
+
+def free_port() -> int:
+    """A port nobody listens on right now: the kernel's pick for port 0."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

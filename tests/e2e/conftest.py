@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,18 +25,12 @@ import httpx
 import pytest
 
 from tests import conftest as shared_fixtures
-from tests.support import eventually
+from tests.support import eventually, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "referral", "grants", "reporting")
 READY_TIMEOUT_S = 60.0
 STOP_DEADLINE_S = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.conftest import REPO, System, free_port
+from tests.e2e.conftest import REPO, System
 from tests.e2e.reading import dead_letters
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 

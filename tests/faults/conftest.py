@@ -21,8 +21,9 @@ import pytest
 import yaml
 
 from deploy.local.postgres_server import PostgresServer
+from tests.support import free_port
 
-from .infra import PrivateCluster, PrivateInfra, free_port
+from .infra import PrivateCluster, PrivateInfra
 from .processes import Corner, ServiceProcess
 
 CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "config"

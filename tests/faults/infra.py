@@ -9,7 +9,6 @@ the shared cache, so nothing is downloaded again.
 from __future__ import annotations
 
 import asyncio
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,13 +16,7 @@ from deploy.local.infra import cache_dir
 from deploy.local.kafka_broker import KafkaBroker
 from deploy.local.kafka_cluster import KafkaCluster
 from deploy.local.postgres_server import PostgresServer
-
-
-def free_port() -> int:
-    """A port nobody listens on right now: the kernel's pick for port 0."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support import free_port
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,7 @@ import httpx
 from shared.db import create_pool
 from shared.identity.model import Role
 from shared.identity.store import IdentityStore, migrate_identity
-from tests.support import every_programme
-
-from .infra import free_port
+from tests.support import every_programme, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 # settings that would override the private infrastructure's: the HOMEWARD_ names win over the bare ones

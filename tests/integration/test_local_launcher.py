@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from deploy.local import infra
+from tests.support import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -54,7 +55,7 @@ def test_missing_java_is_one_clear_line(tmp_path: Path) -> None:
     env.update(
         PATH=str(tmp_path),  # no java, no mvn
         HOMEWARD_LOCAL_DIR=str(tmp_path / "local"),
-        HOMEWARD_LOCAL_KAFKA_PORT="29192",
+        HOMEWARD_LOCAL_KAFKA_PORT=str(free_port()),  # nothing listens there: the launcher must start one
         DATABASE_URL="postgresql://nobody@127.0.0.1:1/none",  # external: nothing to start
     )
     result = subprocess.run(

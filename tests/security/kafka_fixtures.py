@@ -3,7 +3,6 @@ clients that log in to it as Homeward's principals."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,14 +19,9 @@ from deploy.local.kafka_broker import KafkaBroker
 from shared.kafka.security import kafka_security_options
 from shared.settings import Settings
 from shared.topics import Topics
+from tests.support import free_port
 
 PARTNERS = ["alpha", "alpha-shelter", "beta"]  # alpha-shelter: an id that starts like another
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
