@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
@@ -20,6 +21,7 @@ from services.referral.core.directory import Partner
 from services.referral.core.errors import NotInScope
 from services.referral.core.events import Occasion
 from services.referral.core.referral import Case, Referral
+from services.referral.core.routing import Placement
 from services.referral.store import actions as store
 from services.referral.store.casebook import CaseBook
 from shared import access_log
@@ -100,6 +102,14 @@ async def eligible(pool: Pool, context: ReferralContext, user: User, referral_id
     return await _act(pool, user, referral_id, Action.READ, act)
 
 
+async def _placement(context: ReferralContext, loaded: Loaded, partner_id: str, now: datetime) -> Placement:
+    """The referral placed with `partner_id`, which must be among its eligible partners now."""
+    referral = loaded.referral
+    loads = await loaded.book.loads([referral.category])
+    partners = rules.eligible_partners(loaded.case, referral, loaded.others, context.directory, loads)
+    return rules.placement_with(rules.chosen(partners, partner_id), loaded.case, referral.category, now)
+
+
 async def reroute(
     pool: Pool, context: ReferralContext, user: User, referral_id: UUID, partner_id: str
 ) -> Referral:
@@ -108,13 +118,10 @@ async def reroute(
     async def act(loaded: Loaded) -> Referral:
         old = loaded.referral
         rules.check_reroute(old)
-        loads = await loaded.book.loads([old.category])
-        partners = rules.eligible_partners(loaded.case, old, loaded.others, context.directory, loads)
-        partner = rules.chosen(partners, partner_id)
         now = context.clock()
+        placement = await _placement(context, loaded, partner_id, now)
         changes = ReferralChanges(loaded.book, context.topics, Occasion(now))
         changes.move(old, ReferralStatus.WITHDRAWN, rules.REROUTED)
-        placement = rules.placement_with(partner, loaded.case, old.category, now)
         return changes.open(old.case_id, placement, old.correlation_id, old.referral_id)
 
     return await _act(pool, user, referral_id, Action.REFER, act)
@@ -126,12 +133,9 @@ async def place_by_hand(
     async def act(loaded: Loaded) -> Referral:
         pending = loaded.referral
         rules.check_place(pending)
-        loads = await loaded.book.loads([pending.category])
-        partners = rules.eligible_partners(loaded.case, pending, loaded.others, context.directory, loads)
-        partner = rules.chosen(partners, partner_id)
         now = context.clock()
+        placement = await _placement(context, loaded, partner_id, now)
         changes = ReferralChanges(loaded.book, context.topics, Occasion(now))
-        placement = rules.placement_with(partner, loaded.case, pending.category, now)
         return changes.place(pending, placement, PLACED_BY_HAND)
 
     return await _act(pool, user, referral_id, Action.REFER, act)
