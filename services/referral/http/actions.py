@@ -20,14 +20,13 @@ from services.referral.core.actions import WithdrawReason
 from services.referral.core.directory import PARTNER_ID_PATTERN, Partner
 from services.referral.core.errors import NotInScope, RefusedTransition
 from services.referral.use_cases import actions
-from services.referral.use_cases.context import ReferralContext
 from shared.db import Pool
 from shared.http.auth import require_roles
 from shared.http.params import known_query_only
 from shared.http.problems import CONFLICT, NOT_FOUND, ProblemError
 from shared.identity.model import Role, User
 
-from .deps import pool
+from .deps import context_of, pool
 from .referrals import ReferralOut
 
 router = APIRouter(dependencies=[Depends(known_query_only)])
@@ -35,11 +34,6 @@ router = APIRouter(dependencies=[Depends(known_query_only)])
 # the roles that may see (and so choose) which partner holds a referral
 actors = require_roles(Role.CASEWORKER, Role.SUPERVISOR)
 T = TypeVar("T")
-
-
-def context_of(request: Request) -> ReferralContext:
-    found: ReferralContext = request.app.state.context
-    return found
 
 
 class Withdrawal(BaseModel):

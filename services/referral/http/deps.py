@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import Request
 
 from services.referral.core.directory import Directory
+from services.referral.use_cases.context import ReferralContext
 from shared.db import Pool
 from shared.http.auth import require_roles
 from shared.identity.model import Role
@@ -19,4 +20,9 @@ def pool(request: Request) -> Pool:
 
 def directory(request: Request) -> Directory:
     found: Directory = request.app.state.directory
+    return found
+
+
+def context_of(request: Request) -> ReferralContext:
+    found: ReferralContext = request.app.state.context
     return found

@@ -25,8 +25,7 @@ from services.referral.core.errors import NotInScope, RefusedTransition
 from services.referral.core.status import FINAL
 from services.referral.core.visibility import PARTNERS_WORDS
 from services.referral.http import words
-from services.referral.http.actions import context_of
-from services.referral.http.deps import pool
+from services.referral.http.deps import context_of, pool
 from services.referral.use_cases import actions
 from services.referral.use_cases.case_view import ReferralView, case_referrals
 from services.referral.use_cases.context import ReferralContext

@@ -15,9 +15,8 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from services.referral.core.portal import MAX_TEXT, Answer, AnswerProblem, NotFound
-from services.referral.http.deps import pool
+from services.referral.http.deps import context_of, pool
 from services.referral.use_cases import portal as use_cases
-from services.referral.use_cases.context import ReferralContext
 from shared.db import Pool
 from shared.http.i18n import N_, gettext
 from shared.http.pages import Pages
@@ -75,11 +74,6 @@ PAGES.env.filters["payload_label"] = _field_label
 PAGES.env.filters["field_label"] = _form_field
 PAGES.env.globals["category_labels"] = CATEGORY_LABELS
 PAGES.env.globals["priority_labels"] = PRIORITY_LABELS
-
-
-def context_of(request: Request) -> ReferralContext:
-    found: ReferralContext = request.app.state.context
-    return found
 
 
 def _refused(request: Request) -> Response:
