@@ -41,7 +41,11 @@ class Api:
         self.endpoints = endpoints
         self.http = httpx.AsyncClient(
             timeout=timeout_s,
-            limits=httpx.Limits(max_connections=connections, max_keepalive_connections=connections),
+            # an idle connection is dropped before uvicorn's own 5 s keep-alive closes it: at equal
+            # times a request could go out on a connection the server was closing (ReadError)
+            limits=httpx.Limits(
+                max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2.0
+            ),
         )
 
     async def close(self) -> None:
