@@ -31,11 +31,11 @@ from services.grants.store import programmes as programme_store
 from shared.db import Connection
 from shared.events.codes import CancellationReason
 from shared.events.envelope import Envelope
-from shared.events.grants import GrantAmended, ScheduledInstallment
+from shared.events.grants import GrantAmended
 from shared.events.intake import ReintegrationPlanAmended
 
 from .context import SYSTEM_ACTOR, GrantsContext
-from .grant_events import queue_grant_event
+from .grant_events import queue_grant_event, scheduled_installment
 from .milestones import fall_due
 from .opening import open_waiting_grants
 
@@ -104,20 +104,7 @@ async def amend_grant(connection: Connection, context: GrantsContext, envelope: 
             committed=adjustment.committed,
             not_reduced=adjustment.not_reduced,
             cancelled_installments=[i.id for i in adjustment.cancelled],
-            added=[
-                ScheduledInstallment(
-                    installment_id=p.installment_id,
-                    sequence=p.sequence,
-                    amount=p.amount,
-                    milestone=p.milestone,
-                    due_on=p.due_on,
-                    assistance_type=p.assistance_type,
-                    visit=p.visit,
-                    min_composite=float(p.min_composite) if p.min_composite is not None else None,
-                    category=p.category,
-                )
-                for p in adjustment.added
-            ],
+            added=[scheduled_installment(p.installment_id, p) for p in adjustment.added],
         ),
         correlation_id=grant.correlation_id,
         causation=envelope,

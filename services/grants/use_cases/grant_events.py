@@ -7,10 +7,11 @@ from typing import TypedDict
 from uuid import UUID
 
 from services.grants.core.grant import Installment
+from services.grants.core.schedule import PlannedInstallment
 from shared import outbox
 from shared.db import Connection
 from shared.events.envelope import Envelope, new_envelope
-from shared.events.grants import GrantEvent
+from shared.events.grants import GrantEvent, ScheduledInstallment
 from shared.money import Money
 
 from .context import PRODUCER, GrantsContext
@@ -47,3 +48,20 @@ def installment_event_fields(installment: Installment) -> InstallmentEventFields
         "installment_id": installment.id,
         "amount": installment.amount,
     }
+
+
+def scheduled_installment(
+    installment_id: UUID, terms: Installment | PlannedInstallment
+) -> ScheduledInstallment:
+    """An installment as GrantOpened and GrantAmended announce it: its schedule and its terms."""
+    return ScheduledInstallment(
+        installment_id=installment_id,
+        sequence=terms.sequence,
+        amount=terms.amount,
+        milestone=terms.milestone,
+        due_on=terms.due_on,
+        assistance_type=terms.assistance_type,
+        visit=terms.visit,
+        min_composite=float(terms.min_composite) if terms.min_composite is not None else None,
+        category=terms.category,
+    )

@@ -26,14 +26,14 @@ from services.grants.store import programmes as programme_store
 from shared.db import Connection
 from shared.events.codes import CancellationReason
 from shared.events.envelope import Envelope
-from shared.events.grants import GrantAwaitingFunding, GrantOpened, ScheduledInstallment
+from shared.events.grants import GrantAwaitingFunding, GrantOpened
 from shared.events.ids import uuid7
 from shared.events.intake import ReintegrationPlanApproved
 from shared.money import Money
 
 from .cancelling import cancel_waiting_of_grant
 from .context import SYSTEM_ACTOR, GrantsContext
-from .grant_events import queue_grant_event
+from .grant_events import queue_grant_event, scheduled_installment
 from .milestones import fall_due
 
 log = structlog.get_logger("grants.opening")
@@ -125,20 +125,7 @@ async def _open(
             case_id=grant.case_id,
             programme_id=grant.programme_id,
             total=grant.total,
-            installments=[
-                ScheduledInstallment(
-                    installment_id=i.id,
-                    sequence=i.sequence,
-                    amount=i.amount,
-                    milestone=i.milestone,
-                    due_on=i.due_on,
-                    assistance_type=i.assistance_type,
-                    visit=i.visit,
-                    min_composite=float(i.min_composite) if i.min_composite is not None else None,
-                    category=i.category,
-                )
-                for i in installments
-            ],
+            installments=[scheduled_installment(i.id, i) for i in installments],
         ),
         correlation_id=grant.correlation_id,
         causation=causation,
