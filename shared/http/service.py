@@ -14,6 +14,7 @@ from shared.settings import Settings
 from . import health, metrics
 from .context import RequestContext
 from .openapi import install_openapi
+from .overload import install_overload
 from .problems import ProblemType, install_problems
 from .security import install_api_security
 
@@ -29,6 +30,8 @@ def service_app(
 ) -> FastAPI:
     """`problems` maps the service's own exceptions to the problem they answer with."""
     app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
+    # first added, so innermost: a refusal comes after the cheaper limits and carries their headers
+    install_overload(app, limit=settings.http_max_in_flight, service=service)
     install_api_security(app, settings)
     # added last, so it runs first: refusals of the limits above are counted and logged too
     app.add_middleware(RequestContext, service=service)
