@@ -199,7 +199,8 @@ async def _service_latency(
     async with Services(space, wanted, log_dir) as running:
         arrivals = Arrivals(space.infra.kafka, [t.name for t in partner_topics])
         await arrivals.start()
-        client = RawHttpClient(running["intake"].url, {"Authorization": f"Bearer {token}"})
+        intake = running["intake"]
+        client = RawHttpClient(intake.url, {"Authorization": f"Bearer {token}"})
         # bodies made before the clock starts: the load generator spends its time sending
         needed = 50 + int(sum(rates) * seconds)
         bodies = iter([json.dumps(registration(rng, today)).encode() for _ in range(needed)])
@@ -216,10 +217,15 @@ async def _service_latency(
             warm = await open_loop(50, 50, register)  # connections, consumer groups, caches
             await _settle(warm, arrivals, timeout=30)
             for rate in rates:
-                cpu = time.process_time()
+                cpu, intake_cpu, began = time.process_time(), intake.cpu(), time.perf_counter()
                 run = await open_loop(rate, int(rate * seconds), register)
+                intake_cpu, wall = intake.cpu() - intake_cpu, time.perf_counter() - began
                 # a backlog behind an overloaded rate drains before "lost" is decided
                 figures = await _settle(run, arrivals, timeout=60)
+                # what intake spent per answer, and whether it had a core to spend it (far below
+                # 100 % while answers are slow: the machine, or a wait, not intake's own work)
+                figures["intake CPU µs/answer"] = 1e6 * intake_cpu / max(len(run.scheduled) + run.refused, 1)
+                figures["intake CPU % of a core"] = 100 * intake_cpu / wall
                 # the load generator's own cost: it must stay far from being the bottleneck
                 figures["client CPU µs/req"] = 1e6 * (time.process_time() - cpu) / max(run.sent, 1)
                 results.append((rate, figures))
