@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 
 from shared.db import Overloaded, Pool, create_pool, transaction
+from shared.http.health import database_check
 from shared.http.problems import PROBLEM_JSON
 from shared.http.service import service_app
 from shared.settings import Settings
@@ -42,6 +43,9 @@ async def test_a_pool_with_every_connection_taken_raises_overloaded_past_its_dea
             async with asyncio.timeout(ANSWER_WITHIN_S):
                 await one_connection.fetchval("SELECT 1")  # the pool's own calls too
         assert await held.fetchval("SELECT 2") == 2
+        # busy is not down: readiness stays (a busy replica is not taken out of the load balancer)
+        async with asyncio.timeout(ANSWER_WITHIN_S):
+            await database_check(one_connection)()
     assert is_transient(in_transaction.value)  # a consumer retries it quietly, never dead-letters it
     async with asyncio.timeout(ANSWER_WITHIN_S):
         assert await one_connection.fetchval("SELECT 3") == 3  # free again: served as before
