@@ -11,6 +11,7 @@ import hashlib
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeAlias
 
@@ -44,13 +45,21 @@ async def _init_connection(connection: Connection) -> None:
 class Overloaded(TransientError):
     """No database connection came free within the pool's deadline: the service is busier than it
     can serve. Nothing was done; the same work succeeds later (an HTTP request is answered 503 with
-    Retry-After, `shared.http.overload`; a consumer retries it quietly, as any transient fault)."""
+    Retry-After, `shared.http.overload`)."""
+
+
+# Whether the work of this context waits for a connection at most the pool's deadline: set for each
+# HTTP request (`shared.http.overload`), whose caller is waiting and may be told to come back. The
+# outbox relay, consumers and jobs keep their place in the pool's queue however long it is: giving
+# up would only delay the events of requests already accepted.
+bounded_waits: ContextVar[bool] = ContextVar("bounded_waits", default=False)
 
 
 class DeadlinePool(asyncpg.Pool):
-    """An asyncpg pool whose every acquire — `transaction()`, `pool.acquire()` and the pool's own
-    `fetch`/`execute`/`fetchval`… — waits at most `acquire_deadline_s` for a connection, then raises
-    `Overloaded`. Without it a request queues for the pool without end while its caller times out.
+    """An asyncpg pool whose every acquire in a `bounded_waits` context — `transaction()`,
+    `pool.acquire()` and the pool's own `fetch`/`execute`/`fetchval`… — waits at most
+    `acquire_deadline_s` for a connection, then raises `Overloaded`. Without it a request queues for
+    the pool without end while its caller times out.
 
     The deadline is applied around asyncpg's own acquire rather than passed as its `timeout`:
     asyncpg would reuse that timeout for the connection's reset on release, which must not fail a
@@ -60,7 +69,8 @@ class DeadlinePool(asyncpg.Pool):
 
     async def _acquire(self, timeout: float | None) -> Any:
         deadline = self.acquire_deadline_s
-        if timeout is not None or deadline is None:  # an explicit timeout is the caller's to handle
+        # an explicit timeout is the caller's to handle
+        if timeout is not None or deadline is None or not bounded_waits.get():
             return await super()._acquire(timeout)  # type: ignore[misc]
         try:
             async with asyncio.timeout(deadline) as waited:
@@ -80,8 +90,8 @@ async def create_pool(
     max_size: int = 10,
     acquire_deadline_s: float | None = None,
 ) -> Pool:
-    """`acquire_deadline_s`: how long any use of the pool waits for a free connection before it
-    raises `Overloaded` (None: as long as it takes — command-line tools)."""
+    """`acquire_deadline_s`: how long a use of the pool in a `bounded_waits` context (an HTTP
+    request) waits for a free connection before it raises `Overloaded` (None: as long as it takes)."""
     check_schema_name(schema)
     pool = DeadlinePool(
         dsn,

@@ -7,7 +7,9 @@ kernel resets its connection.
   `/metrics` are never refused: a liveness probe must not fail, and a pod must not be restarted,
   because its API is busy.
 - `Overloaded` (`shared.db`): a request that waited `HOMEWARD_DB_ACQUIRE_TIMEOUT_MS` for a database
-  connection gets the same answer (its transaction never began, so nothing was written).
+  connection gets the same answer (its transaction never began, so nothing was written). Only
+  requests wait within that deadline (`shared.db.bounded_waits`, set here); the outbox relay,
+  consumers and jobs keep their place in the pool's queue.
 
 uvicorn's own `limit_concurrency` was not used: it counts idle keep-alive connections too, answers
 plain text without Retry-After, and refuses health checks alike. No maintained ASGI middleware
@@ -22,7 +24,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from shared.db import Overloaded
+from shared.db import Overloaded, bounded_waits
 from shared.metrics import HTTP_IN_FLIGHT, HTTP_REFUSED_OVERLOAD
 
 from .i18n import N_
@@ -49,7 +51,18 @@ class InFlightLimit:
         self._refused = HTTP_REFUSED_OVERLOAD.labels(service, "in_flight")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.exempt:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        # every HTTP request, readiness too, waits for a database connection within the deadline
+        bounded = bounded_waits.set(True)
+        try:
+            await self._limited(scope, receive, send)
+        finally:
+            bounded_waits.reset(bounded)
+
+    async def _limited(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["path"] in self.exempt:
             await self.app(scope, receive, send)
             return
         if self.in_flight >= self.limit:

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from shared.db import Overloaded, Pool, create_pool, transaction
+from shared.db import Overloaded, Pool, bounded_waits, create_pool, transaction
 from shared.http.health import database_check
 from shared.http.problems import PROBLEM_JSON
 from shared.http.service import service_app
@@ -35,6 +35,14 @@ async def one_connection(database_url: str) -> AsyncIterator[Pool]:
 async def test_a_pool_with_every_connection_taken_raises_overloaded_past_its_deadline(
     one_connection: Pool,
 ) -> None:
+    bounded = bounded_waits.set(True)  # as in an HTTP request (shared.http.overload sets it)
+    try:
+        await _a_pool_with_every_connection_taken(one_connection)
+    finally:
+        bounded_waits.reset(bounded)
+
+
+async def _a_pool_with_every_connection_taken(one_connection: Pool) -> None:
     async with one_connection.acquire() as held:
         with pytest.raises(Overloaded) as in_transaction:
             async with asyncio.timeout(ANSWER_WITHIN_S), transaction(one_connection):
@@ -78,3 +86,16 @@ async def test_a_request_that_cannot_get_a_connection_is_answered_503_with_retry
     assert "nothing was changed" in refused.json()["detail"]
     assert served.status_code == 200
     assert served.json() == {"made": 1}
+
+
+async def test_outside_a_request_the_pool_is_waited_for_as_long_as_it_takes(one_connection: Pool) -> None:
+    """The outbox relay, consumers and jobs are never refused a connection: they wait their turn."""
+    async with one_connection.acquire() as held:
+        waiting = asyncio.create_task(one_connection.fetchval("SELECT 4"))
+        # still waiting well past the deadline: it was not refused (asyncio.wait returns on a
+        # refusal at once, so this is a bound on a wait that must not end, not a synchronisation)
+        done, _ = await asyncio.wait([waiting], timeout=0.5)
+        assert not done
+        assert await held.fetchval("SELECT 5") == 5
+    async with asyncio.timeout(ANSWER_WITHIN_S):
+        assert await waiting == 4
