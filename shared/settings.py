@@ -67,10 +67,12 @@ class Settings(BaseSettings):
     config_dir: Path = Path(__file__).resolve().parents[1] / "deploy" / "config"
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=10, ge=1)
-    # Overload (shared.http.overload): any use of a service's pool waits at most this long for a free
-    # connection, then the request is answered 503 with Retry-After (a consumer retries) instead of
-    # queueing without end.
-    db_acquire_timeout_ms: int = Field(default=500, ge=1)
+    # Overload (shared.http.overload): an HTTP request waits at most this long for a free database
+    # connection, then it is answered 503 with Retry-After instead of queueing until its caller gives
+    # up (the relay, consumers and jobs wait their turn). A backstop for a slow database: under
+    # ordinary overload the in-flight limit refuses first (its queue for the pool is short). Below
+    # the 5 s many clients wait, above what a busy but healthy database makes a request wait.
+    db_acquire_timeout_ms: int = Field(default=2_000, ge=1)
 
     # OpenTelemetry traces go to this OTLP/HTTP collector (e.g. http://otel-collector:4318); none: off
     otlp_endpoint: str | None = None
