@@ -38,7 +38,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--naive-events", type=int, default=1_500, help="routing: through the naive loop")
     parser.add_argument("--postings", type=int, default=20_000, help="ledger: disbursement postings")
     parser.add_argument("--registrations", type=int, default=3_000, help="intake HTTP: registrations")
-    parser.add_argument("--rates", type=int, nargs="+", default=[100, 500, 1000], help="latency: req/s")
+    parser.add_argument("--rates", type=int, nargs="+", default=[100, 500, 1000, 1500], help="latency: req/s")
     parser.add_argument("--seconds", type=float, default=5.0, help="latency: seconds of load per rate")
     parser.add_argument("--profile", choices=("routing",), help="profile that benchmark's service part")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")

@@ -6,14 +6,18 @@ service's SQL never names a schema and tests can run a service in a schema of th
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, TypeAlias
 
 import asyncpg
+
+from .transient import TransientError
 
 SHARED_MIGRATIONS = Path(__file__).parent / "sql"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -38,17 +42,72 @@ async def _init_connection(connection: Connection) -> None:
     await connection.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
+class Overloaded(TransientError):
+    """No database connection came free within the pool's deadline: the service is busier than it
+    can serve. Nothing was done; the same work succeeds later (an HTTP request is answered 503 with
+    Retry-After, `shared.http.overload`)."""
+
+
+# Whether the work of this context waits for a connection at most the pool's deadline: set for each
+# HTTP request (`shared.http.overload`), whose caller is waiting and may be told to come back. The
+# outbox relay, consumers and jobs keep their place in the pool's queue however long it is: giving
+# up would only delay the events of requests already accepted.
+bounded_waits: ContextVar[bool] = ContextVar("bounded_waits", default=False)
+
+
+class DeadlinePool(asyncpg.Pool):
+    """An asyncpg pool whose every acquire in a `bounded_waits` context — `transaction()`,
+    `pool.acquire()` and the pool's own `fetch`/`execute`/`fetchval`… — waits at most
+    `acquire_deadline_s` for a connection, then raises `Overloaded`. Without it a request queues for
+    the pool without end while its caller times out.
+
+    The deadline is applied around asyncpg's own acquire rather than passed as its `timeout`:
+    asyncpg would reuse that timeout for the connection's reset on release, which must not fail a
+    transaction that has already committed."""
+
+    acquire_deadline_s: float | None = None
+
+    async def _acquire(self, timeout: float | None) -> Any:
+        deadline = self.acquire_deadline_s
+        # an explicit timeout is the caller's to handle
+        if timeout is not None or deadline is None or not bounded_waits.get():
+            return await super()._acquire(timeout)  # type: ignore[misc]
+        try:
+            async with asyncio.timeout(deadline) as waited:
+                return await super()._acquire(None)  # type: ignore[misc]
+        except TimeoutError as error:
+            if waited.expired():
+                waited_ms = f"{deadline * 1000:.0f}"
+                raise Overloaded(f"no database connection came free within {waited_ms} ms") from error
+            raise
+
+
+async def create_pool(
+    dsn: str,
+    schema: str,
+    *,
+    min_size: int = 2,
+    max_size: int = 10,
+    acquire_deadline_s: float | None = None,
+) -> Pool:
+    """`acquire_deadline_s`: how long a use of the pool in a `bounded_waits` context (an HTTP
+    request) waits for a free connection before it raises `Overloaded` (None: as long as it takes)."""
     check_schema_name(schema)
-    pool = await asyncpg.create_pool(
+    pool = DeadlinePool(
         dsn,
+        # asyncpg.create_pool's defaults: it builds its own class only, so they are spelled here
         min_size=min_size,
         max_size=max_size,
+        max_queries=50_000,
+        max_inactive_connection_lifetime=300.0,
+        loop=None,
+        connection_class=asyncpg.Connection,
+        record_class=asyncpg.Record,
         init=_init_connection,
         server_settings={"search_path": f"{schema},public", "application_name": f"homeward-{schema}"},
     )
-    if pool is None:  # asyncpg's type says so; a pool it made is never None
-        raise RuntimeError(f"asyncpg made no pool for schema {schema}")
+    pool.acquire_deadline_s = acquire_deadline_s
+    await pool
     return pool
 
 

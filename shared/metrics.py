@@ -37,6 +37,13 @@ HTTP_DURATION = Histogram(
     ["service", "method", "route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+HTTP_REFUSED_OVERLOAD = Counter(
+    "homeward_http_overload_refusals_total",
+    "Requests answered 503 because the process was at its limit: `in_flight` (HOMEWARD_HTTP_MAX_IN_FLIGHT)"
+    " or `database_pool` (no connection within HOMEWARD_DB_ACQUIRE_TIMEOUT_MS)",
+    ["service", "reason"],
+)
+HTTP_IN_FLIGHT = Gauge("homeward_http_requests_in_flight", "API requests being answered now", ["service"])
 
 # Consuming. `group` is the Kafka consumer group (what the broker middleware sees), `consumer` the
 # inbox consumer name (what `apply_once`/`apply_batch` record events under).

@@ -74,6 +74,7 @@ class ServiceRuntime:
             schema,
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
+            acquire_deadline_s=settings.db_acquire_timeout_ms / 1000,
         )
 
         async def new_producer() -> AIOKafkaProducer:

@@ -67,6 +67,12 @@ class Settings(BaseSettings):
     config_dir: Path = Path(__file__).resolve().parents[1] / "deploy" / "config"
     db_pool_min: int = Field(default=2, ge=1)
     db_pool_max: int = Field(default=10, ge=1)
+    # Overload (shared.http.overload): an HTTP request waits at most this long for a free database
+    # connection, then it is answered 503 with Retry-After instead of queueing until its caller gives
+    # up (the relay, consumers and jobs wait their turn). A backstop for a slow database: under
+    # ordinary overload the in-flight limit refuses first (its queue for the pool is short). Below
+    # the 5 s many clients wait, above what a busy but healthy database makes a request wait.
+    db_acquire_timeout_ms: int = Field(default=2_000, ge=1)
 
     # OpenTelemetry traces go to this OTLP/HTTP collector (e.g. http://otel-collector:4318); none: off
     otlp_endpoint: str | None = None
@@ -134,6 +140,17 @@ class Settings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    # Overload (shared.http.overload): at most this many API requests in flight per process; the next
+    # is answered at once with 503 and Retry-After (health, readiness and metrics are never refused).
+    # Sized for the pool: a few requests per connection wait their turn, each at most
+    # `db_acquire_timeout_ms`; more would only queue for longer than a client waits.
+    http_max_in_flight: int = Field(default=64, ge=1)
+    # Connections the kernel queues before the process accepts them (capped by net.core.somaxconn): a
+    # burst of new connections waits there instead of being reset.
+    http_backlog: int = Field(default=2048, ge=64)
+    # An idle keep-alive connection is closed after this long. Clients and proxies must drop theirs
+    # sooner (a request sent as the server closes is lost to the client as a reset).
+    http_keep_alive_s: int = Field(default=5, ge=1)
     # where each service's pages are, as a browser reaches them: pages link to each other's (the
     # session cookie is one for the host); HOMEWARD_PAGE_URLS='{"grants": "https://…"}' behind a proxy
     page_urls: dict[str, str] = Field(

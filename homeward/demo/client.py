@@ -95,8 +95,9 @@ class Api:
                     raise
                 await asyncio.sleep(0.5 * 2**connect_failures)
                 continue
-            if response.status_code == 429 and throttled < 20:
-                # a rate limit refuses before doing anything: wait as asked, then ask again
+            if response.status_code in (429, 503) and "retry-after" in response.headers and throttled < 20:
+                # a rate limit, and a service at its limit (shared.http.overload), refuse before doing
+                # anything: wait as asked, then ask again
                 throttled += 1
                 await asyncio.sleep(min(10.0, float(response.headers.get("retry-after", "1") or 1)))
                 continue

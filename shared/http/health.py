@@ -17,7 +17,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from shared.db import Pool
+from shared.db import Overloaded, Pool
 
 from .i18n import N_
 from .problems import UNAVAILABLE, Problem, problem_response
@@ -33,7 +33,13 @@ class DependencyDown(Exception):
 
 def database_check(pool: Pool) -> ReadinessCheck:
     async def check() -> None:
-        await pool.fetchval("SELECT 1", timeout=CHECK_TIMEOUT_S)
+        try:
+            await pool.fetchval("SELECT 1", timeout=CHECK_TIMEOUT_S)
+        except Overloaded:
+            # every connection is in use, answering requests: the database is up and the service
+            # busy, which its 503s to those past its limit already say. Not ready would take every
+            # busy replica out of the load balancer at once — an overload made an outage.
+            return
 
     return check
 

@@ -14,6 +14,7 @@ from shared.settings import Settings
 from . import health, metrics
 from .context import RequestContext
 from .openapi import install_openapi
+from .overload import ServiceApp, install_overload
 from .problems import ProblemType, install_problems
 from .security import install_api_security
 
@@ -28,7 +29,9 @@ def service_app(
     problems: Mapping[type[Exception], ProblemType] | None = None,
 ) -> FastAPI:
     """`problems` maps the service's own exceptions to the problem they answer with."""
-    app = FastAPI(title=title, version="1", description=description, lifespan=lifespan)
+    app = ServiceApp(title=title, version="1", description=description, lifespan=lifespan)
+    # in front of everything below: past the limit a request is refused for the least CPU
+    install_overload(app, limit=settings.http_max_in_flight, service=service)
     install_api_security(app, settings)
     # added last, so it runs first: refusals of the limits above are counted and logged too
     app.add_middleware(RequestContext, service=service)
