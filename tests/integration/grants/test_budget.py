@@ -119,3 +119,31 @@ async def test_a_case_closed_while_its_grant_waits_releases_nothing(service: Gra
     assert len(events[1].data["cancelled_installments"]) == 1
     assert await service.get("/v1/ledger/entries", grant_id=waiting["id"]) == []
     assert (await budget(service))["waiting"] == {"grants": 0, "total": 0}
+
+
+async def test_funding_that_covers_several_waiting_grants_commits_them_in_one_append(
+    service: GrantsService,
+) -> None:
+    _, first = await ask(service, adults=1, amount=50_000)
+    _, second = await ask(service, adults=1, amount=40_000)
+    assert (first["status"], second["status"]) == ("awaiting_funding", "awaiting_funding")
+
+    funded = await service.fund(PROGRAMME, 100_000, currency="CHF")
+    assert funded["opened_grants"] == [first["id"], second["id"]]  # oldest first
+    assert (await budget(service))["available"] == 10_000
+    commitments = [
+        entry
+        for grant in (first, second)
+        for entry in await service.get("/v1/ledger/entries", grant_id=grant["id"])
+        if entry["kind"] == "commitment"
+    ]
+    assert [(e["direction"], e["amount"]) for e in commitments] == [
+        ("debit", 50_000),
+        ("credit", 50_000),
+        ("debit", 40_000),
+        ("credit", 40_000),
+    ]
+    # both commitments were posted in one append (one chain-head lock), so at one recorded time
+    assert len({e["recorded_at"] for e in commitments}) == 1
+    verdict = await service.get("/v1/ledger/verify")
+    assert verdict["ok"], verdict
