@@ -129,21 +129,20 @@ def new_envelope(
         or current_correlation_id.get()
         or event_id
     )
-    key = str(key)
-    if not key:
-        raise ValueError("an envelope's key names what it is about (a case id): it cannot be empty")
-    # built, not validated again: every value is typed here, and `event` is a model validated when
-    # it was made (the consumers validate every envelope they read)
-    return Envelope.model_construct(
-        event_id=event_id,
-        type=event.event_type,
-        schema_version=event.schema_version,
-        occurred_at=occurred_at or datetime.now(UTC),
-        key=key,
-        correlation_id=correlation,
-        causation_id=causation.event_id if causation else None,
-        producer=producer,
-        data=event.model_dump(mode="json"),
+    # validated from a dict (pydantic's validator straight away: measured faster than the keyword
+    # constructor, and than model_construct, which loops over the fields in Python)
+    return Envelope.model_validate(
+        {
+            "event_id": event_id,
+            "type": event.event_type,
+            "schema_version": event.schema_version,
+            "occurred_at": occurred_at or datetime.now(UTC),
+            "key": str(key),
+            "correlation_id": correlation,
+            "causation_id": causation.event_id if causation else None,
+            "producer": producer,
+            "data": event.model_dump(mode="json"),
+        }
     )
 
 
