@@ -9,21 +9,10 @@ from typing import Any
 from faststream import AckPolicy
 from faststream.message import StreamMessage
 
-from .producer import RECORD_BATCH_BYTES
-
 # Subscribers use this: the offset is committed after the handler (and its transaction) is done;
 # an exception that reaches faststream (a fault that outlasted the in-process retries, its delivery
 # already rewound by `shared.kafka.consuming`) leaves it uncommitted and seeks back instead.
 CONSUMER_ACK_POLICY = AckPolicy.NACK_ON_ERROR
-
-# Fetch fairness. aiokafka hands out a partition's fetched records until they are used up before it
-# turns to the next partition's (and only then fetches that partition again), so with its default
-# of 1 MiB per partition a partition with one waiting record could wait behind a megabyte of each
-# other partition's backlog (the cluster test once waited 51 s so). A quarter of that — one record
-# batch as the relays produce them — bounds each partition's turn to about one consumer batch;
-# fetches stay pipelined (one request per broker covers all its partitions), and a record batch
-# larger than this is still fetched whole (the broker always returns a partition's first batch).
-MAX_PARTITION_FETCH_BYTES = RECORD_BATCH_BYTES
 
 
 async def raw_body(msg: StreamMessage[Any]) -> bytes:
@@ -40,7 +29,6 @@ def subscriber_options(group_id: str) -> dict[str, Any]:
         "ack_policy": CONSUMER_ACK_POLICY,
         "auto_offset_reset": "earliest",
         "decoder": raw_body,
-        "max_partition_fetch_bytes": MAX_PARTITION_FETCH_BYTES,
     }
 
 
@@ -63,7 +51,6 @@ def batch_subscriber_options(group_id: str, max_records: int = DEFAULT_BATCH_REC
         "ack_policy": CONSUMER_ACK_POLICY,
         "auto_offset_reset": "earliest",
         "decoder": raw_bodies,
-        "max_partition_fetch_bytes": MAX_PARTITION_FETCH_BYTES,
         "batch": True,
         "max_records": max_records,
         # getmany returns as soon as records are there; when none came within this time faststream
