@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from opentelemetry import propagate, trace
-from opentelemetry.context import Context
+from opentelemetry.context import Context, get_current
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -58,10 +58,23 @@ def inject_context(carrier: MutableMapping[str, str]) -> None:
 
 
 def current_trace() -> dict[str, str]:
-    """The current span's trace headers, for work that is written later (a buffered outbox row)."""
-    carrier: dict[str, str] = {}
-    propagate.inject(carrier)
-    return carrier
+    """The current span's trace headers, for work that is written later (a buffered outbox row).
+
+    A consumer appends several outbox rows under one message's span: the headers are worked out
+    once per context (OpenTelemetry's context is immutable, a new span attaches a new one) and
+    copied for each caller."""
+    global _last_trace
+    now = get_current()
+    last = _last_trace
+    if last is None or last[0] is not now:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=now)
+        # the context is held here, so its identity cannot be taken over by another one
+        last = _last_trace = (now, carrier)
+    return dict(last[1])
+
+
+_last_trace: tuple[Context, dict[str, str]] | None = None
 
 
 def context_from(headers: Mapping[str, str]) -> Context:

@@ -38,7 +38,7 @@ async def append_many(
         [topic.name if isinstance(topic, TopicSpec) else topic for topic, _ in items],
         [envelope.key for _, envelope in items],
         [
-            json.dumps({**{k: v.decode() for k, v in envelope.kafka_headers()}, **trace})
+            json.dumps({**envelope.header_values(), **trace})
             for (_, envelope), trace in zip(items, traces, strict=True)
         ],
         [envelope.to_bytes() for _, envelope in items],

@@ -78,7 +78,8 @@ async def next_rows(connection: Connection, limit: int) -> list[OutboxRow]:
             event_id=row["event_id"],
             topic=row["topic"],
             key=row["key"],
-            headers={str(k): str(v) for k, v in _json(row["headers"]).items()},
+            # written as text by `append_many`: taken as they are
+            headers=_json(row["headers"]),
             payload=bytes(row["payload"]),
             attempts=row["attempts"],
         )

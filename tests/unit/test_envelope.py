@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from uuid import UUID, uuid4
 
@@ -52,6 +53,28 @@ def test_uuid7_carries_the_creation_time_and_sorts_by_it() -> None:
         second = uuid7()
     assert before <= uuid7_time_ms(first) <= uuid7_time_ms(second)
     assert first < second
+
+
+def test_uuid7_ids_are_distinct_and_a_forked_child_draws_other_random_bits_than_its_parent() -> None:
+    ids = [uuid7() for _ in range(5_000)]  # several of the buffered draws of random bits
+    assert len(set(ids)) == len(ids)
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: its next id's random bits, then out without running the session's exit
+        os.write(write, uuid7().bytes[6:])
+        os._exit(0)
+    os.close(write)
+    mine = uuid7().bytes[6:]  # the parent's next one, from the same point of its draw
+    theirs = os.read(read, 16)
+    os.close(read)
+    os.waitpid(child, 0)
+    assert theirs
+    assert theirs != mine
+
+
+def test_new_envelope_refuses_an_empty_key() -> None:
+    with pytest.raises(ValueError, match="key"):
+        new_envelope(closed(), key="", producer="intake")
 
 
 def test_the_envelope_has_exactly_the_fields_of_the_design() -> None:

@@ -84,8 +84,10 @@ async def amend_grant(connection: Connection, context: GrantsContext, envelope: 
                 f"amendment {amended.amendment_id} needs {adjustment.committed} more for grant {grant.id};"
                 f" programme {programme.id} has {available} available"
             )
-        for posting in adjustment_postings(grant, amended.amendment_id, adjustment):
-            await ledger_store.append_posting(connection, posting, recorded_by=SYSTEM_ACTOR)
+        # the adjustment's postings in one append (one chain-head lock, one key lookup)
+        await ledger_store.append_postings(
+            connection, adjustment_postings(grant, amended.amendment_id, adjustment), recorded_by=SYSTEM_ACTOR
+        )
     await installment_store.cancel(
         connection, [i.id for i in adjustment.cancelled], CancellationReason.PLAN_AMENDED
     )

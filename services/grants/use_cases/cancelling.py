@@ -37,8 +37,8 @@ async def cancel_waiting_of_grant(
     if not waiting:
         return []
     await installment_store.cancel(connection, [i.id for i in waiting], reason)
-    for installment in waiting:
-        posting = release(
+    releases = [
+        release(
             grant.programme_id,
             grant.id,
             installment.amount,
@@ -46,7 +46,11 @@ async def cancel_waiting_of_grant(
             idempotency_key=f"release:{installment.id}:cancelled",
             memo=f"installment {installment.sequence} cancelled: {reason.value}",
         )
-        await ledger_store.append_posting(connection, posting, recorded_by=SYSTEM_ACTOR)
+        for installment in waiting
+    ]
+    # one append for them all: the chain head is locked and the keys looked up once, not per posting
+    await ledger_store.append_postings(connection, releases, recorded_by=SYSTEM_ACTOR)
+    for installment in waiting:
         await queue_grant_event(
             connection,
             context,

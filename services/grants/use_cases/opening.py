@@ -14,6 +14,7 @@ from uuid import UUID
 import structlog
 
 from services.grants.core.errors import NotFound, PlanRejected
+from services.grants.core.grant import Grant
 from services.grants.core.ledger.postings import commitment
 from services.grants.core.policies import UnknownProgramme
 from services.grants.core.rules import milestone_reached
@@ -99,22 +100,28 @@ async def open_waiting_grants(
     for waiting in await grant_store.waiting_grants(connection, programme_id):
         if waiting.total.amount > available:
             break  # no overtaking: the oldest waiting grant is funded first
-        await _open(connection, context, waiting.id, causation=causation)
         available -= waiting.total.amount
         opened.append(waiting.id)
+    grants = []
+    for grant_id in opened:
+        # re-read under the grant's lock: a business-plan verification may have committed meanwhile
+        grant = await grant_store.grant(connection, grant_id, lock=True)
+        if grant is None:  # grants are never deleted: the row the caller just read is there
+            raise NotFound(f"no grant {grant_id}")
+        grants.append(grant)
+    # every commitment in one append, after the grants' locks (the chain head is locked last)
+    await ledger_store.append_postings(
+        connection, [commitment(g.programme_id, g.id, g.total) for g in grants], recorded_by=SYSTEM_ACTOR
+    )
+    for grant in grants:
+        await _open(connection, context, grant, causation=causation)
     return opened
 
 
 async def _open(
-    connection: Connection, context: GrantsContext, grant_id: UUID, *, causation: Envelope | None
+    connection: Connection, context: GrantsContext, grant: Grant, *, causation: Envelope | None
 ) -> None:
-    # re-read under the grant's lock: a business-plan verification may have committed meanwhile
-    grant = await grant_store.grant(connection, grant_id, lock=True)
-    if grant is None:  # grants are never deleted: the row the caller just read is there
-        raise NotFound(f"no grant {grant_id}")
-    await ledger_store.append_posting(
-        connection, commitment(grant.programme_id, grant.id, grant.total), recorded_by=SYSTEM_ACTOR
-    )
+    """The rest of opening `grant`, once its commitment is posted."""
     await grant_store.mark_open(connection, grant.id)
     installments = await installment_store.installments_of(connection, grant.id)
     await queue_grant_event(

@@ -7,6 +7,7 @@ whoever edited it can fix it without reading a stack trace.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -130,7 +131,12 @@ class Partner(BaseModel):
         return category in self.categories
 
     def covers(self, municipality: str) -> bool:
-        return municipality in self.municipalities
+        return municipality in self._municipality_set
+
+    @functools.cached_property
+    def _municipality_set(self) -> frozenset[str]:
+        # routing asks every partner for every referral; a partner may list a hundred places
+        return frozenset(self.municipalities)
 
     def covers_trip(self, category: Category, arrival_point: str, municipality: str) -> bool:
         """Airport reception: the arrival point; transport: from the arrival point to the municipality."""

@@ -53,8 +53,13 @@ DECLARED_VULNERABILITIES: dict[Category, frozenset[Vulnerability]] = {
 def disclosed(category: Category, vulnerabilities: Iterable[Vulnerability]) -> list[Vulnerability]:
     """The case's vulnerabilities a partner of `category` may be told of (in code order): the only
     ones routing and the payload may depend on."""
-    present = set(vulnerabilities) & DECLARED_VULNERABILITIES[category]
-    return [v for v in Vulnerability if v in present]
+    present = DECLARED_VULNERABILITIES[category].intersection(vulnerabilities)
+    if not present:
+        return []
+    return [v for v in _CODE_ORDER if v in present]
+
+
+_CODE_ORDER = tuple(Vulnerability)  # iterating the enum class itself is slow on a hot path
 
 
 # Ages at which a member counts as school-age for an education referral.

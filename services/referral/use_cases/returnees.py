@@ -88,6 +88,7 @@ FACTS_EVENTS = frozenset(
 # reception and transport referrals in these statuses are reissued when the flight changes, and
 # withdrawn when the family arrives without anyone having accepted them
 NOT_FINAL = frozenset(ReferralStatus) - FINAL
+_FACTS_FIELDS = tuple(CaseFacts.model_fields)
 UNACCEPTED = NOT_FINAL - {ReferralStatus.ACCEPTED}
 
 
@@ -291,8 +292,9 @@ def _returnee_event(envelope: Envelope) -> ReturneeEvent | None:
     if envelope.type in FACTS_EVENTS:
         facts = envelope.event_as(CaseFacts)
         # only the routing facts are kept (a registration carries more than referral needs); they
-        # were validated just now, so they are taken over as they are
-        return CaseFacts.model_construct(**{name: getattr(facts, name) for name in CaseFacts.model_fields})
+        # were validated just now: the nested models are taken over as they are (pydantic does
+        # not validate instances again), which measured faster than model_construct
+        return CaseFacts.model_validate({name: getattr(facts, name) for name in _FACTS_FIELDS})
     if envelope.type == ConsentChanged.event_type:
         return envelope.event_as(ConsentChanged)
     if envelope.type == CaseClosed.event_type:

@@ -119,3 +119,44 @@ async def test_a_case_closed_while_its_grant_waits_releases_nothing(service: Gra
     assert len(events[1].data["cancelled_installments"]) == 1
     assert await service.get("/v1/ledger/entries", grant_id=waiting["id"]) == []
     assert (await budget(service))["waiting"] == {"grants": 0, "total": 0}
+
+
+async def test_funding_that_covers_several_waiting_grants_commits_them_in_one_append(
+    service: GrantsService,
+) -> None:
+    # a programme of its own: the other tests here leave CH-RKH's budget as they end
+    programme = "NL-AVRR"
+
+    async def available() -> int:
+        view = await service.get(f"/v1/programmes/{programme}")
+        return int(view["balances"][0]["available"]) if view["balances"] else 0
+
+    waiting = []
+    for amount in (50_000, 40_000):
+        approved = plan(programme, [40], {T.CASH: amount}, arrival=service.clock.today)
+        await service.deliver(plan_approved(approved))
+        waiting.append(await service.grant_of(approved.case_id))
+    first, second = waiting
+    assert (first["status"], second["status"]) == ("awaiting_funding", "awaiting_funding")
+    totals = [grant["total"]["amount"] for grant in waiting]  # what the policy grants of each
+    before = await available()
+
+    funded = await service.fund(programme, sum(totals) + 10_000)
+    assert funded["opened_grants"] == [first["id"], second["id"]]  # oldest first
+    assert await available() == before + 10_000
+    commitments = [
+        entry
+        for grant in (first, second)
+        for entry in await service.get("/v1/ledger/entries", grant_id=grant["id"])
+        if entry["kind"] == "commitment"
+    ]
+    assert [(e["direction"], e["amount"]) for e in commitments] == [
+        ("debit", totals[0]),
+        ("credit", totals[0]),
+        ("debit", totals[1]),
+        ("credit", totals[1]),
+    ]
+    # both commitments were posted in one append (one chain-head lock), so at one recorded time
+    assert len({e["recorded_at"] for e in commitments}) == 1
+    verdict = await service.get("/v1/ledger/verify")
+    assert verdict["ok"], verdict

@@ -179,6 +179,8 @@ async def test_an_amendment_that_adds_cancels_what_waited_and_commits_the_rest(
         ("commitment", "debit", 110_000),
         ("commitment", "credit", 110_000),
     ]
+    # the adjustment's release and commitment were posted in one append, so at one recorded time
+    assert len({e["recorded_at"] for e in entries[2:]}) == 1
     verdict = await service.get("/v1/ledger/verify")
     assert verdict["ok"], verdict
     # delivered again: the inbox knows it, nothing moves twice

@@ -209,7 +209,7 @@ async def test_a_re_migrated_returnee_s_waiting_installments_are_cancelled_and_r
         ("vocational_training", "referral_completed", 30_000, "re_migrated"),
     ]
     releases = await service.pool.fetch(
-        "SELECT t.memo, sum(e.amount) FILTER (WHERE e.direction = 'debit') AS debits,"
+        "SELECT t.memo, t.recorded_at, sum(e.amount) FILTER (WHERE e.direction = 'debit') AS debits,"
         " sum(e.amount) FILTER (WHERE e.direction = 'credit') AS credits"
         " FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id"
         " WHERE t.grant_id = $1 AND t.kind = 'release' GROUP BY t.id, t.memo ORDER BY t.memo",
@@ -218,6 +218,8 @@ async def test_a_re_migrated_returnee_s_waiting_installments_are_cancelled_and_r
     assert [(r["memo"], r["debits"], r["credits"]) for r in releases] == [
         (f"installment {n} cancelled: re_migrated", 30_000, 30_000) for n in (3, 4, 5)
     ]
+    # the three releases were posted in one append (one chain-head lock), so at one recorded time
+    assert len({r["recorded_at"] for r in releases}) == 1
 
     context = service.context
     assert await sign_checkpoint_if_due(context, shutdown=True) is not None
