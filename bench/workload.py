@@ -78,25 +78,39 @@ def needs_assessed_events(count: int, seed: int = 7) -> tuple[list[Envelope], in
     return events, referrals
 
 
+def _name_part(rng: random.Random) -> str:
+    """A made-up name part (three or four syllables): two of them rarely look alike, so the
+    duplicate check finds nobody (the registrations are all of different people, as in real life)."""
+    syllables = [rng.choice("bdfgklmnprstvz") + rng.choice("aeiou") for _ in range(rng.choice([3, 4]))]
+    return "".join(syllables).capitalize()
+
+
+def _born(rng: random.Random, today: date, youngest: int, oldest: int) -> str:
+    """A date of birth on any day between `youngest` and `oldest` years ago: people share a birthday
+    about as often as real ones do (the duplicate check's blocking key), not once a year."""
+    return (today - timedelta(days=rng.randint(365 * youngest, 365 * oldest))).isoformat()
+
+
 def registration(rng: random.Random, today: date) -> dict[str, Any]:
-    """`POST /v1/cases` for a new household with needs and consent (a unique principal, so the
-    duplicate check never stops it)."""
+    """`POST /v1/cases` for a new household with needs and consent: a unique principal and
+    children with names and birthdays of their own, so the duplicate check never stops it."""
     tag = uuid.UUID(int=rng.getrandbits(128), version=4).hex[:12]
     needs = rng.sample([c.value for c in CATEGORIES], rng.choice([1, 2]))
+    surname = _name_part(rng)
     members = [
         {
-            "name": f"Bench Returnee {tag}",
-            "date_of_birth": (today - timedelta(days=365 * rng.randint(20, 60))).isoformat(),
+            "name": f"{_name_part(rng)} {surname}",
+            "date_of_birth": _born(rng, today, 20, 60),
             "sex": rng.choice(["female", "male"]),
             "relationship": "principal",
             "identity_document": {"type": "passport", "number": f"P{tag[:8].upper()}"},
         }
     ]
-    for n in range(rng.choice([0, 1, 2])):
+    for _ in range(rng.choice([0, 1, 2])):
         members.append(
             {
-                "name": f"Bench Child {tag} {n}",
-                "date_of_birth": (today - timedelta(days=365 * rng.randint(2, 15))).isoformat(),
+                "name": f"{_name_part(rng)} {surname}",
+                "date_of_birth": _born(rng, today, 2, 15),
                 "sex": rng.choice(["female", "male"]),
                 "relationship": "child",
             }
