@@ -234,6 +234,7 @@ class IdentityStore:
             user = user_of(row)
             await self._record_grant(connection, user, GrantChange.CHANGED, by, via)
             await notify_user_changed(connection, self.schema, user_id)
+        self.tokens.forget_here(user_id)
         return user
 
     async def revoke_user(self, user_id: UUID, *, by: UUID | None, via: str) -> bool:
@@ -250,6 +251,7 @@ class IdentityStore:
             await self.sessions.end_all_of(user_id, "user_revoked", connection=connection)
             await self.tokens.revoke_all_of(user_id, by, connection=connection)
             await self._record_grant(connection, user_of(row), GrantChange.REVOKED, by, via)
+        self.tokens.forget_here(user_id)
         return True
 
     async def revoke(self, name: str, *, by: UUID | None = None, via: str = "cli") -> bool:
@@ -282,6 +284,8 @@ class IdentityStore:
             )
             if changed:  # a cached user carries their language
                 await notify_user_changed(connection, self.schema, user_id)
+        if changed:
+            self.tokens.forget_here(user_id)
 
     async def _record_grant(
         self, connection: Connection, user: User, change: GrantChange, by: UUID | None, via: str

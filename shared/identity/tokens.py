@@ -111,7 +111,14 @@ class TokenStore:
             if row is None:
                 return None
             await notify_user_changed(connection, self.schema, row["user_id"])
+        self.forget_here(row["user_id"])
         return _token(row)
+
+    def forget_here(self, user_id: UUID) -> None:
+        """After a change committed: this process forgets the user's tokens now, without waiting
+        for its own notice (the next request, in this process, is refused)."""
+        if self.verified is not None:
+            self.verified.forget_user(str(user_id))
 
     async def revoke_all_of(self, user_id: UUID, by: UUID | None, *, connection: Connection) -> None:
         await connection.execute(

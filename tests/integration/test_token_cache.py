@@ -73,9 +73,12 @@ async def test_a_token_revoked_in_one_replica_is_refused_at_once_by_the_other(
     user, token = await a.store.add_user("ana", Role.CASEWORKER, programmes=["NL-AVRR"])
     assert (await b.store.tokens.user_for_token(token)) == user
     assert len(b.cache) == 1  # verified once, then served from memory
+    assert (await a.store.tokens.user_for_token(token)) == user
     [issued] = await a.store.tokens.tokens_of(user.id)
 
     assert await a.store.tokens.revoke(issued.id, by=None) is not None
+
+    assert await a.store.tokens.user_for_token(token) is None  # the replica that revoked: at once
 
     await eventually(lambda: _refused(b, token), timeout=5, what="the revoked token refused by replica B")
     assert len(b.cache) == 0
