@@ -24,7 +24,7 @@ from .rows import USER_COLUMNS, user_of
 from .sessions import SessionStore
 from .throttle import SignInThrottle
 from .tokens import TokenStore
-from .verified import VerifiedTokens, notify_user_changed
+from .verified import VerifiedTokens
 
 # the folder name is part of each migration's recorded version: it must not change
 IDENTITY_MIGRATIONS = Path(__file__).parent / "sql_identity"
@@ -55,8 +55,9 @@ class IdentityStore:
     """Users and their role grants; `.tokens`, `.sessions`, `.throttle` for the rest. `verified`:
     the process's cache of verified tokens (a running service's, with its listener: `shared.runtime`).
 
-    Every change that makes a user other than a cache may hold them (revoked, a new role or scope,
-    a language) notifies in its transaction (`notify_user_changed`)."""
+    Every change of a user or a token (revoked, a new role or scope, a language) notifies every
+    process in its transaction: the tables' trigger does (sql_identity/0500), for the shell's and
+    an operator's changes too; the process that made it forgets at once (`forget_here`)."""
 
     def __init__(self, pool: Pool, schema: str, verified: VerifiedTokens | None = None) -> None:
         self.pool = pool
@@ -233,7 +234,6 @@ class IdentityStore:
                 return None
             user = user_of(row)
             await self._record_grant(connection, user, GrantChange.CHANGED, by, via)
-            await notify_user_changed(connection, self.schema, user_id)
         self.tokens.forget_here(user_id)
         return user
 
@@ -275,16 +275,13 @@ class IdentityStore:
 
     async def set_language(self, user_id: UUID, language: str) -> None:
         """Remember the pages' language an active user chose (the column's CHECK keeps it to ours)."""
-        async with transaction(self.pool) as connection:
-            changed = await connection.fetchval(
-                f"UPDATE {self.table} SET language = $2 WHERE id = $1 AND revoked_at IS NULL"
-                " AND language IS DISTINCT FROM $2 RETURNING true",
-                user_id,
-                language,
-            )
-            if changed:  # a cached user carries their language
-                await notify_user_changed(connection, self.schema, user_id)
-        if changed:
+        changed = await self.pool.fetchval(
+            f"UPDATE {self.table} SET language = $2 WHERE id = $1 AND revoked_at IS NULL"
+            " AND language IS DISTINCT FROM $2 RETURNING true",
+            user_id,
+            language,
+        )
+        if changed:  # a cached user carries their language
             self.tokens.forget_here(user_id)
 
     async def _record_grant(

@@ -15,7 +15,7 @@ from shared.events.ids import uuid7
 
 from .model import TOKEN_PREFIX, ApiToken, User, hash_token
 from .rows import USER_COLUMNS, user_of
-from .verified import VerifiedTokens, notify_user_changed
+from .verified import VerifiedTokens
 
 TOKEN_COLUMNS = "t.id, t.user_id, t.created_by, t.created_at, t.expires_at, t.revoked_at"  # noqa: S105
 
@@ -100,17 +100,15 @@ class TokenStore:
 
     async def revoke(self, token_id: UUID, by: UUID | None) -> ApiToken | None:
         """Revoke one live token; None if there is no such token or it was revoked already. Every
-        process forgets it when this commits (its user's cached tokens)."""
-        async with self.pool.acquire() as connection, connection.transaction():
-            row = await connection.fetchrow(
-                f"UPDATE {self.table} t SET revoked_at = now(), revoked_by = $2"
-                f" WHERE t.id = $1 AND t.revoked_at IS NULL RETURNING {TOKEN_COLUMNS}",
-                token_id,
-                by,
-            )
-            if row is None:
-                return None
-            await notify_user_changed(connection, self.schema, row["user_id"])
+        process forgets it when this commits (the table's trigger notifies: sql_identity/0500)."""
+        row = await self.pool.fetchrow(
+            f"UPDATE {self.table} t SET revoked_at = now(), revoked_by = $2"
+            f" WHERE t.id = $1 AND t.revoked_at IS NULL RETURNING {TOKEN_COLUMNS}",
+            token_id,
+            by,
+        )
+        if row is None:
+            return None
         self.forget_here(row["user_id"])
         return _token(row)
 
@@ -127,4 +125,3 @@ class TokenStore:
             user_id,
             by,
         )
-        await notify_user_changed(connection, self.schema, user_id)

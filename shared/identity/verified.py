@@ -3,10 +3,11 @@ round trip — and a revocation that ends them at once, in every replica.
 
 `VerifiedTokens` maps a token's hash to the user it was verified for (cachetools' `TLRUCache`:
 bounded in size, each entry living until the token's own expiry or `max_age_s`, whichever comes
-first). Everything that makes a token or a user no longer what was cached (a token or a user
-revoked, a role, programme or office changed, a language chosen) calls `notify_user_changed` in
-its own transaction: PostgreSQL delivers the notice to every process LISTENing on the identity
-schema's channel when that transaction commits, and each drops the user's entries.
+first). Every change of a user or a token row (a token or a user revoked, a role, programme or
+office changed, a language chosen, an operator's UPDATE) notifies in its own transaction — the
+tables' trigger does, sql_identity/0500: PostgreSQL delivers the notice to every process
+LISTENing on the identity schema's channel when that transaction commits, and each drops the
+user's entries. The process that made the change forgets at once (`TokenStore.forget_here`).
 
 `IdentityListener` keeps one dedicated connection LISTENing (not one of the pool's: the pool's
 reset on release would UNLISTEN it). The cache is served from only while that connection is up:
@@ -32,13 +33,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
 import asyncpg
 import structlog
 from cachetools import TLRUCache
-
-from shared.db import Connection
 
 from .model import User
 
@@ -51,12 +49,6 @@ def channel_of(schema: str) -> str:
     """The identity schema's notice channel (a channel name is at most 63 bytes; a schema name
     may be that long already, so it is hashed)."""
     return "homeward_identity_" + hashlib.sha256(schema.encode()).hexdigest()[:24]
-
-
-async def notify_user_changed(connection: Connection, schema: str, user_id: UUID | str) -> None:
-    """In the caller's transaction: every process drops what it cached of `user_id` when (and only
-    if) the transaction commits."""
-    await connection.execute("SELECT pg_notify($1, $2)", channel_of(schema), str(user_id))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from homeward.cli import main
-from tests.support import every_programme, sign_in
+from tests.support import eventually, every_programme, sign_in
 
 from .intake_app import NL, SecuredIntake
 from .intake_app import secured_intake as secured_intake  # the module's app
@@ -135,7 +135,13 @@ async def test_an_expired_token_is_refused(secured_intake: SecuredIntake) -> Non
         " WHERE user_id = $1",
         user.id,
     )
-    assert (await app.client.get("/v1/cases", headers=headers)).status_code == 401
+
+    # the service keeps verified tokens in memory: an operator's UPDATE reaches it through the
+    # table's notice (sql_identity/0500), delivered when the UPDATE commits, asynchronously
+    async def refused() -> bool:
+        return (await app.client.get("/v1/cases", headers=headers)).status_code == 401
+
+    await eventually(refused, timeout=5, what="the expired token refused")
 
 
 @pytest.mark.parametrize(
