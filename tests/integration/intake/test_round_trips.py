@@ -63,4 +63,7 @@ async def test_a_registration_waits_on_the_database_only_a_few_times(
 
     assert response.status_code == 201, response.text
     print("round trips of one registration:", sum(counted.values()), dict(counted))
-    assert sum(counted.values()) <= 20
+    # BEGIN, the blocking keys locked (one statement), the people sharing a key, the case with its
+    # people, history line, access log and outbox rows (one statement), COMMIT, the pool's reset;
+    # the bearer token comes from memory (it was verified by the first request)
+    assert sum(counted.values()) <= 6
