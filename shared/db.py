@@ -38,6 +38,15 @@ async def _init_connection(connection: Connection) -> None:
     await connection.set_type_codec("json", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
+async def _keep_session(connection: Connection) -> None:
+    """What a connection taken back by the pool needs beyond asyncpg's own rollback of an open
+    transaction: nothing. asyncpg's default reset is one more round trip per release (unlock every
+    advisory lock, close cursors, UNLISTEN, RESET ALL), and none of that state outlives a use
+    here: no SET, no cursor, no temporary table; the transaction-scoped advisory locks end with
+    their transaction; the one session lock and LISTEN (the outbox relay's leadership) are undone
+    by the relay, which closes its connection when it cannot undo them."""
+
+
 async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int = 10) -> Pool:
     check_schema_name(schema)
     pool = await asyncpg.create_pool(
@@ -45,6 +54,7 @@ async def create_pool(dsn: str, schema: str, *, min_size: int = 2, max_size: int
         min_size=min_size,
         max_size=max_size,
         init=_init_connection,
+        reset=_keep_session,
         server_settings={"search_path": f"{schema},public", "application_name": f"homeward-{schema}"},
     )
     if pool is None:  # asyncpg's type says so; a pool it made is never None
