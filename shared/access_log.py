@@ -81,6 +81,27 @@ class AccessEntry:
     purpose: str
 
 
+def record_statement(first: int) -> str:
+    """`record`'s INSERT with its six parameters numbered from `first`, for a caller that writes
+    its own rows and the log's in ONE statement (a data-modifying CTE): pass it `record_values`.
+    A constant of this module: nothing in it comes from input."""
+    p = [f"${first + i}" for i in range(6)]
+    return (
+        "INSERT INTO access_log (actor_id, actor, role, action, case_id, purpose)"
+        f" SELECT {p[0]}, {p[1]}, {p[2]}, {p[3]}, c, {p[5]}"
+        f" FROM unnest({p[4]}::uuid[]) WITH ORDINALITY AS u(c, n) ORDER BY n"
+    )
+
+
+def record_values(
+    actor: Actor, action: Action, case_ids: Iterable[UUID], purpose: Purpose | None = None
+) -> tuple[UUID | None, str, str, str, list[UUID], str]:
+    """The six parameters of `record_statement`: one row per case (each once, in the order given),
+    `purpose` derived from the actor's role and the action when not given."""
+    why = purpose_for(actor.role, action, purpose)
+    return actor.id, actor.name, actor.role, action.value, list(dict.fromkeys(case_ids)), why.value
+
+
 async def record(
     db: Connection | Pool,
     actor: Actor,
@@ -90,20 +111,13 @@ async def record(
 ) -> None:
     """One row per case (each once, in the order given): `actor` did `action` for `purpose`
     (derived from the actor's role and the action when not given)."""
-    ids = list(dict.fromkeys(case_ids))
-    if not ids:
+    values = record_values(actor, action, case_ids, purpose)
+    if not values[4]:
         return
-    why = purpose_for(actor.role, action, purpose)
-    await db.execute(
-        "INSERT INTO access_log (actor_id, actor, role, action, case_id, purpose)"
-        " SELECT $1, $2, $3, $4, c, $6 FROM unnest($5::uuid[]) WITH ORDINALITY AS u(c, n) ORDER BY n",
-        actor.id,
-        actor.name,
-        actor.role,
-        action.value,
-        ids,
-        why.value,
-    )
+    await db.execute(_RECORD, *values)
+
+
+_RECORD = record_statement(1)
 
 
 _COLUMNS = "id, at, actor_id, actor, role, action, case_id, purpose"

@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from .db import Pool, create_pool, migrate
 from .db_roles import TablePrivileges, ensure_login_role, grant_privileges, user_of
 from .identity.store import IDENTITY_PRIVILEGES, IdentityStore, migrate_identity
+from .identity.verified import IdentityListener, VerifiedTokens
 from .jobs import Jobs, PeriodicJob
 from .kafka.producer import create_producer
 from .kafka.security import kafka_security_options
@@ -43,6 +44,8 @@ class ServiceRuntime:
     pool: Pool
     relay: OutboxRelay
     jobs: Jobs
+    identity: IdentityStore
+    identity_listener: IdentityListener
     _relay_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod
@@ -107,15 +110,20 @@ class ServiceRuntime:
                 ),
             ]
         )
-        runtime = cls(settings, service, schema, Topics(settings.topic_prefix), pool, relay, jobs)
+        # the API's users: verified tokens kept in memory while a dedicated connection listens for
+        # revocations (shared.identity.verified)
+        verified = VerifiedTokens(max_size=settings.token_cache_size, max_age_s=settings.token_cache_seconds)
+        runtime_url = settings.runtime_url(service)
+        listener = IdentityListener(verified, settings.identity_schema, lambda: asyncpg.connect(runtime_url))
+        listener.start()
+        identity = IdentityStore(pool, settings.identity_schema, verified)
+        runtime = cls(
+            settings, service, schema, Topics(settings.topic_prefix), pool, relay, jobs, identity, listener
+        )
         if run_relay:
             runtime._relay_task = asyncio.create_task(relay.run(), name=f"{service}-outbox-relay")
         jobs.start()
         return runtime
-
-    @property
-    def identity(self) -> IdentityStore:
-        return IdentityStore(self.pool, self.settings.identity_schema)
 
     async def stop(self) -> None:
         """Stop the relay after its current batch, waiting `outbox_stop_timeout_s` at most: past
@@ -136,6 +144,7 @@ class ServiceRuntime:
                 if not self._relay_task.cancelled():
                     raise  # not the relay: this stop itself is being cancelled
         await self.jobs.stop()
+        await self.identity_listener.stop()
         await self.relay.producer.stop()  # the relay's current one: it renews a producer that died
         await self.pool.close()
 

@@ -137,6 +137,12 @@ class Settings(BaseSettings):
     sign_in_failure_window_s: float = Field(default=60 * 60, gt=0)
     # API tokens (machines and scripts) expire after this many days unless the shell asks for more.
     api_token_days: int = Field(default=90, ge=1, le=3650)
+    # Verified API tokens are kept in memory (shared.identity.verified): a revocation or a change of
+    # role or scope ends them at once in every process (PostgreSQL LISTEN/NOTIFY); this long at
+    # most in any case (the safety net should a notice be missed), 0 to read every request's token
+    # from the database; at most `token_cache_size` tokens per process.
+    token_cache_seconds: float = Field(default=30.0, ge=0, le=3600)
+    token_cache_size: int = Field(default=10_000, ge=1)
 
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)

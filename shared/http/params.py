@@ -21,13 +21,20 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-def known_query_only(request: Request) -> None:
+# each route's query parameter names, worked out once (routes live as long as the app)
+_KNOWN: dict[int, frozenset[str]] = {}
+
+
+async def known_query_only(request: Request) -> None:
     """An operation that takes query parameters refuses one it does not know: a misspelt filter
-    would otherwise be ignored, and the answer silently widened."""
+    would otherwise be ignored, and the answer silently widened. `async`, though it awaits nothing:
+    FastAPI runs a plain `def` dependency in a worker thread, a thread hand-off on every request."""
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    known = _query_names(route.dependant)
+    known = _KNOWN.get(id(route))
+    if known is None:
+        known = _KNOWN[id(route)] = frozenset(_query_names(route.dependant))
     unknown = sorted(set(request.query_params) - known) if known else []
     if unknown:
         raise validation_error(

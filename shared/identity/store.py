@@ -24,6 +24,7 @@ from .rows import USER_COLUMNS, user_of
 from .sessions import SessionStore
 from .throttle import SignInThrottle
 from .tokens import TokenStore
+from .verified import VerifiedTokens
 
 # the folder name is part of each migration's recorded version: it must not change
 IDENTITY_MIGRATIONS = Path(__file__).parent / "sql_identity"
@@ -51,14 +52,19 @@ class NameTaken(Exception):
 
 
 class IdentityStore:
-    """Users and their role grants; `.tokens`, `.sessions`, `.throttle` for the rest."""
+    """Users and their role grants; `.tokens`, `.sessions`, `.throttle` for the rest. `verified`:
+    the process's cache of verified tokens (a running service's, with its listener: `shared.runtime`).
 
-    def __init__(self, pool: Pool, schema: str) -> None:
+    Every change of a user or a token (revoked, a new role or scope, a language) notifies every
+    process in its transaction: the tables' trigger does (sql_identity/0500), for the shell's and
+    an operator's changes too; the process that made it forgets at once (`forget_here`)."""
+
+    def __init__(self, pool: Pool, schema: str, verified: VerifiedTokens | None = None) -> None:
         self.pool = pool
         self.schema = check_schema_name(schema)
         self.table = f'"{self.schema}".users'
         self.grants_table = f'"{self.schema}".role_grants'
-        self.tokens = TokenStore(pool, self.schema)
+        self.tokens = TokenStore(pool, self.schema, verified)
         self.sessions = SessionStore(pool, self.schema)
         self.throttle = SignInThrottle(pool, self.schema)
 
@@ -228,6 +234,7 @@ class IdentityStore:
                 return None
             user = user_of(row)
             await self._record_grant(connection, user, GrantChange.CHANGED, by, via)
+        self.tokens.forget_here(user_id)
         return user
 
     async def revoke_user(self, user_id: UUID, *, by: UUID | None, via: str) -> bool:
@@ -244,6 +251,7 @@ class IdentityStore:
             await self.sessions.end_all_of(user_id, "user_revoked", connection=connection)
             await self.tokens.revoke_all_of(user_id, by, connection=connection)
             await self._record_grant(connection, user_of(row), GrantChange.REVOKED, by, via)
+        self.tokens.forget_here(user_id)
         return True
 
     async def revoke(self, name: str, *, by: UUID | None = None, via: str = "cli") -> bool:
@@ -267,12 +275,14 @@ class IdentityStore:
 
     async def set_language(self, user_id: UUID, language: str) -> None:
         """Remember the pages' language an active user chose (the column's CHECK keeps it to ours)."""
-        await self.pool.execute(
+        changed = await self.pool.fetchval(
             f"UPDATE {self.table} SET language = $2 WHERE id = $1 AND revoked_at IS NULL"
-            " AND language IS DISTINCT FROM $2",
+            " AND language IS DISTINCT FROM $2 RETURNING true",
             user_id,
             language,
         )
+        if changed:  # a cached user carries their language
+            self.tokens.forget_here(user_id)
 
     async def _record_grant(
         self, connection: Connection, user: User, change: GrantChange, by: UUID | None, via: str

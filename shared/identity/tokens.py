@@ -15,6 +15,7 @@ from shared.events.ids import uuid7
 
 from .model import TOKEN_PREFIX, ApiToken, User, hash_token
 from .rows import USER_COLUMNS, user_of
+from .verified import VerifiedTokens
 
 TOKEN_COLUMNS = "t.id, t.user_id, t.created_by, t.created_at, t.expires_at, t.revoked_at"  # noqa: S105
 
@@ -35,10 +36,15 @@ def _token(row: asyncpg.Record) -> ApiToken:
 
 
 class TokenStore:
-    def __init__(self, pool: Pool, schema: str) -> None:
+    """`verified`: the process's cache of verified tokens (shared.identity.verified); None reads
+    the database for every request."""
+
+    def __init__(self, pool: Pool, schema: str, verified: VerifiedTokens | None = None) -> None:
         self.pool = pool
+        self.schema = schema
         self.table = f'"{schema}".api_tokens'
         self.users = f'"{schema}".users'
+        self.verified = verified
 
     async def issue(
         self,
@@ -64,14 +70,27 @@ class TokenStore:
         return _token(row), secret
 
     async def user_for_token(self, secret: str) -> User | None:
-        """The active user a live token belongs to; None for anything else."""
+        """The active user a live token belongs to; None for anything else. From the cache of
+        verified tokens when it has the token (no refusal is cached: an unknown token is read
+        again each time)."""
+        token_hash = hash_token(secret)
+        generation = 0
+        if self.verified is not None:
+            if (cached := self.verified.get(token_hash)) is not None:
+                return cached
+            generation = self.verified.generation  # before reading: a notice since voids the read
         row = await self.pool.fetchrow(
-            f"SELECT {USER_COLUMNS} FROM {self.table} t JOIN {self.users} u ON u.id = t.user_id"
+            f"SELECT {USER_COLUMNS}, t.expires_at FROM {self.table} t JOIN {self.users} u ON u.id = t.user_id"
             " WHERE t.token_hash = $1 AND t.revoked_at IS NULL"
             " AND (t.expires_at IS NULL OR t.expires_at > now()) AND u.revoked_at IS NULL",
-            hash_token(secret),
+            token_hash,
         )
-        return user_of(row) if row else None
+        if row is None:
+            return None
+        user = user_of(row)
+        if self.verified is not None:
+            self.verified.put(token_hash, user, row["expires_at"], generation)
+        return user
 
     async def tokens_of(self, user_id: UUID) -> list[ApiToken]:
         rows = await self.pool.fetch(
@@ -80,14 +99,24 @@ class TokenStore:
         return [_token(row) for row in rows]
 
     async def revoke(self, token_id: UUID, by: UUID | None) -> ApiToken | None:
-        """Revoke one live token; None if there is no such token or it was revoked already."""
+        """Revoke one live token; None if there is no such token or it was revoked already. Every
+        process forgets it when this commits (the table's trigger notifies: sql_identity/0500)."""
         row = await self.pool.fetchrow(
             f"UPDATE {self.table} t SET revoked_at = now(), revoked_by = $2"
             f" WHERE t.id = $1 AND t.revoked_at IS NULL RETURNING {TOKEN_COLUMNS}",
             token_id,
             by,
         )
-        return _token(row) if row else None
+        if row is None:
+            return None
+        self.forget_here(row["user_id"])
+        return _token(row)
+
+    def forget_here(self, user_id: UUID) -> None:
+        """After a change committed: this process forgets the user's tokens now, without waiting
+        for its own notice (the next request, in this process, is refused)."""
+        if self.verified is not None:
+            self.verified.forget_user(str(user_id))
 
     async def revoke_all_of(self, user_id: UUID, by: UUID | None, *, connection: Connection) -> None:
         await connection.execute(

@@ -7,8 +7,17 @@ publishes them to Kafka and only then marks them sent.
 - `store`: the outbox table's SQL, typed rows, parked rows for operators (`homeward outbox`).
 """
 
-from .appending import append, append_many, unsent_count
+from .appending import append, append_many, append_statement, append_values, unsent_count
 from .relay import OutboxRelay
 from .store import OutboxRow, ParkedRow
 
-__all__ = ["OutboxRelay", "OutboxRow", "ParkedRow", "append", "append_many", "unsent_count"]
+__all__ = [
+    "OutboxRelay",
+    "OutboxRow",
+    "ParkedRow",
+    "append",
+    "append_many",
+    "append_statement",
+    "append_values",
+    "unsent_count",
+]

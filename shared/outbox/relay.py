@@ -239,10 +239,15 @@ class OutboxRelay:
                 "SELECT pg_advisory_unlock($1)", self.leader_lock, timeout=LOCK_CHECK_TIMEOUT_S
             )
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as error:
-            # the pool discards a broken connection; the lock ends with its session
+            # the lock (and LISTEN) end with the session: closed here, so that the pool (which does
+            # not reset sessions: shared.db) never lends a connection that still leads
+            listener.terminate()
             log.warning(
                 "outbox relay could not release its lock", schema=self.schema, error_type=type(error).__name__
             )
+        except asyncio.CancelledError:  # stopped while stepping down: the same, then stop
+            listener.terminate()
+            raise
 
     def _on_notify(self, *_: Any) -> None:
         self._wake.set()

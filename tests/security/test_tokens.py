@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from homeward.cli import main
-from tests.support import every_programme, sign_in
+from tests.support import eventually, every_programme, sign_in
 
 from .intake_app import NL, SecuredIntake
 from .intake_app import secured_intake as secured_intake  # the module's app
@@ -76,7 +76,12 @@ async def test_a_user_revoked_from_the_shell_loses_every_session_and_token_at_on
 
     code, out, _ = await homeward(app, monkeypatch, capsys, "users", "revoke", "a.petrovska")
     assert (code, out.strip()) == (0, "revoked a.petrovska")
-    assert (await app.client.get("/v1/cases", headers=headers)).status_code == 401
+
+    # the token: as soon as the revocation's notice reaches the service (shared.identity.verified)
+    async def refused() -> bool:
+        return (await app.client.get("/v1/cases", headers=headers)).status_code == 401
+
+    await eventually(refused, timeout=5, what="the revoked user's token refused")
     assert 'name="password"' in (await app.client.get("/", headers=session)).text  # signed out
 
     code, _, err = await homeward(app, monkeypatch, capsys, "users", "revoke", "a.petrovska")
@@ -135,7 +140,13 @@ async def test_an_expired_token_is_refused(secured_intake: SecuredIntake) -> Non
         " WHERE user_id = $1",
         user.id,
     )
-    assert (await app.client.get("/v1/cases", headers=headers)).status_code == 401
+
+    # the service keeps verified tokens in memory: an operator's UPDATE reaches it through the
+    # table's notice (sql_identity/0500), delivered when the UPDATE commits, asynchronously
+    async def refused() -> bool:
+        return (await app.client.get("/v1/cases", headers=headers)).status_code == 401
+
+    await eventually(refused, timeout=5, what="the expired token refused")
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,13 @@ import asyncpg
 from services.intake.core.case import Case, CaseStatus, ErasedCase
 from services.intake.core.people import name_key
 from services.intake.store.duplicates import people_keys
+from shared import access_log, outbox
 from shared.access_log import CaseIndex
 from shared.db import Connection, Pool
+from shared.events import Envelope
 from shared.identity.model import CaseLimit
+from shared.privacy import Action, Actor
+from shared.topics import TopicSpec
 
 # each case's programme and assignment, for reading the access log within the reader's scope (an
 # erased case keeps all three)
@@ -68,6 +72,60 @@ async def _insert_people(connection: Connection, case: Case) -> None:
                 zip(case.members, people_keys(case.programme_id, case.members), strict=True)
             )
         ],
+    )
+
+
+# A registration's rows in ONE statement (issue 16): the case, its people, its history line, the
+# access log's row and the event's outbox row — one round trip instead of five. Sibling CTEs do
+# not see each other's rows, and need not: the foreign keys are checked when the statement ends.
+_REGISTER = (
+    "WITH new_case AS (INSERT INTO cases (id, programme_id, municipality, status, search_text, document,"
+    " registered_by, registered_at, updated_by, updated_at, assigned_to, office, expected_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)),"
+    " people AS (INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth,"
+    " match_keys) SELECT $1, (p.n - 1)::integer, $2, p.person ->> 'name_key',"
+    " (p.person ->> 'born')::date, ARRAY(SELECT jsonb_array_elements_text(p.person -> 'keys'))"
+    " FROM jsonb_array_elements($14::jsonb) WITH ORDINALITY AS p(person, n)),"
+    " line AS (INSERT INTO case_changes (case_id, occurred_at, kind, summary, recorded_by, event_id)"
+    " VALUES ($1, $10, $15, $16, $9, $17)),"
+    f" accessed AS ({access_log.record_statement(18)}) " + outbox.append_statement(24)
+)
+
+
+async def insert_registered(
+    connection: Connection,
+    case: Case,
+    change: tuple[str, str],
+    event: tuple[TopicSpec, Envelope],
+    accessed: tuple[Actor, Action],
+) -> None:
+    """A new case as `insert_case` stores it, with its history line (`change`: kind and summary),
+    the outbox row of its `event` and the access log's row — in the caller's transaction."""
+    people = [
+        {"name_key": name_key(m.name), "born": m.date_of_birth.isoformat(), "keys": keys}
+        for m, keys in zip(case.members, people_keys(case.programme_id, case.members), strict=True)
+    ]
+    topic, envelope = event
+    await connection.execute(
+        _REGISTER,
+        case.id,
+        case.programme_id,
+        case.municipality,
+        case.status.value,
+        _search_text(case),
+        _document(case),
+        case.registered_by,
+        case.registered_at,
+        case.updated_by,
+        case.updated_at,
+        case.assigned_to,
+        case.office,
+        _expected_at(case),
+        people,
+        *change,
+        envelope.event_id,
+        *access_log.record_values(accessed[0], accessed[1], [case.id]),
+        *outbox.append_values([(topic, envelope)]),
     )
 
 

@@ -39,7 +39,7 @@ from services.intake.store import cases as store
 from services.intake.store import timeline
 from services.intake.use_cases import duplicates
 from services.intake.use_cases.context import IntakeContext
-from services.intake.use_cases.recording import record_decision
+from services.intake.use_cases.recording import record_decision, record_registration
 from shared import access_log
 from shared.db import Connection, transaction
 from shared.events import uuid7
@@ -108,9 +108,8 @@ async def _register(
         )
         assignment = decisions.first_assignment(user.id, user.role is Role.CASEWORKER, user.office)
         decision = decisions.register(registration, case_id, user.id, now, assignment)
-        await store.insert_case(connection, decision.case)
-        await record_decision(connection, context, decision)
-        await access_log.record(connection, Actor.of(user), Action.REGISTER, [case_id])
+        # the case, its people, history line, access log and outbox rows: one statement
+        await record_registration(connection, context, decision, Actor.of(user))
         await duplicates.settle(connection, case_id, found, user, now)
     return Registered(decision.case, replayed=False)
 

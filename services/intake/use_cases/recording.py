@@ -6,11 +6,12 @@ from __future__ import annotations
 import structlog
 
 from services.intake.core.decisions import Decision
-from services.intake.store import timeline
+from services.intake.store import cases, timeline
 from services.intake.use_cases.context import IntakeContext
 from shared import outbox
 from shared.db import Connection
 from shared.events import new_envelope
+from shared.privacy import Action, Actor
 
 PRODUCER = "intake"
 log = structlog.get_logger("intake.use_cases")
@@ -25,3 +26,23 @@ async def record_decision(connection: Connection, context: IntakeContext, decisi
         event_id = envelope.event_id
     await timeline.record_change(connection, decision, event_id)
     log.info("case changed", case_id=str(decision.case.id), change=decision.kind, event_id=str(event_id))
+
+
+async def record_registration(
+    connection: Connection, context: IntakeContext, decision: Decision, actor: Actor
+) -> None:
+    """A new case with what `record_decision` stores beside it and the access log's row, all in
+    one statement (store.cases.insert_registered)."""
+    if decision.event is None:  # a registration always announces itself
+        raise ValueError("a registration without its event")
+    envelope = new_envelope(decision.event, key=decision.case.id, producer=PRODUCER)
+    await cases.insert_registered(
+        connection,
+        decision.case,
+        (decision.kind, decision.summary),
+        (context.topics.returnees, envelope),
+        (actor, Action.REGISTER),
+    )
+    log.info(
+        "case changed", case_id=str(decision.case.id), change=decision.kind, event_id=str(envelope.event_id)
+    )

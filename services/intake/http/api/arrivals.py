@@ -21,7 +21,7 @@ from services.intake.core.arrival_requests import (
 from services.intake.core.case import Case, CaseStatus
 from services.intake.core.permissions import ANNOUNCERS, EDITORS
 from services.intake.http.api.bodies import json_of
-from services.intake.http.deps import intake_of
+from services.intake.http.deps import intake_context
 from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import arrivals as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -36,7 +36,7 @@ router = APIRouter(prefix="/v1/arrivals", tags=["arrivals"], dependencies=[Depen
 
 Announcer = Annotated[User, Depends(require_roles(*ANNOUNCERS))]
 Reception = Annotated[User, Depends(require_roles(*EDITORS))]
-Context = Annotated[IntakeContext, Depends(intake_of)]
+Context = Annotated[IntakeContext, Depends(intake_context)]
 MAX_DAYS = 31
 
 

@@ -11,7 +11,7 @@ from services.intake.core.case import Case
 from services.intake.core.permissions import APPROVERS
 from services.intake.core.requests import Reassignment
 from services.intake.http.api.bodies import json_of
-from services.intake.http.deps import intake_of
+from services.intake.http.deps import intake_context
 from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -34,7 +34,7 @@ async def reassign_case(
     case_id: UUID,
     request: Request,
     user: Annotated[User, Depends(require_roles(*APPROVERS))],
-    intake: Annotated[IntakeContext, Depends(intake_of)],
+    intake: Annotated[IntakeContext, Depends(intake_context)],
 ) -> Case:
     """Supervisors only. The case's caseworker and office from now on (recorded in the case's
     history; CaseAssigned tells referral). Users limited to their own or their office's cases see

@@ -18,7 +18,7 @@ from services.intake.core.change_requests import (
 from services.intake.core.permissions import APPROVERS, EDITORS
 from services.intake.core.requests import PlanProposal
 from services.intake.http.api.bodies import json_of
-from services.intake.http.deps import intake_of
+from services.intake.http.deps import intake_context
 from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import case_changes as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -31,7 +31,7 @@ router = APIRouter(prefix="/v1/cases", tags=["cases"], dependencies=[Depends(kno
 
 Editor = Annotated[User, Depends(require_roles(*EDITORS))]
 Supervisor = Annotated[User, Depends(require_roles(*APPROVERS))]
-Context = Annotated[IntakeContext, Depends(intake_of)]
+Context = Annotated[IntakeContext, Depends(intake_context)]
 
 
 @router.post(

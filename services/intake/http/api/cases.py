@@ -12,7 +12,7 @@ from services.intake.core.permissions import EDITORS, READERS
 from services.intake.core.requests import Assessment, Closure, Registration
 from services.intake.core.views import CasePage, ErasedCaseView, RedactedCase, case_for, summary_for
 from services.intake.http.api.bodies import NO_NUL, json_of
-from services.intake.http.deps import intake_of
+from services.intake.http.deps import intake_context
 from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -29,7 +29,7 @@ IDEMPOTENCY_KEY = r"^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$"
 
 Editor = Annotated[User, Depends(require_roles(*EDITORS))]
 Reader = Annotated[User, Depends(require_roles(*READERS))]
-Context = Annotated[IntakeContext, Depends(intake_of)]
+Context = Annotated[IntakeContext, Depends(intake_context)]
 
 
 @router.post(

@@ -11,7 +11,7 @@ from services.intake.core.case import Case
 from services.intake.core.permissions import EDITORS
 from services.intake.core.requests import ConsentChange
 from services.intake.http.api.bodies import json_of
-from services.intake.http.deps import intake_of
+from services.intake.http.deps import intake_context
 from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -33,7 +33,7 @@ async def change_consent(
     case_id: UUID,
     request: Request,
     user: Annotated[User, Depends(require_roles(*EDITORS))],
-    intake: Annotated[IntakeContext, Depends(intake_of)],
+    intake: Annotated[IntakeContext, Depends(intake_context)],
 ) -> Case:
     """Each category named is recorded with who recorded it and when; a change publishes
     ConsentChanged, an answer that is already on record changes nothing."""

@@ -15,7 +15,7 @@ from services.intake.core.case import Case
 from services.intake.core.errors import LikelyDuplicate
 from services.intake.core.permissions import EDITORS
 from services.intake.http.api.bodies import json_of
-from services.intake.http.deps import intake_of
+from services.intake.http.deps import intake_context
 from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import duplicates as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -27,7 +27,7 @@ from shared.identity.model import User
 router = APIRouter(prefix="/v1/cases", tags=["duplicates"], dependencies=[Depends(known_query_only)])
 
 Editor = Annotated[User, Depends(require_roles(*EDITORS))]
-Context = Annotated[IntakeContext, Depends(intake_of)]
+Context = Annotated[IntakeContext, Depends(intake_context)]
 
 
 class Candidate(BaseModel):

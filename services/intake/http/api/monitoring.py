@@ -16,7 +16,7 @@ from services.intake.core.monitoring import Survey
 from services.intake.core.permissions import EDITORS
 from services.intake.core.visits import DueVisit, MonitoringVisit, VisitReport
 from services.intake.http.api.bodies import json_of
-from services.intake.http.deps import intake_of
+from services.intake.http.deps import intake_context
 from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import monitoring as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -27,7 +27,7 @@ from shared.http.params import known_query_only
 from shared.identity.model import User
 
 router = APIRouter(tags=["monitoring"], dependencies=[Depends(known_query_only)])
-Context = Annotated[IntakeContext, Depends(intake_of)]
+Context = Annotated[IntakeContext, Depends(intake_context)]
 Editor = Annotated[User, Depends(require_roles(*EDITORS))]
 
 

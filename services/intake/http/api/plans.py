@@ -11,7 +11,7 @@ from services.intake.core.case import Case
 from services.intake.core.permissions import APPROVERS, EDITORS
 from services.intake.core.requests import PlanApproval, PlanProposal
 from services.intake.http.api.bodies import json_of
-from services.intake.http.deps import intake_of
+from services.intake.http.deps import intake_context
 from services.intake.http.problems import CASE_STATE_CONFLICT
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
@@ -21,7 +21,7 @@ from shared.http.params import known_query_only
 from shared.identity.model import User
 
 router = APIRouter(prefix="/v1/cases", tags=["plans"], dependencies=[Depends(known_query_only)])
-Context = Annotated[IntakeContext, Depends(intake_of)]
+Context = Annotated[IntakeContext, Depends(intake_context)]
 
 
 @router.post(

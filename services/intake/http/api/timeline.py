@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 
 from services.intake.core.permissions import READERS
 from services.intake.core.timeline import TimelineEntry
-from services.intake.http.deps import intake_of
+from services.intake.http.deps import intake_context
 from services.intake.use_cases import cases as use_cases
 from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles
@@ -24,7 +24,7 @@ router = APIRouter(prefix="/v1/cases", tags=["timeline"], dependencies=[Depends(
 async def read_timeline(
     case_id: UUID,
     user: Annotated[User, Depends(require_roles(*READERS))],
-    intake: Annotated[IntakeContext, Depends(intake_of)],
+    intake: Annotated[IntakeContext, Depends(intake_context)],
 ) -> list[TimelineEntry]:
     """Oldest first. Summaries carry codes, ids and amounts only."""
     timeline = await use_cases.case_timeline(intake, case_id, user)

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.intake.core.formats import JSON_INTEGER, TypedText, text_pattern
-from services.intake.http.deps import intake_of
+from services.intake.http.deps import intake_context
 from services.intake.use_cases.context import IntakeContext
 from shared.http.auth import require_roles
 from shared.http.params import known_query_only
@@ -34,7 +34,7 @@ from shared.partners import partner_ids
 router = APIRouter(prefix="/v1/users", tags=["users"], dependencies=[Depends(known_query_only)])
 
 Admin = Annotated[User, Depends(require_roles(Role.ADMIN))]
-Context = Annotated[IntakeContext, Depends(intake_of)]
+Context = Annotated[IntakeContext, Depends(intake_context)]
 
 UserName = Annotated[
     str,
