@@ -26,6 +26,7 @@ from opentelemetry.context import Context, get_current
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
 from opentelemetry.trace import Span, SpanKind
 
 TRACE_HEADERS = ("traceparent", "tracestate")
@@ -33,12 +34,26 @@ tracer = trace.get_tracer("homeward")
 
 
 def install_provider(service: str, processor: SpanProcessor | None = None) -> TracerProvider:
-    """Make this process's spans go to `processor` (none: spans are made and dropped). Called once
-    per process; OpenTelemetry keeps the first provider installed and ignores later ones."""
-    provider = TracerProvider(resource=Resource.create({"service.name": f"homeward-{service}"}))
+    """Make this process's spans go to `processor`. Called once per process; OpenTelemetry keeps the
+    first provider installed and ignores later ones."""
+    provider = tracer_provider(service, processor)
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def tracer_provider(service: str, processor: SpanProcessor | None = None) -> TracerProvider:
+    """The provider `install_provider` installs.
+
+    With no processor nothing would read a span, so none is recorded (the ALWAYS_OFF sampler): each
+    span is then only its ids, still propagated through the outbox and Kafka headers and logged,
+    without the attributes, timings and processor calls a recorded one costs (~8 % of a
+    registration's CPU in the profile)."""
+    provider = TracerProvider(
+        resource=Resource.create({"service.name": f"homeward-{service}"}),
+        sampler=ALWAYS_OFF if processor is None else None,
+    )
     if processor is not None:
         provider.add_span_processor(processor)
-    trace.set_tracer_provider(provider)
     return provider
 
 
