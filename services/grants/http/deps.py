@@ -17,7 +17,8 @@ from shared.http.problems import FieldProblem, ProblemError, validation_error
 from shared.identity.model import Role, User
 
 
-def grants_context(request: Request) -> GrantsContext:
+async def grants_context(request: Request) -> GrantsContext:
+    # async, as every dependency on a request's path: FastAPI runs a plain `def` in a worker thread
     context: GrantsContext = request.app.state.grants
     return context
 

@@ -13,7 +13,7 @@ from shared.identity.model import Role
 readers = require_roles(Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN)
 
 
-def pool(request: Request) -> Pool:
+async def pool(request: Request) -> Pool:
     found: Pool = request.app.state.pool
     return found
 
