@@ -4,7 +4,8 @@ every read here sees a consistent prefix of the chain."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -163,24 +164,37 @@ async def entries(
     return [_entry(r) for r in rows]
 
 
+@asynccontextmanager
+async def _in_transaction(source: Pool | Connection) -> AsyncIterator[Connection]:
+    """A connection inside a transaction, where a server-side cursor can live: the caller's own
+    transaction when it is in one, else a read-only snapshot (one consistent prefix of the chain)."""
+    if isinstance(source, asyncpg.Pool):
+        async with (
+            source.acquire() as connection,
+            connection.transaction(isolation="repeatable_read", readonly=True),
+        ):
+            yield connection
+    elif source.is_in_transaction():
+        yield source
+    else:
+        async with source.transaction(isolation="repeatable_read", readonly=True):
+            yield source
+
+
 async def every_entry(
-    pool: Pool | Connection, chunk: int = 2000, *, after: int = 0, upto: int | None = None
-) -> AsyncIterator[ChainedEntry]:
-    """The ledger in chain order from entry `after + 1` (to `upto`, else the end), read in chunks
-    (entries are never changed, so a chunked read sees a consistent prefix)."""
-    while True:
-        rows = await pool.fetch(
-            ENTRY_SELECT
-            + " WHERE e.seq > $1 AND ($3::bigint IS NULL OR e.seq <= $3) ORDER BY e.seq LIMIT $2",
+    source: Pool | Connection, chunk: int = 5000, *, after: int = 0, upto: int | None = None
+) -> AsyncGenerator[ChainedEntry, None]:
+    """The ledger in chain order from entry `after + 1` (to `upto`, else the end), streamed through
+    one server-side cursor `chunk` rows at a time: a million entries in one query and constant
+    memory. Close the iterator (`contextlib.aclosing`) when stopping early: it holds a connection."""
+    async with _in_transaction(source) as connection:
+        async for row in connection.cursor(
+            ENTRY_SELECT + " WHERE e.seq > $1 AND ($2::bigint IS NULL OR e.seq <= $2) ORDER BY e.seq",
             after,
-            chunk,
             upto,
-        )
-        for row in rows:
+            prefetch=chunk,
+        ):
             yield _entry(row)
-        if len(rows) < chunk:
-            return
-        after = int(rows[-1]["seq"])
 
 
 async def recorded_at(connection: Pool | Connection, seq: int) -> datetime | None:
