@@ -17,7 +17,7 @@ from shared.db import Pool
 
 
 async def verify_database_chain(
-    pool: Pool, public_keys: Mapping[str, Ed25519PublicKey] | None = None, *, chunk: int = 5000
+    pool: Pool, public_keys: Mapping[str, Ed25519PublicKey] | None = None, *, chunk: int = 2000
 ) -> ChainVerdict:
     """Recompute every entry's hash up to the chain head as it stood when the check began (later
     appends are left for the next check), then compare the last hash with the head's. With
