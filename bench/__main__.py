@@ -60,7 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             300,
             1.0,
         )
-        args.caseload_sizes, args.ledger_entries = list(QUICK_SIZES), 50_000
+        args.caseload_sizes, args.ledger_entries = list(QUICK_SIZES), 20_000
     return args
 
 
