@@ -5,6 +5,7 @@ broker and database; prints the table and writes `bench/results/latest.json`.
     python -m bench --only routing ledger # some
     python -m bench --quick               # smaller counts: a check that it all runs, not a measurement
     python -m bench --profile routing     # pyinstrument over the service part: bench/results/profile-*.html
+    python -m bench --only caseload       # 1k → 16k cases, and the ledger verify of 1,000,000 entries
 """
 
 from __future__ import annotations
@@ -20,14 +21,16 @@ from typing import Any
 
 from shared.logging import configure_logging
 
+from .caseload import QUICK_SIZES, SIZES, caseload_benchmark
 from .env import BenchSpace, Infra, infrastructure
 from .intake_http import intake_http_benchmark
 from .latency import latency_benchmark
 from .ledger import ledger_benchmark
+from .ledger_verify import ledger_verify_benchmark
 from .report import RESULTS_DIR, Report, Row, run_context
 from .routing import routing_benchmark
 
-BENCHMARKS = ("routing", "latency", "ledger", "intake")
+BENCHMARKS = ("routing", "latency", "ledger", "intake", "caseload")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -40,6 +43,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--registrations", type=int, default=3_000, help="intake HTTP: registrations")
     parser.add_argument("--rates", type=int, nargs="+", default=[100, 500, 1000, 1500], help="latency: req/s")
     parser.add_argument("--seconds", type=float, default=5.0, help="latency: seconds of load per rate")
+    parser.add_argument(
+        "--caseload-sizes", type=int, nargs="+", default=list(SIZES), help="caseload: cases at each step"
+    )
+    parser.add_argument(
+        "--ledger-entries", type=int, default=1_000_000, help="caseload: the ledger the verify walks"
+    )
     parser.add_argument("--profile", choices=("routing",), help="profile that benchmark's service part")
     parser.add_argument("--output", type=Path, default=RESULTS_DIR / "latest.json")
     args = parser.parse_args(argv)
@@ -51,6 +60,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             300,
             1.0,
         )
+        args.caseload_sizes, args.ledger_entries = list(QUICK_SIZES), 20_000
     return args
 
 
@@ -88,6 +98,7 @@ async def run(args: argparse.Namespace, infra: Infra) -> Report:
         "latency": lambda: latency_benchmark(space, report, rates=args.rates, seconds=args.seconds),
         "intake": lambda: intake_http_benchmark(space, report, registrations=args.registrations),
         "ledger": lambda: ledger_benchmark(space, report, postings=args.postings),
+        "caseload": lambda: _caseload(space, report, args),
     }
     try:
         for name in BENCHMARKS:
@@ -104,6 +115,12 @@ async def run(args: argparse.Namespace, infra: Infra) -> Report:
     finally:
         await space.cleanup()
     return report
+
+
+async def _caseload(space: BenchSpace, report: Report, args: argparse.Namespace) -> None:
+    quick = {"registrations": 30, "routed": 200, "lists": 30, "sweeps": 3} if args.quick else {}
+    await caseload_benchmark(space, report, sizes=args.caseload_sizes, **quick)
+    await ledger_verify_benchmark(space, report, entries=args.ledger_entries)
 
 
 def main(argv: list[str] | None = None) -> int:

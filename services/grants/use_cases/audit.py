@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import AsyncIterator, Mapping
+from contextlib import aclosing
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -16,18 +17,20 @@ from shared.db import Pool
 
 
 async def verify_database_chain(
-    pool: Pool, public_keys: Mapping[str, Ed25519PublicKey] | None = None
+    pool: Pool, public_keys: Mapping[str, Ed25519PublicKey] | None = None, *, chunk: int = 2000
 ) -> ChainVerdict:
     """Recompute every entry's hash up to the chain head as it stood when the check began (later
     appends are left for the next check), then compare the last hash with the head's. With
     `public_keys`, also against every stored checkpoint (read first: each covers at most the head
-    read after it)."""
+    read after it). The entries stream through one server-side cursor, `chunk` at a time: the
+    memory it takes does not grow with the ledger."""
     checkpoints = await checkpoint_store.listed(pool) if public_keys is not None else []
     head = await ledger_reads.chain_head(pool)
     verifier = ChainVerifier(checkpoints, public_keys)
-    async for entry in ledger_reads.every_entry(pool):
-        if entry.seq > head.seq or not verifier.feed(entry):
-            break
+    async with aclosing(ledger_reads.every_entry(pool, chunk, upto=head.seq)) as entries:
+        async for entry in entries:
+            if not verifier.feed(entry):
+                break
     verdict = verifier.verdict()
     if verdict.ok and (verifier.previous_seq, verifier.previous_hash) != (head.seq, head.hash):
         return verdict.model_copy(
@@ -50,10 +53,11 @@ async def export_csv_chunks(pool: Pool, rows_per_chunk: int = 500) -> AsyncItera
     buffer = io.StringIO()
     write_csv([], buffer)
     count = 0
-    async for entry in ledger_reads.every_entry(pool):
-        write_csv([entry], buffer, header=False)
-        count += 1
-        if count % rows_per_chunk == 0:
-            yield buffer.getvalue()
-            buffer = io.StringIO()
+    async with aclosing(ledger_reads.every_entry(pool)) as entries:  # a client gone: its connection back
+        async for entry in entries:
+            write_csv([entry], buffer, header=False)
+            count += 1
+            if count % rows_per_chunk == 0:
+                yield buffer.getvalue()
+                buffer = io.StringIO()
     yield buffer.getvalue()

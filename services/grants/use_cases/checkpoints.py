@@ -10,6 +10,7 @@ hold are never signed: the round fails as an alert, and keeps failing until a pe
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import aclosing
 from datetime import UTC, datetime
 
 import structlog
@@ -77,9 +78,12 @@ async def sign_checkpoint_if_due(
         if latest is not None:
             _check_resumable(latest, signing.public_keys)
         verifier = ChainVerifier(resume_from=(latest.checkpoint, latest.frontier) if latest else None)
-        async for entry in ledger_reads.every_entry(connection, after=head.entry_count, upto=chain.seq):
-            if not verifier.feed(entry):
-                break
+        async with aclosing(
+            ledger_reads.every_entry(connection, after=head.entry_count, upto=chain.seq)
+        ) as entries:
+            async for entry in entries:
+                if not verifier.feed(entry):
+                    break
         verdict = verifier.verdict()
         if not verdict.ok or (verifier.previous_seq, verifier.previous_hash) != (chain.seq, chain.hash):
             CHECKPOINTS_REFUSED.inc()

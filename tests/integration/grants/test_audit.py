@@ -14,6 +14,7 @@ import pytest
 from homeward.cli import main
 from services.grants.core.ledger.postings import commitment
 from services.grants.store import ledger as ledger_store
+from services.grants.use_cases.audit import verify_database_chain
 from shared.events.codes import AssistanceType as T
 from shared.money import Money
 from tests.support import problem_fields
@@ -210,3 +211,44 @@ async def test_entries_filter_by_account_and_date(service: GrantsService, paid_g
     )
     assert bad.status_code == 422
     assert problem_fields(bad) == ["query.from"]
+
+
+async def test_verify_streams_the_ledger_through_a_cursor_in_chunks(
+    service: GrantsService, paid_grant: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A ledger several chunks long is read through one server-side cursor, `chunk` rows per
+    fetch, and an entry altered deep in it (past the first chunks) is still the one named."""
+    postings = [
+        commitment("DE-STARTHILFEPLUS", uuid4(), Money(amount=100 + n, currency="EUR")) for n in range(20)
+    ]
+    async with service.pool.acquire() as connection, connection.transaction():
+        await ledger_store.append_postings(connection, postings, recorded_by="sql")
+    fetched: list[int] = []  # the rows each round trip asked the portal for
+    for step in ("_bind_exec", "_exec"):  # the first fetch binds the portal, the rest execute it
+        original = getattr(asyncpg.cursor.BaseCursor, step)
+
+        async def counted(cursor: Any, n: int, timeout: Any, original: Any = original) -> Any:
+            fetched.append(n)
+            return await original(cursor, n, timeout)
+
+        monkeypatch.setattr(asyncpg.cursor.BaseCursor, step, counted)
+    whole = await verify_database_chain(service.pool, chunk=7)
+    assert whole.ok
+    assert whole.entries_checked > 40
+    assert set(fetched) == {7}
+    assert len(fetched) >= whole.entries_checked // 7  # every row came through the cursor's fetches
+
+    deep = (await service.get("/v1/ledger/entries", limit=5000))[-6]  # the last chunks
+    assert deep["seq"] > 5 * 7
+    await _tamper(service, deep["transaction_id"], "amount * 10")
+    try:
+        verdict = await verify_database_chain(service.pool, chunk=7)
+    finally:
+        await _tamper(service, deep["transaction_id"], "amount / 10")
+    first = min(
+        e["seq"]
+        for e in await service.get("/v1/ledger/entries", limit=5000)
+        if e["transaction_id"] == deep["transaction_id"]
+    )
+    assert (verdict.ok, verdict.first_bad_seq) == (False, first)
+    assert verdict.problem == "its stored hash does not match its content: the entry was altered"
