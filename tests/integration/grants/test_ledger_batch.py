@@ -129,24 +129,3 @@ async def test_entries_added_after_an_early_check_are_checked_again_at_commit(
 async def _append(service: GrantsService, postings: list[Posting]) -> list[UUID]:
     async with service.pool.acquire() as connection, connection.transaction():
         return [s.id for s in await ledger_store.append_postings(connection, postings, "sql")]
-
-
-async def test_the_overdraw_check_reads_the_available_balance_from_its_index(service: GrantsService) -> None:
-    """The commit-time check sums an available account's entries (one per grant committed): from
-    the covering index alone, never the table's rows (issue 16: it grew with the caseload)."""
-    async with service.pool.acquire() as connection, connection.transaction():
-        # the table is small here: make the planner show the index path it takes on a large one
-        await connection.execute("SET LOCAL enable_seqscan = off")
-        await connection.execute("SET LOCAL enable_bitmapscan = off")
-        plan = "\n".join(
-            row[0]
-            for row in await connection.fetch(
-                "EXPLAIN SELECT e.account, e.currency,"
-                " sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) AS net FROM ledger_entries e"
-                " WHERE e.account_kind = 'available' AND e.account IN ($1)"
-                " GROUP BY e.account, e.currency"
-                " HAVING sum(CASE direction WHEN 'debit' THEN amount ELSE -amount END) < 0 LIMIT 1",
-                f"programme/{PROGRAMME}/available",
-            )
-        )
-    assert "Index Only Scan using ledger_entries_available" in plan, plan
