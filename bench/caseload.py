@@ -46,7 +46,8 @@ from shared.topics import Topics, ensure_topics
 from .env import BenchSpace
 from .http_client import RawHttpClient
 from .kafka_tools import ReadableCounter, envelope_records, fill_topic
-from .ledger_verify import GRANTS_MIGRATIONS, copy_grants, fund, timed_verify
+from .ledger import GRANTS_MIGRATIONS, fund
+from .ledger_verify import copy_grants, timed_verify
 from .report import Report, Row
 from .services import RunningService, Services, caseworker_token
 from .workload import needs_assessed_events, partners_yaml, registration

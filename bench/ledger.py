@@ -35,20 +35,26 @@ PROGRAMME = "BENCH-AVRR"
 GRANTS = 50
 
 
-async def _prepare(pool: asyncpg.Pool) -> list[uuid.UUID]:
-    """A programme with money and grants with commitments to disburse from."""
-    grants = [uuid.uuid4() for _ in range(GRANTS)]
+async def fund(pool: asyncpg.Pool, programme: str) -> None:
+    """The programme and more money than any run commits."""
     async with pool.acquire() as connection, connection.transaction():
         await connection.execute(
-            "INSERT INTO programmes (id, name, currency) VALUES ($1, 'Bench programme', 'EUR')", PROGRAMME
+            "INSERT INTO programmes (id, name, currency) VALUES ($1, 'Bench programme', 'EUR')", programme
         )
-        funding = funding_received(
-            PROGRAMME,
+        posting = funding_received(
+            programme,
             Money(amount=10**15, currency="EUR"),
             idempotency_key="bench-funding",
             reference="bench",
         )
-        await ledger_store.append_posting(connection, funding, recorded_by="bench")
+        await ledger_store.append_posting(connection, posting, recorded_by="bench")
+
+
+async def _prepare(pool: asyncpg.Pool) -> list[uuid.UUID]:
+    """A programme with money and grants with commitments to disburse from."""
+    grants = [uuid.uuid4() for _ in range(GRANTS)]
+    await fund(pool, PROGRAMME)
+    async with pool.acquire() as connection, connection.transaction():
         for grant in grants:
             await ledger_store.append_posting(
                 connection, commitment(PROGRAMME, grant, Money(amount=10**12, currency="EUR")), "bench"

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from services.grants.core.ledger.journal import journal_values
-from services.grants.core.ledger.postings import Posting, commitment, disbursement, funding_received
+from services.grants.core.ledger.postings import Posting, commitment, disbursement
 from services.grants.store import ledger as ledger_store
 from services.grants.use_cases.audit import verify_database_chain
 from shared.db import Pool, create_pool, migrate
@@ -30,26 +30,11 @@ from shared.events.ids import uuid7
 from shared.money import Money
 
 from .env import BenchSpace
+from .ledger import GRANTS_MIGRATIONS, fund
 from .report import Report, Row
 
-GRANTS_MIGRATIONS = Path(__file__).resolve().parents[1] / "services" / "grants" / "migrations"
 ENTRIES_PER_GRANT = 6  # a commitment and two installments paid, two lines each
 BATCH = 500
-
-
-async def fund(pool: Pool, programme: str) -> None:
-    """The programme and more money than any run commits."""
-    async with pool.acquire() as connection, connection.transaction():
-        await connection.execute(
-            "INSERT INTO programmes (id, name, currency) VALUES ($1, 'Bench programme', 'EUR')", programme
-        )
-        posting = funding_received(
-            programme,
-            Money(amount=10**15, currency="EUR"),
-            idempotency_key="bench-funding",
-            reference="bench",
-        )
-        await ledger_store.append_posting(connection, posting, recorded_by="bench")
 
 
 def grant_postings(programme: str, grant: uuid.UUID) -> Iterator[Posting]:

@@ -21,8 +21,9 @@ def _query_names(dependant: Dependant) -> set[str]:
     return names
 
 
-# each route's query parameter names, worked out once (routes live as long as the app)
-_KNOWN: dict[int, frozenset[str]] = {}
+# each route's query parameter names, worked out once and kept on the route itself (a route is
+# unhashable, and keyed by id() a route of an app since gone could answer for a new one)
+_KNOWN = "_homeward_query_names"
 
 
 async def known_query_only(request: Request) -> None:
@@ -32,9 +33,10 @@ async def known_query_only(request: Request) -> None:
     route = request.scope.get("route")
     if not isinstance(route, APIRoute):
         return
-    known = _KNOWN.get(id(route))
+    known: frozenset[str] | None = getattr(route, _KNOWN, None)
     if known is None:
-        known = _KNOWN[id(route)] = frozenset(_query_names(route.dependant))
+        known = frozenset(_query_names(route.dependant))
+        setattr(route, _KNOWN, known)
     unknown = sorted(set(request.query_params) - known) if known else []
     if unknown:
         raise validation_error(

@@ -6,8 +6,9 @@
 - SIGTERM (and Ctrl-C): uvicorn stops accepting, lets requests in flight finish within
   `HOMEWARD_SHUTDOWN_GRACE_S`, then runs the app's lifespan shutdown (consumers commit, the relay
   finishes its batch); the process then exits 0. A SIGTERM before serving starts exits at once;
-- uvloop and httptools when installed (`uvicorn[standard]`; several times less CPU per request than
-  asyncio's loop and h11), and the start-up log line says which loop and parser really run;
+- uvloop and httptools (`uvicorn[standard]`; uvicorn's own "auto" takes them when installed: several
+  times less CPU per request than asyncio's loop and h11), and the start-up log line says which loop
+  and parser really run;
 - a burst of new connections waits in the listen backlog (`HOMEWARD_HTTP_BACKLOG`) rather than being
   reset; idle keep-alive connections close after `HOMEWARD_HTTP_KEEP_ALIVE_S`. Past what the process
   can serve, `shared.http.overload` answers 503 with Retry-After (uvicorn's `limit_concurrency` is
@@ -18,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import signal
 from collections.abc import Callable
 from typing import Any
@@ -47,8 +47,6 @@ def serve(service: str, make_app: Callable[[Settings], FastAPI], *, host: str, p
         app,
         host=host,
         port=port,
-        loop=loop_choice(),
-        http=http_choice(),
         backlog=settings.http_backlog,
         timeout_keep_alive=settings.http_keep_alive_s,
         log_config=None,
@@ -82,14 +80,6 @@ def serve(service: str, make_app: Callable[[Settings], FastAPI], *, host: str, p
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: as uvicorn.run does
         server.run()
     return 0 if server.started else 3  # uvicorn.run's exit status when start-up failed
-
-
-def loop_choice() -> str:
-    return "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
-
-
-def http_choice() -> str:
-    return "httptools" if importlib.util.find_spec("httptools") else "h11"
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

@@ -39,12 +39,17 @@ def _document(case: Case) -> dict[str, object]:
     return case.model_dump(mode="json")
 
 
-async def insert_case(connection: Connection, case: Case) -> None:
-    # a registration is never closed: closed_at stays empty until update_case closes it
-    await connection.execute(
-        "INSERT INTO cases (id, programme_id, municipality, status, search_text, document,"
-        " registered_by, registered_at, updated_by, updated_at, assigned_to, office, expected_at)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+# a registration is never closed: closed_at stays empty until update_case closes it
+_INSERT_CASE = (
+    "INSERT INTO cases (id, programme_id, municipality, status, search_text, document,"
+    " registered_by, registered_at, updated_by, updated_at, assigned_to, office, expected_at)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+)
+
+
+def _case_values(case: Case) -> tuple[object, ...]:
+    """`_INSERT_CASE`'s thirteen parameters."""
+    return (
         case.id,
         case.programme_id,
         case.municipality,
@@ -59,6 +64,10 @@ async def insert_case(connection: Connection, case: Case) -> None:
         case.office,
         _expected_at(case),
     )
+
+
+async def insert_case(connection: Connection, case: Case) -> None:
+    await connection.execute(_INSERT_CASE, *_case_values(case))
     await _insert_people(connection, case)
 
 
@@ -79,9 +88,7 @@ async def _insert_people(connection: Connection, case: Case) -> None:
 # access log's row and the event's outbox row — one round trip instead of five. Sibling CTEs do
 # not see each other's rows, and need not: the foreign keys are checked when the statement ends.
 _REGISTER = (
-    "WITH new_case AS (INSERT INTO cases (id, programme_id, municipality, status, search_text, document,"
-    " registered_by, registered_at, updated_by, updated_at, assigned_to, office, expected_at)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)),"
+    f"WITH new_case AS ({_INSERT_CASE}),"
     " people AS (INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth,"
     " match_keys) SELECT $1, (p.n - 1)::integer, $2, p.person ->> 'name_key',"
     " (p.person ->> 'born')::date, ARRAY(SELECT jsonb_array_elements_text(p.person -> 'keys'))"
@@ -108,19 +115,7 @@ async def insert_registered(
     topic, envelope = event
     await connection.execute(
         _REGISTER,
-        case.id,
-        case.programme_id,
-        case.municipality,
-        case.status.value,
-        _search_text(case),
-        _document(case),
-        case.registered_by,
-        case.registered_at,
-        case.updated_by,
-        case.updated_at,
-        case.assigned_to,
-        case.office,
-        _expected_at(case),
+        *_case_values(case),
         people,
         *change,
         envelope.event_id,
