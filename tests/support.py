@@ -32,6 +32,11 @@ async def eventually(
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
+async def now(value: T) -> T:
+    """`value` as something `eventually` can poll: `eventually(lambda: now(event.is_set()))`."""
+    return value
+
+
 async def read_topic(bootstrap: str, topic: str, *, at_least: int = 0, timeout: float = 20.0) -> list[Any]:
     """Every record of `topic` from the beginning up to its end offsets (waiting until at least
     `at_least` records exist, within `timeout`)."""

@@ -17,7 +17,7 @@ from shared.identity.model import CaseScope, Role
 from shared.identity.store import IdentityStore, migrate_identity
 from shared.identity.verified import IdentityListener, VerifiedTokens
 from tests.conftest import Isolated
-from tests.support import eventually
+from tests.support import eventually, now
 
 pytestmark = pytest.mark.integration
 
@@ -51,15 +51,11 @@ async def replicas(isolated: Isolated) -> AsyncIterator[tuple[Replica, Replica]]
         listener.start()
         made.append(Replica(IdentityStore(pool, schema, cache), cache, listener, pool))
     for replica in made:
-        await eventually(lambda r=replica: _true(r.listener.up.is_set()), what="listening")  # type: ignore[misc]
+        await eventually(lambda r=replica: now(r.listener.up.is_set()), what="listening")  # type: ignore[misc]
     yield made[0], made[1]
     for replica in made:
         await replica.listener.stop()
         await replica.pool.close()
-
-
-async def _true(value: bool) -> bool:
-    return value
 
 
 async def _refused(replica: Replica, token: str) -> bool:
@@ -124,10 +120,10 @@ async def test_while_the_listener_is_down_nothing_is_served_from_memory(
         assert await connection.fetchval("SELECT pg_terminate_backend($1)", b.listener.server_pid)
     finally:
         await connection.close()
-    await eventually(lambda: _true(not b.cache.listening), timeout=5, what="replica B noticing")
+    await eventually(lambda: now(not b.cache.listening), timeout=5, what="replica B noticing")
     assert len(b.cache) == 0
     assert b.cache.get("anything") is None
 
-    await eventually(lambda: _true(b.listener.up.is_set()), timeout=10, what="replica B listening again")
+    await eventually(lambda: now(b.listener.up.is_set()), timeout=10, what="replica B listening again")
     assert await b.store.tokens.user_for_token(token) is not None  # read afresh, and kept again
     assert len(b.cache) == 1

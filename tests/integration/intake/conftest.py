@@ -28,6 +28,7 @@ class IntakeUnderTest:
     users: dict[Role, User]
     tokens: dict[Role, str]
     identity: Any = None  # the app's identity store: tests add users of their own scope with it
+    runtime: Any = None  # the app's shared runtime (its pool, relay, identity listener)
 
     def auth(self, role: Role, **headers: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.tokens[role]}", **headers}
@@ -61,6 +62,7 @@ async def intake(kafka_bootstrap: str, database_url: str) -> AsyncIterator[Intak
                     users,
                     tokens,
                     app.state.identity,
+                    app.state.runtime,
                 )
     finally:
         await release_isolation(isolation)

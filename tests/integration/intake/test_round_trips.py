@@ -16,6 +16,7 @@ import pytest
 from shared.identity.model import Role
 from tests.integration.intake.conftest import IntakeUnderTest
 from tests.integration.intake.helpers import family
+from tests.support import eventually, now
 
 pytestmark = pytest.mark.integration
 
@@ -53,6 +54,10 @@ def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[str]]:
 async def test_a_registration_waits_on_the_database_only_a_few_times(
     intake: IntakeUnderTest, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    listening = intake.runtime.identity_listener.up
+    # until the app listens for identity notices its token cache is off (a revocation could be
+    # missed): a registration sent before that reads its token from the database
+    await eventually(lambda: now(listening.is_set()), what="intake listening for identity notices")
     headers = intake.auth(Role.CASEWORKER)
     warm = await intake.client.post("/v1/cases", json=family(), headers=headers)  # statements prepared
     assert warm.status_code == 201, warm.text
