@@ -39,8 +39,8 @@ from shared.metrics import HTTP_IN_FLIGHT, HTTP_REFUSED_OVERLOAD
 from . import i18n
 from .context import CORRELATION_HEADER
 from .i18n import N_
-from .problems import PROBLEM_JSON, UNAVAILABLE, language_of_request, problem_response
-from .security import CONTENT_SECURITY_POLICY
+from .problems import UNAVAILABLE, language_of_request, problem_response
+from .security import security_headers, send_problem
 
 # whole seconds (RFC 9110 §10.2.3): a refused request may come back at once, when a slot is free
 RETRY_AFTER_S = 1
@@ -50,17 +50,8 @@ BUSY = N_("the service is at its limit of requests in flight; retry after %(seco
 POOL_BUSY = N_("no database connection came free in time; nothing was changed; retry after %(seconds)s s")
 log = structlog.get_logger("shared.http.overload")
 
-# what `SecurityHeaders` would add (the refusal is answered in front of it)
-_REFUSAL_HEADERS = [
-    (b"content-type", PROBLEM_JSON.encode()),
-    (b"retry-after", str(RETRY_AFTER_S).encode()),
-    (b"cache-control", b"no-store"),
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-    (b"cross-origin-opener-policy", b"same-origin"),
-    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
-]
+# `SecurityHeaders`' own (the refusal is answered in front of it), as for any API path
+_REFUSAL_HEADERS = [(b"retry-after", str(RETRY_AFTER_S).encode()), *security_headers("/v1").items()]
 
 
 class InFlightLimit:
@@ -115,13 +106,9 @@ class InFlightLimit:
         body = json.dumps(
             {**self._bodies[lang or i18n.DEFAULT_LANGUAGE], "instance": f"urn:uuid:{correlation}"}
         ).encode()
-        response_headers = [
-            *_REFUSAL_HEADERS,
-            (b"content-length", str(len(body)).encode()),
-            (CORRELATION_HEADER.encode(), str(correlation).encode()),
-        ]
-        await send({"type": "http.response.start", "status": 503, "headers": response_headers})
-        await send({"type": "http.response.body", "body": body})
+        await send_problem(
+            send, 503, body, [*_REFUSAL_HEADERS, (CORRELATION_HEADER.encode(), str(correlation).encode())]
+        )
         self._say_now_and_then()
 
     def _say_now_and_then(self) -> None:
@@ -159,13 +146,9 @@ class ServiceApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def install_overload(app: FastAPI, *, limit: int, service: str) -> None:
-    """The in-flight limit (in front of a `ServiceApp`; else the innermost middleware) and the
-    pool's 503."""
-    if isinstance(app, ServiceApp):
-        app.in_flight_limit = InFlightLimit(app._unlimited, limit=limit, service=service)
-    else:
-        app.add_middleware(InFlightLimit, limit=limit, service=service)
+def install_overload(app: ServiceApp, *, limit: int, service: str) -> None:
+    """The in-flight limit, in front of the whole app, and the pool's 503."""
+    app.in_flight_limit = InFlightLimit(app._unlimited, limit=limit, service=service)
     refused_pool = HTTP_REFUSED_OVERLOAD.labels(service, "database_pool")
 
     async def on_overloaded(request: Request, error: Exception) -> JSONResponse:

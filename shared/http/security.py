@@ -181,6 +181,24 @@ class WriteRateLimit:
         await self.app(scope, receive, send)
 
 
+def security_headers(path: str) -> dict[bytes, bytes]:
+    """The headers every answer to `path` carries (`SecurityHeaders` adds those a route did not
+    set; the in-flight limit's refusal, answered in front of it, carries them all)."""
+    added = {
+        b"x-content-type-options": b"nosniff",
+        b"x-frame-options": b"DENY",
+        # same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on form
+        # posts, which the page's same-origin check (rightly) refuses
+        b"referrer-policy": b"same-origin",
+        b"cross-origin-opener-policy": b"same-origin",
+    }
+    if not path.startswith("/static/"):  # answers hold personal data: no shared or browser cache
+        added[b"cache-control"] = b"no-store"
+    if not path.startswith(DOCS_PATHS):
+        added[b"content-security-policy"] = CONTENT_SECURITY_POLICY.encode()
+    return added
+
+
 class SecurityHeaders:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -189,24 +207,11 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        docs = scope["path"].startswith(DOCS_PATHS)
-        static = scope["path"].startswith("/static/")
+        added = security_headers(scope["path"])
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers: MutableMapping[bytes, bytes] = dict(message.get("headers", []))
-                added = {
-                    b"x-content-type-options": b"nosniff",
-                    b"x-frame-options": b"DENY",
-                    # same-origin, not no-referrer: with no-referrer browsers send `Origin: null` on
-                    # form posts, which the page's same-origin check (rightly) refuses
-                    b"referrer-policy": b"same-origin",
-                    b"cross-origin-opener-policy": b"same-origin",
-                }
-                if not static:  # answers hold personal data: no shared or browser cache keeps them
-                    added[b"cache-control"] = b"no-store"
-                if not docs:
-                    added[b"content-security-policy"] = CONTENT_SECURITY_POLICY.encode()
                 message["headers"] = list(message.get("headers", [])) + [
                     (k, v) for k, v in added.items() if k not in headers
                 ]

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
+import uvicorn
 from fastapi import FastAPI
 
 from shared.logging import configure_logging
@@ -34,8 +35,6 @@ log = structlog.get_logger("shared.http.serve")
 
 
 def serve(service: str, make_app: Callable[[Settings], FastAPI], *, host: str, port: int) -> int:
-    import uvicorn
-
     settings = Settings()
     configure_logging(service, settings.log_level, settings.log_format)
     configure_tracing(service, settings.otlp_endpoint)
@@ -56,30 +55,37 @@ def serve(service: str, make_app: Callable[[Settings], FastAPI], *, host: str, p
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=settings.shutdown_grace_s,
     )
-    server = uvicorn.Server(config)
-    serve_sockets = server.serve
+    server = _Server(config, service, settings)
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: as uvicorn.run does
+        server.run()
+    return 0 if server.started else 3  # uvicorn.run's exit status when start-up failed
 
-    async def serve_and_say_how(sockets: Any = None) -> None:
-        # from inside the running loop: what really runs, not what was asked for
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying at start-up what really runs (from inside the running loop, not
+    what was asked for) and the limits it serves under."""
+
+    def __init__(self, config: uvicorn.Config, service: str, settings: Settings) -> None:
+        super().__init__(config)
+        self.service = service
+        self.settings = settings
+
+    async def serve(self, sockets: Any = None) -> None:
+        config = self.config
         if not config.loaded:
             config.load()
         log.info(
             "serving",
-            service=service,
+            service=self.service,
             loop=type(asyncio.get_running_loop()).__module__,
             http=config.http_protocol_class.__module__,
             backlog=config.backlog,
             keep_alive_s=config.timeout_keep_alive,
-            max_in_flight=settings.http_max_in_flight,
-            db_pool_max=settings.db_pool_max,
-            db_acquire_timeout_ms=settings.db_acquire_timeout_ms,
+            max_in_flight=self.settings.http_max_in_flight,
+            db_pool_max=self.settings.db_pool_max,
+            db_acquire_timeout_ms=self.settings.db_acquire_timeout_ms,
         )
-        await serve_sockets(sockets)
-
-    server.serve = serve_and_say_how  # type: ignore[method-assign]
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C: as uvicorn.run does
-        server.run()
-    return 0 if server.started else 3  # uvicorn.run's exit status when start-up failed
+        await super().serve(sockets)
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

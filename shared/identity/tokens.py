@@ -41,7 +41,6 @@ class TokenStore:
 
     def __init__(self, pool: Pool, schema: str, verified: VerifiedTokens | None = None) -> None:
         self.pool = pool
-        self.schema = schema
         self.table = f'"{schema}".api_tokens'
         self.users = f'"{schema}".users'
         self.verified = verified

@@ -9,8 +9,9 @@ tables' trigger does, sql_identity/0500: PostgreSQL delivers the notice to every
 LISTENing on the identity schema's channel when that transaction commits, and each drops the
 user's entries. The process that made the change forgets at once (`TokenStore.forget_here`).
 
-`IdentityListener` keeps one dedicated connection LISTENing (not one of the pool's: the pool's
-reset on release would UNLISTEN it). The cache is served from only while that connection is up:
+`IdentityListener` keeps one dedicated connection LISTENing (not one of the pool's: the pool
+closes and replaces its connections, after 50,000 queries or 300 idle seconds, and a LISTEN ends
+with its connection). The cache is served from only while that connection is up:
 when it is lost, nothing is served or cached until it is back, and then the whole cache is cleared
 (a notice sent while nobody listened is lost). `max_age_s` is the safety net for a connection that
 died without anyone noticing (between two pings).
@@ -41,8 +42,6 @@ from cachetools import TLRUCache
 from .model import User
 
 log = structlog.get_logger("shared.identity.verified")
-
-EVERYONE = "*"  # a notice's payload that clears every entry
 
 
 def channel_of(schema: str) -> str:
@@ -88,15 +87,13 @@ class VerifiedTokens:
 
     def forget_user(self, user_id: str) -> None:
         self.generation += 1
-        if user_id == EVERYONE:
-            self._entries.clear()
-            return
         for token_hash, entry in list(self._entries.items()):
             if str(entry.user.id) == user_id:
                 self._entries.pop(token_hash, None)
 
     def clear(self) -> None:
-        self.forget_user(EVERYONE)
+        self.generation += 1
+        self._entries.clear()
 
     def __len__(self) -> int:
         return len(self._entries)

@@ -96,7 +96,7 @@ def instant_bound(text: str | None, *, name: str, end_of_day: bool) -> datetime 
         return _LATEST if moment.year == datetime.max.year else _EARLIEST
 
 
-def as_of(
+async def as_of(
     as_of: Annotated[
         str | None,
         Query(

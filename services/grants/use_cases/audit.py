@@ -4,16 +4,26 @@ and exported for an auditor to check offline."""
 from __future__ import annotations
 
 import io
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from contextlib import aclosing
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from services.grants.core.ledger.audit import ChainVerdict, ChainVerifier
+from services.grants.core.ledger.chain import ChainedEntry
 from services.grants.core.ledger.export import write_csv
 from services.grants.store import checkpoints as checkpoint_store
 from services.grants.store import ledger_reads
 from shared.db import Pool
+
+
+async def feed(verifier: ChainVerifier, entries: AsyncGenerator[ChainedEntry, None]) -> None:
+    """Feed `entries` to `verifier` until it finds a break or they end, then close the stream
+    (it holds a connection, or a cursor in the caller's transaction)."""
+    async with aclosing(entries):
+        async for entry in entries:
+            if not verifier.feed(entry):
+                return
 
 
 async def verify_database_chain(
@@ -27,10 +37,7 @@ async def verify_database_chain(
     checkpoints = await checkpoint_store.listed(pool) if public_keys is not None else []
     head = await ledger_reads.chain_head(pool)
     verifier = ChainVerifier(checkpoints, public_keys)
-    async with aclosing(ledger_reads.every_entry(pool, chunk, upto=head.seq)) as entries:
-        async for entry in entries:
-            if not verifier.feed(entry):
-                break
+    await feed(verifier, ledger_reads.every_entry(pool, chunk, upto=head.seq))
     verdict = verifier.verdict()
     if verdict.ok and (verifier.previous_seq, verifier.previous_hash) != (head.seq, head.hash):
         return verdict.model_copy(

@@ -10,7 +10,6 @@ hold are never signed: the round fails as an alert, and keeps failing until a pe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import aclosing
 from datetime import UTC, datetime
 
 import structlog
@@ -27,6 +26,7 @@ from shared.db import transaction
 from shared.events import new_envelope
 from shared.events.grants import LEDGER_CHECKPOINT_KEY, LedgerCheckpointSigned
 
+from .audit import feed
 from .context import PRODUCER, GrantsContext
 
 log = structlog.get_logger("grants.checkpoints")
@@ -78,12 +78,7 @@ async def sign_checkpoint_if_due(
         if latest is not None:
             _check_resumable(latest, signing.public_keys)
         verifier = ChainVerifier(resume_from=(latest.checkpoint, latest.frontier) if latest else None)
-        async with aclosing(
-            ledger_reads.every_entry(connection, after=head.entry_count, upto=chain.seq)
-        ) as entries:
-            async for entry in entries:
-                if not verifier.feed(entry):
-                    break
+        await feed(verifier, ledger_reads.every_entry(connection, after=head.entry_count, upto=chain.seq))
         verdict = verifier.verdict()
         if not verdict.ok or (verifier.previous_seq, verifier.previous_hash) != (chain.seq, chain.hash):
             CHECKPOINTS_REFUSED.inc()

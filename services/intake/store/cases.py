@@ -39,7 +39,6 @@ def _document(case: Case) -> dict[str, object]:
     return case.model_dump(mode="json")
 
 
-# a registration is never closed: closed_at stays empty until update_case closes it
 _INSERT_CASE = (
     "INSERT INTO cases (id, programme_id, municipality, status, search_text, document,"
     " registered_by, registered_at, updated_by, updated_at, assigned_to, office, expected_at)"
@@ -66,57 +65,58 @@ def _case_values(case: Case) -> tuple[object, ...]:
     )
 
 
-async def insert_case(connection: Connection, case: Case) -> None:
-    await connection.execute(_INSERT_CASE, *_case_values(case))
-    await _insert_people(connection, case)
-
-
-async def _insert_people(connection: Connection, case: Case) -> None:
-    await connection.executemany(
+def _people_statement(case_id: int, programme_id: int, people: int) -> str:
+    """The INSERT of a case's people (duplicate detection) from the parameters numbered `case_id`,
+    `programme_id` and `people` (`_people_of`: one JSON array, in household order)."""
+    return (
         "INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth, match_keys)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        [
-            (case.id, i, case.programme_id, name_key(m.name), m.date_of_birth, keys)
-            for i, (m, keys) in enumerate(
-                zip(case.members, people_keys(case.programme_id, case.members), strict=True)
-            )
-        ],
+        f" SELECT ${case_id}, (p.n - 1)::integer, ${programme_id}, p.person ->> 'name_key',"
+        " (p.person ->> 'born')::date, ARRAY(SELECT jsonb_array_elements_text(p.person -> 'keys'))"
+        f" FROM jsonb_array_elements(${people}::jsonb) WITH ORDINALITY AS p(person, n)"
     )
 
 
-# A registration's rows in ONE statement (issue 16): the case, its people, its history line, the
+def _people_of(case: Case) -> list[dict[str, object]]:
+    return [
+        {"name_key": name_key(m.name), "born": m.date_of_birth.isoformat(), "keys": keys}
+        for m, keys in zip(case.members, people_keys(case.programme_id, case.members), strict=True)
+    ]
+
+
+_INSERT_PEOPLE = _people_statement(1, 2, 3)
+
+
+async def _insert_people(connection: Connection, case: Case) -> None:
+    await connection.execute(_INSERT_PEOPLE, case.id, case.programme_id, _people_of(case))
+
+
+# A new case's rows in ONE statement (issue 16): the case, its people, its history line, the
 # access log's row and the event's outbox row — one round trip instead of five. Sibling CTEs do
 # not see each other's rows, and need not: the foreign keys are checked when the statement ends.
 _REGISTER = (
     f"WITH new_case AS ({_INSERT_CASE}),"
-    " people AS (INSERT INTO case_people (case_id, position, programme_id, name_key, date_of_birth,"
-    " match_keys) SELECT $1, (p.n - 1)::integer, $2, p.person ->> 'name_key',"
-    " (p.person ->> 'born')::date, ARRAY(SELECT jsonb_array_elements_text(p.person -> 'keys'))"
-    " FROM jsonb_array_elements($14::jsonb) WITH ORDINALITY AS p(person, n)),"
+    f" people AS ({_people_statement(1, 2, 14)}),"
     " line AS (INSERT INTO case_changes (case_id, occurred_at, kind, summary, recorded_by, event_id)"
     " VALUES ($1, $10, $15, $16, $9, $17)),"
     f" accessed AS ({access_log.record_statement(18)}) " + outbox.append_statement(24)
 )
 
 
-async def insert_registered(
+async def insert_new(
     connection: Connection,
     case: Case,
     change: tuple[str, str],
     event: tuple[TopicSpec, Envelope],
     accessed: tuple[Actor, Action],
 ) -> None:
-    """A new case as `insert_case` stores it, with its history line (`change`: kind and summary),
-    the outbox row of its `event` and the access log's row — in the caller's transaction."""
-    people = [
-        {"name_key": name_key(m.name), "born": m.date_of_birth.isoformat(), "keys": keys}
-        for m, keys in zip(case.members, people_keys(case.programme_id, case.members), strict=True)
-    ]
+    """A new case (a registration is never closed: closed_at stays empty until update_case closes
+    it) and its people, with its history line (`change`: kind and summary), the outbox row of its
+    `event` and the access log's row — in the caller's transaction."""
     topic, envelope = event
     await connection.execute(
         _REGISTER,
         *_case_values(case),
-        people,
+        _people_of(case),
         *change,
         envelope.event_id,
         *access_log.record_values(accessed[0], accessed[1], [case.id]),

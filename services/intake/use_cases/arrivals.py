@@ -34,7 +34,7 @@ from services.intake.store import timeline
 from services.intake.use_cases import duplicates
 from services.intake.use_cases.cases import change_case, scope_problems
 from services.intake.use_cases.context import IntakeContext
-from services.intake.use_cases.recording import record_decision
+from services.intake.use_cases.recording import record_new_case
 from shared import access_log, outbox
 from shared.db import transaction
 from shared.events import new_envelope, uuid7
@@ -107,9 +107,8 @@ async def _announce(
             assignment,
             _zone(context, announcement.arrival_point),
         )
-        await store.insert_case(connection, decision.case)
-        await record_decision(connection, context, decision)
-        await access_log.record(connection, Actor.of(user), Action.ANNOUNCE, [case_id])
+        # the case, its people, history line, access log and outbox rows: one statement
+        await record_new_case(connection, context, decision, Actor.of(user), Action.ANNOUNCE)
         await duplicates.settle(connection, case_id, found, user, now)
     return decision.case
 

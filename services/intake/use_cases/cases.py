@@ -39,7 +39,7 @@ from services.intake.store import cases as store
 from services.intake.store import timeline
 from services.intake.use_cases import duplicates
 from services.intake.use_cases.context import IntakeContext
-from services.intake.use_cases.recording import record_decision, record_registration
+from services.intake.use_cases.recording import record_decision, record_new_case
 from shared import access_log
 from shared.db import Connection, transaction
 from shared.events import uuid7
@@ -109,7 +109,7 @@ async def _register(
         assignment = decisions.first_assignment(user.id, user.role is Role.CASEWORKER, user.office)
         decision = decisions.register(registration, case_id, user.id, now, assignment)
         # the case, its people, history line, access log and outbox rows: one statement
-        await record_registration(connection, context, decision, Actor.of(user))
+        await record_new_case(connection, context, decision, Actor.of(user), Action.REGISTER)
         await duplicates.settle(connection, case_id, found, user, now)
     return Registered(decision.case, replayed=False)
 

@@ -3,6 +3,8 @@ event's outbox row, in the command's transaction (DESIGN rules 1 and 4)."""
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import structlog
 
 from services.intake.core.decisions import Decision
@@ -25,24 +27,26 @@ async def record_decision(connection: Connection, context: IntakeContext, decisi
         await outbox.append(connection, context.topics.returnees, envelope)
         event_id = envelope.event_id
     await timeline.record_change(connection, decision, event_id)
-    log.info("case changed", case_id=str(decision.case.id), change=decision.kind, event_id=str(event_id))
+    _changed(decision, event_id)
 
 
-async def record_registration(
-    connection: Connection, context: IntakeContext, decision: Decision, actor: Actor
+async def record_new_case(
+    connection: Connection, context: IntakeContext, decision: Decision, actor: Actor, action: Action
 ) -> None:
-    """A new case with what `record_decision` stores beside it and the access log's row, all in
-    one statement (store.cases.insert_registered)."""
-    if decision.event is None:  # a registration always announces itself
-        raise ValueError("a registration without its event")
+    """A new case (registered or announced) with what `record_decision` stores beside it and the
+    access log's row of `actor`'s `action`, all in one statement (store.cases.insert_new)."""
+    if decision.event is None:  # a new case always announces itself
+        raise ValueError(f"a new case without its event: {decision.kind}")
     envelope = new_envelope(decision.event, key=decision.case.id, producer=PRODUCER)
-    await cases.insert_registered(
+    await cases.insert_new(
         connection,
         decision.case,
         (decision.kind, decision.summary),
         (context.topics.returnees, envelope),
-        (actor, Action.REGISTER),
+        (actor, action),
     )
-    log.info(
-        "case changed", case_id=str(decision.case.id), change=decision.kind, event_id=str(envelope.event_id)
-    )
+    _changed(decision, envelope.event_id)
+
+
+def _changed(decision: Decision, event_id: UUID | None) -> None:
+    log.info("case changed", case_id=str(decision.case.id), change=decision.kind, event_id=str(event_id))

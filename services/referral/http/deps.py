@@ -11,6 +11,8 @@ from shared.http.auth import require_roles
 from shared.identity.model import Role
 
 readers = require_roles(Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN)
+# `pool` and `directory` are `async` though they await nothing: FastAPI runs a plain `def`
+# dependency in a worker thread, a thread hand-off on every request (`context_of` is called)
 
 
 async def pool(request: Request) -> Pool:
@@ -18,7 +20,7 @@ async def pool(request: Request) -> Pool:
     return found
 
 
-def directory(request: Request) -> Directory:
+async def directory(request: Request) -> Directory:
     found: Directory = request.app.state.directory
     return found
 

@@ -88,8 +88,8 @@ FACTS_EVENTS = frozenset(
 # reception and transport referrals in these statuses are reissued when the flight changes, and
 # withdrawn when the family arrives without anyone having accepted them
 NOT_FINAL = frozenset(ReferralStatus) - FINAL
-_FACTS_FIELDS = tuple(CaseFacts.model_fields)
 UNACCEPTED = NOT_FINAL - {ReferralStatus.ACCEPTED}
+_FACTS_FIELDS = tuple(CaseFacts.model_fields)  # the routing facts kept of a fuller event
 
 
 async def apply_returnee_events(

@@ -23,7 +23,7 @@ _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATE_SCHEMA: dict[str, Any] = {"type": "string", "format": "date"}
 
 
-def reporting_context(request: Request) -> ReportingContext:
+async def reporting_context(request: Request) -> ReportingContext:
     context: ReportingContext = request.app.state.reporting
     return context
 
@@ -45,7 +45,7 @@ def _day(text: str | None, name: str) -> date | None:
     )
 
 
-def period(
+async def period(
     from_: Annotated[
         str | None,
         Query(
